@@ -1,0 +1,66 @@
+//! `openwatch`: the command-line entry point.
+//!
+//! Each subcommand lives in its own module under `cmd/` and owns its clap `Args`
+//! struct; this file only dispatches and maps errors to exit codes (0 success,
+//! 1 a user-facing failure such as an invalid query, 2 usage or I/O errors).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// OpenWatch: a self-hosted CloudWatch Logs and Logs Insights.
+#[derive(Debug, Parser)]
+#[command(name = "openwatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Logs Insights queries and print diagnostics (exit 1 if any is invalid).
+    Check(cmd::check::Args),
+    /// Print Logs Insights queries in canonical form.
+    Fmt(cmd::fmt::Args),
+    /// Import log files (CloudTrail, NDJSON, text, CloudWatch exports) into a log group.
+    Import(cmd::import::Args),
+    /// Run a Logs Insights query over the store.
+    Query(cmd::query::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPENWATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Fmt(args) => cmd::fmt::run(args),
+        Command::Import(args) => cmd::import::run(args),
+        Command::Query(args) => cmd::query::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed stdout (`openwatch query … | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
