@@ -1,0 +1,5 @@
+//! End-to-end tests of the `openwatch` binary (one test binary: linking is slow here).
+
+mod check;
+mod import;
+mod query;
