@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: every crate's unit, golden, conformance, property and end-to-end tests.
+# Needs ../shared beside the repository (tests read ../shared/data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d ../shared/data ]; then
+  echo "error: ../shared/data not found beside the repository; the tests read real logs from it" >&2
+  exit 2
+fi
+cargo test --workspace --no-fail-fast "$@"
