@@ -28,6 +28,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Run a Logs Insights query over the store.
     Query(cmd::query::Args),
+    /// Serve the CloudWatch Logs API (AWS JSON 1.1, SigV4) over HTTP.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Query(args) => cmd::query::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(code) => code,

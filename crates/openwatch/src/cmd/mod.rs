@@ -4,3 +4,4 @@ pub mod check;
 pub mod fmt;
 pub mod import;
 pub mod query;
+pub mod serve;
