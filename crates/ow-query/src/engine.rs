@@ -1,0 +1,512 @@
+//! [`QueryEngine`]: compiles a query, reads a storage snapshot, runs the DataFusion plan and
+//! renders GetQueryResults rows.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use datafusion::datasource::provider_as_source;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use ow_diagnostics::Span;
+use ow_query_syntax::ast::{BinaryOp, Command, Expr as Ast, Node, Query, SourceSelector};
+use ow_storage::Store;
+
+use crate::analyze::analyze;
+use crate::config::EngineConfig;
+use crate::error::QueryError;
+use crate::lookup::LookupTable;
+use crate::output::{CancelToken, QueryOutput, QueryRequest, QueryStatistics, ResultField};
+use crate::plan::{plan_query, PlanContext};
+use crate::scan::{event_table, ScanCounters, ScanRequest, ScanSegment, ScanSource, GROUP, SEQ};
+
+/// Progress of a running query, reported to an optional callback.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Events read so far.
+    pub records_scanned: u64,
+    /// Bytes of `@message` read so far.
+    pub bytes_scanned: u64,
+}
+
+/// Runs Logs Insights queries over a [`Store`].
+pub struct QueryEngine {
+    store: Arc<Store>,
+    config: EngineConfig,
+}
+
+impl QueryEngine {
+    /// An engine over `store`.
+    pub fn new(store: Arc<Store>, config: EngineConfig) -> Self {
+        QueryEngine { store, config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Runs one query to completion.
+    ///
+    /// Rows are rendered as GetQueryResults renders them (spec §10); statistics count the
+    /// events read. The query fails with [`QueryError::Cancelled`] when `cancel` fires and with
+    /// [`QueryError::Timeout`] after [`EngineConfig::timeout`].
+    ///
+    /// # Errors
+    /// [`QueryError::Malformed`] (compile errors, unsupported commands),
+    /// [`QueryError::LogGroupNotFound`], [`QueryError::InvalidParameter`] (time range, limit,
+    /// log group count), [`QueryError::LookupTable`], storage and internal errors.
+    pub async fn run(
+        &self,
+        request: QueryRequest,
+        cancel: CancelToken,
+    ) -> Result<QueryOutput, QueryError> {
+        self.run_with_progress(request, cancel, &|_| {}).await
+    }
+
+    /// [`QueryEngine::run`] with a progress callback, called about once per batch.
+    pub async fn run_with_progress(
+        &self,
+        request: QueryRequest,
+        cancel: CancelToken,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<QueryOutput, QueryError> {
+        let timeout = self.config.timeout;
+        let query = compile(&request.query)?;
+        match tokio::time::timeout(timeout, self.execute(&request, &query, &cancel, progress, timeout))
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => {
+                cancel.cancel();
+                Err(QueryError::Timeout(timeout))
+            }
+        }
+    }
+
+    fn execute<'a>(
+        &'a self,
+        request: &'a QueryRequest,
+        query: &'a Query,
+        cancel: &'a CancelToken,
+        progress: &'a (dyn Fn(Progress) + Sync),
+        timeout: std::time::Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<QueryOutput, QueryError>> + Send + 'a>> {
+        Box::pin(async move {
+            if request.start_ms > request.end_ms {
+                return Err(QueryError::InvalidParameter(format!(
+                    "start time {} ms is after end time {} ms",
+                    request.start_ms, request.end_ms
+                )));
+            }
+            if let Some(l) = request.limit {
+                if l == 0 || l > self.config.max_limit {
+                    return Err(QueryError::InvalidParameter(format!(
+                        "limit must be between 1 and {}",
+                        self.config.max_limit
+                    )));
+                }
+            }
+            let groups = self.resolve_log_groups(query, &request.log_groups)?;
+
+            // Subqueries first (spec §4.15): materialise their first output column.
+            let mut subqueries = HashMap::new();
+            for (start, sub) in subqueries_of(query) {
+                let inner = QueryRequest {
+                    query: request.query.clone(),
+                    log_groups: groups.clone(),
+                    start_ms: request.start_ms,
+                    end_ms: request.end_ms,
+                    limit: Some(self.config.max_limit),
+                };
+                let sub_timeout = self.config.subquery_timeout.min(timeout);
+                let out = tokio::time::timeout(
+                    sub_timeout,
+                    self.execute(&inner, &sub, cancel, progress, sub_timeout),
+                )
+                .await
+                .map_err(|_| QueryError::Timeout(sub_timeout))??;
+                let mut values = Vec::new();
+                let mut seen = HashSet::new();
+                if let Some(first) = out.columns.first() {
+                    for row in &out.rows {
+                        if let Some(v) = row.iter().find(|f| &f.field == first) {
+                            if seen.insert(v.value.clone()) {
+                                values.push(v.value.clone());
+                            }
+                        }
+                    }
+                }
+                subqueries.insert(start, values);
+            }
+
+            let analysis = analyze(query);
+            let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+            let snapshot = self
+                .store
+                .snapshot(&names, request.start_ms, request.end_ms)
+                .map_err(|e| QueryError::Storage(e.to_string()))?;
+            let sources = sources_of(&snapshot);
+            let log_groups_scanned = sources.len();
+            let counters = Arc::new(ScanCounters::default());
+            let scan_request = ScanRequest {
+                paths: analysis.paths.clone(),
+                needs_message: analysis.needs_message,
+                start_ms: request.start_ms,
+                end_ms: request.end_ms,
+                prefilter: analysis.prefilter.clone(),
+            };
+            let table = event_table(
+                sources,
+                scan_request,
+                counters.clone(),
+                cancel.0.clone(),
+                self.config.partitions,
+            )?;
+            let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
+                .build()?;
+
+            let matched = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let lookup_dir = self.config.lookup_dir.clone();
+            let max_lookup = self.config.max_lookup_bytes;
+            let lookup = move |name: &str, span: Span| -> Result<Arc<LookupTable>, QueryError> {
+                match &lookup_dir {
+                    Some(dir) => LookupTable::load(dir, name, max_lookup).map(Arc::new),
+                    None => Err(QueryError::plan(
+                        "Q416",
+                        "lookup tables are not configured (no lookup directory)",
+                        span,
+                    )),
+                }
+            };
+            let ctx = PlanContext {
+                src: &request.query,
+                start_ms: request.start_ms,
+                end_ms: request.end_ms,
+                subqueries,
+                lookup: &lookup,
+                matched: matched.clone(),
+            };
+            let planned = plan_query(
+                query,
+                scan,
+                &ctx,
+                request.limit,
+                self.config.default_limit,
+                self.config.max_limit,
+            )?;
+
+            let session = session(self.config.partitions);
+            let df = session.execute_logical_plan(planned.plan).await?;
+            let mut stream = df.execute_stream().await?;
+            let mut batches: Vec<RecordBatch> = Vec::new();
+            let mut last_report = Instant::now();
+            while let Some(batch) = stream.next().await {
+                if cancel.is_cancelled() {
+                    return Err(QueryError::Cancelled);
+                }
+                batches.push(batch?);
+                if last_report.elapsed().as_millis() >= 200 {
+                    last_report = Instant::now();
+                    progress(Progress {
+                        records_scanned: counters.records_scanned.load(Ordering::Relaxed),
+                        bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed),
+                    });
+                }
+            }
+            if cancel.is_cancelled() {
+                return Err(QueryError::Cancelled);
+            }
+            let rows = render_rows(
+                &batches,
+                &planned.columns,
+                planned.with_ptr,
+                planned.dedup.as_deref(),
+                planned.final_limit,
+            )?;
+            Ok(QueryOutput {
+                columns: planned.columns,
+                rows,
+                statistics: QueryStatistics {
+                    records_matched: matched.load(Ordering::Relaxed) as f64,
+                    records_scanned: counters.records_scanned.load(Ordering::Relaxed) as f64,
+                    bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed) as f64,
+                    log_groups_scanned: log_groups_scanned as f64,
+                },
+            })
+        })
+    }
+
+    /// The log groups a query reads: `SOURCE` if the query starts with it (spec §4.16), else
+    /// the request's names. Every name must exist.
+    fn resolve_log_groups(
+        &self,
+        query: &Query,
+        requested: &[String],
+    ) -> Result<Vec<String>, QueryError> {
+        let source = query.commands.first().and_then(|c| match &c.node {
+            Command::Source(s) => Some((s, c.span)),
+            _ => None,
+        });
+        let groups: Vec<String> = match source {
+            None => {
+                if requested.is_empty() {
+                    return Err(QueryError::InvalidParameter(
+                        "no log groups: name at least one, or start the query with SOURCE".into(),
+                    ));
+                }
+                if requested.len() > self.config.max_log_groups {
+                    return Err(QueryError::InvalidParameter(format!(
+                        "at most {} log groups per query",
+                        self.config.max_log_groups
+                    )));
+                }
+                for g in requested {
+                    self.check_group(g)?;
+                }
+                requested.to_vec()
+            }
+            Some((s, span)) => {
+                if s.start.is_some() || s.end.is_some() {
+                    return Err(QueryError::plan(
+                        "Q417",
+                        "SOURCE start=/end= is not supported yet; use the query's time range",
+                        span,
+                    ));
+                }
+                let selected = match &s.selector {
+                    SourceSelector::Names(names) => {
+                        let mut out = Vec::new();
+                        for n in names {
+                            self.check_group(&n.node)?;
+                            out.push(n.node.clone());
+                        }
+                        out
+                    }
+                    SourceSelector::LogGroups(args) => self.select_log_groups(args, span)?,
+                };
+                if selected.len() > self.config.max_source_log_groups {
+                    return Err(QueryError::InvalidParameter(format!(
+                        "SOURCE selected {} log groups; at most {} are allowed",
+                        selected.len(),
+                        self.config.max_source_log_groups
+                    )));
+                }
+                selected
+            }
+        };
+        let mut seen = HashSet::new();
+        Ok(groups.into_iter().filter(|g| seen.insert(g.clone())).collect())
+    }
+
+    fn check_group(&self, name: &str) -> Result<(), QueryError> {
+        match self.store.log_group(name) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(QueryError::LogGroupNotFound(name.to_string())),
+            Err(e) => Err(QueryError::Storage(e.to_string())),
+        }
+    }
+
+    /// `SOURCE logGroups(namePrefix: […], accountIdentifiers: […], class: […])`.
+    fn select_log_groups(
+        &self,
+        args: &[Node<ow_query_syntax::ast::SourceArg>],
+        span: Span,
+    ) -> Result<Vec<String>, QueryError> {
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut accounts: Vec<String> = Vec::new();
+        let mut classes: Vec<String> = Vec::new();
+        for a in args {
+            let values = string_list(&a.value).ok_or_else(|| {
+                QueryError::plan("Q418", "expected a list of strings", a.value.span)
+            })?;
+            match a.name.node.as_str() {
+                "namePrefix" => prefixes = values,
+                "accountIdentifiers" => accounts = values,
+                "class" => classes = values.into_iter().map(|c| c.to_ascii_uppercase()).collect(),
+                other => {
+                    return Err(QueryError::plan(
+                        "Q419",
+                        format!("SOURCE logGroups({other}: …) is not supported"),
+                        a.name.span,
+                    ))
+                }
+            }
+        }
+        let all = self
+            .store
+            .list_log_groups(None)
+            .map_err(|e| QueryError::Storage(e.to_string()))?;
+        let class_default = ["STANDARD".to_string()];
+        let classes: &[String] = if classes.is_empty() { &class_default } else { &classes };
+        let selected: Vec<String> = all
+            .into_iter()
+            .filter(|g| prefixes.is_empty() || prefixes.iter().any(|p| g.name.starts_with(p.as_str())))
+            .filter(|g| accounts.is_empty() || accounts.contains(&g.account_id))
+            .filter(|g| classes.iter().any(|c| c.eq_ignore_ascii_case(&g.log_group_class)))
+            .map(|g| g.name)
+            .collect();
+        if selected.is_empty() {
+            return Err(QueryError::plan("Q420", "SOURCE selects no log group", span));
+        }
+        Ok(selected)
+    }
+}
+
+fn string_list(e: &Node<Ast>) -> Option<Vec<String>> {
+    use ow_query_syntax::ast::Literal;
+    match &e.node {
+        Ast::List(items) => items
+            .iter()
+            .map(|i| match &i.node {
+                Ast::Literal(Literal::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        Ast::Literal(Literal::String(s)) => Some(vec![s.clone()]),
+        _ => None,
+    }
+}
+
+/// Parses and checks the query text.
+pub(crate) fn compile(src: &str) -> Result<Query, QueryError> {
+    ow_query_syntax::check(src).map_err(QueryError::Malformed)
+}
+
+/// `(span start, subquery)` of every `f in (…)` in filters.
+fn subqueries_of(query: &Query) -> Vec<(usize, Query)> {
+    fn walk(e: &Node<Ast>, out: &mut Vec<(usize, Query)>) {
+        match &e.node {
+            Ast::Binary { op, lhs, rhs } => {
+                if matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+                    if let Ast::Subquery(q) = &rhs.node {
+                        out.push((rhs.span.start, q.node.clone()));
+                        return;
+                    }
+                }
+                walk(lhs, out);
+                walk(rhs, out);
+            }
+            Ast::Unary { expr, .. } => walk(expr, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &query.commands {
+        if let Command::Filter(e) = &c.node {
+            walk(e, &mut out);
+        }
+    }
+    out
+}
+
+fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
+    snapshot
+        .groups
+        .iter()
+        .map(|g| ScanSource {
+            log_group: g.log_group.name.clone(),
+            account_id: g.log_group.account_id.clone(),
+            segments: g
+                .segments
+                .iter()
+                .map(|s| {
+                    let info = s.info();
+                    ScanSegment {
+                        path: info.path.clone(),
+                        min_timestamp_ms: info.min_timestamp_ms,
+                        max_timestamp_ms: info.max_timestamp_ms,
+                    }
+                })
+                .collect(),
+            buffer: g.buffered.clone(),
+        })
+        .collect()
+}
+
+fn session(partitions: usize) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .with_batch_size(8192);
+    // PushDownFilter is left out on purpose: filters stay where the query put them, so the
+    // matched-rows counter (a volatile filter) sees exactly the rows that passed the query's
+    // filters. The planner already places filters next to the data they need.
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
+    let rules: Vec<_> = state
+        .optimizers()
+        .iter()
+        .filter(|r| r.name() != "push_down_filter")
+        .cloned()
+        .collect();
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(rules)
+        .build();
+    SessionContext::new_with_state(state)
+}
+
+/// Renders collected batches to GetQueryResults rows, applying `dedup` (spec §4.10: first row
+/// per key combination in current order; rows with a null key are always kept) and the cap.
+fn render_rows(
+    batches: &[RecordBatch],
+    columns: &[String],
+    with_ptr: bool,
+    dedup: Option<&[String]>,
+    limit: usize,
+) -> Result<Vec<Vec<ResultField>>, QueryError> {
+    let mut rows = Vec::new();
+    let mut seen: HashSet<Vec<String>> = HashSet::new();
+    for batch in batches {
+        let schema = batch.schema();
+        let idx = |name: &str| schema.index_of(name).ok();
+        let cols: Vec<Option<usize>> = columns.iter().map(|c| idx(c)).collect();
+        let dedup_cols: Option<Vec<Option<usize>>> =
+            dedup.map(|keys| keys.iter().map(|k| idx(k)).collect());
+        let group = idx(GROUP);
+        let seq = idx(SEQ);
+        for r in 0..batch.num_rows() {
+            if rows.len() >= limit {
+                return Ok(rows);
+            }
+            if let Some(dc) = &dedup_cols {
+                let key: Option<Vec<String>> = dc
+                    .iter()
+                    .map(|c| c.and_then(|c| crate::render::value(batch.column(c).as_ref(), r)))
+                    .collect();
+                if let Some(key) = key {
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                }
+            }
+            let mut row = Vec::with_capacity(columns.len() + 1);
+            for (name, c) in columns.iter().zip(&cols) {
+                if let Some(c) = c {
+                    if let Some(v) = crate::render::value(batch.column(*c).as_ref(), r) {
+                        row.push(ResultField { field: name.clone(), value: v });
+                    }
+                }
+            }
+            if with_ptr {
+                if let (Some(g), Some(s)) = (group, seq) {
+                    let g = crate::render::value(batch.column(g).as_ref(), r);
+                    let s = crate::render::value(batch.column(s).as_ref(), r)
+                        .and_then(|s| s.parse::<u64>().ok());
+                    if let (Some(g), Some(s)) = (g, s) {
+                        row.push(ResultField { field: "@ptr".into(), value: crate::ptr::encode(&g, s) });
+                    }
+                }
+            }
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}

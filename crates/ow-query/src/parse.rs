@@ -1,0 +1,258 @@
+//! The `parse` command (spec §4.9) as DataFusion UDFs, plus small helper UDFs the planner
+//! needs (`to_text`, JSON array elements for `expand`/`unnest`).
+//!
+//! - Glob mode: each `*` captures. Semantics [I, our choice, following spec §4.9]: the pattern
+//!   is searched anywhere in the value (unanchored), literal parts must appear in order, every
+//!   `*` is lazy (shortest run that lets the rest match) except a final `*`, which runs to the
+//!   end of the value. `*` also matches newlines.
+//! - Regex mode: named groups `(?<name>…)` create fields; unanchored search; `multi` yields one
+//!   row per match.
+//! - A value that does not match keeps its row; the parsed fields are absent (null).
+//!   With `multi` and no match the row is kept once with absent fields ([I], consistent with
+//!   the non-`multi` rule).
+//! - Extracted values are strings.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, ListBuilder, StringArray, StringBuilder, StructArray};
+use arrow::datatypes::{DataType, Field, Fields};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{ScalarUDF, Volatility};
+use regex::Regex;
+
+use crate::udf::FnUdf;
+
+/// Names of the named capture groups of `pattern`, in order (empty if it does not compile).
+pub fn regex_group_names(pattern: &str) -> Vec<String> {
+    match Regex::new(pattern) {
+        Ok(re) => re.capture_names().flatten().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Compiles a glob pattern (spec §4.9) to a regex with one group per `*`.
+pub fn glob_regex(glob: &str) -> Result<Regex, regex::Error> {
+    let stars = glob.matches('*').count();
+    let mut re = String::from("(?s)");
+    let mut seen = 0;
+    for (i, part) in glob.split('*').enumerate() {
+        if i > 0 {
+            seen += 1;
+            let last = seen == stars;
+            if last && part.is_empty() {
+                re.push_str("(.*)");
+            } else {
+                re.push_str("(.*?)");
+            }
+        }
+        re.push_str(&regex::escape(part));
+    }
+    Regex::new(&re)
+}
+
+/// Converts any array to Utf8 text per [`crate::render`] (null stays null).
+pub fn to_text_array(array: &dyn Array) -> StringArray {
+    if let Some(s) = array.as_any().downcast_ref::<StringArray>() {
+        return s.clone();
+    }
+    (0..array.len())
+        .map(|i| crate::render::value(array, i))
+        .collect()
+}
+
+/// `ow_to_text(x) -> Utf8`: the rendered text of any value (null stays null).
+pub fn to_text_udf() -> ScalarUDF {
+    FnUdf::new(
+        "ow_to_text",
+        1,
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ArrayRef], _n| Ok(Arc::new(to_text_array(args[0].as_ref())) as ArrayRef)),
+    )
+}
+
+fn struct_fields(names: &[String]) -> Fields {
+    names
+        .iter()
+        .map(|n| Field::new(n, DataType::Utf8, true))
+        .collect()
+}
+
+/// `<udf_name>(src) -> Struct{name: Utf8…}`: one struct field per capture name. Group `i + 1`
+/// of `re` fills `names[i]` when `by_index`, otherwise the named group `names[i]`.
+pub fn parse_udf(udf_name: &str, re: Regex, names: Vec<String>, by_index: bool) -> ScalarUDF {
+    let fields = struct_fields(&names);
+    let ret = DataType::Struct(fields.clone());
+    FnUdf::new(
+        udf_name,
+        1,
+        ret,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ArrayRef], _n| {
+            let text = to_text_array(args[0].as_ref());
+            let mut builders: Vec<StringBuilder> =
+                names.iter().map(|_| StringBuilder::new()).collect();
+            for i in 0..text.len() {
+                let caps = if text.is_null(i) {
+                    None
+                } else {
+                    re.captures(text.value(i))
+                };
+                for (k, b) in builders.iter_mut().enumerate() {
+                    let v = caps.as_ref().and_then(|c| {
+                        if by_index {
+                            c.get(k + 1)
+                        } else {
+                            c.name(&names[k])
+                        }
+                    });
+                    b.append_option(v.map(|m| m.as_str()));
+                }
+            }
+            let cols: Vec<ArrayRef> = builders
+                .into_iter()
+                .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+                .collect();
+            Ok(Arc::new(StructArray::try_new(fields.clone(), cols, None)?) as ArrayRef)
+        }),
+    )
+}
+
+/// `<udf_name>(src) -> List<Struct{name…}>`: every match of `re`; null when none.
+pub fn parse_multi_udf(udf_name: &str, re: Regex, names: Vec<String>) -> ScalarUDF {
+    let fields = struct_fields(&names);
+    let item = Field::new("item", DataType::Struct(fields.clone()), true);
+    let ret = DataType::List(Arc::new(item.clone()));
+    FnUdf::new(
+        udf_name,
+        1,
+        ret,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ArrayRef], _n| {
+            let text = to_text_array(args[0].as_ref());
+            let inner = arrow::array::StructBuilder::from_fields(fields.clone(), 0);
+            let mut list = ListBuilder::new(inner).with_field(Arc::new(item.clone()));
+            for i in 0..text.len() {
+                if text.is_null(i) {
+                    list.append(false);
+                    continue;
+                }
+                let mut any = false;
+                for caps in re.captures_iter(text.value(i)) {
+                    any = true;
+                    let sb = list.values();
+                    for (k, n) in names.iter().enumerate() {
+                        let b = sb.field_builder::<StringBuilder>(k).ok_or_else(|| {
+                            DataFusionError::Internal("parse multi: field builder".into())
+                        })?;
+                        b.append_option(caps.name(n).map(|m| m.as_str()));
+                    }
+                    sb.append(true);
+                }
+                list.append(any);
+            }
+            Ok(Arc::new(list.finish()) as ArrayRef)
+        }),
+    )
+}
+
+/// Elements of a JSON value as texts: an array gives its elements, anything else (object,
+/// string, number, bool) is a one-element list (spec §4.12 for `unnest`); null, invalid JSON
+/// and JSON null give `None` unless `non_json_as_one`, which makes a non-JSON text a
+/// one-element list. Scalar elements render as their text (strings unquoted); objects/arrays
+/// as JSON text.
+pub fn json_elements(text: &str, non_json_as_one: bool) -> Option<Vec<Option<String>>> {
+    use serde_json::Value;
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => {
+            return if non_json_as_one {
+                Some(vec![Some(text.to_string())])
+            } else {
+                None
+            }
+        }
+    };
+    let one = |v: &Value| -> Option<String> {
+        match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            other => Some(other.to_string()),
+        }
+    };
+    match &v {
+        Value::Array(items) => Some(items.iter().map(one).collect()),
+        Value::Null => None,
+        other => Some(vec![one(other)]),
+    }
+}
+
+/// `<udf_name>(x) -> List<Utf8>`: see [`json_elements`].
+pub fn elements_udf(udf_name: &str, non_json_as_one: bool) -> ScalarUDF {
+    let item = Field::new("item", DataType::Utf8, true);
+    FnUdf::new(
+        udf_name,
+        1,
+        DataType::List(Arc::new(item.clone())),
+        Volatility::Immutable,
+        Arc::new(move |args: &[ArrayRef], _n| {
+            let text = to_text_array(args[0].as_ref());
+            let mut list =
+                ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item.clone()));
+            for i in 0..text.len() {
+                let elems = if text.is_null(i) {
+                    None
+                } else {
+                    json_elements(text.value(i), non_json_as_one)
+                };
+                match elems {
+                    Some(v) => {
+                        for e in v {
+                            list.values().append_option(e);
+                        }
+                        list.append(true);
+                    }
+                    None => list.append(false),
+                }
+            }
+            Ok(Arc::new(list.finish()) as ArrayRef)
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_is_lazy_except_last_and_unanchored() {
+        let re = glob_regex("[*] *").unwrap();
+        let c = re.captures("x [ERROR] disk [full]").unwrap();
+        assert_eq!(&c[1], "ERROR");
+        assert_eq!(&c[2], "disk [full]");
+        let re = glob_regex("user=* id=*;").unwrap();
+        let c = re.captures("a user=bob id=7; tail").unwrap();
+        assert_eq!((&c[1], &c[2]), ("bob", "7"));
+        assert!(glob_regex("a.b*").unwrap().captures("axb1").is_none());
+    }
+
+    #[test]
+    fn elements() {
+        assert_eq!(
+            json_elements(r#"[1,"a",{"k":2},null]"#, false),
+            Some(vec![
+                Some("1".into()),
+                Some("a".into()),
+                Some(r#"{"k":2}"#.into()),
+                None
+            ])
+        );
+        assert_eq!(json_elements("plain", false), None);
+        assert_eq!(
+            json_elements("plain", true),
+            Some(vec![Some("plain".into())])
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Rendering of engine values as GetQueryResults strings (CONTRACTS.md "Rendering", spec §10).
+//!
+//! - `Utf8`/`LargeUtf8`: the text as is (a `LargeUtf8` holds the JSON text of a map or list);
+//! - `Float64`: integral and `|x| < 1e15` without a decimal point (`3`, `-2`), otherwise the
+//!   shortest round-trip decimal (`2.5`, `0.1`); NaN and infinities are not values (omitted);
+//! - integers: decimal;
+//! - `Boolean`: `true`/`false`;
+//! - `Timestamp(ms)`: `YYYY-MM-DD HH:MM:SS.mmm` UTC [I, spec §10];
+//! - null: `None` (the field is omitted from the row).
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{
+    DataType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+
+/// Renders a number the way GetQueryResults shows it.
+pub fn number(x: f64) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        // -0.0 prints as "0".
+        return Some(format!("{}", x as i64));
+    }
+    Some(format!("{x}"))
+}
+
+/// Renders epoch milliseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
+pub fn timestamp_ms(ms: i64) -> Option<String> {
+    let dt = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+}
+
+/// Renders row `row` of `array`; `None` for null (the field is then omitted from the row).
+pub fn value(array: &dyn Array, row: usize) -> Option<String> {
+    if row >= array.len() || array.is_null(row) {
+        return None;
+    }
+    Some(match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(row).to_string(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_string(),
+        DataType::Utf8View => array.as_string_view().value(row).to_string(),
+        DataType::Boolean => array.as_boolean().value(row).to_string(),
+        DataType::Float64 => return number(array.as_primitive::<Float64Type>().value(row)),
+        DataType::Float32 => return number(array.as_primitive::<Float32Type>().value(row) as f64),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Int32 => array.as_primitive::<Int32Type>().value(row).to_string(),
+        DataType::Int16 => array.as_primitive::<Int16Type>().value(row).to_string(),
+        DataType::Int8 => array.as_primitive::<Int8Type>().value(row).to_string(),
+        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(row).to_string(),
+        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(row).to_string(),
+        DataType::UInt16 => array.as_primitive::<UInt16Type>().value(row).to_string(),
+        DataType::UInt8 => array.as_primitive::<UInt8Type>().value(row).to_string(),
+        DataType::Timestamp(unit, _) => {
+            let ms = match unit {
+                TimeUnit::Millisecond => {
+                    array.as_primitive::<TimestampMillisecondType>().value(row)
+                }
+                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(row) * 1000,
+                TimeUnit::Microsecond => array
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .value(row)
+                    .div_euclid(1000),
+                TimeUnit::Nanosecond => array
+                    .as_primitive::<TimestampNanosecondType>()
+                    .value(row)
+                    .div_euclid(1_000_000),
+            };
+            return timestamp_ms(ms);
+        }
+        _ => {
+            let opts = arrow::util::display::FormatOptions::default();
+            let f = arrow::util::display::ArrayFormatter::try_new(array, &opts).ok()?;
+            f.value(row).to_string()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_times() {
+        assert_eq!(number(3.0).as_deref(), Some("3"));
+        assert_eq!(number(-2.0).as_deref(), Some("-2"));
+        assert_eq!(number(-0.0).as_deref(), Some("0"));
+        assert_eq!(number(2.5).as_deref(), Some("2.5"));
+        assert_eq!(number(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
+        assert_eq!(number(1e15).as_deref(), Some("1000000000000000"));
+        assert_eq!(number(f64::NAN), None);
+        assert_eq!(
+            timestamp_ms(1_688_989_338_000).as_deref(),
+            Some("2023-07-10 11:42:18.000")
+        );
+    }
+}
