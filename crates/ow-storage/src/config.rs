@@ -1,0 +1,99 @@
+//! Store configuration. AWS limits are configuration with AWS's values as defaults.
+
+/// Configuration of a [`crate::Store`]. `Default` gives AWS's limits and sizes that suit
+/// one machine.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Account id of every log group: used in `@log` (`account:group`) and ARNs.
+    /// Default `000000000000` (CONTRACTS.md).
+    pub account_id: String,
+    /// Region used in ARNs. Default `us-east-1`.
+    pub region: String,
+    /// Field cap per JSON event (spec §3.2 [V]: 200).
+    pub max_fields_per_event: usize,
+    /// PutLogEvents rules (spec api.md, PutLogEvents [V]).
+    pub put_limits: PutLimits,
+    /// Flush the in-memory buffer to segments once it holds this many bytes of messages.
+    /// Default 64 MiB.
+    pub flush_threshold_bytes: usize,
+    /// Time window of a segment, in ms: a flush writes one segment per log group and
+    /// window (`floor(@timestamp / window)`). Default 1 hour.
+    pub segment_window_ms: i64,
+    /// Compaction merges segments of one log group and one compaction window (in ms,
+    /// default 1 day) while they are smaller than `compaction_target_rows`.
+    pub compaction_window_ms: i64,
+    /// A segment with fewer rows than this is "small" and may be merged. Default 1,000,000.
+    pub compaction_target_rows: usize,
+    /// A JSON path present in at least this fraction of a segment's events becomes a
+    /// promoted `Utf8` column of that segment. Default 0.3.
+    pub promote_min_fraction: f64,
+    /// At most this many promoted columns per segment (most frequent first). Default 64.
+    pub max_promoted_columns: usize,
+    /// Rows per Parquet row group. Default 65,536.
+    pub row_group_rows: usize,
+    /// zstd level of segment columns. Default 3.
+    pub zstd_level: i32,
+    /// At most this many distinct field paths are counted per segment for field
+    /// statistics (GetLogGroupFields). Default 1,000 (the old per-group discovery quota [D]).
+    pub max_field_stats_paths: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            account_id: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+            max_fields_per_event: crate::fields::DEFAULT_MAX_FIELDS,
+            put_limits: PutLimits::default(),
+            flush_threshold_bytes: 64 << 20,
+            segment_window_ms: 3_600_000,
+            compaction_window_ms: 86_400_000,
+            compaction_target_rows: 1_000_000,
+            promote_min_fraction: 0.3,
+            max_promoted_columns: 64,
+            row_group_rows: 65_536,
+            zstd_level: 3,
+            max_field_stats_paths: 1_000,
+        }
+    }
+}
+
+/// The PutLogEvents limits (spec api.md, PutLogEvents rules 1–5 [V]).
+#[derive(Debug, Clone)]
+pub struct PutLimits {
+    /// Maximum batch size in bytes, counted as Σ(UTF-8 bytes of message + `event_overhead_bytes`).
+    /// AWS: 1,048,576.
+    pub max_batch_bytes: usize,
+    /// Bytes added per event when sizing a batch. AWS: 26.
+    pub event_overhead_bytes: usize,
+    /// Maximum events per batch. AWS: 10,000.
+    pub max_batch_events: usize,
+    /// Maximum size of one event (message + overhead), bytes. AWS: 1,048,576 (1 MB).
+    pub max_event_bytes: usize,
+    /// Maximum span between the first and last accepted event, ms. AWS: 24 hours.
+    pub max_batch_span_ms: i64,
+    /// Events more than this far in the future (ms) are rejected as too new. AWS: 2 hours.
+    pub max_future_ms: i64,
+    /// Events older than this (ms) are rejected as too old. AWS: 14 days.
+    pub max_age_ms: i64,
+}
+
+impl Default for PutLimits {
+    fn default() -> Self {
+        PutLimits {
+            max_batch_bytes: 1_048_576,
+            event_overhead_bytes: 26,
+            max_batch_events: 10_000,
+            max_event_bytes: 1_048_576,
+            max_batch_span_ms: 24 * 3_600_000,
+            max_future_ms: 2 * 3_600_000,
+            max_age_ms: 14 * 86_400_000,
+        }
+    }
+}
+
+/// Retention periods PutRetentionPolicy accepts, in days (spec api.md [V]).
+pub const RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];

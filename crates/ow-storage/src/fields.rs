@@ -1,0 +1,716 @@
+//! Field discovery: flattening JSON `@message`s into Logs Insights fields.
+//!
+//! Rules (spec `insights-language.md` §3.2 and CONTRACTS.md, shared by the engine's
+//! per-row extraction, the flush-time column promotion and the field statistics):
+//!
+//! * Only a message that is, after optional surrounding whitespace, one complete and
+//!   valid JSON **object** has fields. Anything else (text, a JSON array, an object
+//!   followed by trailing text, invalid JSON) has none [V: "if `@message` is a JSON
+//!   object, its keys become fields"].
+//! * Nested objects flatten with `.`; array elements become a zero-based numeric path
+//!   segment: `requestParameters.instancesSet.items.0.instanceId` [V].
+//! * Every scalar leaf (string, number, boolean, `null`) is one field, visited in
+//!   depth-first document order; at most `max_fields` (AWS: 200, see
+//!   [`DEFAULT_MAX_FIELDS`]) leaves become fields and later leaves are simply absent.
+//!   [I] AWS does not document which 200 are kept; we chose depth-first document order
+//!   (the spec's recommendation) and count `null` leaves toward the cap.
+//! * Objects and arrays are not fields themselves; empty objects/arrays yield nothing [I].
+//! * Values: strings unescaped, numbers as their exact published text (`1.688560107857E9`
+//!   stays as written), booleans `true`/`false`. A `null` leaf is a field with no value:
+//!   it reads as missing (CONTRACTS.md).
+//! * A top-level key starting with `@` gets an extra `@` (`@timestamp` → `@@timestamp`)
+//!   so it cannot shadow a system field (CONTRACTS.md). [I] Only the first path segment
+//!   is renamed: a nested `a.@x` cannot collide with a system field.
+//! * A key repeated inside one object: the first occurrence wins (document order) [I].
+//! * Nesting deeper than [`MAX_DEPTH`] makes the message "not JSON" (no fields) instead of
+//!   risking the stack on hostile input [I].
+//!
+//! Two entry points: [`flatten`] (all fields, for promotion and statistics) and
+//! [`PathExtractor`] (a fixed set of paths, one parse per message, for the engine).
+//!
+//! ```
+//! use ow_storage::fields::{flatten, PathExtractor, DEFAULT_MAX_FIELDS};
+//!
+//! let msg = r#"{"eventName":"AssumeRole","resources":[{"ARN":"arn:aws:iam::1:role/r"}],"n":1.50}"#;
+//! let all = flatten(msg, DEFAULT_MAX_FIELDS).unwrap();
+//! assert_eq!(all[1].0, "resources.0.ARN");
+//! assert_eq!(all[2].1.as_text().as_deref(), Some("1.50"));
+//!
+//! let ex = PathExtractor::new(["n", "eventName", "missing"], DEFAULT_MAX_FIELDS);
+//! let values = ex.extract(msg);
+//! assert_eq!(values[0].as_deref(), Some("1.50"));
+//! assert_eq!(values[1].as_deref(), Some("AssumeRole"));
+//! assert_eq!(values[2], None);
+//! ```
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// AWS's limit on fields extracted from one JSON event (spec §3.2 [V]: "no more than 200
+/// log event fields"). Configurable through [`crate::StoreConfig::max_fields_per_event`].
+pub const DEFAULT_MAX_FIELDS: usize = 200;
+
+/// Maximum nesting depth of objects/arrays that is still parsed (see module docs) [I].
+pub const MAX_DEPTH: usize = 256;
+
+/// The value of one JSON scalar leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonScalar<'a> {
+    /// A JSON string, unescaped (borrowed from the message when it has no escapes).
+    String(Cow<'a, str>),
+    /// A JSON number, exactly as written in the message.
+    Number(&'a str),
+    /// `true` or `false`.
+    Bool(bool),
+    /// JSON `null`: the field exists for the 200-field cap but has no value.
+    Null,
+}
+
+impl<'a> JsonScalar<'a> {
+    /// The value as Logs Insights text (CONTRACTS.md): strings unescaped, numbers as
+    /// published, booleans `true`/`false`, `None` for `null` (a missing value).
+    pub fn as_text(&self) -> Option<Cow<'a, str>> {
+        match self {
+            JsonScalar::String(s) => Some(s.clone()),
+            JsonScalar::Number(n) => Some(Cow::Borrowed(n)),
+            JsonScalar::Bool(true) => Some(Cow::Borrowed("true")),
+            JsonScalar::Bool(false) => Some(Cow::Borrowed("false")),
+            JsonScalar::Null => None,
+        }
+    }
+
+    /// Whether the leaf is a JSON number (numbers stay numbers, spec §3.2).
+    pub fn is_number(&self) -> bool {
+        matches!(self, JsonScalar::Number(_))
+    }
+}
+
+/// Flattens a JSON-object message into `(path, value)` pairs in depth-first document
+/// order, at most `max_fields` of them (module docs give the rules).
+///
+/// Returns `None` when the message is not one valid JSON object (it then has no fields).
+/// Never panics, whatever the input.
+pub fn flatten(message: &str, max_fields: usize) -> Option<Vec<(String, JsonScalar<'_>)>> {
+    let mut out = Vec::new();
+    let ok = flatten_with(message, max_fields, |path, value| {
+        out.push((path.to_owned(), value));
+    });
+    ok.then_some(out)
+}
+
+/// Like [`flatten`], but calls `sink(path, value)` for each field instead of allocating
+/// a vector. The sink may be called before the parser finds that the message is invalid
+/// JSON further on; the return value (`false` = not a JSON object, no fields) is the
+/// verdict, so callers that must not see fields of invalid messages should buffer.
+pub fn flatten_with<'a, F>(message: &'a str, max_fields: usize, mut sink: F) -> bool
+where
+    F: FnMut(&str, JsonScalar<'a>),
+{
+    let mut parser = Parser::new(message, max_fields);
+    parser.run(&mut |p: &PathCtx, v| sink(p.path, v), &Selector::All)
+}
+
+/// Extracts a fixed set of field paths from messages with one parse per message, using
+/// exactly the rules of [`flatten`] (same 200-field cap, same naming).
+///
+/// Subtrees that cannot contain a wanted path are only validated and counted (for the
+/// field cap), never turned into path strings, so asking for 3 paths of a 2 KB
+/// CloudTrail record is cheap.
+#[derive(Debug, Clone)]
+pub struct PathExtractor {
+    paths: Vec<String>,
+    index: HashMap<String, usize>,
+    prefixes: HashSet<String>,
+    max_fields: usize,
+}
+
+impl PathExtractor {
+    /// Builds an extractor for `paths` (flattened names exactly as a query names them,
+    /// e.g. `userIdentity.arn`, `resources.0.ARN`, `@@timestamp`). Duplicates are allowed
+    /// and each position gets the value. `max_fields` is the per-event field cap.
+    pub fn new<I, S>(paths: I, max_fields: usize) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let paths: Vec<String> = paths.into_iter().map(Into::into).collect();
+        let mut index = HashMap::new();
+        let mut prefixes = HashSet::new();
+        for (i, p) in paths.iter().enumerate() {
+            index.entry(p.clone()).or_insert(i);
+            // every proper prefix ending before a '.' may be an object/array on the way
+            for (pos, _) in p.match_indices('.') {
+                prefixes.insert(p[..pos].to_owned());
+            }
+        }
+        PathExtractor {
+            paths,
+            index,
+            prefixes,
+            max_fields,
+        }
+    }
+
+    /// The paths, in the order their values are returned.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    /// Values of the paths for one message: `result[i]` is the text of `paths()[i]`, or
+    /// `None` when the field is absent, `null`, an object/array, beyond the field cap, or
+    /// the message is not a JSON object.
+    pub fn extract<'a>(&self, message: &'a str) -> Vec<Option<Cow<'a, str>>> {
+        let mut out = vec![None; self.paths.len()];
+        self.extract_into(message, &mut out);
+        out
+    }
+
+    /// Like [`PathExtractor::extract`] but writes into `out` (resized to `paths().len()`
+    /// and reset to `None` first), so a caller can reuse one buffer per batch. Returns
+    /// whether the message was a JSON object.
+    pub fn extract_into<'a>(&self, message: &'a str, out: &mut Vec<Option<Cow<'a, str>>>) -> bool {
+        out.clear();
+        out.resize(self.paths.len(), None);
+        if self.paths.is_empty() {
+            return false;
+        }
+        let mut found: Vec<(usize, JsonScalar<'a>)> = Vec::new();
+        let mut parser = Parser::new(message, self.max_fields);
+        let selector = Selector::Paths {
+            exact: &self.index,
+            prefixes: &self.prefixes,
+        };
+        let ok = parser.run(
+            &mut |p: &PathCtx, v| {
+                if let Some(&i) = self.index.get(p.path) {
+                    found.push((i, v));
+                }
+            },
+            &selector,
+        );
+        if !ok {
+            return false;
+        }
+        for (i, v) in found {
+            // first occurrence wins
+            if out[i].is_none() {
+                out[i] = v.as_text();
+            }
+        }
+        // duplicate paths in the request share the first index
+        if self.index.len() != self.paths.len() {
+            for (i, p) in self.paths.iter().enumerate() {
+                if let Some(&first) = self.index.get(p) {
+                    if first != i {
+                        out[i] = out[first].clone();
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The parser: a strict, allocation-light recursive-descent JSON walker.
+
+struct PathCtx<'p> {
+    path: &'p str,
+}
+
+enum Selector<'s> {
+    All,
+    Paths {
+        exact: &'s HashMap<String, usize>,
+        prefixes: &'s HashSet<String>,
+    },
+}
+
+impl Selector<'_> {
+    /// Whether the value at `path` (a container or a leaf) must be walked with paths.
+    fn wants(&self, path: &str) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Paths { exact, prefixes } => {
+                exact.contains_key(path) || prefixes.contains(path)
+            }
+        }
+    }
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    fields: usize,
+    max_fields: usize,
+    path: String,
+    depth: usize,
+}
+
+type Sink<'s, 'a> = dyn FnMut(&PathCtx, JsonScalar<'a>) + 's;
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str, max_fields: usize) -> Self {
+        Parser {
+            src,
+            bytes: src.as_bytes(),
+            pos: 0,
+            fields: 0,
+            max_fields,
+            path: String::new(),
+            depth: 0,
+        }
+    }
+
+    fn run(&mut self, sink: &mut Sink<'_, 'a>, sel: &Selector<'_>) -> bool {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return false;
+        }
+        if self.object(sink, sel, true, true).is_none() {
+            return false;
+        }
+        self.skip_ws();
+        self.pos == self.bytes.len()
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Parses a value at the current path. `walk` = build paths and report leaves.
+    fn value(&mut self, sink: &mut Sink<'_, 'a>, sel: &Selector<'_>, walk: bool) -> Option<()> {
+        self.skip_ws();
+        match self.peek()? {
+            b'{' => self.object(sink, sel, walk, false),
+            b'[' => self.array(sink, sel, walk),
+            b'"' => {
+                let s = self.string()?;
+                self.leaf(sink, walk, JsonScalar::String(s));
+                Some(())
+            }
+            b't' => {
+                self.literal(b"true")?;
+                self.leaf(sink, walk, JsonScalar::Bool(true));
+                Some(())
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                self.leaf(sink, walk, JsonScalar::Bool(false));
+                Some(())
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                self.leaf(sink, walk, JsonScalar::Null);
+                Some(())
+            }
+            b'-' | b'0'..=b'9' => {
+                let n = self.number()?;
+                self.leaf(sink, walk, JsonScalar::Number(n));
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn leaf(&mut self, sink: &mut Sink<'_, 'a>, walk: bool, v: JsonScalar<'a>) {
+        if self.fields < self.max_fields {
+            self.fields += 1;
+            if walk {
+                sink(&PathCtx { path: &self.path }, v);
+            }
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    fn object(
+        &mut self,
+        sink: &mut Sink<'_, 'a>,
+        sel: &Selector<'_>,
+        walk: bool,
+        top: bool,
+    ) -> Option<()> {
+        self.enter()?;
+        self.pos += 1; // '{'
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        let base_len = self.path.len();
+        let mut seen: Option<HashSet<Cow<'a, str>>> = None;
+        let mut first_key: Option<Cow<'a, str>> = None;
+        loop {
+            self.skip_ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            // child walking: only when still collecting fields and the path is wanted
+            let mut child_walk = walk && self.fields < self.max_fields;
+            if child_walk {
+                // duplicate keys: first occurrence wins
+                let dup = match (&first_key, &mut seen) {
+                    (None, _) => {
+                        first_key = Some(key.clone());
+                        false
+                    }
+                    (Some(f), None) => {
+                        if *f == key {
+                            true
+                        } else {
+                            let mut set = HashSet::new();
+                            set.insert(f.clone());
+                            set.insert(key.clone());
+                            seen = Some(set);
+                            false
+                        }
+                    }
+                    (Some(_), Some(set)) => !set.insert(key.clone()),
+                };
+                if dup {
+                    child_walk = false;
+                } else {
+                    if !top {
+                        self.path.push('.');
+                    } else if key.starts_with('@') {
+                        self.path.push('@');
+                    }
+                    self.path.push_str(&key);
+                    child_walk = sel.wants(&self.path);
+                }
+            }
+            self.value(sink, sel, child_walk)?;
+            self.path.truncate(base_len);
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, sink: &mut Sink<'_, 'a>, sel: &Selector<'_>, walk: bool) -> Option<()> {
+        self.enter()?;
+        self.pos += 1; // '['
+        self.skip_ws();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        let base_len = self.path.len();
+        let mut i: usize = 0;
+        loop {
+            let mut child_walk = walk && self.fields < self.max_fields;
+            if child_walk {
+                use std::fmt::Write;
+                self.path.push('.');
+                let _ = write!(self.path, "{i}");
+                child_walk = sel.wants(&self.path);
+            }
+            self.value(sink, sel, child_walk)?;
+            self.path.truncate(base_len);
+            i += 1;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Option<()> {
+        if self.bytes.get(self.pos..self.pos + lit.len())? == lit {
+            self.pos += lit.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn number(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            self.digits();
+        }
+        self.src.get(start..self.pos)
+    }
+
+    #[inline]
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Parses a string starting at the opening quote; returns it unescaped.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.pos += 1; // opening quote
+        let start = self.pos;
+        // fast path: no escapes
+        loop {
+            let rest = self.bytes.get(self.pos..)?;
+            let off = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.pos += off;
+            match self.bytes[self.pos] {
+                b'"' => {
+                    let s = self.src.get(start..self.pos)?;
+                    self.pos += 1;
+                    return Some(Cow::Borrowed(s));
+                }
+                b'\\' => break,
+                _ => return None, // raw control character
+            }
+        }
+        let mut out = String::with_capacity(self.pos - start + 16);
+        out.push_str(self.src.get(start..self.pos)?);
+        loop {
+            let b = *self.bytes.get(self.pos)?;
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let e = *self.bytes.get(self.pos)?;
+                    self.pos += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&hi) {
+                                if self.bytes.get(self.pos..self.pos + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return None;
+                                }
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                            } else {
+                                char::from_u32(hi)?
+                            };
+                            out.push(c);
+                        }
+                        _ => return None,
+                    }
+                }
+                0x00..=0x1f => return None,
+                _ => {
+                    let rest = self.bytes.get(self.pos..)?;
+                    let off = rest
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                    out.push_str(self.src.get(self.pos..self.pos + off)?);
+                    self.pos += off;
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let h = self.bytes.get(self.pos..self.pos + 4)?;
+        let s = std::str::from_utf8(h).ok()?;
+        let v = u32::from_str_radix(s, 16).ok()?;
+        if !h.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        self.pos += 4;
+        Some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(msg: &str) -> Option<Vec<(String, Option<String>)>> {
+        flatten(msg, DEFAULT_MAX_FIELDS).map(|v| {
+            v.into_iter()
+                .map(|(p, s)| (p, s.as_text().map(|c| c.into_owned())))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn nested_objects_and_arrays_flatten_with_dots_and_indexes() {
+        let got = flat(r#"{"a":{"b":"x","c":[1,{"d":true}]},"e":null,"f":[],"g":{},"h":-0.5e3}"#)
+            .unwrap();
+        let want: Vec<(String, Option<String>)> = vec![
+            ("a.b".into(), Some("x".into())),
+            ("a.c.0".into(), Some("1".into())),
+            ("a.c.1.d".into(), Some("true".into())),
+            ("e".into(), None),
+            ("h".into(), Some("-0.5e3".into())),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn numbers_keep_published_text_and_type() {
+        let v = flatten(r#"{"t":1.688560107857E9,"s":"1"}"#, 200).unwrap();
+        assert_eq!(v[0].1, JsonScalar::Number("1.688560107857E9"));
+        assert!(v[0].1.is_number());
+        assert!(!v[1].1.is_number());
+    }
+
+    #[test]
+    fn escapes_are_decoded_in_keys_and_values() {
+        let got = flat(r#"{"k\"ey":"a\nb\u00e9\ud83d\ude00\/"}"#).unwrap();
+        assert_eq!(got, vec![("k\"ey".into(), Some("a\nbé😀/".into()))]);
+    }
+
+    #[test]
+    fn at_keys_get_an_extra_at_only_at_top_level() {
+        let got = flat(r#"{"@timestamp":"x","a":{"@b":1}}"#).unwrap();
+        assert_eq!(got[0].0, "@@timestamp");
+        assert_eq!(got[1].0, "a.@b");
+    }
+
+    #[test]
+    fn non_objects_and_invalid_json_have_no_fields() {
+        for m in [
+            "",
+            "plain text",
+            "[1,2]",
+            "\"s\"",
+            "{\"a\":1} trailing",
+            "{\"a\":1",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"a\":tru}",
+            "{a:1}",
+            "{\"a\":1,}",
+        ] {
+            assert_eq!(flat(m), None, "{m:?}");
+        }
+        assert_eq!(flat("  {\"a\":1}\n").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn cap_counts_leaves_in_document_order() {
+        let body: Vec<String> = (0..250).map(|i| format!("\"k{i}\":{i}")).collect();
+        let msg = format!("{{{}}}", body.join(","));
+        let v = flatten(&msg, 200).unwrap();
+        assert_eq!(v.len(), 200);
+        assert_eq!(v[199].0, "k199");
+        let ex = PathExtractor::new(["k199", "k200"], 200);
+        let got = ex.extract(&msg);
+        assert_eq!(got[0].as_deref(), Some("199"));
+        assert_eq!(got[1], None);
+    }
+
+    #[test]
+    fn extractor_matches_flatten_and_counts_skipped_subtrees() {
+        // 'big' has 3 leaves that count toward a cap of 4 even though not extracted
+        let msg = r#"{"big":{"x":[1,2,3]},"a":"1","b":"2"}"#;
+        let ex = PathExtractor::new(["a", "b", "big.x.1"], 4);
+        let got = ex.extract(msg);
+        assert_eq!(got[0].as_deref(), Some("1"));
+        assert_eq!(got[1], None);
+        assert_eq!(got[2].as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn duplicate_keys_first_wins_and_duplicate_requests_share() {
+        let ex = PathExtractor::new(["a", "a"], 200);
+        let got = ex.extract(r#"{"a":"first","a":"second"}"#);
+        assert_eq!(got[0].as_deref(), Some("first"));
+        assert_eq!(got[1].as_deref(), Some("first"));
+        assert_eq!(flat(r#"{"a":"first","a":"second"}"#).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_not_a_crash() {
+        let msg = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(flat(&msg), None);
+    }
+
+    #[test]
+    fn objects_and_arrays_are_not_values() {
+        let ex = PathExtractor::new(["a", "a.b"], 200);
+        let got = ex.extract(r#"{"a":{"b":[1]}}"#);
+        assert_eq!(got, vec![None, None]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(s in ".{0,200}") {
+            let _ = flatten(&s, 200);
+            let _ = PathExtractor::new(["a", "a.b"], 3).extract(&s);
+        }
+
+        #[test]
+        fn agrees_with_serde_json_on_validity(s in "[{}\\[\\]\":,a-c0-9 .eE+\\-]{0,40}") {
+            let ours = flatten(&s, 200).is_some();
+            let theirs = matches!(serde_json::from_str::<serde_json::Value>(&s), Ok(serde_json::Value::Object(_)));
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The manifest: the durable list of log groups, streams and segments.
+//!
+//! `manifest.json` in the data directory, replaced atomically (write `manifest.json.tmp`,
+//! fsync, rename, fsync the directory). `wal_start` is the checkpoint: WAL files numbered
+//! below it are fully contained in the listed segments; files from it on are replayed.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::model::LogGroup;
+
+/// Format version written by this build.
+pub(crate) const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    pub version: u32,
+    pub wal_start: u64,
+    pub next_group_id: u64,
+    pub groups: Vec<ManifestGroup>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Manifest {
+            version: VERSION,
+            wal_start: 1,
+            next_group_id: 1,
+            groups: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ManifestGroup {
+    pub id: u64,
+    /// Derived counters (`stored_bytes`, `event_count`, first/last) are recomputed on load.
+    pub meta: LogGroup,
+    pub next_seq: u64,
+    pub streams: Vec<ManifestStream>,
+    pub segments: Vec<ManifestSegment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ManifestStream {
+    pub name: String,
+    pub creation_time_ms: i64,
+    /// Statistics of the stream's events that are in segments (not the WAL).
+    pub stats: StreamStats,
+}
+
+/// Counters of a log stream's events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StreamStats {
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub last_ingest: Option<i64>,
+    pub bytes: u64,
+    pub count: u64,
+}
+
+impl StreamStats {
+    pub fn add(&mut self, ts: i64, ingest: i64, bytes: u64) {
+        self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+        self.last_ingest = Some(self.last_ingest.map_or(ingest, |l| l.max(ingest)));
+        self.bytes += bytes;
+        self.count += 1;
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ManifestSegment {
+    pub object_path: String,
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub min_seq: u64,
+    pub max_seq: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub event_bytes: u64,
+    pub columns: Vec<String>,
+}
+
+/// Reads the manifest; `Ok(None)` when there is none yet (a new data directory).
+pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
+    let path = dir.join("manifest.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let m: Manifest = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
+    if m.version != VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "{}: format version {} is not supported (this build reads {VERSION})",
+            path.display(),
+            m.version
+        )));
+    }
+    Ok(Some(m))
+}
+
+/// Writes the manifest atomically and durably.
+pub(crate) fn save(dir: &Path, m: &Manifest) -> Result<()> {
+    let tmp = dir.join("manifest.json.tmp");
+    let path = dir.join("manifest.json");
+    let text = serde_json::to_vec(m).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let mut f = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    f.write_all(&text).map_err(|e| StoreError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
+    crate::wal::sync_dir(dir)
+}

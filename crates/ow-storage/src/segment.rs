@@ -1,0 +1,391 @@
+//! Parquet segments: writing (sorted, zstd, promoted columns, field counts) and reading.
+//!
+//! A segment holds the core columns of [`crate::schema::core_schema`] followed by the
+//! promoted columns chosen for that segment. Rows are sorted by (`@timestamp`, `__seq`);
+//! row groups carry min/max statistics and the file declares its sort order. The file's
+//! key/value metadata holds `openwatch.field_counts`: the number of events in which each
+//! flattened field path appears (for GetLogGroupFields).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StringBuilder, UInt64Array,
+};
+use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use arrow::datatypes::{Field, Schema};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::config::StoreConfig;
+use crate::error::{Result, StoreError};
+use crate::fields::{flatten_with, JsonScalar};
+use crate::schema::{self, core_schema};
+use crate::snapshot::SegmentInfo;
+
+/// Key of the field-count metadata in the Parquet footer.
+pub(crate) const FIELD_COUNTS_KEY: &str = "openwatch.field_counts";
+
+/// Shared ownership of a segment file. When compaction or retention drops a segment,
+/// it marks the handle obsolete; the file is queued for deletion when the last handle
+/// (the store's or a snapshot's) goes away.
+#[derive(Debug)]
+pub(crate) struct SegmentHandle {
+    pub info: SegmentInfo,
+    obsolete: AtomicBool,
+    garbage: Arc<Mutex<Vec<String>>>,
+}
+
+impl SegmentHandle {
+    pub fn new(info: SegmentInfo, garbage: Arc<Mutex<Vec<String>>>) -> Self {
+        SegmentHandle {
+            info,
+            obsolete: AtomicBool::new(false),
+            garbage,
+        }
+    }
+
+    pub fn mark_obsolete(&self) {
+        self.obsolete.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for SegmentHandle {
+    fn drop(&mut self) {
+        if self.obsolete.load(Ordering::SeqCst) {
+            self.garbage.lock().push(self.info.object_path.clone());
+        }
+    }
+}
+
+/// A segment encoded in memory, ready to be stored.
+pub(crate) struct EncodedSegment {
+    pub bytes: Vec<u8>,
+    pub info: SegmentInfo,
+}
+
+/// Concatenates core-column batches and sorts them by (`@timestamp`, `__seq`).
+pub(crate) fn sort_rows(batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let all = concat_batches(&core_schema(), batches).map_err(internal)?;
+    if all.num_rows() <= 1 {
+        return Ok(all);
+    }
+    let idx = lexsort_to_indices(
+        &[
+            SortColumn {
+                values: all.column(0).clone(),
+                options: None,
+            },
+            SortColumn {
+                values: all.column(4).clone(),
+                options: None,
+            },
+        ],
+        None,
+    )
+    .map_err(internal)?;
+    take_record_batch(&all, &idx).map_err(internal)
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// Field discovery over one segment: per-path event counts and the values of each event.
+struct Discovery {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    counts: Vec<u64>,
+    last_event: Vec<u32>,
+    /// (event, path id, start, len | ARENA bit): value text in the message or the arena.
+    values: Vec<(u32, u32, u32, u32)>,
+    arena: String,
+}
+
+const ARENA: u32 = 1 << 31;
+
+impl Discovery {
+    fn run(messages: &StringArray, config: &StoreConfig) -> Discovery {
+        let mut d = Discovery {
+            ids: HashMap::new(),
+            names: Vec::new(),
+            counts: Vec::new(),
+            last_event: Vec::new(),
+            values: Vec::new(),
+            arena: String::new(),
+        };
+        let max_paths = config.max_field_stats_paths;
+        for ev in 0..messages.len() {
+            let msg = messages.value(ev);
+            if !msg.trim_start().starts_with('{') {
+                continue;
+            }
+            let mark = d.values.len();
+            let arena_mark = d.arena.len();
+            let base = msg.as_ptr() as usize;
+            let ev32 = ev as u32;
+            let ok = flatten_with(msg, config.max_fields_per_event, |path, v| {
+                let id = match d.ids.get(path) {
+                    Some(&id) => id,
+                    None => {
+                        if d.names.len() >= max_paths {
+                            return;
+                        }
+                        let id = d.names.len() as u32;
+                        d.ids.insert(path.into(), id);
+                        d.names.push(path.into());
+                        d.counts.push(0);
+                        d.last_event.push(u32::MAX);
+                        id
+                    }
+                };
+                let (start, len) = match &v {
+                    JsonScalar::String(std::borrow::Cow::Borrowed(s)) | JsonScalar::Number(s) => {
+                        ((s.as_ptr() as usize - base) as u32, s.len() as u32)
+                    }
+                    other => match other.as_text() {
+                        Some(t) => {
+                            let start = d.arena.len() as u32;
+                            d.arena.push_str(&t);
+                            (start, t.len() as u32 | ARENA)
+                        }
+                        // null: counted as a field, no value
+                        None => (0, u32::MAX),
+                    },
+                };
+                d.values.push((ev32, id, start, len));
+            });
+            if !ok {
+                d.values.truncate(mark);
+                d.arena.truncate(arena_mark);
+                continue;
+            }
+            for &(_, id, _, _) in &d.values[mark..] {
+                let i = id as usize;
+                if d.last_event[i] != ev32 {
+                    d.last_event[i] = ev32;
+                    d.counts[i] += 1;
+                }
+            }
+        }
+        d
+    }
+
+    /// Paths to promote: present in >= fraction of rows, most frequent first, capped.
+    fn promoted(&self, rows: usize, config: &StoreConfig) -> Vec<u32> {
+        let min = ((rows as f64) * config.promote_min_fraction)
+            .ceil()
+            .max(1.0) as u64;
+        let mut ids: Vec<u32> = (0..self.names.len() as u32)
+            .filter(|&i| self.counts[i as usize] >= min)
+            .filter(|&i| !schema::is_core_column(&self.names[i as usize]))
+            .collect();
+        ids.sort_by(|&a, &b| {
+            self.counts[b as usize]
+                .cmp(&self.counts[a as usize])
+                .then_with(|| self.names[a as usize].cmp(&self.names[b as usize]))
+        });
+        ids.truncate(config.max_promoted_columns);
+        ids
+    }
+
+    fn field_counts_json(&self, rows: usize) -> String {
+        let mut pairs: Vec<(&str, u64)> = self
+            .names
+            .iter()
+            .zip(&self.counts)
+            .map(|(n, c)| (&**n, *c))
+            .collect();
+        pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        serde_json::json!({ "events": rows, "fields": pairs }).to_string()
+    }
+}
+
+/// Encodes sorted rows (from [`sort_rows`]) as a Parquet segment.
+pub(crate) fn encode(
+    rows: &RecordBatch,
+    object_path: String,
+    local_path: PathBuf,
+    config: &StoreConfig,
+) -> Result<EncodedSegment> {
+    let n = rows.num_rows();
+    let col = |i: usize| rows.column(i);
+    let ts = col(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| internal("@timestamp is not Int64"))?;
+    let messages = col(3)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| internal("@message is not Utf8"))?;
+    let seqs = col(4)
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .ok_or_else(|| internal("__seq is not UInt64"))?;
+    if n == 0 {
+        return Err(internal("empty segment"));
+    }
+
+    let disc = Discovery::run(messages, config);
+    let promoted = disc.promoted(n, config);
+    let slot_of: HashMap<u32, usize> = promoted
+        .iter()
+        .enumerate()
+        .map(|(slot, &id)| (id, slot))
+        .collect();
+    let mut builders: Vec<StringBuilder> = promoted
+        .iter()
+        .map(|_| StringBuilder::with_capacity(n, n * 16))
+        .collect();
+    let mut row_vals: Vec<Option<&str>> = vec![None; promoted.len()];
+    let mut vi = 0;
+    for ev in 0..n {
+        row_vals.iter_mut().for_each(|v| *v = None);
+        let msg = messages.value(ev);
+        while vi < disc.values.len() && disc.values[vi].0 as usize == ev {
+            let (_, id, start, len) = disc.values[vi];
+            vi += 1;
+            let Some(&slot) = slot_of.get(&id) else {
+                continue;
+            };
+            if row_vals[slot].is_some() || len == u32::MAX {
+                continue;
+            }
+            let s = if len & ARENA != 0 {
+                let l = (len & !ARENA) as usize;
+                disc.arena.get(start as usize..start as usize + l)
+            } else {
+                msg.get(start as usize..start as usize + len as usize)
+            };
+            row_vals[slot] = s;
+        }
+        for (b, v) in builders.iter_mut().zip(&row_vals) {
+            b.append_option(*v);
+        }
+    }
+
+    let mut fields: Vec<Field> = core_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns: Vec<ArrayRef> = rows.columns().to_vec();
+    let mut promoted_names = Vec::with_capacity(promoted.len());
+    for (&id, mut b) in promoted.iter().zip(builders) {
+        let name = disc.names[id as usize].to_string();
+        fields.push(schema::promoted_field(&name));
+        columns.push(Arc::new(b.finish()));
+        promoted_names.push(name);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(internal)?;
+
+    let level = ZstdLevel::try_new(config.zstd_level).map_err(internal)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(config.row_group_rows.max(1)))
+        .set_column_dictionary_enabled(ColumnPath::from(schema::MESSAGE), false)
+        .set_column_dictionary_enabled(ColumnPath::from(schema::SEQ), false)
+        .set_sorting_columns(Some(vec![
+            SortingColumn {
+                column_idx: 0,
+                descending: false,
+                nulls_first: false,
+            },
+            SortingColumn {
+                column_idx: 4,
+                descending: false,
+                nulls_first: false,
+            },
+        ]))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            FIELD_COUNTS_KEY.to_owned(),
+            disc.field_counts_json(n),
+        )]))
+        .build();
+    let mut bytes = Vec::with_capacity(messages.value_data().len() / 4);
+    let mut w = ArrowWriter::try_new(&mut bytes, schema, Some(props)).map_err(internal)?;
+    w.write(&batch).map_err(internal)?;
+    w.close().map_err(internal)?;
+
+    let event_bytes: u64 = (0..n).map(|i| messages.value_length(i) as u64 + 26).sum();
+    let info = SegmentInfo {
+        path: local_path,
+        object_path,
+        min_timestamp_ms: ts.values().iter().copied().min().unwrap_or(0),
+        max_timestamp_ms: ts.values().iter().copied().max().unwrap_or(0),
+        min_seq: seqs.values().iter().copied().min().unwrap_or(0),
+        max_seq: seqs.values().iter().copied().max().unwrap_or(0),
+        row_count: n as u64,
+        byte_size: bytes.len() as u64,
+        event_bytes,
+        promoted_columns: promoted_names,
+    };
+    Ok(EncodedSegment { bytes, info })
+}
+
+/// Reads the core columns of a segment's bytes.
+pub(crate) fn read_core(data: Bytes, path: &str) -> Result<Vec<RecordBatch>> {
+    let err = |e: parquet::errors::ParquetError| StoreError::Segment {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(err)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), 0..schema::CORE_COLUMNS.len());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(8192)
+        .build()
+        .map_err(err)?;
+    let mut out = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| StoreError::Segment {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        // re-label with the canonical schema (drops file-level metadata differences)
+        let b = RecordBatch::try_new(core_schema(), b.columns().to_vec()).map_err(|e| {
+            StoreError::Segment {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }
+        })?;
+        out.push(b);
+    }
+    Ok(out)
+}
+
+/// Reads the field counts stored in a segment's footer: `(events, [(path, count)])`.
+pub(crate) fn read_field_counts(data: Bytes, path: &str) -> Result<(u64, Vec<(String, u64)>)> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| StoreError::Segment {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+    let kv = builder.metadata().file_metadata().key_value_metadata();
+    let text = kv
+        .and_then(|kv| kv.iter().find(|k| k.key == FIELD_COUNTS_KEY))
+        .and_then(|k| k.value.clone());
+    let Some(text) = text else {
+        return Ok((0, Vec::new()));
+    };
+    #[derive(serde::Deserialize)]
+    struct Counts {
+        events: u64,
+        fields: Vec<(String, u64)>,
+    }
+    let c: Counts = serde_json::from_str(&text).map_err(|e| StoreError::Segment {
+        path: path.to_owned(),
+        message: format!("bad {FIELD_COUNTS_KEY}: {e}"),
+    })?;
+    Ok((c.events, c.fields))
+}

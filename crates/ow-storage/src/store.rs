@@ -1,0 +1,1579 @@
+//! The store: log groups, log streams, the write path, flushes, compaction, retention and
+//! snapshots. See the crate docs for the overall design.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::buffer::{filter_range, GroupBuffer};
+use crate::config::{StoreConfig, RETENTION_DAYS};
+use crate::error::{Result, StoreError};
+use crate::manifest::{
+    self, Manifest, ManifestGroup, ManifestSegment, ManifestStream, StreamStats,
+};
+use crate::model::{
+    FieldStats, ImportOutput, InputLogEvent, LogGroup, LogStream, NewEvent, Page, PageRequest,
+    PutLogEventsOutput, RecoveryReport, StoredEvent, StreamOrder,
+};
+use crate::segment::{self, SegmentHandle};
+use crate::snapshot::{GroupSnapshot, SegmentInfo, SegmentRef, Snapshot};
+use crate::validate::validate_put_log_events;
+use crate::wal;
+
+/// Bytes of one WAL record written by `import_events` before the next one starts.
+const IMPORT_RECORD_BYTES: usize = 4 << 20;
+/// Per-event overhead AWS counts in batch and stored sizes (spec api.md rule 1 [V]).
+const EVENT_OVERHEAD: u64 = 26;
+
+/// Current time, epoch ms UTC.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The embedded log store. `Send + Sync`; share it through an `Arc`.
+///
+/// All methods are blocking (file I/O, fsync); from async code call them inside
+/// `tokio::task::spawn_blocking`. [`Store::snapshot`] only takes a lock and copies
+/// buffered rows, and is cheap enough to call directly.
+///
+/// Dropping the store flushes the buffer to segments (errors are logged); call
+/// [`Store::close`] to see them.
+pub struct Store {
+    dir: PathBuf,
+    wal_dir: PathBuf,
+    seg_dir: PathBuf,
+    config: StoreConfig,
+    objects: Arc<dyn ObjectStore>,
+    state: RwLock<State>,
+    wal: Mutex<WalState>,
+    sync: Mutex<SyncState>,
+    sync_cv: Condvar,
+    flush_lock: Mutex<()>,
+    manifest_lock: Mutex<()>,
+    garbage: Arc<Mutex<Vec<String>>>,
+    closed: AtomicBool,
+    recovery: RecoveryReport,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
+struct WalState {
+    file: Arc<File>,
+    number: u64,
+    /// Bytes appended so far over all files of this process (a log sequence number).
+    end_lsn: u64,
+    pending: VecDeque<Pending>,
+    buf: Vec<u8>,
+}
+
+struct Pending {
+    lsn: u64,
+    group_id: u64,
+    stream: Arc<str>,
+    first_seq: u64,
+    ingest: i64,
+    events: Vec<(i64, String)>,
+}
+
+struct SyncState {
+    durable_lsn: u64,
+    syncing: bool,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    groups: BTreeMap<String, GroupState>,
+    names_by_id: HashMap<u64, String>,
+    next_group_id: u64,
+    wal_start: u64,
+}
+
+struct GroupState {
+    id: u64,
+    meta: LogGroup,
+    streams: BTreeMap<String, StreamState>,
+    next_seq: u64,
+    segments: Vec<Arc<SegmentHandle>>,
+    buffer: GroupBuffer,
+    flushing: Vec<RecordBatch>,
+}
+
+struct StreamState {
+    name: Arc<str>,
+    creation_time_ms: i64,
+    live: StreamStats,
+    committed: StreamStats,
+}
+
+fn validate_group_name(name: &str) -> Result<()> {
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#'));
+    if name.is_empty() || name.len() > 512 || !ok_chars {
+        return Err(StoreError::InvalidParameter(format!(
+            "Invalid log group name {name:?}: it must be 1-512 characters of [.-_/#A-Za-z0-9]"
+        )));
+    }
+    if name.starts_with("aws/") {
+        return Err(StoreError::InvalidParameter(format!(
+            "Invalid log group name {name:?}: names starting with aws/ are reserved"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_stream_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 512 || name.contains(':') || name.contains('*') {
+        return Err(StoreError::InvalidParameter(format!(
+            "Invalid log stream name {name:?}: it must be 1-512 characters without ':' or '*'"
+        )));
+    }
+    Ok(())
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`: loads the manifest, removes segment
+    /// files a crash left unlisted, replays the WAL (truncating a torn or corrupt tail of
+    /// the last WAL file, see [`Store::recovery_report`]) and starts a new WAL file.
+    ///
+    /// Layout: `manifest.json`, `wal/<n>.wal`, `segments/g<group id>/<file>.parquet`
+    /// (segments go through an `object_store` local-filesystem store rooted at
+    /// `segments/`; the WAL and manifest are local files because they need fsync).
+    ///
+    /// # Errors
+    /// I/O errors; [`StoreError::Corrupt`] for an unreadable manifest or damage in a WAL
+    /// file other than the last one (which a crash cannot cause).
+    pub fn open(data_dir: &Path, config: StoreConfig) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        let dir = std::fs::canonicalize(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        let wal_dir = dir.join("wal");
+        let seg_dir = dir.join("segments");
+        for d in [&wal_dir, &seg_dir] {
+            std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+        }
+        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&seg_dir)?);
+        let garbage: Arc<Mutex<Vec<String>>> = Arc::default();
+        let mut recovery = RecoveryReport::default();
+
+        let m = manifest::load(&dir)?.unwrap_or_default();
+        let mut state = State {
+            next_group_id: m.next_group_id,
+            wal_start: m.wal_start,
+            ..Default::default()
+        };
+        let mut listed: HashSet<PathBuf> = HashSet::new();
+        for g in m.groups {
+            let mut streams = BTreeMap::new();
+            for s in g.streams {
+                streams.insert(
+                    s.name.clone(),
+                    StreamState {
+                        name: Arc::from(s.name.as_str()),
+                        creation_time_ms: s.creation_time_ms,
+                        live: s.stats,
+                        committed: s.stats,
+                    },
+                );
+            }
+            let segments = g
+                .segments
+                .into_iter()
+                .map(|s| {
+                    let path = seg_dir.join(&s.object_path);
+                    listed.insert(path.clone());
+                    Arc::new(SegmentHandle::new(
+                        SegmentInfo {
+                            path,
+                            object_path: s.object_path,
+                            min_timestamp_ms: s.min_ts,
+                            max_timestamp_ms: s.max_ts,
+                            min_seq: s.min_seq,
+                            max_seq: s.max_seq,
+                            row_count: s.rows,
+                            byte_size: s.bytes,
+                            event_bytes: s.event_bytes,
+                            promoted_columns: s.columns,
+                        },
+                        garbage.clone(),
+                    ))
+                })
+                .collect();
+            state.names_by_id.insert(g.id, g.meta.name.clone());
+            state.groups.insert(
+                g.meta.name.clone(),
+                GroupState {
+                    id: g.id,
+                    meta: g.meta,
+                    streams,
+                    next_seq: g.next_seq,
+                    segments,
+                    buffer: GroupBuffer::default(),
+                    flushing: Vec::new(),
+                },
+            );
+        }
+
+        // Segment files not in the manifest were written by a flush or compaction that
+        // did not commit: remove them.
+        recovery.orphan_segments_removed = remove_unlisted(&seg_dir, &listed)?;
+
+        // WAL replay.
+        let files = wal::list_files(&wal_dir)?;
+        let mut last_number = state.wal_start.saturating_sub(1);
+        for (i, &n) in files.iter().enumerate() {
+            let path = wal::file_path(&wal_dir, n);
+            if n < state.wal_start {
+                std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                continue;
+            }
+            last_number = last_number.max(n);
+            let r = wal::read_file(&path)?;
+            if let Some(problem) = &r.problem {
+                if i + 1 != files.len() {
+                    return Err(StoreError::Corrupt(format!(
+                        "WAL file {} is damaged ({problem}) but is not the last one; \
+                         refusing to guess which acknowledged events are lost",
+                        path.display()
+                    )));
+                }
+                tracing::warn!(file = %path.display(), %problem, "truncating damaged WAL tail");
+                recovery.truncated_bytes = r.file_len - r.valid_len;
+                recovery.tail_problem = Some(format!("{}: {problem}", path.display()));
+                wal::truncate_file(&path, r.valid_len)?;
+            }
+            for b in r.batches {
+                recovery.replayed_records += 1;
+                let Some(name) = state.names_by_id.get(&b.group_id).cloned() else {
+                    continue; // the group was deleted
+                };
+                let Some(g) = state.groups.get_mut(&name) else {
+                    continue;
+                };
+                let stream = g
+                    .streams
+                    .entry(b.stream.clone())
+                    .or_insert_with(|| StreamState {
+                        name: Arc::from(b.stream.as_str()),
+                        creation_time_ms: b.ingestion_time_ms,
+                        live: StreamStats::default(),
+                        committed: StreamStats::default(),
+                    });
+                let sname = stream.name.clone();
+                let n_events = b.events.len() as u64;
+                for (i, (ts, msg)) in b.events.into_iter().enumerate() {
+                    stream
+                        .live
+                        .add(ts, b.ingestion_time_ms, msg.len() as u64 + EVENT_OVERHEAD);
+                    g.buffer
+                        .push(ts, b.ingestion_time_ms, &sname, msg, b.first_seq + i as u64);
+                    recovery.replayed_events += 1;
+                }
+                g.next_seq = g.next_seq.max(b.first_seq + n_events);
+            }
+        }
+        let number = last_number + 1;
+        let file = wal::create_file(&wal_dir, number)?;
+
+        Ok(Store {
+            dir,
+            wal_dir,
+            seg_dir,
+            config,
+            objects,
+            state: RwLock::new(state),
+            wal: Mutex::new(WalState {
+                file: Arc::new(file),
+                number,
+                end_lsn: 0,
+                pending: VecDeque::new(),
+                buf: Vec::new(),
+            }),
+            sync: Mutex::new(SyncState {
+                durable_lsn: 0,
+                syncing: false,
+                error: None,
+            }),
+            sync_cv: Condvar::new(),
+            flush_lock: Mutex::new(()),
+            manifest_lock: Mutex::new(()),
+            garbage,
+            closed: AtomicBool::new(false),
+            recovery,
+        })
+    }
+
+    /// What [`Store::open`] found and repaired.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// The data directory (absolute).
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The object store holding segment files (rooted at `<data dir>/segments`); segment
+    /// [`SegmentInfo::object_path`]s are relative to it.
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.objects.clone()
+    }
+
+    // ------------------------------------------------------------------ metadata
+
+    /// Creates a log group (CreateLogGroup). `tags` may be empty.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidParameter`] for a bad name (AWS rules: 1–512 chars of
+    /// `[.-_/#A-Za-z0-9]`, not starting with `aws/`), [`StoreError::LogGroupAlreadyExists`].
+    pub fn create_log_group(&self, name: &str, tags: BTreeMap<String, String>) -> Result<LogGroup> {
+        validate_group_name(name)?;
+        self.mutate_manifest(|st| {
+            if st.groups.contains_key(name) {
+                return Err(StoreError::LogGroupAlreadyExists(name.to_owned()));
+            }
+            let id = st.next_group_id;
+            st.next_group_id += 1;
+            let meta = LogGroup {
+                name: name.to_owned(),
+                account_id: self.config.account_id.clone(),
+                region: self.config.region.clone(),
+                creation_time_ms: now_ms(),
+                retention_in_days: None,
+                stored_bytes: 0,
+                event_count: 0,
+                first_event_timestamp_ms: None,
+                last_event_timestamp_ms: None,
+                tags,
+                log_group_class: "STANDARD".to_owned(),
+                deletion_protection_enabled: false,
+            };
+            st.names_by_id.insert(id, name.to_owned());
+            st.groups.insert(
+                name.to_owned(),
+                GroupState {
+                    id,
+                    meta: meta.clone(),
+                    streams: BTreeMap::new(),
+                    next_seq: 0,
+                    segments: Vec::new(),
+                    buffer: GroupBuffer::default(),
+                    flushing: Vec::new(),
+                },
+            );
+            Ok(meta)
+        })
+    }
+
+    /// Deletes a log group and all its events (DeleteLogGroup). Segment files are removed
+    /// once no snapshot holds them.
+    ///
+    /// # Errors
+    /// [`StoreError::LogGroupNotFound`]; [`StoreError::InvalidParameter`] when deletion
+    /// protection is on.
+    pub fn delete_log_group(&self, name: &str) -> Result<()> {
+        let removed = self.mutate_manifest(|st| {
+            let g = st
+                .groups
+                .get(name)
+                .ok_or_else(|| StoreError::LogGroupNotFound(name.to_owned()))?;
+            if g.meta.deletion_protection_enabled {
+                return Err(StoreError::InvalidParameter(format!(
+                    "Log group {name} has deletion protection enabled"
+                )));
+            }
+            let g = st
+                .groups
+                .remove(name)
+                .ok_or_else(|| StoreError::LogGroupNotFound(name.to_owned()))?;
+            st.names_by_id.remove(&g.id);
+            Ok(g)
+        })?;
+        for s in &removed.segments {
+            s.mark_obsolete();
+        }
+        drop(removed);
+        self.collect_garbage();
+        Ok(())
+    }
+
+    /// One log group's metadata, with `stored_bytes`, `event_count` and first/last event
+    /// times computed over segments and buffer.
+    pub fn log_group(&self, name: &str) -> Result<LogGroup> {
+        let st = self.state.read();
+        let g = st
+            .groups
+            .get(name)
+            .ok_or_else(|| StoreError::LogGroupNotFound(name.to_owned()))?;
+        Ok(describe_group(g))
+    }
+
+    /// Lists log groups in ASCII order of name (DescribeLogGroups), optionally those whose
+    /// name starts with `req.prefix`, `req.limit` (default 50) per page.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidNextToken`] for a token this store did not produce.
+    pub fn list_log_groups(&self, req: &PageRequest) -> Result<Page<LogGroup>> {
+        let limit = req.limit.unwrap_or(50).max(1);
+        let after = match &req.next_token {
+            Some(t) => Some(
+                t.strip_prefix("g:")
+                    .ok_or_else(|| StoreError::InvalidNextToken(t.clone()))?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let prefix = req.prefix.as_deref().unwrap_or("");
+        let st = self.state.read();
+        let mut items = Vec::new();
+        let mut more = false;
+        let range = match &after {
+            Some(a) => st.groups.range::<str, _>((
+                std::ops::Bound::Excluded(a.as_str()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => st.groups.range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            )),
+        };
+        for (name, g) in range {
+            if !name.starts_with(prefix) {
+                if name.as_str() > prefix {
+                    break;
+                }
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(describe_group(g));
+        }
+        let next_token = if more {
+            items.last().map(|g: &LogGroup| format!("g:{}", g.name))
+        } else {
+            None
+        };
+        Ok(Page { items, next_token })
+    }
+
+    /// Sets the retention of a log group (PutRetentionPolicy).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidParameter`] unless `days` is one of AWS's values
+    /// ([`RETENTION_DAYS`]); [`StoreError::LogGroupNotFound`].
+    pub fn put_retention_policy(&self, name: &str, days: u32) -> Result<()> {
+        if !RETENTION_DAYS.contains(&days) {
+            return Err(StoreError::InvalidParameter(format!(
+                "Invalid retentionInDays {days}: it must be one of {RETENTION_DAYS:?}"
+            )));
+        }
+        self.mutate_group(name, |g| {
+            g.meta.retention_in_days = Some(days);
+            Ok(())
+        })
+    }
+
+    /// Removes the retention of a log group: events never expire (DeleteRetentionPolicy).
+    pub fn delete_retention_policy(&self, name: &str) -> Result<()> {
+        self.mutate_group(name, |g| {
+            g.meta.retention_in_days = None;
+            Ok(())
+        })
+    }
+
+    /// Adds or replaces tags of a log group (TagResource / TagLogGroup).
+    pub fn tag_log_group(&self, name: &str, tags: BTreeMap<String, String>) -> Result<()> {
+        self.mutate_group(name, |g| {
+            g.meta.tags.extend(tags);
+            Ok(())
+        })
+    }
+
+    /// Removes tags of a log group by key (UntagResource / UntagLogGroup).
+    pub fn untag_log_group(&self, name: &str, keys: &[String]) -> Result<()> {
+        self.mutate_group(name, |g| {
+            for k in keys {
+                g.meta.tags.remove(k);
+            }
+            Ok(())
+        })
+    }
+
+    /// Turns deletion protection on or off.
+    pub fn set_deletion_protection(&self, name: &str, enabled: bool) -> Result<()> {
+        self.mutate_group(name, |g| {
+            g.meta.deletion_protection_enabled = enabled;
+            Ok(())
+        })
+    }
+
+    /// Creates a log stream (CreateLogStream).
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidParameter`] for a bad name (1–512 chars, no `:` or `*`),
+    /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamAlreadyExists`].
+    pub fn create_log_stream(&self, group: &str, stream: &str) -> Result<LogStream> {
+        validate_stream_name(stream)?;
+        self.mutate_group(group, |g| {
+            if g.streams.contains_key(stream) {
+                return Err(StoreError::LogStreamAlreadyExists {
+                    group: group.to_owned(),
+                    stream: stream.to_owned(),
+                });
+            }
+            let s = StreamState {
+                name: Arc::from(stream),
+                creation_time_ms: now_ms(),
+                live: StreamStats::default(),
+                committed: StreamStats::default(),
+            };
+            let out = describe_stream(&s);
+            g.streams.insert(stream.to_owned(), s);
+            Ok(out)
+        })
+    }
+
+    /// Deletes a log stream's metadata (DeleteLogStream). [I] Its events stay in the
+    /// group's segments until retention removes them; they keep their `@logStream`.
+    pub fn delete_log_stream(&self, group: &str, stream: &str) -> Result<()> {
+        self.mutate_group(group, |g| {
+            g.streams
+                .remove(stream)
+                .map(|_| ())
+                .ok_or_else(|| StoreError::LogStreamNotFound {
+                    group: group.to_owned(),
+                    stream: stream.to_owned(),
+                })
+        })
+    }
+
+    /// One log stream's metadata.
+    pub fn log_stream(&self, group: &str, stream: &str) -> Result<LogStream> {
+        let st = self.state.read();
+        let g = st
+            .groups
+            .get(group)
+            .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+        g.streams
+            .get(stream)
+            .map(describe_stream)
+            .ok_or_else(|| StoreError::LogStreamNotFound {
+                group: group.to_owned(),
+                stream: stream.to_owned(),
+            })
+    }
+
+    /// Lists a group's log streams (DescribeLogStreams): by name (ASCII) or by last event
+    /// time (streams without events first when ascending), `descending` reverses.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidParameter`] for a prefix with [`StreamOrder::LastEventTime`]
+    /// (AWS rule); [`StoreError::LogGroupNotFound`]; [`StoreError::InvalidNextToken`].
+    pub fn list_log_streams(
+        &self,
+        group: &str,
+        req: &PageRequest,
+        order: StreamOrder,
+        descending: bool,
+    ) -> Result<Page<LogStream>> {
+        if order == StreamOrder::LastEventTime && req.prefix.is_some() {
+            return Err(StoreError::InvalidParameter(
+                "Cannot order by LastEventTime with a logStreamNamePrefix.".into(),
+            ));
+        }
+        let limit = req.limit.unwrap_or(50).max(1);
+        let offset: usize = match &req.next_token {
+            Some(t) => t
+                .strip_prefix("s:")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| StoreError::InvalidNextToken(t.clone()))?,
+            None => 0,
+        };
+        let st = self.state.read();
+        let g = st
+            .groups
+            .get(group)
+            .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+        let prefix = req.prefix.as_deref().unwrap_or("");
+        let mut all: Vec<LogStream> = g
+            .streams
+            .values()
+            .filter(|s| s.name.starts_with(prefix))
+            .map(describe_stream)
+            .collect();
+        if order == StreamOrder::LastEventTime {
+            all.sort_by(|a, b| {
+                a.last_event_timestamp_ms
+                    .cmp(&b.last_event_timestamp_ms)
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+        }
+        if descending {
+            all.reverse();
+        }
+        let items: Vec<LogStream> = all.iter().skip(offset).take(limit).cloned().collect();
+        let next_token =
+            (offset + items.len() < all.len()).then(|| format!("s:{}", offset + items.len()));
+        Ok(Page { items, next_token })
+    }
+
+    // ------------------------------------------------------------------ write path
+
+    /// PutLogEvents: validates the batch with AWS's rules ([`validate_put_log_events`])
+    /// at the current time and durably stores the accepted events. Returns after fsync.
+    ///
+    /// # Errors
+    /// [`StoreError::LogGroupNotFound`] / [`StoreError::LogStreamNotFound`];
+    /// [`StoreError::InvalidParameter`] for whole-batch rule violations; I/O errors.
+    pub fn put_log_events(
+        &self,
+        group: &str,
+        stream: &str,
+        events: &[InputLogEvent],
+    ) -> Result<PutLogEventsOutput> {
+        self.put_log_events_at(group, stream, events, now_ms())
+    }
+
+    /// [`Store::put_log_events`] with an explicit clock: `now_ms` is the ingestion time
+    /// and the reference for the too-new / too-old / expired rules.
+    pub fn put_log_events_at(
+        &self,
+        group: &str,
+        stream: &str,
+        events: &[InputLogEvent],
+        now_ms: i64,
+    ) -> Result<PutLogEventsOutput> {
+        let retention = {
+            let st = self.state.read();
+            let g = st
+                .groups
+                .get(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            if !g.streams.contains_key(stream) {
+                return Err(StoreError::LogStreamNotFound {
+                    group: group.to_owned(),
+                    stream: stream.to_owned(),
+                });
+            }
+            g.meta.retention_in_days
+        };
+        let v = validate_put_log_events(events, &self.config.put_limits, retention, now_ms)?;
+        let accepted: Vec<(i64, String)> = events[v.accepted.clone()]
+            .iter()
+            .map(|e| (e.timestamp_ms, e.message.clone()))
+            .collect();
+        let n = accepted.len();
+        let first_seq = if n == 0 {
+            None
+        } else {
+            let (lsn, first) = self.append(group, stream, now_ms, accepted)?;
+            self.commit(lsn)?;
+            Some(first)
+        };
+        Ok(PutLogEventsOutput {
+            accepted: n,
+            rejected: v.rejected,
+            first_seq,
+        })
+    }
+
+    /// Stores events with no age, order or batch limits (used by `openwatch import`),
+    /// creating the log group and stream when missing. Durable when it returns; the
+    /// ingestion time of all events is the time of the call.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidParameter`] for invalid group/stream names; I/O errors.
+    pub fn import_events<I>(&self, group: &str, stream: &str, events: I) -> Result<ImportOutput>
+    where
+        I: IntoIterator<Item = NewEvent>,
+    {
+        self.ensure_stream(group, stream)?;
+        let ingest = now_ms();
+        let mut out = ImportOutput::default();
+        let mut chunk: Vec<(i64, String)> = Vec::new();
+        let mut chunk_bytes = 0usize;
+        let mut last_lsn = None;
+        for e in events {
+            chunk_bytes += e.message.len() + 12;
+            out.events += 1;
+            out.bytes += e.message.len() as u64 + EVENT_OVERHEAD;
+            chunk.push((e.timestamp_ms, e.message));
+            if chunk_bytes >= IMPORT_RECORD_BYTES {
+                let (lsn, _) = self.append(group, stream, ingest, std::mem::take(&mut chunk))?;
+                last_lsn = Some(lsn);
+                chunk_bytes = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            let (lsn, _) = self.append(group, stream, ingest, chunk)?;
+            last_lsn = Some(lsn);
+        }
+        if let Some(lsn) = last_lsn {
+            self.commit(lsn)?;
+        }
+        Ok(out)
+    }
+
+    fn ensure_stream(&self, group: &str, stream: &str) -> Result<()> {
+        {
+            let st = self.state.read();
+            if st
+                .groups
+                .get(group)
+                .is_some_and(|g| g.streams.contains_key(stream))
+            {
+                return Ok(());
+            }
+        }
+        match self.create_log_group(group, BTreeMap::new()) {
+            Ok(_) | Err(StoreError::LogGroupAlreadyExists(_)) => {}
+            Err(e) => return Err(e),
+        }
+        match self.create_log_stream(group, stream) {
+            Ok(_) | Err(StoreError::LogStreamAlreadyExists { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends one WAL record (not yet durable). Returns (end LSN, first seq).
+    fn append(
+        &self,
+        group: &str,
+        stream: &str,
+        ingest: i64,
+        events: Vec<(i64, String)>,
+    ) -> Result<(u64, u64)> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed("the store was closed".into()));
+        }
+        let mut w = self.wal.lock();
+        let (group_id, first_seq, stream_name) = {
+            let mut st = self.state.write();
+            let g = st
+                .groups
+                .get_mut(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            let s = g
+                .streams
+                .get(stream)
+                .ok_or_else(|| StoreError::LogStreamNotFound {
+                    group: group.to_owned(),
+                    stream: stream.to_owned(),
+                })?;
+            let name = s.name.clone();
+            let first = g.next_seq;
+            g.next_seq += events.len() as u64;
+            (g.id, first, name)
+        };
+        let w = &mut *w;
+        let buf = &mut w.buf;
+        let file = &w.file;
+        buf.clear();
+        wal::encode_record(
+            buf,
+            group_id,
+            first_seq,
+            ingest,
+            stream,
+            events.iter().map(|(t, m)| (*t, m.as_str())),
+        )?;
+        if let Err(e) = (&**file).write_all(buf) {
+            // A partial record may be on disk; it fails its checksum on replay, but later
+            // records would then be lost behind it: stop accepting writes.
+            self.sync.lock().error = Some(format!("WAL write failed: {e}"));
+            self.closed.store(true, Ordering::SeqCst);
+            return Err(StoreError::io(wal::file_path(&self.wal_dir, w.number), e));
+        }
+        w.end_lsn += buf.len() as u64;
+        if buf.capacity() > 2 * IMPORT_RECORD_BYTES {
+            w.buf = Vec::new();
+        }
+        let lsn = w.end_lsn;
+        w.pending.push_back(Pending {
+            lsn,
+            group_id,
+            stream: stream_name,
+            first_seq,
+            ingest,
+            events,
+        });
+        Ok((lsn, first_seq))
+    }
+
+    /// Waits until `lsn` is durable (group commit), moves durable events into the
+    /// buffer, and flushes when the buffer is over its threshold.
+    fn commit(&self, lsn: u64) -> Result<()> {
+        self.wait_durable(lsn)?;
+        self.apply_durable();
+        self.maybe_flush()
+    }
+
+    /// Group commit: one writer fsyncs for everyone who appended before it started.
+    fn wait_durable(&self, lsn: u64) -> Result<()> {
+        let mut s = self.sync.lock();
+        loop {
+            if s.durable_lsn >= lsn {
+                return Ok(());
+            }
+            if let Some(e) = &s.error {
+                return Err(StoreError::Closed(e.clone()));
+            }
+            if s.syncing {
+                self.sync_cv.wait(&mut s);
+                continue;
+            }
+            s.syncing = true;
+            drop(s);
+            let (file, target, number) = {
+                let w = self.wal.lock();
+                (w.file.clone(), w.end_lsn, w.number)
+            };
+            let r = file.sync_data();
+            s = self.sync.lock();
+            s.syncing = false;
+            match r {
+                Ok(()) => s.durable_lsn = s.durable_lsn.max(target),
+                Err(e) => {
+                    s.error = Some(format!(
+                        "fsync of {} failed: {e}",
+                        wal::file_path(&self.wal_dir, number).display()
+                    ));
+                    self.closed.store(true, Ordering::SeqCst);
+                }
+            }
+            self.sync_cv.notify_all();
+        }
+    }
+
+    /// Moves every durable pending write into the in-memory buffer, in LSN order.
+    fn apply_durable(&self) {
+        let mut w = self.wal.lock();
+        self.apply_durable_locked(&mut w);
+    }
+
+    fn apply_durable_locked(&self, w: &mut WalState) {
+        let durable = self.sync.lock().durable_lsn;
+        if w.pending.front().is_none_or(|p| p.lsn > durable) {
+            return;
+        }
+        let mut st = self.state.write();
+        while w.pending.front().is_some_and(|p| p.lsn <= durable) {
+            let Some(p) = w.pending.pop_front() else {
+                break;
+            };
+            let Some(name) = st.names_by_id.get(&p.group_id).cloned() else {
+                continue;
+            };
+            let Some(g) = st.groups.get_mut(&name) else {
+                continue;
+            };
+            let mut stats = StreamStats::default();
+            for (i, (ts, msg)) in p.events.into_iter().enumerate() {
+                stats.add(ts, p.ingest, msg.len() as u64 + EVENT_OVERHEAD);
+                g.buffer
+                    .push(ts, p.ingest, &p.stream, msg, p.first_seq + i as u64);
+            }
+            if let Some(s) = g.streams.get_mut(&*p.stream) {
+                merge_stats(&mut s.live, &stats);
+            }
+        }
+    }
+
+    fn buffered_bytes(&self) -> usize {
+        let st = self.state.read();
+        st.groups.values().map(|g| g.buffer.message_bytes).sum()
+    }
+
+    fn maybe_flush(&self) -> Result<()> {
+        let threshold = self.config.flush_threshold_bytes;
+        if self.buffered_bytes() < threshold {
+            return Ok(());
+        }
+        // One writer flushes; others continue unless the buffer is far over the
+        // threshold (back-pressure bounds memory).
+        let guard = match self.flush_lock.try_lock() {
+            Some(g) => g,
+            None => {
+                if self.buffered_bytes() < threshold.saturating_mul(2) {
+                    return Ok(());
+                }
+                self.flush_lock.lock()
+            }
+        };
+        if self.buffered_bytes() < threshold {
+            return Ok(());
+        }
+        self.flush_locked(&guard)
+    }
+
+    // ------------------------------------------------------------------ flush
+
+    /// Writes every buffered event to Parquet segments (one per log group and
+    /// `segment_window_ms` window), commits them in the manifest, drops the WAL files
+    /// they came from, then compacts and applies retention. Queries see the events
+    /// throughout (in the buffer, then in segments; never both, never neither).
+    pub fn flush(&self) -> Result<()> {
+        let guard = self.flush_lock.lock();
+        self.flush_locked(&guard)
+    }
+
+    fn flush_locked(&self, _guard: &parking_lot::MutexGuard<'_, ()>) -> Result<()> {
+        // 1. rotate the WAL and freeze the buffer
+        let (old_number, frozen) = {
+            let mut w = self.wal.lock();
+            w.file
+                .sync_data()
+                .map_err(|e| StoreError::io(wal::file_path(&self.wal_dir, w.number), e))?;
+            {
+                let mut s = self.sync.lock();
+                s.durable_lsn = s.durable_lsn.max(w.end_lsn);
+                self.sync_cv.notify_all();
+            }
+            self.apply_durable_locked(&mut w);
+            let mut st = self.state.write();
+            let mut frozen: Vec<(u64, Vec<RecordBatch>)> = Vec::new();
+            for g in st.groups.values_mut() {
+                if !g.buffer.is_empty() {
+                    let batches = g.buffer.take()?;
+                    g.flushing = batches.clone();
+                    frozen.push((g.id, batches));
+                }
+            }
+            if frozen.is_empty() {
+                drop(st);
+                drop(w);
+                self.maintain(now_ms())?;
+                return Ok(());
+            }
+            let old = w.number;
+            let file = wal::create_file(&self.wal_dir, old + 1)?;
+            w.file = Arc::new(file);
+            w.number = old + 1;
+            (old, frozen)
+        };
+
+        // 2. write segments, no locks held
+        let mut written: Vec<(u64, Vec<SegmentInfo>, HashMap<String, StreamStats>)> = Vec::new();
+        for (gid, batches) in &frozen {
+            let sorted = segment::sort_rows(batches)?;
+            let stats = stream_stats(&sorted);
+            let mut infos = Vec::new();
+            for part in split_windows(&sorted, self.config.segment_window_ms) {
+                infos.push(self.write_segment(*gid, &part)?);
+            }
+            written.push((*gid, infos, stats));
+        }
+
+        // 3. commit: segments in, frozen buffer out, checkpoint advanced, atomically
+        let _m = self.manifest_lock.lock();
+        let mut st = self.state.write();
+        let names = st.names_by_id.clone();
+        for (gid, infos, stats) in written {
+            let handles: Vec<Arc<SegmentHandle>> = infos
+                .into_iter()
+                .map(|i| Arc::new(SegmentHandle::new(i, self.garbage.clone())))
+                .collect();
+            match names.get(&gid).and_then(|n| st.groups.get_mut(n)) {
+                Some(g) if g.id == gid => {
+                    g.segments.extend(handles);
+                    g.flushing.clear();
+                    for (sname, s) in stats {
+                        if let Some(ss) = g.streams.get_mut(&sname) {
+                            merge_stats(&mut ss.committed, &s);
+                        }
+                    }
+                }
+                _ => handles.iter().for_each(|h| h.mark_obsolete()),
+            }
+        }
+        st.wal_start = old_number + 1;
+        let m = to_manifest(&st);
+        manifest::save(&self.dir, &m)?;
+        drop(st);
+        drop(_m);
+
+        // 4. the WAL files before the checkpoint are no longer needed
+        for n in wal::list_files(&self.wal_dir)? {
+            if n <= old_number {
+                let p = wal::file_path(&self.wal_dir, n);
+                std::fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
+            }
+        }
+        self.maintain(now_ms())
+    }
+
+    fn write_segment(&self, gid: u64, rows: &RecordBatch) -> Result<SegmentInfo> {
+        let ts = rows
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| StoreError::Internal("@timestamp is not Int64".into()))?;
+        let seq = rows
+            .column(4)
+            .as_any()
+            .downcast_ref::<UInt64Array>()
+            .ok_or_else(|| StoreError::Internal("__seq is not UInt64".into()))?;
+        let object_path = format!(
+            "g{gid}/{}-{}-{}.parquet",
+            ts.value(0),
+            seq.values().iter().min().copied().unwrap_or(0),
+            seq.values().iter().max().copied().unwrap_or(0)
+        );
+        let local = self.seg_dir.join(&object_path);
+        let enc = segment::encode(rows, object_path.clone(), local.clone(), &self.config)?;
+        block_on(self.objects.put(
+            &ObjectPath::from(object_path.as_str()),
+            PutPayload::from(enc.bytes),
+        ))?;
+        // make the file durable before the manifest names it
+        File::open(&local)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::io(&local, e))?;
+        if let Some(parent) = local.parent() {
+            wal::sync_dir(parent)?;
+            wal::sync_dir(&self.seg_dir)?;
+        }
+        Ok(enc.info)
+    }
+
+    // ------------------------------------------------------------------ maintenance
+
+    /// Compaction and retention at time `now_ms`, then deletion of segment files no
+    /// snapshot holds any more. Called after every flush.
+    pub fn maintain(&self, now_ms: i64) -> Result<()> {
+        self.apply_retention(now_ms)?;
+        self.compact()?;
+        self.collect_garbage();
+        Ok(())
+    }
+
+    /// Retention: deletes whole segments whose newest event is older than the group's
+    /// retention at `now_ms` (AWS deletes expired events lazily [V]). Returns the number of
+    /// segments dropped.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
+        let mut dropped = Vec::new();
+        self.mutate_manifest_if(|st| {
+            for g in st.groups.values_mut() {
+                let Some(days) = g.meta.retention_in_days else {
+                    continue;
+                };
+                let cutoff = now_ms.saturating_sub(i64::from(days) * 86_400_000);
+                g.segments.retain(|s| {
+                    if s.info.max_timestamp_ms < cutoff {
+                        dropped.push(s.clone());
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            Ok(!dropped.is_empty())
+        })?;
+        for s in &dropped {
+            s.mark_obsolete();
+        }
+        let n = dropped.len();
+        drop(dropped);
+        self.collect_garbage();
+        Ok(n)
+    }
+
+    /// Compaction: in each log group, merges the segments smaller than
+    /// `compaction_target_rows` that fall in the same `compaction_window_ms` window, when
+    /// there are at least 4 of them (or 2 when the merged segment is still small).
+    /// Returns the number of segments replaced.
+    pub fn compact(&self) -> Result<usize> {
+        let cw = self.config.compaction_window_ms.max(1);
+        let target = self.config.compaction_target_rows as u64;
+        // pick candidates
+        let plans: Vec<(u64, Vec<Arc<SegmentHandle>>)> = {
+            let st = self.state.read();
+            let mut plans = Vec::new();
+            for g in st.groups.values() {
+                let mut buckets: BTreeMap<i64, Vec<Arc<SegmentHandle>>> = BTreeMap::new();
+                for s in &g.segments {
+                    let b = s.info.min_timestamp_ms.div_euclid(cw);
+                    if s.info.row_count < target && s.info.max_timestamp_ms.div_euclid(cw) == b {
+                        buckets.entry(b).or_default().push(s.clone());
+                    }
+                }
+                for (_, segs) in buckets {
+                    let rows: u64 = segs.iter().map(|s| s.info.row_count).sum();
+                    if segs.len() >= 4 || (segs.len() >= 2 && rows < target / 10) {
+                        plans.push((g.id, segs));
+                    }
+                }
+            }
+            plans
+        };
+        let mut replaced = 0;
+        for (gid, segs) in plans {
+            let mut batches = Vec::new();
+            for s in &segs {
+                let data = block_on(
+                    self.objects
+                        .get(&ObjectPath::from(s.info.object_path.as_str())),
+                )?;
+                let bytes = block_on(data.bytes())?;
+                batches.extend(segment::read_core(bytes, &s.info.object_path)?);
+            }
+            let sorted = segment::sort_rows(&batches)?;
+            let info = self.write_segment(gid, &sorted)?;
+            let new = Arc::new(SegmentHandle::new(info, self.garbage.clone()));
+            let olds: HashSet<String> = segs.iter().map(|s| s.info.object_path.clone()).collect();
+            let applied = self.mutate_manifest_if(|st| {
+                let name = st.names_by_id.get(&gid).cloned();
+                let Some(g) = name.and_then(|n| st.groups.get_mut(&n)) else {
+                    return Ok(false);
+                };
+                let present = g
+                    .segments
+                    .iter()
+                    .filter(|s| olds.contains(&s.info.object_path))
+                    .count();
+                if present != olds.len() {
+                    return Ok(false); // retention or deletion raced us
+                }
+                g.segments.retain(|s| !olds.contains(&s.info.object_path));
+                g.segments.push(new.clone());
+                Ok(true)
+            })?;
+            if applied {
+                segs.iter().for_each(|s| s.mark_obsolete());
+                replaced += segs.len();
+            } else {
+                new.mark_obsolete();
+            }
+        }
+        self.collect_garbage();
+        Ok(replaced)
+    }
+
+    /// Deletes files of segments that were dropped and are no longer held by a snapshot.
+    fn collect_garbage(&self) {
+        let paths: Vec<String> = std::mem::take(&mut *self.garbage.lock());
+        for p in paths {
+            if let Err(e) = block_on(self.objects.delete(&ObjectPath::from(p.as_str()))) {
+                if !matches!(e, object_store::Error::NotFound { .. }) {
+                    tracing::warn!(segment = %p, error = %e, "could not delete dropped segment");
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// A consistent view of `log_groups` over `[start_ms, end_ms]` (epoch ms, inclusive):
+    /// metadata, overlapping segments and buffered events in the range (CONTRACTS.md).
+    ///
+    /// # Errors
+    /// [`StoreError::LogGroupNotFound`] naming the first missing group.
+    pub fn snapshot(&self, log_groups: &[&str], start_ms: i64, end_ms: i64) -> Result<Snapshot> {
+        let st = self.state.read();
+        let mut groups = Vec::with_capacity(log_groups.len());
+        for name in log_groups {
+            let g = st
+                .groups
+                .get(*name)
+                .ok_or_else(|| StoreError::LogGroupNotFound((*name).to_owned()))?;
+            let segments = g
+                .segments
+                .iter()
+                .filter(|s| {
+                    s.info.min_timestamp_ms <= end_ms && s.info.max_timestamp_ms >= start_ms
+                })
+                .map(|s| SegmentRef(s.clone()))
+                .collect();
+            let mut batches = g.flushing.clone();
+            batches.extend(g.buffer.batches()?);
+            groups.push(GroupSnapshot {
+                log_group: describe_group(g),
+                segments,
+                buffered: filter_range(&batches, start_ms, end_ms)?,
+            });
+        }
+        Ok(Snapshot {
+            start_ms,
+            end_ms,
+            groups,
+        })
+    }
+
+    /// The event with `__seq` = `seq` in `group` (GetLogRecord), or `None`.
+    pub fn get_event(&self, group: &str, seq: u64) -> Result<Option<StoredEvent>> {
+        let (batches, segments) = {
+            let st = self.state.read();
+            let g = st
+                .groups
+                .get(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            let mut b = g.flushing.clone();
+            b.extend(g.buffer.batches()?);
+            let segs: Vec<Arc<SegmentHandle>> = g
+                .segments
+                .iter()
+                .filter(|s| s.info.min_seq <= seq && seq <= s.info.max_seq)
+                .cloned()
+                .collect();
+            (b, segs)
+        };
+        if let Some(e) = find_seq(&batches, seq)? {
+            return Ok(Some(e));
+        }
+        for s in segments {
+            let data = block_on(
+                self.objects
+                    .get(&ObjectPath::from(s.info.object_path.as_str())),
+            )?;
+            let bytes = block_on(data.bytes())?;
+            let batches = segment::read_core(bytes, &s.info.object_path)?;
+            if let Some(e) = find_seq(&batches, seq)? {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Field statistics of `group` over `[start_ms, end_ms]` (GetLogGroupFields): how
+    /// many events have each flattened field. Segments count as a whole when they overlap
+    /// the range [I]; buffered events are flattened one by one.
+    pub fn field_stats(&self, group: &str, start_ms: i64, end_ms: i64) -> Result<FieldStats> {
+        let snap = self.snapshot(&[group], start_ms, end_ms)?;
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        let mut events = 0u64;
+        for g in &snap.groups {
+            for s in &g.segments {
+                let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
+                let bytes = block_on(data.bytes())?;
+                let (n, fields) = segment::read_field_counts(bytes, &s.object_path)?;
+                events += n;
+                for (p, c) in fields {
+                    *counts.entry(p).or_default() += c;
+                }
+            }
+            for b in &g.buffered {
+                let Some(msgs) = b.column(3).as_any().downcast_ref::<StringArray>() else {
+                    continue;
+                };
+                for i in 0..msgs.len() {
+                    events += 1;
+                    let mut seen = HashSet::new();
+                    if let Some(fields) =
+                        crate::fields::flatten(msgs.value(i), self.config.max_fields_per_event)
+                    {
+                        for (p, _) in fields {
+                            if seen.insert(p.clone()) {
+                                *counts.entry(p).or_default() += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut fields: Vec<(String, u64)> = counts.into_iter().collect();
+        fields.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(FieldStats { events, fields })
+    }
+
+    /// Flushes and stops accepting writes. Later writes fail with [`StoreError::Closed`].
+    pub fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let guard = self.flush_lock.lock();
+        self.flush_locked(&guard)
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    fn mutate_group<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut GroupState) -> Result<T>,
+    ) -> Result<T> {
+        self.mutate_manifest(|st| {
+            let g = st
+                .groups
+                .get_mut(name)
+                .ok_or_else(|| StoreError::LogGroupNotFound(name.to_owned()))?;
+            f(g)
+        })
+    }
+
+    /// Applies `f` to the state and writes the manifest, holding the state lock so
+    /// that no one sees a change that is not durable yet.
+    fn mutate_manifest<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let _m = self.manifest_lock.lock();
+        let mut st = self.state.write();
+        let out = f(&mut st)?;
+        manifest::save(&self.dir, &to_manifest(&st))?;
+        Ok(out)
+    }
+
+    /// Like `mutate_manifest`, writing only when `f` returns true.
+    fn mutate_manifest_if(&self, f: impl FnOnce(&mut State) -> Result<bool>) -> Result<bool> {
+        let _m = self.manifest_lock.lock();
+        let mut st = self.state.write();
+        let changed = f(&mut st)?;
+        if changed {
+            manifest::save(&self.dir, &to_manifest(&st))?;
+        }
+        Ok(changed)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::error!(error = %e, "flush on close failed; the WAL keeps the events");
+        }
+    }
+}
+
+fn merge_stats(into: &mut StreamStats, s: &StreamStats) {
+    if s.count == 0 {
+        return;
+    }
+    into.first_ts = match (into.first_ts, s.first_ts) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    into.last_ts = match (into.last_ts, s.last_ts) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    into.last_ingest = match (into.last_ingest, s.last_ingest) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    into.bytes += s.bytes;
+    into.count += s.count;
+}
+
+fn stream_stats(rows: &RecordBatch) -> HashMap<String, StreamStats> {
+    let mut out: HashMap<String, StreamStats> = HashMap::new();
+    let (Some(ts), Some(ing), Some(st), Some(msg)) = (
+        rows.column(0).as_any().downcast_ref::<Int64Array>(),
+        rows.column(1).as_any().downcast_ref::<Int64Array>(),
+        rows.column(2).as_any().downcast_ref::<StringArray>(),
+        rows.column(3).as_any().downcast_ref::<StringArray>(),
+    ) else {
+        return out;
+    };
+    for i in 0..rows.num_rows() {
+        let s = st.value(i);
+        let e = match out.get_mut(s) {
+            Some(e) => e,
+            None => out.entry(s.to_owned()).or_default(),
+        };
+        e.add(
+            ts.value(i),
+            ing.value(i),
+            msg.value_length(i) as u64 + EVENT_OVERHEAD,
+        );
+    }
+    out
+}
+
+/// Splits rows sorted by `@timestamp` into runs of one `window_ms` window each.
+fn split_windows(rows: &RecordBatch, window_ms: i64) -> Vec<RecordBatch> {
+    let Some(ts) = rows.column(0).as_any().downcast_ref::<Int64Array>() else {
+        return vec![rows.clone()];
+    };
+    let w = window_ms.max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=rows.num_rows() {
+        if i == rows.num_rows() || ts.value(i).div_euclid(w) != ts.value(start).div_euclid(w) {
+            out.push(rows.slice(start, i - start));
+            start = i;
+        }
+    }
+    out
+}
+
+fn find_seq(batches: &[RecordBatch], seq: u64) -> Result<Option<StoredEvent>> {
+    for b in batches {
+        let (Some(ts), Some(ing), Some(st), Some(msg), Some(sq)) = (
+            b.column(0).as_any().downcast_ref::<Int64Array>(),
+            b.column(1).as_any().downcast_ref::<Int64Array>(),
+            b.column(2).as_any().downcast_ref::<StringArray>(),
+            b.column(3).as_any().downcast_ref::<StringArray>(),
+            b.column(4).as_any().downcast_ref::<UInt64Array>(),
+        ) else {
+            return Err(StoreError::Internal("unexpected core column types".into()));
+        };
+        if let Some(i) = sq.values().iter().position(|&s| s == seq) {
+            return Ok(Some(StoredEvent {
+                seq,
+                timestamp_ms: ts.value(i),
+                ingestion_time_ms: ing.value(i),
+                log_stream: st.value(i).to_owned(),
+                message: msg.value(i).to_owned(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn describe_group(g: &GroupState) -> LogGroup {
+    let mut meta = g.meta.clone();
+    let mut bytes = 0u64;
+    let mut count = 0u64;
+    let mut first: Option<i64> = None;
+    let mut last: Option<i64> = None;
+    let mut see = |lo: i64, hi: i64| {
+        first = Some(first.map_or(lo, |f| f.min(lo)));
+        last = Some(last.map_or(hi, |l| l.max(hi)));
+    };
+    for s in &g.segments {
+        bytes += s.info.event_bytes;
+        count += s.info.row_count;
+        see(s.info.min_timestamp_ms, s.info.max_timestamp_ms);
+    }
+    // buffered events: per-stream live minus committed
+    for s in g.streams.values() {
+        let live = &s.live;
+        let c = &s.committed;
+        bytes += live.bytes.saturating_sub(c.bytes);
+        count += live.count.saturating_sub(c.count);
+        if live.count > c.count {
+            if let (Some(lo), Some(hi)) = (live.first_ts, live.last_ts) {
+                see(lo, hi);
+            }
+        }
+    }
+    meta.stored_bytes = bytes;
+    meta.event_count = count;
+    meta.first_event_timestamp_ms = first;
+    meta.last_event_timestamp_ms = last;
+    meta
+}
+
+fn describe_stream(s: &StreamState) -> LogStream {
+    LogStream {
+        name: s.name.to_string(),
+        creation_time_ms: s.creation_time_ms,
+        first_event_timestamp_ms: s.live.first_ts,
+        last_event_timestamp_ms: s.live.last_ts,
+        last_ingestion_time_ms: s.live.last_ingest,
+        stored_bytes: s.live.bytes,
+        event_count: s.live.count,
+    }
+}
+
+fn to_manifest(st: &State) -> Manifest {
+    Manifest {
+        version: manifest::VERSION,
+        wal_start: st.wal_start,
+        next_group_id: st.next_group_id,
+        groups: st
+            .groups
+            .values()
+            .map(|g| {
+                let mut meta = g.meta.clone();
+                meta.stored_bytes = 0;
+                meta.event_count = 0;
+                meta.first_event_timestamp_ms = None;
+                meta.last_event_timestamp_ms = None;
+                ManifestGroup {
+                    id: g.id,
+                    meta,
+                    next_seq: g.next_seq,
+                    streams: g
+                        .streams
+                        .values()
+                        .map(|s| ManifestStream {
+                            name: s.name.to_string(),
+                            creation_time_ms: s.creation_time_ms,
+                            stats: s.committed,
+                        })
+                        .collect(),
+                    segments: g
+                        .segments
+                        .iter()
+                        .map(|s| ManifestSegment {
+                            object_path: s.info.object_path.clone(),
+                            min_ts: s.info.min_timestamp_ms,
+                            max_ts: s.info.max_timestamp_ms,
+                            min_seq: s.info.min_seq,
+                            max_seq: s.info.max_seq,
+                            rows: s.info.row_count,
+                            bytes: s.info.byte_size,
+                            event_bytes: s.info.event_bytes,
+                            columns: s.info.promoted_columns.clone(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Removes files under `seg_dir` that the manifest does not list. Returns how many.
+fn remove_unlisted(seg_dir: &Path, listed: &HashSet<PathBuf>) -> Result<u64> {
+    let mut removed = 0;
+    let rd = std::fs::read_dir(seg_dir).map_err(|e| StoreError::io(seg_dir, e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| StoreError::io(seg_dir, e))?;
+        let path = entry.path();
+        if path.is_dir() {
+            let inner = std::fs::read_dir(&path).map_err(|e| StoreError::io(&path, e))?;
+            for f in inner {
+                let f = f.map_err(|e| StoreError::io(&path, e))?;
+                let fp = f.path();
+                if fp.is_file() && !listed.contains(&fp) {
+                    std::fs::remove_file(&fp).map_err(|e| StoreError::io(&fp, e))?;
+                    removed += 1;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_windows_cuts_at_window_edges() {
+        let ts = Int64Array::from(vec![0, 5, 10, 11, 25]);
+        let mut b = crate::buffer::GroupBuffer::default();
+        let s: Arc<str> = Arc::from("s");
+        for (i, t) in ts.values().iter().enumerate() {
+            b.push(*t, 0, &s, "m".into(), i as u64);
+        }
+        let rows = segment::sort_rows(&b.batches().unwrap()).unwrap();
+        let parts = split_windows(&rows, 10);
+        let sizes: Vec<usize> = parts.iter().map(|p| p.num_rows()).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
+    }
+}
