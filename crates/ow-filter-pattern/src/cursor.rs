@@ -97,7 +97,7 @@ impl<'s> Cursor<'s> {
     }
 
     /// Reads a `"…"` string starting at the opening quote. Escapes: `\"` → `"`, `\\` → `\`;
-    /// any other backslash is kept literally [I]. When `star_escape` is set, `\*` yields a
+    /// any other backslash is kept literally \[I\]. When `star_escape` is set, `\*` yields a
     /// literal star, reported as `Piece::LiteralStar` so wildcard globs can tell it apart.
     pub(crate) fn quoted(&mut self) -> Result<Vec<Piece>, PatternError> {
         let start = self.pos;
@@ -152,7 +152,7 @@ pub(crate) enum Piece {
     Text(String),
     /// An unescaped `*`: a wildcard in JSON and space-delimited values.
     Star,
-    /// `\*` inside a quoted string: a literal star [I].
+    /// `\*` inside a quoted string: a literal star \[I\].
     LiteralStar,
 }
 

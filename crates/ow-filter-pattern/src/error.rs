@@ -2,7 +2,7 @@
 //!
 //! Every user-facing variant maps to AWS's `InvalidParameterException` (filter-patterns.md
 //! §10: AWS answers an invalid pattern with `InvalidParameterException` and a message such as
-//! "Invalid character(s) in term"; the exact wording is not a contract [I]).
+//! "Invalid character(s) in term"; the exact wording is not a contract \[I\]).
 //! [`PatternError::Internal`] is a bug in this crate and maps to a service fault.
 
 use std::fmt;
@@ -14,7 +14,7 @@ use std::fmt;
 #[non_exhaustive]
 pub enum PatternError {
     /// The pattern is longer than the configured maximum
-    /// ([`crate::PatternOptions::max_length_chars`], AWS: 1024 characters, `FilterPattern` shape [V]).
+    /// ([`crate::PatternOptions::max_length_chars`], AWS: 1024 characters, `FilterPattern` shape \[V\]).
     #[error("Invalid filter pattern: length {len} exceeds the maximum of {max} characters")]
     TooLong {
         /// Length of the pattern in characters (Unicode scalar values).
@@ -23,7 +23,7 @@ pub enum PatternError {
         max: usize,
     },
     /// The pattern contains more `%…%` regex expressions than allowed
-    /// ([`crate::PatternOptions::max_regex_per_pattern`], AWS: 2 [V]).
+    /// ([`crate::PatternOptions::max_regex_per_pattern`], AWS: 2 \[V\]).
     #[error("Invalid filter pattern: {count} regex expressions, at most {max} are allowed in one pattern")]
     TooManyRegex {
         /// Number of regex expressions found.
@@ -78,7 +78,7 @@ impl PatternError {
 #[non_exhaustive]
 pub enum SyntaxErrorKind {
     /// A term pattern item contains characters other than letters, digits and `_` without
-    /// being quoted (filter-patterns.md §2 [V]).
+    /// being quoted (filter-patterns.md §2 \[V\]).
     InvalidTermCharacter {
         /// The offending term as written.
         term: String,
@@ -107,12 +107,12 @@ pub enum SyntaxErrorKind {
         what: String,
     },
     /// `<`, `<=`, `>`, `>=` used with a value that is not a number (§4.2: string operators
-    /// are only `=` and `!=` [V]).
+    /// are only `=` and `!=` \[V\]).
     StringOperator {
         /// The operator.
         op: &'static str,
     },
-    /// Parentheses nest deeper than this implementation allows (200 levels) [I].
+    /// Parentheses nest deeper than this implementation allows (200 levels) \[I\].
     TooDeeplyNested,
     /// A character that §3 does not allow inside `%…%`.
     InvalidRegexCharacter {
@@ -124,7 +124,7 @@ pub enum SyntaxErrorKind {
         /// The character after the backslash (`None`: the regex ends with `\`).
         ch: Option<char>,
     },
-    /// The regex is empty (`%%`) [I: rejected rather than matching everything].
+    /// The regex is empty (`%%`) \[I: rejected rather than matching everything\].
     EmptyRegex,
     /// The regex uses only allowed characters but is still malformed (`%[a%`, `%a{2%`).
     InvalidRegex {
@@ -136,7 +136,7 @@ pub enum SyntaxErrorKind {
         /// "JSON pattern" or "space-delimited pattern".
         family: &'static str,
     },
-    /// More than one `...` in a space-delimited pattern [I: CDK's rule].
+    /// More than one `...` in a space-delimited pattern \[I: CDK's rule\].
     MultipleEllipsis,
     /// The conditions of one space-delimited field name different fields (§5.2).
     MixedFieldNames {

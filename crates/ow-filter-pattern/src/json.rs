@@ -345,7 +345,7 @@ impl Parser<'_, '_> {
     }
 }
 
-/// The scalar a selector resolved to, or `None` for objects and arrays (§4.2 [V]: those never
+/// The scalar a selector resolved to, or `None` for objects and arrays (§4.2 \[V\]: those never
 /// match a comparison).
 fn scalar(v: &Value) -> Option<Scalar<'_>> {
     match v {

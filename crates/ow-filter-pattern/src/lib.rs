@@ -6,13 +6,13 @@
 //!
 //! Main types:
 //! - [`FilterPattern`]: a parsed pattern of one of four families, chosen by its first
-//!   non-blank character (§1 [I]): `{` JSON (§4), `[` space-delimited (§5), `%…%` regex (§3),
+//!   non-blank character (§1 \[I\]): `{` JSON (§4), `[` space-delimited (§5), `%…%` regex (§3),
 //!   anything else terms (§2). The empty pattern matches every event.
 //! - [`LogMessage`]: one event's message, with its JSON parsed lazily and at most once, so
 //!   many filters can be run over one event cheaply (§10).
 //! - [`Extracted`]: what a match yields for metric filters and `TestMetricFilter`
 //!   (`$.field` / `$name` values), looked up with a [`ValueSelector`].
-//! - [`PatternOptions`]: AWS limits and the switches for behaviour the spec marks [I].
+//! - [`PatternOptions`]: AWS limits and the switches for behaviour the spec marks \[I\].
 //! - [`packs::cis`]: the CIS AWS Foundations CloudTrail metric filters (§9) as data.
 //!
 //! ```
@@ -32,6 +32,29 @@
 //!
 //! Errors: [`PatternError`] (user errors map to `InvalidParameterException`). Parsing never
 //! panics, whatever the input.
+//!
+//! # Choices on items the spec marks \[I\]
+//! Each is to be settled against `TestMetricFilter`; the three the spec asks to keep
+//! switchable are [`PatternOptions`] fields.
+//! - Terms: whole-term matching by default ([`TermMatching`]); mixed `?`/plain items form
+//!   CDK-style OR-of-AND groups; `-X` alone matches events without `X`; `" "` matches events
+//!   containing a space; bare terms are Unicode letters/digits/`_`; in quoted strings `\"`
+//!   and `\\` are escapes and any other backslash is literal.
+//! - Regex: the space is allowed (documented example `%bind: address%`); `\d \w \s` (and
+//!   negations) are ASCII classes; `\t \n \r` and escaped allowed symbols are accepted,
+//!   every other escape is rejected; `%%` is rejected.
+//! - JSON: a missing selector makes every comparison false, `!=` included; an object/array
+//!   value never compares; a selector on an array without an index does not match; `!=` on a
+//!   present scalar is the negation of `=`; a numeric literal compares with a JSON string that
+//!   is a number (switch); a string/wildcard value compares with a number's JSON text and with
+//!   `true`/`false`; `= *` matches any scalar including `null`; `$.a[*]`, `==`, `IS NOT`,
+//!   positive `EXISTS` are errors; keywords (`IS NULL`…) are upper case only; `\*` in a quoted
+//!   value is a literal star; parentheses nest at most 200 deep.
+//! - Space-delimited: runs of whitespace are one separator; `"…"`/`[…]` followed by more
+//!   characters stay one field; an unclosed `"`/`[` is an ordinary character; at most one
+//!   `...`; without `...` the last field absorbs the rest of the line (switch); field names
+//!   are case-sensitive and conditions combined with `&&`/`||` must name the same field.
+//! - Extraction: JSON `extractedValues` are keyed by the selector text (`$.a.b`).
 
 #![deny(missing_docs)]
 
@@ -57,7 +80,7 @@ use space::SpacePattern;
 use term::TermPattern;
 
 /// How a plain term (`ERROR`, `"INTERNAL SERVER ERROR"`) is looked for in a message
-/// (§2, an open question marked [I]).
+/// (§2, an open question marked \[I\]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TermMatching {
     /// The term must occur delimited by non-word characters (or the message edges) wherever
@@ -71,23 +94,23 @@ pub enum TermMatching {
 
 /// Limits and switches for behaviour the spec leaves open.
 ///
-/// `Default` gives AWS's limits and the spec's recommended choices for the [I] items.
+/// `Default` gives AWS's limits and the spec's recommended choices for the \[I\] items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatternOptions {
-    /// Maximum pattern length in characters. AWS: 1024 (`FilterPattern` shape, §1 [V]).
+    /// Maximum pattern length in characters. AWS: 1024 (`FilterPattern` shape, §1 \[V\]).
     pub max_length_chars: usize,
-    /// Maximum number of `%…%` regex expressions in one pattern. AWS: 2 (§1 [V]). The
+    /// Maximum number of `%…%` regex expressions in one pattern. AWS: 2 (§1 \[V\]). The
     /// per-log-group quota (5 patterns with regex) belongs to the filter store; see
     /// [`FilterPattern::regex_count`].
     pub max_regex_per_pattern: usize,
-    /// Term matching mode (§2 [I]); default [`TermMatching::WholeTerm`].
+    /// Term matching mode (§2 \[I\]); default [`TermMatching::WholeTerm`].
     pub term_matching: TermMatching,
     /// In a space-delimited pattern without `...`, whether the last field absorbs the rest of
-    /// the line when the event has more fields than the pattern (§5.2 [I]; default `true`,
+    /// the line when the event has more fields than the pattern (§5.2 \[I\]; default `true`,
     /// the value being the raw remaining text). With `false` the field counts must be equal.
     pub last_field_absorbs_rest: bool,
     /// Whether a numeric literal in a JSON pattern compares with a JSON *string* that is a
-    /// number (`{ $.errorCode = 400 }` vs `"errorCode":"400"`, §4.2 [I]; default `true`).
+    /// number (`{ $.errorCode = 400 }` vs `"errorCode":"400"`, §4.2 \[I\]; default `true`).
     pub numeric_string_coercion: bool,
 }
 
@@ -106,7 +129,7 @@ impl Default for PatternOptions {
 /// The four pattern families (§1), plus the empty pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternFamily {
-    /// Empty or blank: matches every event (§1 [V]).
+    /// Empty or blank: matches every event (§1 \[V\]).
     MatchAll,
     /// Terms, phrases, `?` alternatives and `-` exclusions (§2).
     Terms,
@@ -132,7 +155,7 @@ enum Compiled {
 /// Parse with [`FilterPattern::parse`] (AWS defaults) or [`FilterPattern::parse_with`];
 /// then [`matches`](FilterPattern::matches) decides whether an event's message matches and
 /// [`extract`](FilterPattern::extract) also returns the values a metric filter publishes.
-/// Matching is case-sensitive everywhere (§1 [V]).
+/// Matching is case-sensitive everywhere (§1 \[V\]).
 #[derive(Debug, Clone)]
 pub struct FilterPattern {
     source: String,
@@ -217,7 +240,7 @@ impl FilterPattern {
     }
 
     /// Number of `%…%` regex expressions in the pattern (for the per-log-group quota of 5
-    /// regex-bearing patterns across metric and subscription filters, §1 [V]).
+    /// regex-bearing patterns across metric and subscription filters, §1 \[V\]).
     pub fn regex_count(&self) -> usize {
         self.regex_count
     }
@@ -237,7 +260,7 @@ impl FilterPattern {
     }
 
     /// Whether the event message matches. A JSON pattern never matches a message that is
-    /// not JSON (§1 [I]).
+    /// not JSON (§1 \[I\]).
     pub fn matches(&self, message: &str) -> bool {
         self.matches_message(&LogMessage::new(message))
     }
@@ -261,7 +284,7 @@ impl FilterPattern {
     /// [`Extracted::values`] lists what `TestMetricFilter` reports as `extractedValues`
     /// (§6): for space-delimited patterns every named field as `$name`; for JSON patterns
     /// every selector of the pattern that resolves to a scalar, keyed by the selector text
-    /// (`$.a.b`) [I: key format]. Other families extract nothing. For JSON events,
+    /// (`$.a.b`) \[I: key format\]. Other families extract nothing. For JSON events,
     /// [`Extracted::get`] can also resolve selectors that are not in the pattern (a metric
     /// filter's `metricValue` or dimensions).
     pub fn extract(&self, message: &str) -> Option<Extracted> {
@@ -398,7 +421,7 @@ impl ExtractedValue {
 
     /// The numeric reading a metric filter publishes: JSON numbers, and text that is a
     /// number in the filter-pattern grammar (`12`, `-0.5`, `1e3`). `None` otherwise — then no
-    /// data point is emitted (§6 [I]).
+    /// data point is emitted (§6 \[I\]).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             ExtractedValue::Number(n) => n.as_f64(),

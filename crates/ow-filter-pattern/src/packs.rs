@@ -5,7 +5,7 @@
 //! metric names follow `nozaq/terraform-aws-secure-baseline` `modules/alarm-baseline/main.tf`
 //! (the deployment the spec cites), as do the alarm settings: `Sum >= 1` over one period of
 //! 300 s, missing data not breaching, namespace `CISBenchmark` (that module's default
-//! `alarm_namespace`) [I for the companion settings, as the spec says].
+//! `alarm_namespace`) \[I for the companion settings, as the spec says\].
 
 /// One CIS metric filter with its companion alarm settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,13 +1,13 @@
 //! `%…%` regular expressions in AWS's restricted dialect (filter-patterns.md §3).
 //!
-//! The text between the percent signs is checked against the documented alphabet [V]:
+//! The text between the percent signs is checked against the documented alphabet \[V\]:
 //! ASCII letters and digits, the symbols `: _ # = @ / ; , -`, the operators
 //! `^ $ ? [ ] { } | \ * + .`, and the space (the documented example `%bind: address%` contains
 //! one). Parentheses and every other character are rejected, and so are multibyte characters.
-//! Escapes: `\d \D \w \W \s \S` (ASCII classes, as in Java's default mode [I]), `\t \n \r`,
+//! Escapes: `\d \D \w \W \s \S` (ASCII classes, as in Java's default mode \[I\]), `\t \n \r`,
 //! and a backslash before any allowed symbol, operator or space (a literal). Other escapes
-//! (`\b`, `\p`, `\1`, `\x41`, …) are rejected [I: not in AWS's list]. The checked text is then
-//! translated to the Rust `regex` crate and compiled; matching is an unanchored search [V].
+//! (`\b`, `\p`, `\1`, `\x41`, …) are rejected \[I: not in AWS's list\]. The checked text is then
+//! translated to the Rust `regex` crate and compiled; matching is an unanchored search \[V\].
 
 use crate::cursor::Cursor;
 use crate::error::{PatternError, SyntaxErrorKind};

@@ -46,10 +46,10 @@ struct Token<'m> {
     end: usize,
 }
 
-/// Splits a message into fields (§5.1 [V]): whitespace separates fields, runs of whitespace
-/// count as one separator [I], and a field that starts with `"` or `[` extends to the next
-/// `"` / `]` (which may be followed by more characters up to whitespace [I]) with the
-/// enclosing characters removed. An unclosed `"` or `[` is an ordinary character [I].
+/// Splits a message into fields (§5.1 \[V\]): whitespace separates fields, runs of whitespace
+/// count as one separator \[I\], and a field that starts with `"` or `[` extends to the next
+/// `"` / `]` (which may be followed by more characters up to whitespace \[I\]) with the
+/// enclosing characters removed. An unclosed `"` or `[` is an ordinary character \[I\].
 fn tokenize(message: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let bytes = message.as_bytes();
@@ -199,7 +199,7 @@ impl SpacePattern {
         })
     }
 
-    /// `($name, value)` for every named field when the event matches (§5.2 [V]: "the
+    /// `($name, value)` for every named field when the event matches (§5.2 \[V\]: "the
     /// extracted value of field x is published as $x").
     pub(crate) fn extract(
         &self,

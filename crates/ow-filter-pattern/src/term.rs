@@ -1,8 +1,8 @@
 //! Term patterns over unstructured text (filter-patterns.md §2).
 //!
 //! `ERROR` (contains), `ERROR ARGUMENTS` (all), `?ERROR ?ARGUMENTS` (any), `ERROR -ARGUMENTS`
-//! (exclusion), `"INTERNAL SERVER ERROR"` (phrase) [V]. Mixed `?` and plain items follow the
-//! CDK rendering [I]: every `?` item starts a new AND-group, the items after it (plain or `-`)
+//! (exclusion), `"INTERNAL SERVER ERROR"` (phrase) \[V\]. Mixed `?` and plain items follow the
+//! CDK rendering \[I\]: every `?` item starts a new AND-group, the items after it (plain or `-`)
 //! join that group, items before the first `?` form the first group, and the groups are ORed.
 
 use crate::cursor::{pieces_to_text, Cursor};
@@ -68,7 +68,7 @@ impl Term {
 }
 
 /// Word characters for term syntax and term boundaries: Unicode letters and digits and `_`
-/// [I: AWS says "alphanumeric"; non-ASCII letters are accepted rather than rejected].
+/// \[I: AWS says "alphanumeric"; non-ASCII letters are accepted rather than rejected\].
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }

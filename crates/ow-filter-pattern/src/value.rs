@@ -161,7 +161,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// A string with `*` wildcards, matched against a whole value (prefix, suffix and middle
-/// wildcards: `"*UnauthorizedOperation"`, `"AccessDenied*"`, `123.123.*`, §4.2 [V]).
+/// wildcards: `"*UnauthorizedOperation"`, `"AccessDenied*"`, `123.123.*`, §4.2 \[V\]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Glob {
     /// The literal text between wildcards; `segments.len() == stars + 1`.
@@ -196,7 +196,7 @@ impl Glob {
         }
     }
 
-    /// Whole-value match, case-sensitive (§1 [V]).
+    /// Whole-value match, case-sensitive (§1 \[V\]).
     pub(crate) fn matches(&self, s: &str) -> bool {
         match self.segments.as_slice() {
             [] => s.is_empty(),
@@ -237,7 +237,7 @@ pub(crate) enum Scalar<'a> {
 
 impl<'a> Scalar<'a> {
     /// The text a string or wildcard pattern is compared with: strings as they are, numbers in
-    /// their JSON form, booleans as `true`/`false`; `null` has none [I].
+    /// their JSON form, booleans as `true`/`false`; `null` has none \[I\].
     fn text(&self) -> Option<Cow<'a, str>> {
         match *self {
             Scalar::Str(s) => Some(Cow::Borrowed(s)),
@@ -249,7 +249,7 @@ impl<'a> Scalar<'a> {
 
     /// The numeric value a numeric literal is compared with. A JSON string counts only when
     /// it is a number by [`parse_number`] and `coerce_strings` is set; a space-delimited token
-    /// is always text and so is always parsed (§4.2 type matching [I]).
+    /// is always text and so is always parsed (§4.2 type matching \[I\]).
     fn number(&self, coerce_strings: bool) -> Option<f64> {
         match *self {
             Scalar::Num(n) => n.as_f64(),
@@ -262,7 +262,7 @@ impl<'a> Scalar<'a> {
 /// Evaluates `scalar op literal`.
 ///
 /// `!=` is the negation of `=` on a present scalar (missing fields never reach this point:
-/// they make every comparison false, §4.2 [I]). Ordering operators hold only when the value
+/// they make every comparison false, §4.2 \[I\]). Ordering operators hold only when the value
 /// has a numeric reading.
 pub(crate) fn compare(scalar: Scalar<'_>, op: CmpOp, lit: &Literal, coerce_strings: bool) -> bool {
     let eq = |scalar: Scalar<'_>| -> Option<bool> {

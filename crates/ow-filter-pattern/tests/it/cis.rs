@@ -420,6 +420,20 @@ fn pack_metadata_is_valid() {
         assert_eq!(f.alarm_period_s % 60, 0);
         assert!(f.alarm_threshold >= 1.0);
     }
+    // The conformance file tests the same texts, verbatim.
+    let fpt = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/cis.fpt"
+    ))
+    .expect("cis.fpt");
+    for f in pack {
+        assert!(
+            fpt.lines()
+                .any(|l| l.strip_prefix("pattern: ") == Some(f.pattern)),
+            "CIS {} missing from cis.fpt",
+            f.cis_id
+        );
+    }
     let mut ids: Vec<&str> = pack.iter().map(|f| f.cis_id).collect();
     ids.dedup();
     assert_eq!(ids.len(), 16, "ids unique");
