@@ -160,3 +160,20 @@ fn display_and_from_str_keep_the_source_text() {
     assert_eq!(p.to_string(), src);
     assert_eq!(p.as_str(), src);
 }
+
+#[test]
+fn patterns_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<FilterPattern>();
+    assert_send_sync::<ow_filter_pattern::Extracted>();
+    let p = std::sync::Arc::new(FilterPattern::parse("{ $.a > 1 }").unwrap());
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let p = p.clone();
+            std::thread::spawn(move || p.matches(&format!("{{\"a\":{i}}}")))
+        })
+        .collect();
+    let results: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results, [false, false]);
+    assert!(p.matches("{\"a\":2}"));
+}
