@@ -73,6 +73,11 @@ impl Deref for SegmentRef {
 }
 
 impl SegmentRef {
+    /// The segment's description (also reachable through `Deref`).
+    pub fn info(&self) -> &SegmentInfo {
+        &self.0.info
+    }
+
     /// Whether the file may hold events in `[start_ms, end_ms]` (inclusive).
     pub fn overlaps(&self, start_ms: i64, end_ms: i64) -> bool {
         self.min_timestamp_ms <= end_ms && self.max_timestamp_ms >= start_ms
