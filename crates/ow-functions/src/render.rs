@@ -1,0 +1,124 @@
+//! Rendering of engine values to GetQueryResults strings (spec §10; CONTRACTS.md
+//! "Dynamic values inside the engine"). `ow_query` re-exports this module.
+//!
+//! * `Utf8`/`Utf8View`: the string as is.
+//! * numbers: integral with |x| < 1e15 -> no decimal point (`3`, `-2`); otherwise the
+//!   shortest decimal that round-trips (`2.5`, `0.1`); very large or very small
+//!   magnitudes (|x| >= 1e15, or 0 < |x| < 1e-6) use exponent form (`1e20`, `1.5e-7`)
+//!   [I: AWS precision unconfirmed].
+//! * booleans `true`/`false`; timestamps `YYYY-MM-DD HH:MM:SS.mmm` UTC [I, spec §10].
+//! * `LargeUtf8`: its JSON text; a JSON scalar produced by `m.key` access renders as
+//!   that scalar (a string without quotes).
+//! * null -> `None`: the field is omitted from the row.
+
+use arrow::array::ArrayRef;
+
+use crate::value::Col;
+
+/// Formats a number as GetQueryResults does (see the module docs). Non-finite values
+/// (never produced by the library: arithmetic yields null instead) render as `NaN`,
+/// `Infinity`, `-Infinity`.
+pub fn format_number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    let a = x.abs();
+    if x.fract() == 0.0 && a < 1e15 {
+        // -0.0 renders as "0"
+        return format!("{}", x as i64);
+    }
+    if a >= 1e15 || a < 1e-6 {
+        return format!("{x:e}");
+    }
+    format!("{x}")
+}
+
+/// Formats epoch milliseconds UTC as `YYYY-MM-DD HH:MM:SS.mmm` (spec §10 [I]).
+/// Out-of-range values (beyond chrono's ±262,000 years) fall back to the number of ms.
+pub fn format_timestamp_ms(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(dt) => dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+/// Renders row `row` of `array`. `Ok(None)` means missing (omit the field).
+///
+/// # Errors
+/// An Arrow error when the array's type is not one the engine uses and cannot be cast
+/// to `Utf8`.
+pub fn render_value(array: &ArrayRef, row: usize) -> arrow::error::Result<Option<String>> {
+    let col = Col::new(array, false)?;
+    Ok(col.get(row).render().map(|c| c.into_owned()))
+}
+
+/// Renders a whole column; element `i` is row `i` (`None` = missing).
+///
+/// # Errors
+/// As [`render_value`].
+pub fn render_column(array: &ArrayRef) -> arrow::error::Result<Vec<Option<String>>> {
+    let col = Col::new(array, false)?;
+    Ok((0..array.len())
+        .map(|i| col.get(i).render().map(|c| c.into_owned()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{
+        BooleanArray, Float64Array, Int64Array, LargeStringArray, StringArray,
+        TimestampMillisecondArray,
+    };
+    use std::sync::Arc;
+
+    #[test]
+    fn numbers_render_without_spurious_decimals() {
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(-2.0), "-2");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_number(123456789012345.0), "123456789012345");
+        assert_eq!(format_number(1e20), "1e20");
+        assert_eq!(format_number(1.5e-7), "1.5e-7");
+    }
+
+    #[test]
+    fn timestamps_render_with_millis() {
+        assert_eq!(
+            format_timestamp_ms(1_714_566_896_789),
+            "2024-05-01 12:34:56.789"
+        );
+        assert_eq!(format_timestamp_ms(0), "1970-01-01 00:00:00.000");
+    }
+
+    #[test]
+    fn columns_render_per_type() {
+        let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a b"), None]));
+        assert_eq!(render_column(&s).unwrap(), vec![Some("a b".into()), None]);
+        let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(3.0), Some(0.25), None]));
+        assert_eq!(
+            render_column(&f).unwrap(),
+            vec![Some("3".into()), Some("0.25".into()), None]
+        );
+        let i: ArrayRef = Arc::new(Int64Array::from(vec![42]));
+        assert_eq!(render_value(&i, 0).unwrap().as_deref(), Some("42"));
+        let b: ArrayRef = Arc::new(BooleanArray::from(vec![true, false]));
+        assert_eq!(render_value(&b, 1).unwrap().as_deref(), Some("false"));
+        let t: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![1_714_566_896_789]));
+        assert_eq!(
+            render_value(&t, 0).unwrap().as_deref(),
+            Some("2024-05-01 12:34:56.789")
+        );
+        let j: ArrayRef = Arc::new(LargeStringArray::from(vec!["{\"a\":[1,2]}", "\"bob\""]));
+        assert_eq!(
+            render_column(&j).unwrap(),
+            vec![Some("{\"a\":[1,2]}".into()), Some("bob".into())]
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! The one generic DataFusion scalar UDF behind every Logs Insights scalar function
+//! and operator: [`OwUdf`] pairs a name with an [`Op`] (which carries any state
+//! compiled at plan time: regexes, periods, formats) and evaluates it row by row over
+//! [`Val`]s.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, LargeStringBuilder, StringBuilder,
+    TimestampMillisecondBuilder,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::value::{Col, Val};
+use crate::{datetime, general, ip, json, natural, numeric, ops, strings};
+
+/// `Timestamp(Millisecond, None)`, the engine's timestamp type.
+pub(crate) const TS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
+
+/// What a UDF computes. Each family module owns its enum.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    Ops(ops::OpFn),
+    Numeric(numeric::NumFn),
+    Strings(strings::StrFn),
+    Time(datetime::TimeFn),
+    General(general::GenFn),
+    Json(json::JsonFn),
+    Ip(ip::IpFn),
+    NaturalKey,
+}
+
+impl Op {
+    fn return_type(&self, args: &[DataType]) -> DataType {
+        match self {
+            Op::Ops(f) => f.return_type(args),
+            Op::Numeric(_) => DataType::Float64,
+            Op::Strings(f) => f.return_type(),
+            Op::Time(f) => f.return_type(),
+            Op::General(f) => f.return_type(args),
+            Op::Json(f) => f.return_type(),
+            Op::Ip(f) => f.return_type(),
+            Op::NaturalKey => DataType::Binary,
+        }
+    }
+
+    fn eval<'a>(&self, args: &[Val<'a>]) -> Val<'a> {
+        match self {
+            Op::Ops(f) => f.eval(args),
+            Op::Numeric(f) => f.eval(args),
+            Op::Strings(f) => f.eval(args),
+            Op::Time(f) => f.eval(args),
+            Op::General(f) => f.eval(args),
+            Op::Json(f) => f.eval(args),
+            Op::Ip(f) => f.eval(args),
+            Op::NaturalKey => Val::Null, // handled in evaluate()
+        }
+    }
+}
+
+/// A Logs Insights function as a DataFusion scalar UDF. Accepts any argument types
+/// (coercion happens per value, §3.3) and never fails on a value: bad values yield null.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OwUdf {
+    name: String,
+    op: Op,
+    signature: Signature,
+}
+
+impl OwUdf {
+    pub(crate) fn new(name: impl Into<String>, op: Op, arity: usize) -> OwUdf {
+        let signature = if arity == 0 {
+            Signature::nullary(Volatility::Immutable)
+        } else {
+            Signature::variadic_any(Volatility::Immutable)
+        };
+        OwUdf {
+            name: name.into(),
+            op,
+            signature,
+        }
+    }
+
+    /// Evaluates over arrays of equal length (`len`), or length-1 arrays marked
+    /// `broadcast`. Used by `invoke_with_args` and by unit tests.
+    pub(crate) fn evaluate(
+        &self,
+        inputs: &[(ArrayRef, bool)],
+        len: usize,
+        return_type: &DataType,
+    ) -> DfResult<ArrayRef> {
+        let cols = inputs
+            .iter()
+            .map(|(a, b)| Col::new(a, *b))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.op == Op::NaturalKey {
+            let col = cols
+                .first()
+                .ok_or_else(|| DataFusionError::Internal("natural_sort_key needs 1 arg".into()))?;
+            let mut b = BinaryBuilder::with_capacity(len, len * 16);
+            let mut buf = Vec::new();
+            for i in 0..len {
+                buf.clear();
+                if natural::natural_key_into(&col.get(i), &mut buf) {
+                    b.append_value(&buf);
+                } else {
+                    b.append_null();
+                }
+            }
+            return Ok(Arc::new(b.finish()));
+        }
+        let mut out = Out::new(return_type, len)?;
+        let mut row: Vec<Val<'_>> = Vec::with_capacity(cols.len());
+        for i in 0..len {
+            row.clear();
+            row.extend(cols.iter().map(|c| c.get(i)));
+            out.push(self.op.eval(&row));
+        }
+        Ok(out.finish())
+    }
+}
+
+impl ScalarUDFImpl for OwUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(self.op.return_type(arg_types))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let len = if all_scalar { 1 } else { args.number_rows };
+        let inputs = args
+            .args
+            .iter()
+            .map(|a| match a {
+                ColumnarValue::Array(arr) => Ok((Arc::clone(arr), false)),
+                ColumnarValue::Scalar(s) => Ok((s.to_array()?, true)),
+            })
+            .collect::<DfResult<Vec<_>>>()?;
+        let out = self.evaluate(&inputs, len, args.return_field.data_type())?;
+        if all_scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}
+
+/// Builds a call expression for `op` named `name` over `args`.
+pub(crate) fn call(name: &str, op: Op, args: Vec<Expr>) -> Expr {
+    let udf = OwUdf::new(name, op, args.len());
+    ScalarUDF::new_from_impl(udf).call(args)
+}
+
+/// The common type of dynamically typed inputs (for `coalesce`, `if`, `case`…):
+/// ignoring `Null`, one shared type stays; all numeric -> `Float64`; any `LargeUtf8`
+/// -> `LargeUtf8` (JSON can carry every value); otherwise `Utf8`.
+pub(crate) fn common_type<'a>(types: impl IntoIterator<Item = &'a DataType>) -> DataType {
+    let mut result: Option<DataType> = None;
+    let mut any_json = false;
+    let mut all_numeric = true;
+    let mut all_same = true;
+    for t in types {
+        let t = normalise(t);
+        if t == DataType::Null {
+            continue;
+        }
+        any_json |= t == DataType::LargeUtf8;
+        all_numeric &= t == DataType::Float64;
+        match &result {
+            None => result = Some(t),
+            Some(r) if *r != t => all_same = false,
+            Some(_) => {}
+        }
+    }
+    match result {
+        None => DataType::Utf8,
+        Some(_) if any_json => DataType::LargeUtf8,
+        Some(t) if all_same => t,
+        Some(_) if all_numeric => DataType::Float64,
+        Some(_) => DataType::Utf8,
+    }
+}
+
+/// Maps an input type to the engine type it is read as.
+fn normalise(t: &DataType) -> DataType {
+    match t {
+        DataType::Null => DataType::Null,
+        DataType::LargeUtf8 => DataType::LargeUtf8,
+        DataType::Boolean => DataType::Boolean,
+        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => TS,
+        t if t.is_numeric() => DataType::Float64,
+        _ => DataType::Utf8,
+    }
+}
+
+/// An output column being built; [`Out::push`] converts each value to the column type.
+enum Out {
+    Utf8(StringBuilder),
+    Json(LargeStringBuilder),
+    F64(Float64Builder),
+    Bool(BooleanBuilder),
+    Ts(TimestampMillisecondBuilder),
+}
+
+impl Out {
+    fn new(t: &DataType, len: usize) -> DfResult<Out> {
+        Ok(match t {
+            DataType::Utf8 => Out::Utf8(StringBuilder::with_capacity(len, len * 8)),
+            DataType::LargeUtf8 => Out::Json(LargeStringBuilder::with_capacity(len, len * 8)),
+            DataType::Float64 => Out::F64(Float64Builder::with_capacity(len)),
+            DataType::Boolean => Out::Bool(BooleanBuilder::with_capacity(len)),
+            DataType::Timestamp(TimeUnit::Millisecond, None) => {
+                Out::Ts(TimestampMillisecondBuilder::with_capacity(len))
+            }
+            other => {
+                return Err(DataFusionError::Internal(format!(
+                    "ow-functions cannot produce {other}"
+                )))
+            }
+        })
+    }
+
+    fn push(&mut self, v: Val<'_>) {
+        match self {
+            Out::Utf8(b) => b.append_option(v.render()),
+            Out::Json(b) => b.append_option(v.to_json_text()),
+            Out::F64(b) => b.append_option(v.as_num()),
+            Out::Bool(b) => {
+                if v.is_null() {
+                    b.append_null()
+                } else {
+                    b.append_value(v.truthy())
+                }
+            }
+            Out::Ts(b) => b.append_option(v.as_ts_ms()),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            Out::Utf8(mut b) => Arc::new(b.finish()),
+            Out::Json(mut b) => Arc::new(b.finish()),
+            Out::F64(mut b) => Arc::new(b.finish()),
+            Out::Bool(mut b) => Arc::new(b.finish()),
+            Out::Ts(mut b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Evaluates an `Expr` built by this crate on literal arguments, without a
+    //! session: enough to unit-test every function with real values.
+    use super::*;
+    use datafusion::logical_expr::expr::ScalarFunction;
+    use std::any::Any;
+
+    /// Evaluates a call built by the crate, whose arguments are all literals, and
+    /// returns the single result value (owned).
+    pub(crate) fn eval_lit(e: &Expr) -> Val<'static> {
+        let Expr::ScalarFunction(ScalarFunction { func, args }) = e else {
+            // constant results (now(), queryStartTime()…) are plain literals
+            if let Expr::Literal(v, _) = e {
+                let arr = v.to_array().unwrap();
+                return crate::value::value_at(&arr, 0).unwrap();
+            }
+            panic!("not a function call: {e}");
+        };
+        let inputs: Vec<(ArrayRef, bool)> = args
+            .iter()
+            .map(|a| match a {
+                Expr::Literal(v, _) => (v.to_array().unwrap(), true),
+                nested @ Expr::ScalarFunction(_) => {
+                    let v = eval_lit(nested);
+                    (val_to_array(&v), true)
+                }
+                other => panic!("non-literal argument {other}"),
+            })
+            .collect();
+        let types: Vec<DataType> = inputs.iter().map(|(a, _)| a.data_type().clone()).collect();
+        let rt = func.return_type(&types).unwrap();
+        let any: &dyn Any = func.inner().as_ref();
+        let udf = any.downcast_ref::<OwUdf>().expect("an ow-functions udf");
+        let out = udf.evaluate(&inputs, 1, &rt).unwrap();
+        crate::value::value_at(&out, 0).unwrap()
+    }
+
+    /// A length-1 array holding `v` with its natural engine type.
+    pub(crate) fn val_to_array(v: &Val<'_>) -> ArrayRef {
+        use arrow::array::*;
+        match v {
+            Val::Null => Arc::new(NullArray::new(1)),
+            Val::Str(s) => Arc::new(StringArray::from(vec![s.as_ref()])),
+            Val::Num(n) => Arc::new(Float64Array::from(vec![*n])),
+            Val::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
+            Val::Ts(t) => Arc::new(TimestampMillisecondArray::from(vec![*t])),
+            Val::Json(j) => Arc::new(LargeStringArray::from(vec![j.as_ref()])),
+        }
+    }
+}
