@@ -63,6 +63,7 @@ pub fn check_query(src: &str, query: &Query, config: &CheckConfig) -> Vec<Diagno
         src,
         config,
         diags: Vec::new(),
+        depth: 0,
     };
     let chars = src.chars().count();
     if chars > config.max_query_chars {
@@ -83,7 +84,7 @@ pub fn check_query(src: &str, query: &Query, config: &CheckConfig) -> Vec<Diagno
             .with_note("AWS rejects query strings longer than 10,000 characters"),
         );
     }
-    c.pipeline(query, 0);
+    c.pipeline(query);
     let mut diags = c.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags
@@ -150,6 +151,8 @@ struct Checker<'a> {
     src: &'a str,
     config: &'a CheckConfig,
     diags: Vec<Diagnostic>,
+    /// Subquery nesting: 0 in the main query.
+    depth: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -171,7 +174,7 @@ impl<'a> Checker<'a> {
 
     // ----- pipeline-level rules (§4.21) --------------------------------------------------
 
-    fn pipeline(&mut self, query: &Query, depth: usize) {
+    fn pipeline(&mut self, query: &Query) {
         let cmds = &query.commands;
         // 1. SOURCE first
         for (i, c) in cmds.iter().enumerate() {
@@ -322,11 +325,11 @@ impl<'a> Checker<'a> {
             stats_outputs: HashSet::new(),
         };
         for c in cmds {
-            self.command(c, &mut vis, depth);
+            self.command(c, &mut vis);
         }
     }
 
-    fn command(&mut self, c: &Node<Command>, vis: &mut Visibility, depth: usize) {
+    fn command(&mut self, c: &Node<Command>, vis: &mut Visibility) {
         let kw = c.node.keyword();
         match &c.node {
             Command::Fields(items) | Command::Display(items) => {
@@ -380,7 +383,7 @@ impl<'a> Checker<'a> {
             }
             Command::Join(j) => {
                 self.join_condition(j);
-                self.subquery(&j.subquery, depth);
+                self.subquery(&j.subquery);
                 vis.names = None;
             }
             Command::Source(s) => self.source(s),
@@ -458,15 +461,15 @@ impl<'a> Checker<'a> {
                         ));
                     }
                 }
-                self.subquery(&a.subquery, depth);
+                self.subquery(&a.subquery);
                 vis.names = None;
             }
             Command::RelevantFields(_) => vis.names = None,
         }
     }
 
-    fn subquery(&mut self, q: &Node<Query>, depth: usize) {
-        if depth > 0 {
+    fn subquery(&mut self, q: &Node<Query>) {
+        if self.depth > 0 {
             self.diags.push(
                 Diagnostic::error(
                     codes::NESTED_SUBQUERY,
@@ -477,7 +480,9 @@ impl<'a> Checker<'a> {
             );
             return;
         }
-        self.pipeline(&q.node, depth + 1);
+        self.depth += 1;
+        self.pipeline(&q.node);
+        self.depth -= 1;
     }
 
     fn field_ref(&mut self, name: &str, span: Span, vis: &Visibility) {
@@ -537,7 +542,8 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            if !has_agg && bare.is_empty() && ok_bare {
+            let unknown_call = contains_unknown_call(&p.expr);
+            if !has_agg && bare.is_empty() && ok_bare && !unknown_call {
                 self.diags.push(
                     Diagnostic::error(
                         codes::NON_AGGREGATE_IN_STATS,
@@ -634,7 +640,7 @@ impl<'a> Checker<'a> {
                 self.expr_inner(lhs, ctx, vis, in_agg, keep_filter);
                 if let Expr::Subquery(q) = &rhs.node {
                     if in_filter && matches!(op, BinaryOp::In | BinaryOp::NotIn) {
-                        self.subquery(q, 0);
+                        self.subquery(q);
                         return;
                     }
                 }
@@ -829,6 +835,10 @@ impl<'a> Checker<'a> {
             (_, Expr::List(_)) => false,
             _ => true,
         };
+        if !ok && matches!(a.node, Expr::Star) {
+            self.misplaced_star(a.span);
+            return;
+        }
         if !ok {
             let found = found.unwrap_or("an expression");
             let mut d = Diagnostic::error(
@@ -1142,8 +1152,8 @@ impl<'a> Checker<'a> {
 fn for_each_child(e: &Node<Expr>, f: &mut dyn FnMut(&Node<Expr>)) {
     match &e.node {
         Expr::Literal(_) | Expr::Field(_) | Expr::Star | Expr::Subquery(_) => {}
-        Expr::List(items) => items.iter().for_each(|i| f(i)),
-        Expr::Call(c) => c.args.iter().for_each(|a| f(a)),
+        Expr::List(items) => items.iter().for_each(&mut *f),
+        Expr::Call(c) => c.args.iter().for_each(&mut *f),
         Expr::Unary { expr, .. } => f(expr),
         Expr::Binary { lhs, rhs, .. } => {
             f(lhs);
@@ -1164,6 +1174,16 @@ fn contains_call(e: &Node<Expr>, name: &str) -> bool {
     }
     let mut found = false;
     for_each_child(e, &mut |c| found |= contains_call(c, name));
+    found
+}
+
+/// True when `e` calls a function missing from the catalogue (already reported as Q301).
+fn contains_unknown_call(e: &Node<Expr>) -> bool {
+    if matches!(&e.node, Expr::Call(c) if functions::get(&c.name).is_none()) {
+        return true;
+    }
+    let mut found = false;
+    for_each_child(e, &mut |c| found |= contains_unknown_call(c));
     found
 }
 

@@ -104,6 +104,9 @@ struct Parser<'a> {
     depth: usize,
     /// Start offsets of error tokens already reported.
     reported: Vec<usize>,
+    /// `(` consumed minus `)` consumed: lets recovery skip to the end of the command at the
+    /// nesting level where the command started.
+    open_parens: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -116,6 +119,7 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             depth: 0,
             reported: Vec::new(),
+            open_parens: 0,
         }
     }
 
@@ -155,13 +159,19 @@ impl<'a> Parser<'a> {
             Some(t) => t,
             None => Token {
                 kind: TokenKind::Eof,
-                span: Span::point(self.src.len()),
+                span: self.eof_span(),
                 space_before: true,
             },
         };
         if let TokenKind::Error(e) = &t.kind {
             let e = e.clone();
             self.report_lex_error(&e, t.span);
+        }
+        match t.kind {
+            TokenKind::Eof => {}
+            TokenKind::LParen => self.open_parens += 1,
+            TokenKind::RParen => self.open_parens = self.open_parens.saturating_sub(1),
+            _ => {}
         }
         if t.kind != TokenKind::Eof {
             self.prev_end = t.span.end;
@@ -280,7 +290,7 @@ impl<'a> Parser<'a> {
             return Fail;
         }
         let span = if t.kind == TokenKind::Eof {
-            Span::point(self.src.len())
+            self.eof_span()
         } else {
             t.span
         };
@@ -309,20 +319,23 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips to the end of the current command (a `|`, `)` or end at nesting level 0).
-    fn recover(&mut self) {
-        let mut depth = 0usize;
+    /// Skips to the end of the current command: a `|` or `)` at the nesting level `base`
+    /// where the command started, or the end of input.
+    fn recover(&mut self, base: usize) {
         loop {
+            let at_level = self.open_parens <= base;
             match self.kind() {
                 TokenKind::Eof => return,
-                TokenKind::Pipe if depth == 0 => return,
-                TokenKind::RParen if depth == 0 => return,
-                TokenKind::LParen => depth += 1,
-                TokenKind::RParen => depth -= 1,
+                TokenKind::Pipe | TokenKind::RParen if at_level => return,
                 _ => {}
             }
             self.bump();
         }
+    }
+
+    /// Where "end of query" errors point: just after the last non-whitespace character.
+    fn eof_span(&self) -> Span {
+        Span::point(self.src.trim_end().len())
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -348,6 +361,7 @@ impl<'a> Parser<'a> {
 
     fn parse_query(&mut self, nested: bool) -> Query {
         let mut commands = Vec::new();
+        let base = self.open_parens;
         if let Some(span) = self.eat(&TokenKind::Pipe) {
             self.diags.push(
                 Diagnostic::warning(
@@ -365,7 +379,7 @@ impl<'a> Parser<'a> {
             if self.at(&TokenKind::Eof) || (nested && self.at(&TokenKind::RParen)) {
                 if commands.is_empty() {
                     let span = if self.at(&TokenKind::Eof) {
-                        Span::point(self.src.len())
+                        self.eof_span()
                     } else {
                         self.span()
                     };
@@ -384,7 +398,7 @@ impl<'a> Parser<'a> {
                     Diagnostic::error(codes::UNMATCHED_PAREN, "unmatched `)`", span)
                         .with_primary_label("no `(` opens this"),
                 );
-                self.recover();
+                self.recover(base);
             } else if self.at(&TokenKind::Pipe) {
                 // empty command between two pipes
                 let span = self.span();
@@ -413,17 +427,17 @@ impl<'a> Parser<'a> {
                                     .with_help("separate commands with `|`"),
                                 );
                             }
-                            self.recover();
+                            self.recover(base);
                         }
                     }
-                    Err(Fail) => self.recover(),
+                    Err(Fail) => self.recover(base),
                 }
             }
             // between commands
             if self.eat(&TokenKind::Pipe).is_some() {
                 if self.at(&TokenKind::Eof) || (nested && self.at(&TokenKind::RParen)) {
                     let span = if self.at(&TokenKind::Eof) {
-                        Span::point(self.src.len())
+                        self.eof_span()
                     } else {
                         self.span()
                     };
@@ -638,10 +652,8 @@ impl<'a> Parser<'a> {
             let expr = self.expr()?;
             let order = if let Some(s) = self.eat_word("asc") {
                 Some(Node::new(SortOrder::Asc, s))
-            } else if let Some(s) = self.eat_word("desc") {
-                Some(Node::new(SortOrder::Desc, s))
             } else {
-                None
+                self.eat_word("desc").map(|s| Node::new(SortOrder::Desc, s))
             };
             let span = Span::new(expr.span.start, self.prev_end);
             out.push(Node::new(SortKey { expr, order }, span));
@@ -664,6 +676,9 @@ impl<'a> Parser<'a> {
         match &t.kind {
             TokenKind::Number(text, v) => {
                 self.bump();
+                if let Ok(exact) = text.parse::<u64>() {
+                    return Ok(Node::new(exact, t.span));
+                }
                 if v.fract() != 0.0 || *v < 0.0 || *v > u64::MAX as f64 {
                     self.diags.push(
                         Diagnostic::error(
@@ -729,6 +744,17 @@ impl<'a> Parser<'a> {
             (TokenKind::Ident(_) | TokenKind::Backtick(_), TokenKind::Ident(w))
                 if w.eq_ignore_ascii_case("logfmt") || w.eq_ignore_ascii_case("csv") =>
             {
+                Some(self.field_name("a field name")?)
+            }
+            // `parse @message` with nothing after it: the field is there, the pattern is not
+            (TokenKind::Ident(w), next)
+                if is_command_end(&next)
+                    && !w.eq_ignore_ascii_case("logfmt")
+                    && !w.eq_ignore_ascii_case("csv") =>
+            {
+                Some(self.field_name("a field name")?)
+            }
+            (TokenKind::Backtick(_), next) if is_command_end(&next) => {
                 Some(self.field_name("a field name")?)
             }
             _ => None,
@@ -1433,11 +1459,16 @@ impl<'a> Parser<'a> {
             TokenKind::Ident(w) => w.clone(),
             _ => return false,
         };
-        commands::lookup(&word).is_some()
-            && !matches!(
-                self.nth_kind(2),
-                TokenKind::RParen | TokenKind::Comma | TokenKind::LParen
-            )
+        if commands::lookup(&word).is_none() {
+            return false;
+        }
+        // `(unmask(x))` is a call of the function `unmask`, `(filter)` a parenthesised field
+        let third = self.peek_nth(2);
+        match third.kind {
+            TokenKind::RParen | TokenKind::Comma => false,
+            TokenKind::LParen => third.space_before,
+            _ => true,
+        }
     }
 
     fn additive(&mut self) -> PResult<Node<Expr>> {

@@ -1,0 +1,2 @@
+# expect: Q101 1 "
+filter x = "abc

@@ -1,0 +1,2 @@
+# expect: Q102 1 `
+fields `foo

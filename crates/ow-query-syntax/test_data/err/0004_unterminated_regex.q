@@ -1,0 +1,2 @@
+# expect: Q103 1 /
+filter @message like /abc

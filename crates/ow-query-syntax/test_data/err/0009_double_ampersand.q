@@ -1,0 +1,2 @@
+# expect: Q104 1 &&
+filter a = 1 && b = 2

@@ -1,0 +1,2 @@
+# expect: Q104 1 ;
+fields a; b

@@ -1,0 +1,2 @@
+# expect: Q105 1 1abc
+fields 1abc

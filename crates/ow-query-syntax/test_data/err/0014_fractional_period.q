@@ -1,0 +1,2 @@
+# expect: Q105 1 1.5h
+stats count(*) by bin(1.5h)

@@ -1,0 +1,2 @@
+# expect: Q106 1 {{value}}
+filter x = {{value}}

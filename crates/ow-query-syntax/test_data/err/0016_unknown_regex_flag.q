@@ -1,0 +1,2 @@
+# expect: Q107 1 /a/q
+filter x like /a/q

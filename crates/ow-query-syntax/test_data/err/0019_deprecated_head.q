@@ -1,0 +1,2 @@
+# expect: Q201 1 head
+fields x | head 10

@@ -1,0 +1,2 @@
+# expect: Q201 1 @message
+@message like /x/

@@ -1,0 +1,2 @@
+# expect: Q202 2 |
+fields x | | limit 1

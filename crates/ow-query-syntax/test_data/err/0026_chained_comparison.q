@@ -1,0 +1,2 @@
+# expect: Q205 2 <
+filter 1 < x < 5

@@ -1,0 +1,2 @@
+# expect: Q210 1 )
+fields a)

@@ -1,0 +1,2 @@
+# expect: Q203 1 b
+filter a = 1 b

@@ -1,0 +1,2 @@
+# expect: Q203 1 up
+sort x up

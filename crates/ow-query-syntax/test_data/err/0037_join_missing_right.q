@@ -1,0 +1,2 @@
+# expect: Q202 1 where
+join left=a where a.x = b.x (SOURCE "g")

@@ -1,0 +1,2 @@
+# expect: Q206 2 param
+outlier param=1 param=2 x

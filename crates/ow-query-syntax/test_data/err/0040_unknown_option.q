@@ -1,0 +1,2 @@
+# expect: Q207 1 factor
+outlier factor=2 x

@@ -1,0 +1,2 @@
+# expect: Q202 1 x
+lookup t f x

@@ -1,0 +1,2 @@
+# expect: Q211 1 previousYear
+diff previousYear

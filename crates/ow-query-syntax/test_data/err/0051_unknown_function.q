@@ -1,0 +1,2 @@
+# expect: Q301 1 tolowr
+fields tolowr(x)

@@ -1,0 +1,2 @@
+# expect: Q302 1 count(*)
+filter count(*) > 10

@@ -1,0 +1,2 @@
+# expect: Q302 1 avg(x)
+fields avg(x)

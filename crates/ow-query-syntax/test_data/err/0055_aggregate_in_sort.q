@@ -1,0 +1,2 @@
+# expect: Q302 1 max(x)
+sort max(x)

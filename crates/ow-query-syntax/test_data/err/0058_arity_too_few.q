@@ -1,0 +1,2 @@
+# expect: Q303 1 strlen()
+fields strlen()

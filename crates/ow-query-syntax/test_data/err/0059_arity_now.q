@@ -1,0 +1,2 @@
+# expect: Q303 1 now(1)
+fields now(1)

@@ -1,0 +1,2 @@
+# expect: Q304 1 @timestamp
+stats count(*) by bin(@timestamp)

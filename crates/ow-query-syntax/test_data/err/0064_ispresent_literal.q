@@ -1,0 +1,2 @@
+# expect: Q304 1 "x"
+filter ispresent("x")

@@ -1,0 +1,2 @@
+# expect: Q306 1 *
+stats sum(*)

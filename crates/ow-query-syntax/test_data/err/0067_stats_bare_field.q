@@ -1,0 +1,2 @@
+# expect: Q305 1 x
+stats x

@@ -1,0 +1,2 @@
+# expect: Q305 1 1
+stats 1

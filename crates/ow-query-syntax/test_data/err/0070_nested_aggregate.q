@@ -1,0 +1,2 @@
+# expect: Q307 1 count(*)
+stats sum(count(*))

@@ -1,0 +1,2 @@
+# expect: Q308 1 max(x)
+stats count(*) by max(x)

@@ -1,0 +1,2 @@
+# expect: Q318 1 0m
+stats count(*) by bin(0m)

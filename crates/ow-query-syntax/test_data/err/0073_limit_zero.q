@@ -1,0 +1,2 @@
+# expect: Q310 1 0
+limit 0

@@ -1,0 +1,2 @@
+# expect: Q310 1 0
+stats count(*) as n | appendcols max=0 (stats count(*) as m)

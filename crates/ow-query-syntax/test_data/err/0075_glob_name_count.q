@@ -1,0 +1,2 @@
+# expect: Q311 1 "* *"
+parse @message "* *" as a

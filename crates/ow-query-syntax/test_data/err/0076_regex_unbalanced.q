@@ -1,0 +1,2 @@
+# expect: Q312 1 /(abc/
+filter x like /(abc/

@@ -1,0 +1,2 @@
+# expect: Q312 1 /(?<a>x)\1/
+parse @message /(?<a>x)\1/

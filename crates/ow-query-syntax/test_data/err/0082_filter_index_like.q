@@ -1,0 +1,2 @@
+# expect: Q316 1 x like /a/
+filterIndex x like /a/

@@ -1,0 +1,2 @@
+# expect: Q317 1 'COLD'
+SOURCE logGroups(class: ['COLD']) | fields x

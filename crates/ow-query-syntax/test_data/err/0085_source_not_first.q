@@ -1,0 +1,2 @@
+# expect: Q320 1 SOURCE "g"
+fields x | SOURCE "g"

@@ -1,0 +1,2 @@
+# expect: Q321 1 sort x
+sort x | stats count(*)

@@ -1,0 +1,2 @@
+# expect: Q321 1 limit 10
+limit 10 | stats count(*) by x

@@ -1,0 +1,2 @@
+# expect: Q322 1 sort x
+dedup x | sort x

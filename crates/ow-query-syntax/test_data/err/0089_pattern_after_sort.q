@@ -1,0 +1,2 @@
+# expect: Q323 1 pattern @message
+sort x | pattern @message

@@ -1,0 +1,2 @@
+# expect: Q326 1 @message
+stats count(*) by host | filter @message like /x/

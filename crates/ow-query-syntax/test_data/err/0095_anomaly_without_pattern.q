@@ -1,0 +1,2 @@
+# expect: Q329 1 anomaly
+anomaly

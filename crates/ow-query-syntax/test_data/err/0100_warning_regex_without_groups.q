@@ -1,0 +1,2 @@
+# expect: Q313 1 /abc/
+parse @message /abc/

@@ -1,0 +1,2 @@
+# expect: Q328 1 fillmissing
+fields x | fillmissing

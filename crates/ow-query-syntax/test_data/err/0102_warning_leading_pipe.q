@@ -1,0 +1,2 @@
+# expect: Q204 1 |
+| fields x

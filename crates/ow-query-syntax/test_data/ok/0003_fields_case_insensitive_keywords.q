@@ -1,0 +1,1 @@
+FIELDS @timestamp AS t | Filter x IN [1, 2] | SORT t DESC | LIMIT 5

@@ -1,0 +1,1 @@
+parse @message "[*] *" as loggingType, loggingMessage | display loggingType | DISPLAY loggingMessage, loggingType = "ERROR" as isError

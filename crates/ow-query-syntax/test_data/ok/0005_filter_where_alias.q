@@ -1,0 +1,1 @@
+where status >= 500 and not ispresent(retry)

@@ -1,0 +1,1 @@
+filter (duration>2000)

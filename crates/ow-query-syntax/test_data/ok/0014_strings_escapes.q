@@ -1,0 +1,1 @@
+filter msg = "say \"hi\"" or msg = 'it\'s' or path like "C:\\temp"

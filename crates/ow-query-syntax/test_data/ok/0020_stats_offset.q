@@ -1,0 +1,1 @@
+stats count(*) by bin(1h) offset 1d

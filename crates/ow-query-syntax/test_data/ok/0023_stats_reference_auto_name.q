@@ -1,0 +1,1 @@
+stats count(*) by host | sort count(*) desc | limit 5

@@ -1,0 +1,1 @@
+sort @timestamp desc, x asc, y

@@ -1,0 +1,1 @@
+filter @message like /x/ | limit any

@@ -1,0 +1,1 @@
+fields @timestamp, host, status | sort @timestamp desc | dedup host, status | limit 10

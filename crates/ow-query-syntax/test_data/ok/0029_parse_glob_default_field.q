@@ -1,0 +1,1 @@
+parse "[*] *" as level, text

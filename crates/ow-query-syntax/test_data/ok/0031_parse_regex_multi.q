@@ -1,0 +1,1 @@
+parse @message /user=(?<user>\S+)/ multi | stats count(*) by user

@@ -1,0 +1,1 @@
+parse @message logfmt | parse line csv as a, b, c | parse logfmt as level

@@ -1,0 +1,1 @@
+fields unmask(@message) as raw | unmask | unmask @message

@@ -1,0 +1,1 @@
+expand tags | stats count(*) by tags

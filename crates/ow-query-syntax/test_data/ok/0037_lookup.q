@@ -1,0 +1,1 @@
+lookup users_table user_id OUTPUT username, email as userEmail

@@ -1,0 +1,1 @@
+lookup users_table uid as user_id outputnew username

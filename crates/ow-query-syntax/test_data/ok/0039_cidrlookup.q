@@ -1,0 +1,1 @@
+cidrlookup ip_ranges srcAddr as cidr OUTPUTNEW region, owner as netOwner

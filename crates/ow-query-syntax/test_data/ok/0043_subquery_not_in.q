@@ -1,0 +1,1 @@
+filter requestId not in (filter errorType = "Timeout" | fields requestId)

@@ -1,0 +1,1 @@
+filterIndex @logStream in ["a", "b"] | filterIndex requestId = "abc-123" | fields @message

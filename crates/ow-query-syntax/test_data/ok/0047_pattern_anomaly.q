@@ -1,0 +1,1 @@
+filter @message like /ERROR/ | pattern @message | anomaly

@@ -1,0 +1,1 @@
+pattern @message | diff previousWeek

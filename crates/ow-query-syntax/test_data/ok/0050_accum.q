@@ -1,0 +1,1 @@
+fields @timestamp, bytes | sort @timestamp asc | accum bytes as runningBytes

@@ -1,0 +1,1 @@
+fields x | autoregress x as prev p=1-3 | autoregress y p=2

@@ -1,0 +1,1 @@
+filldown cpu*, mem | filldown

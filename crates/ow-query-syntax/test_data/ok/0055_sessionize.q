@@ -1,0 +1,1 @@
+sessionize userId, deviceId maxspan 30m as session

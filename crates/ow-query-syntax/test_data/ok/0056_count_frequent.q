@@ -1,0 +1,1 @@
+countFrequent eventName, eventSource | count_frequent eventName

@@ -1,0 +1,1 @@
+addtotals fieldname=Total row=true col=true bytes, packets

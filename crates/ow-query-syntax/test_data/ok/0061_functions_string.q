@@ -1,0 +1,1 @@
+fields isempty(x), isblank(x), concat(a, b), ltrim(s), rtrim(s, "x"), trim(s, "xyZ"), strlen(s), toupper(s), tolower(s), substr(s, 3, 3), replace(s, "a", "b"), regexReplace(s, /\d+/, "N"), strcontains(s, "x", true), startsWith(s, "a"), endsWith(s, "b")

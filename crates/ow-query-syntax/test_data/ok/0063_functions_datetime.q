@@ -1,0 +1,1 @@
+fields bin(5m), datefloor(@timestamp, 1h), dateceil(@timestamp, 10m), fromMillis(1700000000000), toMillis(@timestamp), now(), parseDate(s, "yyyy-MM-dd", "UTC"), formatDate(@timestamp, "%Y-%m-%d"), strftime(@timestamp, "%H")

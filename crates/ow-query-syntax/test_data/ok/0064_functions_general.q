@@ -1,0 +1,1 @@
+fields ispresent(x), coalesce(a, b, "c"), case(status >= 500, "5xx", status >= 400, "4xx", "ok"), if(ispresent(x), x, "none"), isNumeric(x), messageSize(@message), queryStartTime(), queryEndTime(), queryTimeRange()

@@ -1,0 +1,1 @@
+filter isValidIp(ip) and isValidIpV4(ip) and isValidIpV6(ip) and isIpInSubnet(ip, "10.0.0.0/8") and isIpv4InSubnet(ip, "10.0.0.0/16") and isIpv6InSubnet(ip, "::/0") and isPrivateIP(ip) and isPublicIP(ip) and not isReservedIP(ip) | fields ipv4ToNumber(ip)

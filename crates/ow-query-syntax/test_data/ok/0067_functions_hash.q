@@ -1,0 +1,1 @@
+fields md5(s), sha256(s)

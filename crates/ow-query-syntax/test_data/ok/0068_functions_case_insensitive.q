@@ -1,0 +1,1 @@
+fields TOUPPER(s), ToMillis(@timestamp) | STATS COUNT(*), Count_Distinct(x) BY BIN(5m)

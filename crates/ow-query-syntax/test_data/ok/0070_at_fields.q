@@ -1,0 +1,1 @@
+fields @ingestionTime, @logStream, @log, @entity.KeyAttributes.Type, @@timestamp, @aws.region
