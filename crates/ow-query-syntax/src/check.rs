@@ -110,6 +110,8 @@ struct Visibility {
     stats_span: Span,
     /// Normalised texts of every stats output so far (for `sort count(*)` references).
     stats_outputs: HashSet<String>,
+    /// The most recent `stats` grouped by `bin(…)`.
+    binned: bool,
 }
 
 impl Visibility {
@@ -118,6 +120,11 @@ impl Visibility {
             return true;
         };
         if names.contains(name) {
+            return true;
+        }
+        // after `stats … by bin(…)` the bin key stands for the event time, so
+        // `| sort @timestamp desc` is a common, harmless idiom
+        if name == "@timestamp" && self.binned {
             return true;
         }
         // map access on a visible field: `j.items` when `j` is visible
@@ -323,6 +330,7 @@ impl<'a> Checker<'a> {
             names: None,
             stats_span: Span::default(),
             stats_outputs: HashSet::new(),
+            binned: false,
         };
         for c in cmds {
             self.command(c, &mut vis);
@@ -485,15 +493,30 @@ impl<'a> Checker<'a> {
         self.depth -= 1;
     }
 
+    /// Reports a field that the preceding `stats` did not produce. Inside a later `stats` this
+    /// is the documented compile error (§4.5, §4.21 rule 7); in other commands AWS's
+    /// behaviour is not documented, so it is a warning (the field will simply be empty) [I].
     fn field_ref(&mut self, name: &str, span: Span, vis: &Visibility) {
+        self.field_ref_in(name, span, vis, false);
+    }
+
+    fn field_ref_in(&mut self, name: &str, span: Span, vis: &Visibility, in_stats: bool) {
         if vis.knows(name) {
             return;
         }
-        let mut d = Diagnostic::error(
-            codes::FIELD_AFTER_STATS,
-            format!("field `{name}` is not available after `stats`"),
-            span,
-        )
+        let mut d = if in_stats {
+            Diagnostic::error(
+                codes::FIELD_AFTER_STATS,
+                format!("field `{name}` is not available after `stats`"),
+                span,
+            )
+        } else {
+            Diagnostic::warning(
+                codes::FIELD_AFTER_STATS,
+                format!("field `{name}` is not available after `stats`; it will be empty"),
+                span,
+            )
+        }
         .with_label(
             vis.stats_span,
             "only the group keys and aggregates of this `stats` remain",
@@ -561,6 +584,7 @@ impl<'a> Checker<'a> {
                 }),
                 stats_span: vis.stats_span,
                 stats_outputs: vis.stats_outputs.clone(),
+                binned: false,
             };
             self.expr_inner(&p.expr, Ctx::StatsAggregate, &mut inner, false, false);
             aliases.push(self.output_name(p));
@@ -576,6 +600,7 @@ impl<'a> Checker<'a> {
         }
         vis.names = Some(names);
         vis.stats_span = span;
+        vis.binned = s.by.iter().any(|p| contains_call(&p.expr, "bin"));
     }
 
     fn is_aggregate_call(&self, e: &Node<Expr>, vis: &Visibility) -> bool {
@@ -626,7 +651,12 @@ impl<'a> Checker<'a> {
         match &e.node {
             Expr::Literal(Literal::Regex(r)) => self.regex(r, e.span),
             Expr::Literal(_) => {}
-            Expr::Field(f) => self.field_ref(&f.name, e.span, vis),
+            Expr::Field(f) => self.field_ref_in(
+                &f.name,
+                e.span,
+                vis,
+                matches!(ctx, Ctx::StatsAggregate | Ctx::StatsBy),
+            ),
             Expr::Star => self.misplaced_star(e.span),
             Expr::List(items) => {
                 for i in items {

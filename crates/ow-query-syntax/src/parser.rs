@@ -648,6 +648,15 @@ impl<'a> Parser<'a> {
 
     fn sort_keys(&mut self) -> PResult<Vec<Node<SortKey>>> {
         let mut out = Vec::new();
+        if self.at_word("by") && !is_command_end(self.nth_kind(1)) {
+            let span = self.span();
+            self.diags.push(
+                Diagnostic::error(codes::EXPECTED, "expected a sort key, found `by`", span)
+                    .with_primary_label("`by` belongs to `stats`")
+                    .with_help("write `sort <field> [asc|desc]`"),
+            );
+            return Err(Fail);
+        }
         loop {
             let expr = self.expr()?;
             let order = if let Some(s) = self.eat_word("asc") {

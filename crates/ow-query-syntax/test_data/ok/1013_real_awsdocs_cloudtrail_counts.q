@@ -1,0 +1,2 @@
+# source: awsdocs CWL_QuerySyntax-examples.md
+stats count(*) by eventSource, eventName, awsRegion

@@ -1,0 +1,3 @@
+# source: awsdocs CWL_QuerySyntax-examples.md
+filter eventName="CreateUser"
+| fields awsRegion, requestParameters.userName, responseElements.user.arn

@@ -1,0 +1,2 @@
+# source: awsdocs CWL_QuerySyntax.md
+stats avg (f1) by f2

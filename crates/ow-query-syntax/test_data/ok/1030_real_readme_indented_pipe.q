@@ -1,0 +1,3 @@
+# source: typex1/CloudWatch-Logs-Insights README
+stats count(*) by @logStream
+    | limit 100
