@@ -1,0 +1,234 @@
+//! The API's view of the store and the query engine.
+//!
+//! Operations talk to a [`LogBackend`] and a [`QueryBackend`], not to `ow-storage` and
+//! `ow-query` directly: the adapters in [`crate::adapters`] implement them over
+//! `ow_storage::Store` and `ow_query::QueryEngine`, and tests can put a controllable
+//! engine behind the query lifecycle. API boundary: everything here is plain data in the
+//! API's terms (AWS names, epoch ms), and every error is already an [`ApiError`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::error::ApiError;
+
+/// A log group's metadata (DescribeLogGroups' `logGroups[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupInfo {
+    /// Name.
+    pub name: String,
+    /// Owning account (12 digits): the account in its ARN and in `@log`.
+    pub account_id: String,
+    /// Creation time, epoch ms.
+    pub creation_time_ms: i64,
+    /// Retention in days; `None` = never expire.
+    pub retention_in_days: Option<u32>,
+    /// `storedBytes`.
+    pub stored_bytes: u64,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// `STANDARD`, `INFREQUENT_ACCESS` or `DELIVERY`.
+    pub log_group_class: String,
+    /// Whether DeleteLogGroup is blocked.
+    pub deletion_protection_enabled: bool,
+}
+
+impl GroupInfo {
+    /// `logGroupArn`: `arn:aws:logs:<region>:<account>:log-group:<name>` (no `:*`).
+    pub fn log_group_arn(&self, region: &str) -> String {
+        format!(
+            "arn:aws:logs:{region}:{}:log-group:{}",
+            self.account_id, self.name
+        )
+    }
+}
+
+/// A log stream's metadata (DescribeLogStreams' `logStreams[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamInfo {
+    /// Name.
+    pub name: String,
+    /// Creation time, epoch ms.
+    pub creation_time_ms: i64,
+    /// First event time, epoch ms.
+    pub first_event_timestamp_ms: Option<i64>,
+    /// Last event time, epoch ms.
+    pub last_event_timestamp_ms: Option<i64>,
+    /// Last ingestion time, epoch ms.
+    pub last_ingestion_time_ms: Option<i64>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// `__seq` within the log group (unique, increasing with acknowledgement).
+    pub seq: u64,
+    /// Event time, epoch ms.
+    pub timestamp_ms: i64,
+    /// Ingestion time, epoch ms.
+    pub ingestion_time_ms: i64,
+    /// Log stream name.
+    pub log_stream: String,
+    /// Raw message.
+    pub message: String,
+}
+
+/// What PutLogEvents rejected one by one (indexes into the request's `logEvents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rejected {
+    /// `tooNewLogEventStartIndex` (inclusive).
+    pub too_new_start: Option<usize>,
+    /// `tooOldLogEventEndIndex` (exclusive).
+    pub too_old_end: Option<usize>,
+    /// `expiredLogEventEndIndex` (exclusive).
+    pub expired_end: Option<usize>,
+}
+
+/// Which events a read returns.
+#[derive(Debug, Clone)]
+pub struct EventRange<'a> {
+    /// Only these streams (`None` = all of the group's).
+    pub streams: Option<&'a [String]>,
+    /// Inclusive start, epoch ms.
+    pub start_ms: i64,
+    /// Exclusive end, epoch ms.
+    pub end_ms: i64,
+}
+
+/// The store operations the API needs. All names are validated by the caller.
+pub trait LogBackend: Send + Sync + 'static {
+    /// Creates a log group owned by `account_id`, with deletion protection if asked.
+    ///
+    /// # Errors
+    /// `ResourceAlreadyExists`; `InvalidParameter`; `Internal`.
+    fn create_log_group(
+        &self,
+        account_id: &str,
+        name: &str,
+        tags: BTreeMap<String, String>,
+        log_group_class: Option<&str>,
+        deletion_protection: bool,
+    ) -> Result<(), ApiError>;
+    /// Deletes a log group and its events.
+    fn delete_log_group(&self, name: &str) -> Result<(), ApiError>;
+    /// Every log group, ASCII-sorted by name.
+    fn list_log_groups(&self) -> Result<Vec<GroupInfo>, ApiError>;
+    /// One log group (`ResourceNotFound` if absent).
+    fn log_group(&self, name: &str) -> Result<GroupInfo, ApiError>;
+    /// Creates a log stream.
+    fn create_log_stream(&self, group: &str, stream: &str) -> Result<(), ApiError>;
+    /// Deletes a log stream and its events.
+    fn delete_log_stream(&self, group: &str, stream: &str) -> Result<(), ApiError>;
+    /// One stream (`ResourceNotFound` if the group or the stream is absent).
+    fn log_stream(&self, group: &str, stream: &str) -> Result<StreamInfo, ApiError>;
+    /// Every stream of a group, in any order (the API sorts).
+    fn list_log_streams(&self, group: &str) -> Result<Vec<StreamInfo>, ApiError>;
+    /// Stores a batch with AWS's PutLogEvents rules (the store's configured windows);
+    /// returns what was rejected one by one. Durable when it returns.
+    fn put_log_events(
+        &self,
+        group: &str,
+        stream: &str,
+        events: Vec<(i64, String)>,
+    ) -> Result<Rejected, ApiError>;
+    /// Events of `group` in `range`, ordered by (timestamp, seq).
+    fn read_events(&self, group: &str, range: EventRange<'_>)
+        -> Result<Vec<EventRecord>, ApiError>;
+    /// The event with `seq` (`ResourceNotFound` if absent).
+    fn get_event(&self, group: &str, seq: u64) -> Result<EventRecord, ApiError>;
+    /// Sets (`Some`) or removes (`None`) the retention.
+    fn set_retention(&self, group: &str, days: Option<u32>) -> Result<(), ApiError>;
+    /// Adds or replaces tags.
+    fn tag(&self, group: &str, tags: BTreeMap<String, String>) -> Result<(), ApiError>;
+    /// Removes tags.
+    fn untag(&self, group: &str, keys: &[String]) -> Result<(), ApiError>;
+    /// `(events considered, [(field, events having it)])` over `[start_ms, end_ms]`.
+    fn field_stats(
+        &self,
+        group: &str,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<(u64, Vec<(String, u64)>), ApiError>;
+    /// Flattened fields of a JSON message (spec §3.2), for GetLogRecord.
+    fn flatten(&self, message: &str) -> Vec<(String, String)>;
+    /// Writes the in-memory buffer to segments.
+    fn flush(&self) -> Result<(), ApiError>;
+}
+
+/// Cooperative cancellation shared by the API and a running query.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Requests cancellation.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    /// Whether cancellation was requested.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One query for the engine (times in epoch ms, both inclusive).
+#[derive(Debug, Clone)]
+pub struct QuerySpec {
+    /// Logs Insights text.
+    pub query: String,
+    /// Log group names.
+    pub log_groups: Vec<String>,
+    /// Inclusive start, ms.
+    pub start_ms: i64,
+    /// Inclusive end, ms.
+    pub end_ms: i64,
+    /// Row cap (`None` = engine default).
+    pub limit: Option<usize>,
+}
+
+/// A finished query's rows and statistics, as GetQueryResults shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    /// Rows of `(field, value)`.
+    pub rows: Vec<Vec<(String, String)>>,
+    /// `recordsMatched`.
+    pub records_matched: f64,
+    /// `recordsScanned`.
+    pub records_scanned: f64,
+    /// `bytesScanned`.
+    pub bytes_scanned: f64,
+    /// `logGroupsScanned`.
+    pub log_groups_scanned: f64,
+}
+
+/// How a query ended without results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryFailure {
+    /// Cancelled (status `Cancelled`).
+    Cancelled,
+    /// Timed out (status `Timeout`).
+    Timeout,
+    /// Failed (status `Failed`), with the reason.
+    Failed(String),
+}
+
+/// A boxed future of a query run.
+pub type QueryFuture = Pin<Box<dyn Future<Output = Result<QueryResult, QueryFailure>> + Send>>;
+
+/// The query engine as the API uses it.
+pub trait QueryBackend: Send + Sync + 'static {
+    /// Compiles `query` (syntax and semantic checks) without running it.
+    ///
+    /// # Errors
+    /// [`ApiError::MalformedQuery`] with the first error's character offsets.
+    fn check(&self, query: &str) -> Result<(), ApiError>;
+    /// Runs a query to its end; it observes `cancel`.
+    fn run(&self, spec: QuerySpec, cancel: Cancel) -> QueryFuture;
+    /// Decodes an `@ptr` into `(log group, seq)`.
+    fn decode_ptr(&self, ptr: &str) -> Option<(String, u64)>;
+}

@@ -1,0 +1,225 @@
+//! `ow-api`: the CloudWatch Logs HTTP API of OpenWatch.
+//!
+//! It speaks AWS JSON 1.1 (`POST /`, `X-Amz-Target: Logs_20140328.<Operation>`,
+//! `Content-Type: application/x-amz-json-1.1`; spec/api.md §A.1), verifies AWS Signature
+//! Version 4 on every request against configured access keys ([`auth`]), and answers the
+//! log group, log stream, event, Logs Insights query and query definition operations
+//! ([`dispatch::Operation`]) over the store (`ow_storage::Store`) and the query engine (`ow_query::QueryEngine`)
+//! through the traits in [`backend`].
+//! It is the only crate that knows the wire format.
+//!
+//! Main types:
+//! - [`ApiConfig`]: limits and settings (AWS values as defaults).
+//! - [`AppState`]: the shared state (store, engine, keys, running queries, query definitions).
+//! - [`app`]: the axum [`Router`] (no socket; tests drive it with `tower::ServiceExt::oneshot`).
+//! - [`serve`]: binds a listener and serves until a shutdown signal, then flushes the store.
+//! - [`ApiError`]: the one error type; [`ApiError::wire`] is the table to AWS `__type`/status.
+//!
+//! ```no_run
+//! # async fn demo(state: ow_api::AppState) {
+//! let router = ow_api::app(state);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:4566").await.unwrap();
+//! axum::serve(listener, router).await.unwrap();
+//! # }
+//! ```
+//!
+//! Architecture invariants: no request reaches an operation before its signature is
+//! verified; an operation validates its whole input before it changes anything; no input
+//! panics the server (operations run on the blocking pool and a panic would become a 500).
+
+#![deny(missing_docs)]
+
+pub mod adapters;
+pub mod auth;
+pub mod backend;
+pub mod config;
+pub mod definitions;
+pub mod dispatch;
+pub mod error;
+mod ops;
+pub mod queries;
+pub mod sign;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use auth::{AccessKey, KeyStore, Principal};
+pub use backend::{LogBackend, QueryBackend};
+pub use dispatch::Operation;
+pub use error::ApiError;
+
+/// Settings of the API server. `Default` gives AWS's limits.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest HTTP request body accepted by any operation, in bytes; larger bodies get
+    /// `413 RequestEntityTooLargeException` before anything is parsed. Default 8 MiB: enough
+    /// for a maximal PutLogEvents batch (1,048,576 bytes counted as AWS counts them, whose
+    /// JSON encoding may be several times larger with escapes). The PutLogEvents batch
+    /// limit itself is the store's (`PutLimits::max_batch_bytes`).
+    pub max_body_bytes: usize,
+    /// Queries that may be Scheduled or Running at once per server; more are rejected with
+    /// `LimitExceededException`. Default 30 (the issue's value; AWS's quota is per account).
+    pub max_concurrent_queries: usize,
+    /// How long finished queries' results stay available to GetQueryResults, and how long
+    /// DescribeQueries lists them. Default 24 hours [I: AWS keeps results 7 days; ours live
+    /// in memory].
+    pub query_retention: Duration,
+    /// Query definitions per account. AWS: 1,000 [D].
+    pub max_query_definitions: usize,
+    /// StartQuery `queryString` length limit in characters. AWS: 10,000.
+    pub max_query_string_chars: usize,
+    /// Log groups per StartQuery. AWS: 50.
+    pub max_query_log_groups: usize,
+    /// Region named in ARNs the API builds. Default `us-east-1`.
+    pub region: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 8 << 20,
+            max_concurrent_queries: 30,
+            query_retention: Duration::from_secs(24 * 3600),
+            max_query_definitions: 1_000,
+            max_query_string_chars: 10_000,
+            max_query_log_groups: 50,
+            region: "us-east-1".to_string(),
+        }
+    }
+}
+
+/// The state shared by every request. Cloning shares it.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ApiConfig,
+    keys: KeyStore,
+    store: Arc<dyn LogBackend>,
+    engine: Arc<dyn QueryBackend>,
+    queries: queries::QueryManager,
+    definitions: definitions::DefinitionStore,
+    shutting_down: AtomicBool,
+}
+
+impl AppState {
+    /// Builds the state over a store and a query engine (see [`backend`]). Query
+    /// definitions are loaded from (and saved to) `<data_dir>/query-definitions.json`.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if the query definitions file exists but cannot be read or
+    /// parsed (it is never overwritten then).
+    pub fn new(
+        config: ApiConfig,
+        keys: KeyStore,
+        store: Arc<dyn LogBackend>,
+        engine: Arc<dyn QueryBackend>,
+        data_dir: &Path,
+    ) -> Result<Self, ApiError> {
+        let definitions = definitions::DefinitionStore::open(
+            data_dir.join(definitions::FILE_NAME),
+            config.max_query_definitions,
+        )?;
+        let queries = queries::QueryManager::new(engine.clone(), config.max_concurrent_queries);
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                store,
+                engine,
+                queries,
+                definitions,
+                shutting_down: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    /// The accepted access keys.
+    pub fn keys(&self) -> &KeyStore {
+        &self.inner.keys
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn LogBackend> {
+        &self.inner.store
+    }
+
+    /// The query engine.
+    pub fn engine(&self) -> &Arc<dyn QueryBackend> {
+        &self.inner.engine
+    }
+
+    pub(crate) fn queries(&self) -> &queries::QueryManager {
+        &self.inner.queries
+    }
+
+    pub(crate) fn definitions(&self) -> &definitions::DefinitionStore {
+        &self.inner.definitions
+    }
+
+    /// Whether graceful shutdown has begun (health then answers 503).
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Marks shutdown as begun and cancels running queries.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::Relaxed);
+        self.inner.queries.cancel_all();
+    }
+}
+
+/// The router: `POST /` (every operation, dispatched on `X-Amz-Target`) and
+/// `GET /health`. Each request gets a tracing span with its request id and target.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(dispatch::handle))
+        .route("/health", get(dispatch::health))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then stops accepting,
+/// lets in-flight requests finish, cancels running queries and flushes the store.
+///
+/// # Errors
+/// I/O errors of the listener, and a failed final flush (as [`ApiError::Internal`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ApiError> {
+    let router = app(state.clone());
+    let signal_state = state.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: draining requests");
+            signal_state.begin_shutdown();
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("server: {e}")))?;
+    let store = state.store().clone();
+    tokio::task::spawn_blocking(move || store.flush())
+        .await
+        .map_err(|e| ApiError::Internal(format!("flush task: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("final flush: {e}")))?;
+    tracing::info!("store flushed; server stopped");
+    Ok(())
+}
+
+/// The default credentials file of a data directory (the demo key is saved there).
+pub fn demo_credentials_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("credentials.json")
+}

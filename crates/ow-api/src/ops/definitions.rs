@@ -1,0 +1,177 @@
+//! PutQueryDefinition, DescribeQueryDefinitions, DeleteQueryDefinition (spec/api.md §A.2).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{check_len, int_in, log_group_name, offset_token, parse_offset_token, required};
+use crate::auth::Principal;
+use crate::definitions::QueryDefinition;
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutQueryDefinitionInput {
+    query_language: Option<String>,
+    name: Option<String>,
+    query_definition_id: Option<String>,
+    log_group_names: Option<Vec<String>>,
+    query_string: Option<String>,
+    client_token: Option<String>,
+    parameters: Option<Vec<ParameterInput>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ParameterInput {
+    name: Option<String>,
+    default_value: Option<String>,
+    description: Option<String>,
+}
+
+fn language(member: &str, value: Option<&str>) -> Result<String, ApiError> {
+    match value.unwrap_or("CWLI") {
+        l @ ("CWLI" | "SQL" | "PPL") => Ok(l.to_string()),
+        l => Err(ApiError::constraint(
+            member,
+            l,
+            "Member must satisfy enum value set: [CWLI, SQL, PPL]",
+        )),
+    }
+}
+
+/// PutQueryDefinition: absent `queryDefinitionId` creates, present updates (and must exist).
+/// `clientToken` is validated (36–128 chars) but creates are not deduplicated by it [I].
+/// The query text is stored as given, not compiled (AWS saves invalid queries too [I]).
+pub(crate) fn put_query_definition(
+    state: &AppState,
+    principal: &Principal,
+    input: PutQueryDefinitionInput,
+) -> Result<Value, ApiError> {
+    let language = language("queryLanguage", input.query_language.as_deref())?;
+    let name = required(input.name, "name")?;
+    check_len("name", &name, 1, 255)?;
+    let query_string = required(input.query_string, "queryString")?;
+    check_len("queryString", &query_string, 1, 10_000)?;
+    if let Some(t) = &input.client_token {
+        check_len("clientToken", t, 36, 128)?;
+    }
+    let mut groups = Vec::new();
+    for g in input.log_group_names.unwrap_or_default() {
+        groups.push(log_group_name("logGroupNames", Some(g))?);
+    }
+    let params = input.parameters.unwrap_or_default();
+    if params.len() > 20 {
+        return Err(ApiError::constraint(
+            "parameters",
+            params.len(),
+            "Member must have length less than or equal to 20",
+        ));
+    }
+    let mut parameters = Vec::new();
+    for p in params {
+        let pname = required(p.name, "parameters.member.name")?;
+        check_len("parameters.member.name", &pname, 1, 128)?;
+        let ok = pname
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && pname.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(ApiError::constraint(
+                "parameters.member.name",
+                &pname,
+                "Member must satisfy regular expression pattern: ^[a-zA-Z_][a-zA-Z0-9_]*$",
+            ));
+        }
+        let mut v = json!({ "name": pname });
+        if let Some(d) = p.default_value {
+            check_len("parameters.member.defaultValue", &d, 0, 1024)?;
+            v["defaultValue"] = Value::String(d);
+        }
+        if let Some(d) = p.description {
+            check_len("parameters.member.description", &d, 0, 512)?;
+            v["description"] = Value::String(d);
+        }
+        parameters.push(v);
+    }
+    let (id, create) = match input.query_definition_id {
+        Some(id) => {
+            check_len("queryDefinitionId", &id, 0, 256)?;
+            (id, false)
+        }
+        None => (uuid::Uuid::new_v4().to_string(), true),
+    };
+    state.definitions().put(
+        QueryDefinition {
+            account_id: principal.account_id.clone(),
+            query_definition_id: id.clone(),
+            name,
+            query_string,
+            log_group_names: groups,
+            query_language: language,
+            parameters,
+            last_modified_ms: crate::queries::now_ms(),
+        },
+        create,
+    )?;
+    Ok(json!({ "queryDefinitionId": id }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DescribeQueryDefinitionsInput {
+    query_language: Option<String>,
+    query_definition_name_prefix: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+pub(crate) fn describe_query_definitions(
+    state: &AppState,
+    principal: &Principal,
+    input: DescribeQueryDefinitionsInput,
+) -> Result<Value, ApiError> {
+    let language = match input.query_language.as_deref() {
+        None => None,
+        Some(l) => Some(language("queryLanguage", Some(l))?),
+    };
+    if let Some(p) = &input.query_definition_name_prefix {
+        check_len("queryDefinitionNamePrefix", p, 1, 255)?;
+    }
+    let max = int_in("maxResults", input.max_results, 1, 1000, 1000)? as usize;
+    let offset = parse_offset_token(input.next_token.as_deref())?;
+    let all = state.definitions().list(
+        &principal.account_id,
+        input.query_definition_name_prefix.as_deref(),
+        language.as_deref(),
+    );
+    let end = offset.saturating_add(max).min(all.len());
+    let page: Vec<Value> = all
+        .get(offset.min(all.len())..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(QueryDefinition::to_wire)
+        .collect();
+    let mut out = json!({ "queryDefinitions": page });
+    if end < all.len() {
+        out["nextToken"] = Value::String(offset_token(end));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeleteQueryDefinitionInput {
+    query_definition_id: Option<String>,
+}
+
+pub(crate) fn delete_query_definition(
+    state: &AppState,
+    principal: &Principal,
+    input: DeleteQueryDefinitionInput,
+) -> Result<Value, ApiError> {
+    let id = required(input.query_definition_id, "queryDefinitionId")?;
+    state.definitions().delete(&principal.account_id, &id)?;
+    Ok(json!({ "success": true }))
+}

@@ -1,0 +1,235 @@
+//! The operations: input validation, the call into the store / query manager, the output
+//! shape. Each operation validates its whole input before it changes anything.
+
+mod definitions;
+mod logs;
+mod queries;
+
+use serde_json::{Map, Value};
+
+use crate::auth::Principal;
+use crate::dispatch::{input, Operation};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Runs one operation (synchronously; called on the blocking pool).
+pub(crate) fn dispatch(
+    state: &AppState,
+    op: Operation,
+    principal: &Principal,
+    body: Map<String, Value>,
+) -> Result<Value, ApiError> {
+    use Operation as O;
+    match op {
+        O::CreateLogGroup => logs::create_log_group(state, principal, input(body)?),
+        O::DeleteLogGroup => logs::delete_log_group(state, principal, input(body)?),
+        O::DescribeLogGroups => logs::describe_log_groups(state, principal, input(body)?),
+        O::CreateLogStream => logs::create_log_stream(state, principal, input(body)?),
+        O::DeleteLogStream => logs::delete_log_stream(state, principal, input(body)?),
+        O::DescribeLogStreams => logs::describe_log_streams(state, principal, input(body)?),
+        O::PutLogEvents => logs::put_log_events(state, principal, input(body)?),
+        O::GetLogEvents => logs::get_log_events(state, principal, input(body)?),
+        O::FilterLogEvents => logs::filter_log_events(state, principal, input(body)?),
+        O::GetLogGroupFields => logs::get_log_group_fields(state, principal, input(body)?),
+        O::GetLogRecord => logs::get_log_record(state, principal, input(body)?),
+        O::PutRetentionPolicy => logs::put_retention_policy(state, principal, input(body)?),
+        O::DeleteRetentionPolicy => logs::delete_retention_policy(state, principal, input(body)?),
+        O::TagResource => logs::tag_resource(state, principal, input(body)?),
+        O::UntagResource => logs::untag_resource(state, principal, input(body)?),
+        O::ListTagsForResource => logs::list_tags_for_resource(state, principal, input(body)?),
+        O::StartQuery => queries::start_query(state, principal, input(body)?),
+        O::GetQueryResults => queries::get_query_results(state, principal, input(body)?),
+        O::StopQuery => queries::stop_query(state, principal, input(body)?),
+        O::DescribeQueries => queries::describe_queries(state, principal, input(body)?),
+        O::PutQueryDefinition => definitions::put_query_definition(state, principal, input(body)?),
+        O::DescribeQueryDefinitions => {
+            definitions::describe_query_definitions(state, principal, input(body)?)
+        }
+        O::DeleteQueryDefinition => {
+            definitions::delete_query_definition(state, principal, input(body)?)
+        }
+    }
+}
+
+/// A required member.
+pub(crate) fn required<T>(value: Option<T>, member: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::missing(member))
+}
+
+/// A string member's length in characters must be within `min..=max`.
+pub(crate) fn check_len(member: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n < min {
+        return Err(ApiError::constraint(
+            member,
+            value,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(ApiError::constraint(
+            member,
+            ellipsis(value),
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn ellipsis(s: &str) -> String {
+    if s.chars().count() > 64 {
+        let head: String = s.chars().take(64).collect();
+        format!("{head}…")
+    } else {
+        s.to_string()
+    }
+}
+
+/// An integer member within `min..=max`, or `default` when absent.
+pub(crate) fn int_in(
+    member: &str,
+    value: Option<i64>,
+    min: i64,
+    max: i64,
+    default: i64,
+) -> Result<i64, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v < min => Err(ApiError::constraint(
+            member,
+            v,
+            &format!("Member must have value greater than or equal to {min}"),
+        )),
+        Some(v) if v > max => Err(ApiError::constraint(
+            member,
+            v,
+            &format!("Member must have value less than or equal to {max}"),
+        )),
+        Some(v) => Ok(v),
+    }
+}
+
+/// A log group name: 1–512 characters of `[\.\-_/#A-Za-z0-9]` (spec §A.1 [V]).
+pub(crate) fn log_group_name(member: &str, value: Option<String>) -> Result<String, ApiError> {
+    let name = required(value, member)?;
+    check_len(member, &name, 1, 512)?;
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#'))
+    {
+        return Err(ApiError::constraint(
+            member,
+            ellipsis(&name),
+            "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+",
+        ));
+    }
+    Ok(name)
+}
+
+/// A log stream name: 1–512 characters, no `:` or `*` (spec §A.1 [V]).
+pub(crate) fn log_stream_name(member: &str, value: Option<String>) -> Result<String, ApiError> {
+    let name = required(value, member)?;
+    check_len(member, &name, 1, 512)?;
+    if name.contains([':', '*']) {
+        return Err(ApiError::constraint(
+            member,
+            ellipsis(&name),
+            "Member must satisfy regular expression pattern: [^:*]*",
+        ));
+    }
+    Ok(name)
+}
+
+/// A log group named by `logGroupName` xor `logGroupIdentifier` (a name or an ARN, with or
+/// without the trailing `:*`).
+pub(crate) fn group_name_or_identifier(
+    name: Option<String>,
+    identifier: Option<String>,
+) -> Result<String, ApiError> {
+    match (name, identifier) {
+        (Some(_), Some(_)) => Err(ApiError::InvalidParameter(
+            "LogGroup name and LogGroup ARN are mutually exclusive parameters.".to_string(),
+        )),
+        (None, None) => Err(ApiError::InvalidParameter(
+            "Either logGroupName or logGroupIdentifier must be specified".to_string(),
+        )),
+        (Some(n), None) => log_group_name("logGroupName", Some(n)),
+        (None, Some(id)) => log_group_name("logGroupIdentifier", Some(identifier_to_name(&id))),
+    }
+}
+
+/// The log group name in a log group identifier: an ARN
+/// `arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]` or a plain name.
+pub(crate) fn identifier_to_name(identifier: &str) -> String {
+    if let Some(rest) = identifier.strip_prefix("arn:") {
+        // partition:logs:region:account:log-group:name[:*]
+        let mut parts = rest.splitn(6, ':');
+        let (_, service, _, _, kind, name) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        );
+        if service == Some("logs") && kind == Some("log-group") {
+            if let Some(name) = name {
+                return name.strip_suffix(":*").unwrap_or(name).to_string();
+            }
+        }
+    }
+    identifier.to_string()
+}
+
+/// An opaque pagination token for an offset into a stable ordering: `p<offset>` [I: AWS
+/// tokens are opaque].
+pub(crate) fn offset_token(offset: usize) -> String {
+    format!("p{offset}")
+}
+
+/// The offset in a token made by [`offset_token`].
+pub(crate) fn parse_offset_token(token: Option<&str>) -> Result<usize, ApiError> {
+    match token {
+        None => Ok(0),
+        Some(t) => t
+            .strip_prefix('p')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| {
+                ApiError::InvalidParameter(format!("The specified nextToken is invalid: {t}"))
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(
+            identifier_to_name("arn:aws:logs:us-east-1:123456789012:log-group:/a/b:*"),
+            "/a/b"
+        );
+        assert_eq!(
+            identifier_to_name("arn:aws:logs:us-east-1:123456789012:log-group:g"),
+            "g"
+        );
+        assert_eq!(identifier_to_name("plain"), "plain");
+    }
+
+    #[test]
+    fn names() {
+        assert!(log_group_name("logGroupName", Some("/aws/x_y-z.#1".into())).is_ok());
+        assert!(log_group_name("logGroupName", Some("a b".into())).is_err());
+        assert!(log_group_name("logGroupName", Some(String::new())).is_err());
+        assert!(log_group_name("logGroupName", Some("a".repeat(513))).is_err());
+        assert!(log_stream_name("logStreamName", Some("a:b".into())).is_err());
+        assert!(log_stream_name("logStreamName", Some("ünï code/ok".into())).is_ok());
+    }
+
+    #[test]
+    fn tokens() {
+        assert_eq!(parse_offset_token(Some(&offset_token(42))).unwrap(), 42);
+        assert!(parse_offset_token(Some("garbage")).is_err());
+    }
+}

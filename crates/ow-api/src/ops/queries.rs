@@ -1,0 +1,312 @@
+//! StartQuery, GetQueryResults, StopQuery, DescribeQueries (spec/api.md §A.2).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{
+    identifier_to_name, int_in, log_group_name, offset_token, parse_offset_token, required,
+};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::queries::{QueryInfo, QueryMeta, QueryStatus};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StartQueryInput {
+    query_language: Option<String>,
+    log_group_name: Option<String>,
+    log_group_names: Option<Vec<String>>,
+    log_group_identifiers: Option<Vec<String>>,
+    start_time: Option<i64>,
+    end_time: Option<i64>,
+    query_string: Option<String>,
+    limit: Option<i64>,
+}
+
+/// StartQuery: `startTime`/`endTime` are epoch **seconds**, both inclusive. [I] The end
+/// second is inclusive as a whole: events up to `endTime * 1000 + 999` ms are in range.
+/// Compile errors (syntax and semantic checks) are answered here as
+/// `MalformedQueryException` with the first diagnostic's character offsets; errors found
+/// while planning or running make the query `Failed`.
+pub(crate) fn start_query(
+    state: &AppState,
+    principal: &Principal,
+    input: StartQueryInput,
+) -> Result<Value, ApiError> {
+    let config = state.config();
+    let language = input.query_language.as_deref().unwrap_or("CWLI");
+    if language != "CWLI" {
+        return Err(if matches!(language, "SQL" | "PPL") {
+            ApiError::InvalidParameter(format!(
+                "queryLanguage {language} is not supported by this server; use CWLI"
+            ))
+        } else {
+            ApiError::constraint(
+                "queryLanguage",
+                language,
+                "Member must satisfy enum value set: [CWLI, SQL, PPL]",
+            )
+        });
+    }
+    let query_string = required(input.query_string, "queryString")?;
+    super::check_len(
+        "queryString",
+        &query_string,
+        0,
+        config.max_query_string_chars,
+    )?;
+    let start_s = required(input.start_time, "startTime")?;
+    let end_s = required(input.end_time, "endTime")?;
+    if start_s < 0 {
+        return Err(ApiError::constraint(
+            "startTime",
+            start_s,
+            "Member must have value greater than or equal to 0",
+        ));
+    }
+    if end_s < start_s {
+        return Err(ApiError::InvalidParameter(
+            "endTime must be greater than or equal to startTime".to_string(),
+        ));
+    }
+    let limit = match input.limit {
+        None => None,
+        Some(l) => Some(int_in("limit", Some(l), 1, 10_000, 10_000)? as usize),
+    };
+    let given = [
+        input.log_group_name.is_some(),
+        input.log_group_names.is_some(),
+        input.log_group_identifiers.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
+    let starts_with_source = query_string
+        .trim_start()
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("source"));
+    if given > 1 {
+        return Err(ApiError::InvalidParameter(
+            "Only one of logGroupName, logGroupNames and logGroupIdentifiers may be specified"
+                .to_string(),
+        ));
+    }
+    if given == 0 && !starts_with_source {
+        return Err(ApiError::InvalidParameter(
+            "One of logGroupName, logGroupNames or logGroupIdentifiers must be specified"
+                .to_string(),
+        ));
+    }
+    let mut groups = Vec::new();
+    if let Some(n) = input.log_group_name {
+        groups.push(log_group_name("logGroupName", Some(n))?);
+    }
+    for n in input.log_group_names.unwrap_or_default() {
+        groups.push(log_group_name("logGroupNames", Some(n))?);
+    }
+    for id in input.log_group_identifiers.unwrap_or_default() {
+        groups.push(log_group_name(
+            "logGroupIdentifiers",
+            Some(identifier_to_name(&id)),
+        )?);
+    }
+    if groups.len() > config.max_query_log_groups {
+        return Err(ApiError::InvalidParameter(format!(
+            "A query may read at most {} log groups; {} were given",
+            config.max_query_log_groups,
+            groups.len()
+        )));
+    }
+    state.engine().check(&query_string)?;
+    for g in &groups {
+        super::logs::require_group(state, principal, g)?;
+    }
+    let start_ms = start_s
+        .checked_mul(1000)
+        .ok_or_else(|| ApiError::constraint("startTime", start_s, "Member is out of range"))?;
+    let end_ms = end_s
+        .checked_mul(1000)
+        .and_then(|v| v.checked_add(999))
+        .ok_or_else(|| ApiError::constraint("endTime", end_s, "Member is out of range"))?;
+    let request = crate::backend::QuerySpec {
+        query: query_string.clone(),
+        log_groups: groups.clone(),
+        start_ms,
+        end_ms,
+        limit,
+    };
+    let meta = QueryMeta {
+        account_id: principal.account_id.clone(),
+        query_string,
+        log_group_names: groups,
+    };
+    let id = state
+        .queries()
+        .start(request, meta, config.query_retention)?;
+    Ok(json!({ "queryId": id }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GetQueryResultsInput {
+    query_id: Option<String>,
+    next_token: Option<String>,
+    max_items: Option<i64>,
+}
+
+/// GetQueryResults: rows, statistics (zeros until Complete), status. With `maxItems` the rows
+/// come in pages with an offset `nextToken` [I].
+pub(crate) fn get_query_results(
+    state: &AppState,
+    principal: &Principal,
+    input: GetQueryResultsInput,
+) -> Result<Value, ApiError> {
+    let id = required(input.query_id, "queryId")?;
+    super::check_len("queryId", &id, 0, 256)?;
+    let max_items = int_in("maxItems", input.max_items, 0, 10_000, 0)?;
+    let offset = parse_offset_token(input.next_token.as_deref())?;
+    let info = state.queries().get(&principal.account_id, &id)?;
+    let mut out = json!({
+        "queryLanguage": "CWLI",
+        "results": [],
+        "statistics": statistics(&info),
+        "status": info.status.as_str(),
+    });
+    if let Some(output) = &info.output {
+        let rows = &output.rows;
+        let end = if max_items == 0 {
+            rows.len()
+        } else {
+            offset.saturating_add(max_items as usize).min(rows.len())
+        };
+        let page: Vec<Value> = rows
+            .get(offset.min(rows.len())..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|row| {
+                Value::Array(
+                    row.iter()
+                        .map(|(field, value)| json!({"field": field, "value": value}))
+                        .collect(),
+                )
+            })
+            .collect();
+        out["results"] = Value::Array(page);
+        if end < rows.len() {
+            out["nextToken"] = Value::String(offset_token(end));
+        }
+    }
+    Ok(out)
+}
+
+fn statistics(info: &QueryInfo) -> Value {
+    let empty = crate::backend::QueryResult::default();
+    let s = info.output.as_deref().unwrap_or(&empty);
+    json!({
+        "recordsMatched": s.records_matched,
+        "recordsScanned": s.records_scanned,
+        "estimatedRecordsSkipped": 0.0,
+        "bytesScanned": s.bytes_scanned,
+        "estimatedBytesSkipped": 0.0,
+        "logGroupsScanned": s.log_groups_scanned,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StopQueryInput {
+    query_id: Option<String>,
+}
+
+pub(crate) fn stop_query(
+    state: &AppState,
+    principal: &Principal,
+    input: StopQueryInput,
+) -> Result<Value, ApiError> {
+    let id = required(input.query_id, "queryId")?;
+    state.queries().stop(&principal.account_id, &id)?;
+    Ok(json!({ "success": true }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DescribeQueriesInput {
+    log_group_name: Option<String>,
+    status: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    query_language: Option<String>,
+}
+
+/// DescribeQueries: the account's queries, newest first [I], filtered by log group (any of
+/// the query's groups), status and language.
+pub(crate) fn describe_queries(
+    state: &AppState,
+    principal: &Principal,
+    input: DescribeQueriesInput,
+) -> Result<Value, ApiError> {
+    let max = int_in("maxResults", input.max_results, 1, 1000, 1000)? as usize;
+    let status = match input.status.as_deref() {
+        None => None,
+        Some(s) => Some(QueryStatus::parse(s).ok_or_else(|| {
+            ApiError::constraint(
+                "status",
+                s,
+                "Member must satisfy enum value set: [Scheduled, Running, Complete, Failed, Cancelled, Timeout, Unknown]",
+            )
+        })?),
+    };
+    if let Some(l) = input.query_language.as_deref() {
+        if !matches!(l, "CWLI" | "SQL" | "PPL") {
+            return Err(ApiError::constraint(
+                "queryLanguage",
+                l,
+                "Member must satisfy enum value set: [CWLI, SQL, PPL]",
+            ));
+        }
+    }
+    let group = match input.log_group_name {
+        None => None,
+        Some(g) => Some(log_group_name("logGroupName", Some(g))?),
+    };
+    let offset = parse_offset_token(input.next_token.as_deref())?;
+    let all: Vec<QueryInfo> = state
+        .queries()
+        .list(&principal.account_id)
+        .into_iter()
+        .filter(|q| status.is_none_or(|s| q.status == s))
+        .filter(|_| input.query_language.as_deref().is_none_or(|l| l == "CWLI"))
+        .filter(|q| {
+            group
+                .as_ref()
+                .is_none_or(|g| q.meta.log_group_names.iter().any(|n| n == g))
+        })
+        .collect();
+    let end = offset.saturating_add(max).min(all.len());
+    let page: Vec<Value> = all
+        .get(offset.min(all.len())..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|q| {
+            let mut v = json!({
+                "queryLanguage": "CWLI",
+                "queryId": q.query_id,
+                "queryString": q.meta.query_string,
+                "status": q.status.as_str(),
+                "createTime": q.create_time_ms,
+                "queryDuration": q.duration_ms,
+                "bytesScanned": q.output.as_ref().map(|o| o.bytes_scanned).unwrap_or(0.0),
+            });
+            if let Some(g) = q.meta.log_group_names.first() {
+                v["logGroupName"] = Value::String(g.clone());
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({ "queries": page });
+    if end < all.len() {
+        out["nextToken"] = Value::String(offset_token(end));
+    }
+    Ok(out)
+}

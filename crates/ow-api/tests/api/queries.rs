@@ -1,0 +1,270 @@
+//! The query lifecycle (with a scripted engine) and query definitions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{Harness, ScriptedEngine};
+
+async fn status(h: &Harness, id: &str) -> Value {
+    h.ok("GetQueryResults", json!({"queryId": id})).await
+}
+
+async fn wait_for(h: &Harness, id: &str, want: &str) -> Value {
+    for _ in 0..500 {
+        let r = status(h, id).await;
+        if r["status"] == want {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("query {id} never reached {want}: {}", status(h, id).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_query_runs_to_complete_with_seconds_converted() {
+    let h = Harness::new();
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    let id = h
+        .ok(
+            "StartQuery",
+            json!({"logGroupName": "g", "startTime": 100, "endTime": 200, "queryString": "fields @message"}),
+        )
+        .await["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = wait_for(&h, &id, "Complete").await;
+    assert_eq!(
+        r["results"],
+        json!([[{"field": "query", "value": "fields @message"},
+                {"field": "groups", "value": "g"},
+                {"field": "start", "value": "100000"},
+                {"field": "end", "value": "200999"}]])
+    );
+    assert_eq!(r["statistics"]["recordsScanned"], 2.0);
+    assert_eq!(r["statistics"]["logGroupsScanned"], 1.0);
+    let d = h.ok("DescribeQueries", json!({})).await;
+    assert_eq!(d["queries"][0]["queryId"], id.as_str());
+    assert_eq!(d["queries"][0]["status"], "Complete");
+    assert_eq!(d["queries"][0]["logGroupName"], "g");
+    assert_eq!(d["queries"][0]["queryString"], "fields @message");
+    let (kind, _, _) = h.err("StopQuery", json!({"queryId": id})).await;
+    assert_eq!(kind, "InvalidParameterException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_query_validation() {
+    let h = Harness::new();
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    let base = json!({"startTime": 1, "endTime": 2, "queryString": "fields @message"});
+    let with = |extra: Value| {
+        let mut b = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let (kind, _, _) = h.err("StartQuery", base.clone()).await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err(
+            "StartQuery",
+            with(json!({"logGroupName": "g", "logGroupNames": ["g"]})),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err("StartQuery", with(json!({"logGroupName": "nope"})))
+        .await;
+    assert_eq!(kind, "ResourceNotFoundException");
+    let (kind, _, _) = h
+        .err(
+            "StartQuery",
+            with(json!({"logGroupName": "g", "startTime": 5})),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err(
+            "StartQuery",
+            with(json!({"logGroupName": "g", "queryLanguage": "SQL"})),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (status, body, _) = h
+        .send(Harness::request(
+            "StartQuery",
+            &with(json!({"logGroupName": "g", "queryString": "fields a |||"})).to_string(),
+        ))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+    assert_eq!(body["__type"], "MalformedQueryException");
+    assert_eq!(
+        body["queryCompileError"]["location"],
+        json!({"startCharOffset": 9, "endCharOffset": 10})
+    );
+    // ARNs as identifiers.
+    let ok = h
+        .ok(
+            "StartQuery",
+            with(json!({"logGroupIdentifiers": ["arn:aws:logs:us-east-1:123456789012:log-group:g:*"]})),
+        )
+        .await;
+    assert!(ok["queryId"].is_string());
+    let (kind, _, _) = h.err("GetQueryResults", json!({"queryId": "nope"})).await;
+    assert_eq!(kind, "ResourceNotFoundException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_limit_stop_and_failed() {
+    let config = ow_api::ApiConfig {
+        max_concurrent_queries: 2,
+        ..Default::default()
+    };
+    let h = Harness::with(config, Arc::new(ScriptedEngine));
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    let start =
+        |q: &str| json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": q});
+    let a = h.ok("StartQuery", start("wait")).await["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = h.ok("StartQuery", start("wait")).await["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for(&h, &a, "Running").await;
+    wait_for(&h, &b, "Running").await;
+    let (kind, msg, _) = h.err("StartQuery", start("wait")).await;
+    assert_eq!(kind, "LimitExceededException");
+    assert!(msg.contains("[2]"), "{msg}");
+    let running = h.ok("DescribeQueries", json!({"status": "Running"})).await;
+    assert_eq!(running["queries"].as_array().unwrap().len(), 2);
+
+    assert_eq!(
+        h.ok("StopQuery", json!({"queryId": a})).await,
+        json!({"success": true})
+    );
+    assert_eq!(status(&h, &a).await["status"], "Cancelled");
+    // A slot is free again.
+    let c = h.ok("StartQuery", start("fail")).await["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for(&h, &c, "Failed").await;
+    h.ok("StopQuery", json!({"queryId": b})).await;
+    let (kind, _, _) = h.err("StopQuery", json!({"queryId": b})).await;
+    assert_eq!(kind, "InvalidParameterException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_query_results_pages_with_max_items() {
+    let h = Harness::new();
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    let id = h
+        .ok(
+            "StartQuery",
+            json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": "x"}),
+        )
+        .await["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for(&h, &id, "Complete").await;
+    let page = h
+        .ok("GetQueryResults", json!({"queryId": id, "maxItems": 1}))
+        .await;
+    assert_eq!(page["results"].as_array().unwrap().len(), 1);
+    assert!(page.get("nextToken").is_none());
+}
+
+#[tokio::test]
+async fn query_definitions_crud_and_persistence() {
+    let h = Harness::new();
+    let id = h
+        .ok(
+            "PutQueryDefinition",
+            json!({"name": "errors/by-code", "queryString": "fields @message | limit 5", "logGroupNames": ["g"]}),
+        )
+        .await["queryDefinitionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.ok(
+        "PutQueryDefinition",
+        json!({"name": "aaa", "queryString": "fields a"}),
+    )
+    .await;
+    h.ok(
+        "PutQueryDefinition",
+        json!({"name": "errors/by-code", "queryDefinitionId": id, "queryString": "fields b",
+               "logGroupNames": ["g"]}),
+    )
+    .await;
+    let (kind, _, _) = h
+        .err(
+            "PutQueryDefinition",
+            json!({"name": "x", "queryDefinitionId": "missing", "queryString": "fields b"}),
+        )
+        .await;
+    assert_eq!(kind, "ResourceNotFoundException");
+    let (kind, _, _) = h
+        .err(
+            "PutQueryDefinition",
+            json!({"name": "", "queryString": "q"}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+
+    let all = h.ok("DescribeQueryDefinitions", json!({})).await;
+    let names: Vec<&str> = all["queryDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["aaa", "errors/by-code"]);
+    let page = h
+        .ok("DescribeQueryDefinitions", json!({"maxResults": 1}))
+        .await;
+    assert_eq!(page["queryDefinitions"].as_array().unwrap().len(), 1);
+    let page2 = h
+        .ok(
+            "DescribeQueryDefinitions",
+            json!({"maxResults": 1, "nextToken": page["nextToken"]}),
+        )
+        .await;
+    assert_eq!(page2["queryDefinitions"][0]["name"], "errors/by-code");
+    assert_eq!(page2["queryDefinitions"][0]["queryString"], "fields b");
+
+    // Persisted: a new server over the same data directory sees them.
+    let Harness { dir, state, router } = h;
+    drop(router);
+    drop(state);
+    let h2 = Harness::in_dir(dir, Default::default(), Arc::new(ScriptedEngine));
+    let prefixed = h2
+        .ok(
+            "DescribeQueryDefinitions",
+            json!({"queryDefinitionNamePrefix": "errors/"}),
+        )
+        .await;
+    assert_eq!(
+        prefixed["queryDefinitions"][0]["queryDefinitionId"],
+        id.as_str()
+    );
+    assert_eq!(
+        prefixed["queryDefinitions"][0]["logGroupNames"],
+        json!(["g"])
+    );
+    assert_eq!(
+        h2.ok("DeleteQueryDefinition", json!({"queryDefinitionId": id}))
+            .await,
+        json!({"success": true})
+    );
+    let (kind, _, _) = h2
+        .err("DeleteQueryDefinition", json!({"queryDefinitionId": id}))
+        .await;
+    assert_eq!(kind, "ResourceNotFoundException");
+}
