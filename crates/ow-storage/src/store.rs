@@ -65,6 +65,8 @@ pub struct Store {
     garbage: Arc<Mutex<Vec<String>>>,
     closed: AtomicBool,
     recovery: RecoveryReport,
+    /// Holds an exclusive lock on `<data dir>/LOCK` while the store is open.
+    _lock: File,
 }
 
 impl std::fmt::Debug for Store {
@@ -171,6 +173,23 @@ impl Store {
         let seg_dir = dir.join("segments");
         for d in [&wal_dir, &seg_dir] {
             std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+        }
+        let lock_path = dir.join("LOCK");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::InvalidParameter(format!(
+                    "the data directory {} is in use by another OpenWatch process",
+                    dir.display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
         }
         let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&seg_dir)?);
         let garbage: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -320,6 +339,7 @@ impl Store {
             garbage,
             closed: AtomicBool::new(false),
             recovery,
+            _lock: lock,
         })
     }
 
@@ -1259,6 +1279,64 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// Events of `group` (optionally only log stream `stream`) with `@timestamp` in
+    /// `[start_ms, end_ms]` (epoch ms, inclusive), ordered by (`@timestamp`, `__seq`),
+    /// at most `limit` of them (the first ones in that order). For GetLogEvents,
+    /// FilterLogEvents and tests; queries go through [`Store::snapshot`] and the engine.
+    /// Reads every overlapping segment's core columns.
+    pub fn read_events(
+        &self,
+        group: &str,
+        stream: Option<&str>,
+        start_ms: i64,
+        end_ms: i64,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredEvent>> {
+        let snap = self.snapshot(&[group], start_ms, end_ms)?;
+        let mut batches = Vec::new();
+        for g in &snap.groups {
+            for s in &g.segments {
+                let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
+                let bytes = block_on(data.bytes())?;
+                batches.extend(filter_range(
+                    &segment::read_core(bytes, &s.object_path)?,
+                    start_ms,
+                    end_ms,
+                )?);
+            }
+            batches.extend(g.buffered.iter().cloned());
+        }
+        let mut out = Vec::new();
+        for b in &batches {
+            let (Some(ts), Some(ing), Some(st), Some(msg), Some(sq)) = (
+                b.column(0).as_any().downcast_ref::<Int64Array>(),
+                b.column(1).as_any().downcast_ref::<Int64Array>(),
+                b.column(2).as_any().downcast_ref::<StringArray>(),
+                b.column(3).as_any().downcast_ref::<StringArray>(),
+                b.column(4).as_any().downcast_ref::<UInt64Array>(),
+            ) else {
+                return Err(StoreError::Internal("unexpected core column types".into()));
+            };
+            for i in 0..b.num_rows() {
+                if stream.is_some_and(|s| s != st.value(i)) {
+                    continue;
+                }
+                out.push(StoredEvent {
+                    seq: sq.value(i),
+                    timestamp_ms: ts.value(i),
+                    ingestion_time_ms: ing.value(i),
+                    log_stream: st.value(i).to_owned(),
+                    message: msg.value(i).to_owned(),
+                });
+            }
+        }
+        out.sort_by_key(|e| (e.timestamp_ms, e.seq));
+        if let Some(l) = limit {
+            out.truncate(l);
+        }
+        Ok(out)
     }
 
     /// Field statistics of `group` over `[start_ms, end_ms]` (GetLogGroupFields): how

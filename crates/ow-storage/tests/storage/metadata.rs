@@ -1,0 +1,233 @@
+//! Log groups and streams: create, list with prefix and pagination, delete, retention, tags.
+
+use std::collections::BTreeMap;
+
+use ow_storage::{PageRequest, Store, StoreConfig, StoreError, StreamOrder};
+
+#[test]
+fn log_groups_list_in_ascii_order_with_prefix_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    for name in ["b/x", "a", "B", "b/y", "b/z", "c"] {
+        store.create_log_group(name, BTreeMap::new()).unwrap();
+    }
+    let all = store.list_log_groups(&PageRequest::default()).unwrap();
+    let names: Vec<_> = all.items.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["B", "a", "b/x", "b/y", "b/z", "c"]);
+    assert_eq!(all.next_token, None);
+
+    let mut req = PageRequest {
+        prefix: Some("b/".into()),
+        limit: Some(2),
+        next_token: None,
+    };
+    let p1 = store.list_log_groups(&req).unwrap();
+    assert_eq!(
+        p1.items.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["b/x", "b/y"]
+    );
+    req.next_token = p1.next_token.clone();
+    assert!(req.next_token.is_some());
+    let p2 = store.list_log_groups(&req).unwrap();
+    assert_eq!(
+        p2.items.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["b/z"]
+    );
+    assert_eq!(p2.next_token, None);
+
+    let bad = PageRequest {
+        next_token: Some("garbage".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.list_log_groups(&bad),
+        Err(StoreError::InvalidNextToken(_))
+    ));
+
+    let g = store.log_group("a").unwrap();
+    assert_eq!(g.arn(), "arn:aws:logs:us-east-1:000000000000:log-group:a:*");
+    assert_eq!(
+        g.log_group_arn(),
+        "arn:aws:logs:us-east-1:000000000000:log-group:a"
+    );
+    assert_eq!(g.at_log(), "000000000000:a");
+    assert!(g.creation_time_ms > 1_600_000_000_000);
+}
+
+#[test]
+fn names_duplicates_and_missing_resources_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    for bad in ["", "has space", "aws/reserved", &"x".repeat(513)] {
+        assert!(matches!(
+            store.create_log_group(bad, BTreeMap::new()),
+            Err(StoreError::InvalidParameter(_))
+        ));
+    }
+    store.create_log_group("g", BTreeMap::new()).unwrap();
+    assert!(matches!(
+        store.create_log_group("g", BTreeMap::new()),
+        Err(StoreError::LogGroupAlreadyExists(_))
+    ));
+    assert!(matches!(
+        store.create_log_stream("nope", "s"),
+        Err(StoreError::LogGroupNotFound(_))
+    ));
+    assert!(matches!(
+        store.create_log_stream("g", "a:b"),
+        Err(StoreError::InvalidParameter(_))
+    ));
+    store.create_log_stream("g", "s").unwrap();
+    assert!(matches!(
+        store.create_log_stream("g", "s"),
+        Err(StoreError::LogStreamAlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store.put_log_events("g", "other", &crate::events(0..1, ow_storage::now_ms())),
+        Err(StoreError::LogStreamNotFound { .. })
+    ));
+    assert!(matches!(
+        store.put_retention_policy("g", 2),
+        Err(StoreError::InvalidParameter(_))
+    ));
+}
+
+#[test]
+fn metadata_survives_reopen_and_delete_removes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = ow_storage::now_ms();
+    {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        let tags = BTreeMap::from([("team".to_string(), "sec".to_string())]);
+        store.create_log_group("g", tags).unwrap();
+        store.put_retention_policy("g", 30).unwrap();
+        store
+            .tag_log_group("g", BTreeMap::from([("env".into(), "prod".into())]))
+            .unwrap();
+        store.untag_log_group("g", &["team".to_string()]).unwrap();
+        store.create_log_stream("g", "s1").unwrap();
+        store.create_log_stream("g", "s2").unwrap();
+        store
+            .put_log_events("g", "s1", &crate::events(0..3, now - 5000))
+            .unwrap();
+        store
+            .put_log_events("g", "s2", &crate::events(3..4, now))
+            .unwrap();
+    }
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let g = store.log_group("g").unwrap();
+    assert_eq!(g.retention_in_days, Some(30));
+    assert_eq!(
+        g.tags,
+        BTreeMap::from([("env".to_string(), "prod".to_string())])
+    );
+    assert_eq!(g.event_count, 4);
+    assert_eq!(g.first_event_timestamp_ms, Some(now - 5000));
+    assert_eq!(g.last_event_timestamp_ms, Some(now));
+    let msg_bytes: u64 = crate::events(0..4, 0)
+        .iter()
+        .map(|e| e.message.len() as u64 + 26)
+        .sum();
+    assert_eq!(g.stored_bytes, msg_bytes);
+
+    let s1 = store.log_stream("g", "s1").unwrap();
+    assert_eq!(s1.event_count, 3);
+    assert_eq!(s1.first_event_timestamp_ms, Some(now - 5000));
+    assert_eq!(s1.last_event_timestamp_ms, Some(now - 5000));
+    assert!(s1.last_ingestion_time_ms.unwrap() >= now);
+
+    let by_time = store
+        .list_log_streams("g", &Default::default(), StreamOrder::LastEventTime, true)
+        .unwrap();
+    assert_eq!(
+        by_time
+            .items
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["s2", "s1"]
+    );
+    let paged = store
+        .list_log_streams(
+            "g",
+            &PageRequest {
+                limit: Some(1),
+                ..Default::default()
+            },
+            StreamOrder::LogStreamName,
+            false,
+        )
+        .unwrap();
+    assert_eq!(paged.items[0].name, "s1");
+    let rest = store
+        .list_log_streams(
+            "g",
+            &PageRequest {
+                limit: Some(1),
+                next_token: paged.next_token,
+                ..Default::default()
+            },
+            StreamOrder::LogStreamName,
+            false,
+        )
+        .unwrap();
+    assert_eq!(rest.items[0].name, "s2");
+    assert_eq!(rest.next_token, None);
+    assert!(store
+        .list_log_streams(
+            "g",
+            &PageRequest {
+                prefix: Some("s".into()),
+                ..Default::default()
+            },
+            StreamOrder::LastEventTime,
+            false
+        )
+        .is_err());
+
+    store.flush().unwrap();
+    let seg_dir = dir.path().join("segments");
+    let files = |d: &std::path::Path| {
+        walk(d)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .count()
+    };
+    assert_eq!(files(&seg_dir), 1);
+    store.delete_log_group("g").unwrap();
+    assert!(matches!(
+        store.log_group("g"),
+        Err(StoreError::LogGroupNotFound(_))
+    ));
+    assert_eq!(files(&seg_dir), 0);
+    drop(store);
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    assert!(store
+        .list_log_groups(&Default::default())
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+#[test]
+fn a_second_process_cannot_open_the_same_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let err = Store::open(dir.path(), StoreConfig::default()).unwrap_err();
+    assert!(err.to_string().contains("in use"), "{err}");
+}
+
+pub fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(d) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

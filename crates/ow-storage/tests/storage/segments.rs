@@ -1,0 +1,199 @@
+//! Segment files: sorted zstd Parquet with statistics, promoted columns, compaction.
+
+use arrow::array::{Array, Int64Array, StringArray};
+use ow_storage::{schema, InputLogEvent, Store, StoreConfig};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+
+fn read(
+    path: &std::path::Path,
+) -> (
+    arrow::record_batch::RecordBatch,
+    parquet::file::metadata::ParquetMetaData,
+) {
+    let f = std::fs::File::open(path).unwrap();
+    let b = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+    let meta = b.metadata().as_ref().clone();
+    let schema = b.schema().clone();
+    let batches: Vec<_> = b.build().unwrap().map(|r| r.unwrap()).collect();
+    (
+        arrow::compute::concat_batches(&schema, &batches).unwrap(),
+        meta,
+    )
+}
+
+#[test]
+fn flush_writes_sorted_zstd_parquet_with_promoted_columns_and_raw_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let base = 1_700_000_000_000i64;
+    // out of order timestamps; 'common' in all events, 'rare' in 1 of 10, '@timestamp' key
+    let events: Vec<InputLogEvent> = (0..10)
+        .map(|i| InputLogEvent {
+            timestamp_ms: base + ((i * 7) % 10) * 1000,
+            message: if i == 3 {
+                format!(r#"{{"common":"v{i}","rare":true,"num":1.50E3,"@timestamp":"t","s":"a\"b"}}"#)
+            } else {
+                format!(r#"{{ "common": "v{i}", "nested": {{"list": [{{"x": {i}}}]}}, "@timestamp":"t" }}"#)
+            },
+        })
+        .chain(std::iter::once(InputLogEvent {
+            timestamp_ms: base + 500,
+            message: "plain text line".into(),
+        }))
+        .collect();
+    store.import_events("g", "s", events.clone()).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    let segs = &snap.groups[0].segments;
+    assert_eq!(segs.len(), 1);
+    let seg = &segs[0];
+    assert_eq!(seg.row_count, 11);
+    assert_eq!(seg.min_timestamp_ms, base);
+    assert_eq!(seg.max_timestamp_ms, base + 9000);
+    assert!(seg.path.is_absolute());
+    assert_eq!(seg.byte_size, std::fs::metadata(&seg.path).unwrap().len());
+    // 10 of 11 events have these; 'rare' (1/11) and 'num' are below 30 %
+    assert_eq!(
+        seg.promoted_columns,
+        ["@@timestamp", "common", "nested.list.0.x"]
+    );
+
+    let (batch, meta) = read(&seg.path);
+    let names: Vec<_> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            schema::TIMESTAMP,
+            schema::INGESTION_TIME,
+            schema::LOG_STREAM,
+            schema::MESSAGE,
+            schema::SEQ,
+            "@@timestamp",
+            "common",
+            "nested.list.0.x"
+        ]
+    );
+    let ts = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    assert!(
+        ts.values().windows(2).all(|w| w[0] <= w[1]),
+        "sorted by @timestamp"
+    );
+    let msg = batch
+        .column(3)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let mut raw: Vec<&str> = (0..msg.len()).map(|i| msg.value(i)).collect();
+    let mut want: Vec<&str> = events.iter().map(|e| e.message.as_str()).collect();
+    raw.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(raw, want, "@message kept byte-exact");
+    let common = batch
+        .column(6)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let x = batch
+        .column(7)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    for i in 0..batch.num_rows() {
+        let m = msg.value(i);
+        if m == "plain text line" {
+            assert!(common.is_null(i));
+            continue;
+        }
+        let id = &common.value(i)[1..];
+        assert!(m.contains(&format!("\"v{id}\"")));
+        if m.contains("nested") {
+            assert_eq!(x.value(i), id);
+        } else {
+            assert!(x.is_null(i));
+        }
+    }
+    let rg = meta.row_group(0);
+    assert!(matches!(rg.column(0).compression(), Compression::ZSTD(_)));
+    assert!(matches!(rg.column(3).compression(), Compression::ZSTD(_)));
+    let stats = rg.column(0).statistics().expect("row group statistics");
+    assert_eq!(stats.min_bytes_opt().unwrap(), &base.to_le_bytes());
+    assert_eq!(stats.max_bytes_opt().unwrap(), &(base + 9000).to_le_bytes());
+}
+
+#[test]
+fn flush_splits_by_time_window_and_compaction_merges_small_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        segment_window_ms: 1000,
+        compaction_window_ms: 1_000_000,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let base = 1_700_000_000_000i64;
+    // 6 one-second windows in one flush -> 6 segments, then compaction -> 1
+    let events: Vec<InputLogEvent> = (0..60)
+        .map(|i| InputLogEvent {
+            timestamp_ms: base + i * 100,
+            message: format!(r#"{{"id":{i}}}"#),
+        })
+        .collect();
+    store.import_events("g", "s", events).unwrap();
+    // flush() compacts at the end; look at what the flush itself wrote via a snapshot
+    // taken by a second store config without compaction is overkill: count files instead
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(snap.groups[0].segments.len(), 1, "small segments merged");
+    assert_eq!(snap.groups[0].segments[0].row_count, 60);
+    assert_eq!(crate::stored_ids(&store, "g"), (0..60).collect::<Vec<_>>());
+    let files: Vec<_> = crate::metadata::walk(&dir.path().join("segments"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "replaced segment files are deleted: {files:?}"
+    );
+    drop(snap);
+    drop(store);
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    assert_eq!(crate::stored_ids(&store, "g"), (0..60).collect::<Vec<_>>());
+}
+
+#[test]
+fn field_stats_count_events_per_path_across_segments_and_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    store
+        .import_events("g", "s", crate::events(0..4, now))
+        .unwrap();
+    store.flush().unwrap();
+    store
+        .import_events(
+            "g",
+            "s",
+            vec![InputLogEvent {
+                timestamp_ms: now,
+                message: r#"{"id":9,"extra":{"a":[1,2]}}"#.into(),
+            }],
+        )
+        .unwrap();
+    let st = store.field_stats("g", now - 1, now + 1).unwrap();
+    assert_eq!(st.events, 5);
+    let get = |p: &str| st.fields.iter().find(|(n, _)| n == p).map(|(_, c)| *c);
+    assert_eq!(get("id"), Some(5));
+    assert_eq!(get("eventName"), Some(4));
+    assert_eq!(get("extra.a.1"), Some(1));
+    assert_eq!(st.fields[0].0, "id");
+}

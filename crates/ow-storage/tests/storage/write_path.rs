@@ -1,0 +1,217 @@
+//! PutLogEvents through the store, visibility, snapshots under concurrency, retention.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{Array, UInt64Array};
+use ow_storage::{schema, InputLogEvent, Snapshot, Store, StoreConfig};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const DAY: i64 = 86_400_000;
+
+#[test]
+fn put_log_events_reports_rejected_indexes_and_stores_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    store.create_log_group("g", BTreeMap::new()).unwrap();
+    store.create_log_stream("g", "s").unwrap();
+    store.put_retention_policy("g", 1).unwrap();
+    let now = 1_700_000_000_000;
+    let ts = [
+        now - 15 * DAY,       // too old and expired
+        now - 2 * DAY,        // expired (retention 1 day)
+        now - 20 * 3_600_000, // ok
+        now,                  // ok
+        now + 2 * 3_600_000,  // ok: exactly 2 h ahead
+        now + 3 * 3_600_000,  // too new
+    ];
+    let events: Vec<InputLogEvent> = ts
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| InputLogEvent {
+            timestamp_ms: t,
+            message: format!("event {i}"),
+        })
+        .collect();
+    let out = store.put_log_events_at("g", "s", &events, now).unwrap();
+    assert_eq!(out.accepted, 3);
+    assert_eq!(out.rejected.too_old_log_event_end_index, Some(1));
+    assert_eq!(out.rejected.expired_log_event_end_index, Some(2));
+    assert_eq!(out.rejected.too_new_log_event_start_index, Some(5));
+    let stored: Vec<String> = store
+        .read_events("g", Some("s"), i64::MIN, i64::MAX, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(stored, ["event 2", "event 3", "event 4"]);
+
+    // whole-batch failures store nothing
+    let unordered = vec![events[3].clone(), events[2].clone()];
+    assert!(store.put_log_events_at("g", "s", &unordered, now).is_err());
+    assert_eq!(store.log_group("g").unwrap().event_count, 3);
+}
+
+#[test]
+fn acknowledged_events_are_visible_at_once_and_after_flush_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    store
+        .import_events("g", "s", crate::events(0..10, now))
+        .unwrap();
+    let snap = store.snapshot(&["g"], now, now).unwrap();
+    assert_eq!(seqs(&snap).len(), 10);
+    assert!(snap.groups[0].segments.is_empty());
+    store.flush().unwrap();
+    let snap2 = store.snapshot(&["g"], now, now).unwrap();
+    assert!(snap2.groups[0].buffered.is_empty());
+    assert_eq!(seqs(&snap2), (0..10).collect::<Vec<_>>());
+    // the earlier snapshot is unaffected
+    assert_eq!(seqs(&snap).len(), 10);
+    // out-of-range snapshot sees nothing
+    let none = store.snapshot(&["g"], now + 1, now + 10).unwrap();
+    assert!(seqs(&none).is_empty());
+    let e = store.get_event("g", 4).unwrap().unwrap();
+    assert_eq!(crate::id_of(&e.message), 4);
+    assert_eq!(e.log_stream, "s");
+    assert!(store.get_event("g", 99).unwrap().is_none());
+    assert!(store.snapshot(&["missing"], 0, 1).is_err());
+}
+
+#[test]
+fn concurrent_writers_and_readers_see_consistent_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path(), crate::small_config()).unwrap());
+    store.create_log_group("g", BTreeMap::new()).unwrap();
+    store.create_log_stream("g", "s").unwrap();
+    let acked = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let now = ow_storage::now_ms();
+    let writers: Vec<_> = (0..4u64)
+        .map(|t| {
+            let store = store.clone();
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                for b in 0..60u64 {
+                    let base = t * 1_000_000 + b * 5;
+                    let out = store
+                        .put_log_events("g", "s", &crate::events(base..base + 5, now))
+                        .unwrap();
+                    assert_eq!(out.accepted, 5);
+                    acked.fetch_add(5, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = store.clone();
+            let acked = acked.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut last = 0;
+                let mut rounds = 0;
+                while !done.load(Ordering::SeqCst) || rounds < 3 {
+                    let before = acked.load(Ordering::SeqCst);
+                    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+                    let s = seqs(&snap);
+                    let unique: HashSet<u64> = s.iter().copied().collect();
+                    assert_eq!(unique.len(), s.len(), "an event is in two places");
+                    assert!(s.len() as u64 >= before, "an acknowledged event is missing");
+                    assert!(s.len() >= last, "a later snapshot lost events");
+                    last = s.len();
+                    rounds += 1;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().unwrap();
+    }
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(seqs(&snap), (0..1200).collect::<Vec<_>>());
+    assert!(
+        !snap.groups[0].segments.is_empty(),
+        "small threshold should have flushed"
+    );
+}
+
+#[test]
+fn retention_drops_whole_expired_segments_but_not_files_a_snapshot_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    store
+        .import_events("g", "s", crate::events(0..5, now - 40 * DAY))
+        .unwrap();
+    store
+        .import_events("g", "s", crate::events(5..8, now - 10 * DAY))
+        .unwrap();
+    store.flush().unwrap();
+    let held = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(held.groups[0].segments.len(), 2);
+    store.put_retention_policy("g", 30).unwrap();
+    assert_eq!(store.apply_retention(now).unwrap(), 1);
+    assert_eq!(crate::stored_ids(&store, "g"), vec![5, 6, 7]);
+    assert_eq!(store.log_group("g").unwrap().event_count, 3);
+    // the snapshot taken before still reads the dropped file
+    let old = held.groups[0]
+        .segments
+        .iter()
+        .find(|s| s.max_timestamp_ms < now - 30 * DAY)
+        .unwrap()
+        .path
+        .clone();
+    assert!(old.exists());
+    drop(held);
+    store.maintain(now).unwrap();
+    assert!(!old.exists());
+    // nothing else expires at 30 days; 7 days drops the rest
+    assert_eq!(store.apply_retention(now).unwrap(), 0);
+    store.put_retention_policy("g", 7).unwrap();
+    assert_eq!(store.apply_retention(now).unwrap(), 1);
+    assert!(crate::stored_ids(&store, "g").is_empty());
+}
+
+/// All `__seq` values of a snapshot (segments read from Parquet, plus the buffer), sorted.
+pub fn seqs(snap: &Snapshot) -> Vec<u64> {
+    let mut out = Vec::new();
+    for g in &snap.groups {
+        for s in &g.segments {
+            let f = std::fs::File::open(&s.path).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+                .unwrap()
+                .build()
+                .unwrap();
+            for b in reader {
+                let b = b.unwrap();
+                let ts = b
+                    .column_by_name(schema::TIMESTAMP)
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>()
+                    .unwrap()
+                    .clone();
+                let col = b.column_by_name(schema::SEQ).unwrap();
+                let seq = col.as_any().downcast_ref::<UInt64Array>().unwrap();
+                for i in 0..seq.len() {
+                    if ts.value(i) >= snap.start_ms && ts.value(i) <= snap.end_ms {
+                        out.push(seq.value(i));
+                    }
+                }
+            }
+        }
+        for b in &g.buffered {
+            let seq = b.column(4).as_any().downcast_ref::<UInt64Array>().unwrap();
+            out.extend(seq.values().iter().copied());
+        }
+    }
+    out.sort_unstable();
+    out
+}
