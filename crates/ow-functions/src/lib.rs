@@ -797,10 +797,60 @@ mod tests {
     #[test]
     fn every_listed_name_resolves() {
         for name in SCALARS {
-            match scalar(name, vec![], &ctx()) {
-                Err(FunctionError::UnknownFunction { .. }) => panic!("{name} is not wired"),
-                _ => {}
+            if let Err(FunctionError::UnknownFunction { .. }) = scalar(name, vec![], &ctx()) {
+                panic!("{name} is not wired");
             }
+        }
+    }
+
+    fn arb_lit() -> impl proptest::strategy::Strategy<Value = Expr> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>().prop_map(lit),
+            "[0-9]{1,4}(ms|s|m|h|d|w|mo|q|y|x)".prop_map(lit),
+            "(yyyy|MM|dd|HH|mm|ss|SSS|XXX|'T'|[-: /])*".prop_map(lit),
+            "(%[YmdHMSjz.3f]|[-: /])*".prop_map(lit),
+            "(\\{\"a\":\\[1,\"x\",\\{\\}\\]\\}|\\[\\]|-?[0-9a-f]{0,8}|0x[0-9a-f]{1,20}|[0-9.]{1,6}|10\\.0\\.[0-9]{1,3}\\.[0-9]{1,3}(/[0-9]{1,3})?)".prop_map(lit),
+            any::<f64>().prop_map(lit),
+            any::<i64>().prop_map(lit),
+            any::<bool>().prop_map(lit),
+            Just(lit(ScalarValue::Utf8(None))),
+            any::<i64>().prop_map(|t| Expr::Literal(ScalarValue::TimestampMillisecond(Some(t), None), None)),
+            Just(Expr::Literal(ScalarValue::LargeUtf8(Some("{\"k\":[1,{\"z\":null}]}".into())), None)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// No input makes a function panic: plan-time errors are `Err`, bad values null.
+        #[test]
+        fn no_function_panics_on_any_input(
+            idx in 0..SCALARS.len(),
+            args in proptest::collection::vec(arb_lit(), 0..5),
+        ) {
+            if let Ok(e) = scalar(SCALARS[idx], args, &ctx()) {
+                let _ = eval_lit(&e);
+            }
+        }
+
+        /// Operators never panic and never return null where §3.4 says boolean.
+        #[test]
+        fn operators_total_on_any_input(a in arb_lit(), b in arb_lit(), pat in proptest::prelude::any::<String>()) {
+            for op in [CmpOp::Eq, CmpOp::NotEq, CmpOp::Lt, CmpOp::LtEq, CmpOp::Gt, CmpOp::GtEq] {
+                let v = eval_lit(&compare(op, a.clone(), b.clone()));
+                proptest::prop_assert!(matches!(v, Val::Bool(_)));
+            }
+            for op in [ArithOp::Add, ArithOp::Sub, ArithOp::Mul, ArithOp::Div, ArithOp::Pow, ArithOp::Mod] {
+                let v = eval_lit(&arithmetic(op, a.clone(), b.clone()));
+                proptest::prop_assert!(matches!(v, Val::Num(n) if n.is_finite()) || v.is_null());
+            }
+            let _ = eval_lit(&in_list(a.clone(), vec![b.clone()], true));
+            let _ = eval_lit(&like_substring(a.clone(), &pat, false));
+            let _ = eval_lit(&access(a.clone(), vec![b.clone()]));
+            if let Ok(r) = regex_match(a.clone(), &pat, false) {
+                let _ = eval_lit(&r);
+            }
+            let _ = eval_lit(&not(a.clone()));
         }
     }
 

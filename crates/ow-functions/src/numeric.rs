@@ -124,8 +124,8 @@ mod tests {
         assert_eq!(num(NumFn::Round, &[Val::Num(2.5)]), Some(3.0));
         assert_eq!(num(NumFn::Round, &[Val::Num(-2.5)]), Some(-3.0));
         assert_eq!(
-            num(NumFn::Round, &[Val::Num(3.14159), Val::Num(2.0)]),
-            Some(3.14)
+            num(NumFn::Round, &[Val::Num(1.23456), Val::Num(2.0)]),
+            Some(1.23)
         );
         assert_eq!(
             num(NumFn::Round, &[Val::Num(1234.0), Val::Num(-2.0)]),

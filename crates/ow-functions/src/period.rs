@@ -145,7 +145,7 @@ impl Period {
     /// timestamps outside chrono's range.
     pub fn floor_ms(&self, ts_ms: i64) -> Option<i64> {
         if let Some(len) = self.fixed_ms() {
-            return Some(ts_ms.div_euclid(len).checked_mul(len)?);
+            return ts_ms.div_euclid(len).checked_mul(len);
         }
         let step = self.unit.months()? * self.count;
         let dt = chrono::DateTime::from_timestamp_millis(ts_ms)?;

@@ -30,7 +30,7 @@ pub fn format_number(x: f64) -> String {
         // -0.0 renders as "0"
         return format!("{}", x as i64);
     }
-    if a >= 1e15 || a < 1e-6 {
+    if !(1e-6..1e15).contains(&a) {
         return format!("{x:e}");
     }
     format!("{x}")

@@ -287,7 +287,7 @@ fn strip_0x(s: &str) -> &str {
 
 fn hex_to_ascii(s: &str) -> Option<String> {
     let h = strip_0x(s.trim());
-    if h.len() % 2 != 0 || !h.is_ascii() {
+    if !h.len().is_multiple_of(2) || !h.is_ascii() {
         return None;
     }
     let bytes = (0..h.len())

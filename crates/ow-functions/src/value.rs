@@ -237,7 +237,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 
 /// Converts a finite float to i64 when it is in range.
 pub(crate) fn f64_to_i64(n: f64) -> Option<i64> {
-    if n.is_finite() && n >= -9.223_372_036_854_776e18 && n < 9.223_372_036_854_776e18 {
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n) {
         Some(n as i64)
     } else {
         None

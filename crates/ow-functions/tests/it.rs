@@ -26,6 +26,14 @@ fn c(name: &str) -> Expr {
     Expr::Column(Column::new_unqualified(name))
 }
 
+/// One event: `@timestamp` (ms), `host`, `status`, `v` (text, as read from logs).
+type Row = (
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 /// Events: `@timestamp`, `host`, `status` (text, as read from logs), `v` (text).
 fn events() -> (Arc<Schema>, Vec<Vec<RecordBatch>>) {
     let schema = Arc::new(Schema::new(vec![
@@ -39,7 +47,7 @@ fn events() -> (Arc<Schema>, Vec<Vec<RecordBatch>>) {
         Field::new("v", DataType::Utf8, true),
     ]));
     let base = 1_714_566_896_789; // 2024-05-01 12:34:56.789
-    let rows: [(i64, Option<&str>, Option<&str>, Option<&str>); 10] = [
+    let rows: [Row; 10] = [
         (base, Some("a"), Some("200"), Some("9")),
         (base + 60_000, Some("a"), Some("404"), Some("10")),
         (base + 120_000, Some("b"), Some("300"), Some("100")),
@@ -51,7 +59,7 @@ fn events() -> (Arc<Schema>, Vec<Vec<RecordBatch>>) {
         (base + 20, None, Some("200"), Some("7")),
         (base + 30, Some("a"), Some("200"), Some("7")),
     ];
-    let batch = |r: &[(i64, Option<&str>, Option<&str>, Option<&str>)]| {
+    let batch = |r: &[Row]| {
         let cols: Vec<ArrayRef> = vec![
             Arc::new(TimestampMillisecondArray::from(
                 r.iter().map(|x| x.0).collect::<Vec<_>>(),
