@@ -127,6 +127,8 @@ pub struct Token {
 pub struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    /// Spans of the `#` comments seen so far, in order.
+    comments: Vec<Span>,
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -140,7 +142,17 @@ fn is_ident_continue(c: char) -> bool {
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `src`.
     pub fn new(src: &'a str) -> Self {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            comments: Vec::new(),
+        }
+    }
+
+    /// Spans of the `#` comments lexed so far (comments are trivia: the AST does not keep
+    /// them).
+    pub fn comments(&self) -> &[Span] {
+        &self.comments
     }
 
     /// Moves to byte offset `pos` (must be a char boundary; clamped to the end).
@@ -175,12 +187,14 @@ impl<'a> Lexer<'a> {
                     self.bump();
                 }
                 Some('#') => {
+                    let comment_start = self.pos;
                     while let Some(c) = self.peek_char() {
                         if c == '\n' {
                             break;
                         }
                         self.bump();
                     }
+                    self.comments.push(Span::new(comment_start, self.pos));
                 }
                 _ => break,
             }
@@ -204,6 +218,8 @@ impl<'a> Lexer<'a> {
     /// [`TokenKind::Regex`] or an error token; the lexer continues after it.
     pub fn lex_regex(&mut self, start: usize, space_before: bool) -> Token {
         self.reset(start);
+        // anything lexed from `start` on is lexed again; a `#` inside the regex is literal
+        self.comments.retain(|c| c.start < start);
         let kind = self.lex_regex_kind();
         Token {
             kind,

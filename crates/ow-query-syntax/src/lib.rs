@@ -57,6 +57,8 @@ pub struct Analysis {
     pub query: Query,
     /// All diagnostics, sorted by position.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans of `#` comments (not part of the AST).
+    pub comments: Vec<Span>,
 }
 
 use ast::Query;
@@ -78,7 +80,11 @@ pub fn analyze(src: &str, config: &CheckConfig) -> Analysis {
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(check::check_query(src, &query, config));
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Analysis { query, diagnostics }
+    Analysis {
+        query,
+        diagnostics,
+        comments: parsed.comments,
+    }
 }
 
 /// Parses and checks `src` with AWS's default limits.

@@ -34,17 +34,22 @@ pub struct Parsed {
     pub query: Option<Query>,
     /// Lexical and syntax diagnostics, in source order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans of `#` comments (trivia, not in the AST; [`crate::print`] drops them).
+    pub comments: Vec<Span>,
 }
 
 /// Parses a query (syntax only; [`crate::check`] adds the semantic checks).
 pub fn parse(src: &str) -> Parsed {
     let mut p = Parser::new(src);
     let query = p.parse_query(false);
+    // the top-level loop always runs to the end of input, so every comment has been lexed
+    let comments = p.lexer.comments().to_vec();
     let mut diagnostics = p.diags;
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     Parsed {
         query: Some(query),
         diagnostics,
+        comments,
     }
 }
 

@@ -158,3 +158,12 @@ fn child_spans_nest_inside_parents_over_the_corpus() {
     }
     assert!(checked > 1000, "only {checked} spans checked");
 }
+
+#[test]
+fn comments_are_reported_but_hash_in_literals_is_not_a_comment() {
+    let src = "# head\nfilter a like /x#y/ # tail\n| filter b = \"#\" | fields `c#d`";
+    let p = parse(src);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let texts: Vec<&str> = p.comments.iter().map(|c| text(src, *c)).collect();
+    assert_eq!(texts, vec!["# head", "# tail"]);
+}
