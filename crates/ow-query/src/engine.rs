@@ -79,8 +79,11 @@ impl QueryEngine {
     ) -> Result<QueryOutput, QueryError> {
         let timeout = self.config.timeout;
         let query = compile(&request.query)?;
-        match tokio::time::timeout(timeout, self.execute(&request, &query, &cancel, progress, timeout))
-            .await
+        match tokio::time::timeout(
+            timeout,
+            self.execute(&request, &query, &cancel, progress, timeout),
+        )
+        .await
         {
             Ok(r) => r,
             Err(_) => {
@@ -169,8 +172,9 @@ impl QueryEngine {
                 cancel.0.clone(),
                 self.config.partitions,
             )?;
-            let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
-                .build()?;
+            let scan =
+                LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
+                    .build()?;
 
             let matched = Arc::new(std::sync::atomic::AtomicU64::new(0));
             let lookup_dir = self.config.lookup_dir.clone();
@@ -189,6 +193,7 @@ impl QueryEngine {
                 src: &request.query,
                 start_ms: request.start_ms,
                 end_ms: request.end_ms,
+                now_ms: chrono::Utc::now().timestamp_millis(),
                 subqueries,
                 lookup: &lookup,
                 matched: matched.clone(),
@@ -302,13 +307,18 @@ impl QueryEngine {
             }
         };
         let mut seen = HashSet::new();
-        Ok(groups.into_iter().filter(|g| seen.insert(g.clone())).collect())
+        Ok(groups
+            .into_iter()
+            .filter(|g| seen.insert(g.clone()))
+            .collect())
     }
 
     fn check_group(&self, name: &str) -> Result<(), QueryError> {
         match self.store.log_group(name) {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(QueryError::LogGroupNotFound(name.to_string())),
+            Ok(_) => Ok(()),
+            Err(ow_storage::StoreError::LogGroupNotFound(_)) => {
+                Err(QueryError::LogGroupNotFound(name.to_string()))
+            }
             Err(e) => Err(QueryError::Storage(e.to_string())),
         }
     }
@@ -339,21 +349,48 @@ impl QueryEngine {
                 }
             }
         }
-        let all = self
-            .store
-            .list_log_groups(None)
-            .map_err(|e| QueryError::Storage(e.to_string()))?;
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .store
+                .list_log_groups(&ow_storage::PageRequest {
+                    prefix: None,
+                    limit: Some(1000),
+                    next_token: token,
+                })
+                .map_err(|e| QueryError::Storage(e.to_string()))?;
+            all.extend(page.items);
+            match page.next_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
         let class_default = ["STANDARD".to_string()];
-        let classes: &[String] = if classes.is_empty() { &class_default } else { &classes };
+        let classes: &[String] = if classes.is_empty() {
+            &class_default
+        } else {
+            &classes
+        };
         let selected: Vec<String> = all
             .into_iter()
-            .filter(|g| prefixes.is_empty() || prefixes.iter().any(|p| g.name.starts_with(p.as_str())))
+            .filter(|g| {
+                prefixes.is_empty() || prefixes.iter().any(|p| g.name.starts_with(p.as_str()))
+            })
             .filter(|g| accounts.is_empty() || accounts.contains(&g.account_id))
-            .filter(|g| classes.iter().any(|c| c.eq_ignore_ascii_case(&g.log_group_class)))
+            .filter(|g| {
+                classes
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&g.log_group_class))
+            })
             .map(|g| g.name)
             .collect();
         if selected.is_empty() {
-            return Err(QueryError::plan("Q420", "SOURCE selects no log group", span));
+            return Err(QueryError::plan(
+                "Q420",
+                "SOURCE selects no log group",
+                span,
+            ));
         }
         Ok(selected)
     }
@@ -416,13 +453,11 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
             segments: g
                 .segments
                 .iter()
-                .map(|s| {
-                    let info = s.info();
-                    ScanSegment {
-                        path: info.path.clone(),
-                        min_timestamp_ms: info.min_timestamp_ms,
-                        max_timestamp_ms: info.max_timestamp_ms,
-                    }
+                .map(|s| ScanSegment {
+                    path: s.path.clone(),
+                    min_timestamp_ms: s.min_timestamp_ms,
+                    max_timestamp_ms: s.max_timestamp_ms,
+                    _hold: Some(s.clone()),
                 })
                 .collect(),
             buffer: g.buffered.clone(),
@@ -491,7 +526,10 @@ fn render_rows(
             for (name, c) in columns.iter().zip(&cols) {
                 if let Some(c) = c {
                     if let Some(v) = crate::render::value(batch.column(*c).as_ref(), r) {
-                        row.push(ResultField { field: name.clone(), value: v });
+                        row.push(ResultField {
+                            field: name.clone(),
+                            value: v,
+                        });
                     }
                 }
             }
@@ -501,7 +539,10 @@ fn render_rows(
                     let s = crate::render::value(batch.column(s).as_ref(), r)
                         .and_then(|s| s.parse::<u64>().ok());
                     if let (Some(g), Some(s)) = (g, s) {
-                        row.push(ResultField { field: "@ptr".into(), value: crate::ptr::encode(&g, s) });
+                        row.push(ResultField {
+                            field: "@ptr".into(),
+                            value: crate::ptr::encode(&g, s),
+                        });
                     }
                 }
             }

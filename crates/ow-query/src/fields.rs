@@ -1,45 +1,38 @@
-//! Adapter over `ow_storage::fields`: extraction of field paths from a JSON `@message`.
+//! Adapter over [`ow_storage::fields`]: extraction of field paths from a JSON `@message`
+//! with the same flattening rules as promotion (spec §3.2, CONTRACTS.md).
 
-/// Extracts `paths` (flattened field paths, spec §3.2) from one `@message` with a single JSON
-/// parse. Returns one value per path, in order: the field's text (JSON strings unescaped,
-/// numbers as published, booleans `true`/`false`) or `None` when the event lacks the field, the
-/// message is not a JSON object, or the value is null/object/array (CONTRACTS.md).
-pub fn extract_paths(message: &str, paths: &[&str]) -> Vec<Option<String>> {
-    fallback::extract(message, paths)
+use std::borrow::Cow;
+
+use ow_storage::fields::{PathExtractor, DEFAULT_MAX_FIELDS};
+
+/// Extracts a fixed set of paths from messages, one JSON parse per message.
+pub struct Extractor(PathExtractor);
+
+impl Extractor {
+    /// An extractor for `paths` (flattened names as a query writes them), with the default
+    /// 200-field cap.
+    pub fn new(paths: &[&str]) -> Self {
+        Extractor(PathExtractor::new(
+            paths.iter().copied(),
+            DEFAULT_MAX_FIELDS,
+        ))
+    }
+
+    /// Fills `out` with one value per path: the field's text, or `None` when absent,
+    /// null/object/array, beyond the cap, or the message is not a JSON object.
+    pub fn extract_into<'a>(&self, message: &'a str, out: &mut Vec<Option<Cow<'a, str>>>) {
+        out.clear();
+        if !self.0.extract_into(message, out) {
+            out.clear();
+        }
+        out.resize(self.0.paths().len(), None);
+    }
 }
 
-mod fallback {
-    use serde_json::Value;
-
-    pub fn extract(message: &str, paths: &[&str]) -> Vec<Option<String>> {
-        let trimmed = message.trim_start();
-        if !trimmed.starts_with('{') {
-            return vec![None; paths.len()];
-        }
-        let Ok(v) = serde_json::from_str::<Value>(trimmed) else {
-            return vec![None; paths.len()];
-        };
-        paths.iter().map(|p| lookup(&v, p)).collect()
-    }
-
-    fn lookup(v: &Value, path: &str) -> Option<String> {
-        let mut cur = v;
-        for seg in path.split('.') {
-            let key = seg
-                .strip_prefix('@')
-                .filter(|k| k.starts_with('@'))
-                .unwrap_or(seg);
-            cur = match cur {
-                Value::Object(m) => m.get(key)?,
-                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        match cur {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
+/// Extracts `paths` from one message (convenience for callers outside the scan).
+pub fn extract_paths(message: &str, paths: &[&str]) -> Vec<Option<String>> {
+    let e = Extractor::new(paths);
+    let mut out = Vec::new();
+    e.extract_into(message, &mut out);
+    out.into_iter().map(|v| v.map(Cow::into_owned)).collect()
 }

@@ -14,7 +14,7 @@
 
 pub mod analyze;
 pub mod config;
-//TMP mod engine;
+mod engine;
 pub mod error;
 pub mod fields;
 mod fx;
@@ -28,6 +28,6 @@ pub mod scan;
 mod udf;
 
 pub use config::EngineConfig;
-//TMP pub use engine::{Progress, QueryEngine};
+pub use engine::{Progress, QueryEngine};
 pub use error::QueryError;
 pub use output::{CancelToken, QueryOutput, QueryRequest, QueryStatistics, ResultField};

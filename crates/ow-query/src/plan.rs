@@ -40,10 +40,12 @@ pub struct PlanContext<'a> {
     pub start_ms: i64,
     /// Inclusive query window end, epoch ms.
     pub end_ms: i64,
+    /// When the query started running, epoch ms (`now()`).
+    pub now_ms: i64,
     /// Materialised results of `f in (subquery)`, keyed by the subquery's span start.
     pub subqueries: HashMap<usize, Vec<String>>,
     /// Loads a lookup table by name.
-    pub lookup: &'a dyn Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError>,
+    pub lookup: &'a (dyn Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError> + Sync),
     /// Counter of rows that reach the matched-rows point (`recordsMatched`).
     pub matched: Arc<AtomicU64>,
 }
@@ -217,7 +219,7 @@ impl<'a, 'c> State<'a, 'c> {
                         ));
                     };
                     let args = self.call_args(call, None)?;
-                    let agg = fx::aggregate(&call.name, args)
+                    let agg = fx::aggregate(&call.name, args, &self.fctx())
                         .map_err(|m| QueryError::plan("Q405", m, span))?;
                     return Ok(c.push(agg));
                 }
@@ -231,6 +233,37 @@ impl<'a, 'c> State<'a, 'c> {
                     UnaryOp::Not => fx::not(inner),
                 }
             }
+            Ast::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                ..
+            } => {
+                // Flatten a chain of the same operator and rebuild it balanced, so that a
+                // query with hundreds of comparisons stays shallow (no deep recursion in
+                // the optimizer; AWS limits nothing here either).
+                let mut operands = Vec::new();
+                flatten_chain(e, *op, &mut operands);
+                let mut exprs = operands
+                    .into_iter()
+                    .map(|o| self.expr_in(o, aggs.as_deref_mut()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                while exprs.len() > 1 {
+                    let mut next = Vec::with_capacity(exprs.len().div_ceil(2));
+                    let mut it = exprs.into_iter();
+                    while let Some(a) = it.next() {
+                        match it.next() {
+                            Some(b) => next.push(
+                                fx::binary(*op, a, b)
+                                    .map_err(|m| QueryError::plan("Q407", m, span))?,
+                            ),
+                            None => next.push(a),
+                        }
+                    }
+                    exprs = next;
+                }
+                exprs
+                    .pop()
+                    .ok_or_else(|| QueryError::Internal("empty boolean chain".into()))?
+            }
             Ast::Binary { op, lhs, rhs } => {
                 let l = self.expr_in(lhs, aggs.as_deref_mut())?;
                 match (op, &rhs.node) {
@@ -243,6 +276,10 @@ impl<'a, 'c> State<'a, 'c> {
                             QueryError::plan("Q406", format!("invalid regex: {err}"), rhs.span)
                         })?;
                         fx::regex_match(l, &pattern, *op == BinaryOp::NotLike)
+                            .map_err(|m| QueryError::plan("Q406", m, rhs.span))?
+                    }
+                    (BinaryOp::Like | BinaryOp::NotLike, Ast::Literal(Literal::String(needle))) => {
+                        fx::like_substring(l, needle, *op == BinaryOp::NotLike)
                     }
                     (BinaryOp::In | BinaryOp::NotIn, Ast::List(items)) => {
                         let items = items
@@ -291,23 +328,24 @@ impl<'a, 'c> State<'a, 'c> {
         Ok(out)
     }
 
-    fn scalar(&self, call: &Call, mut args: Vec<Expr>, span: Span) -> Result<Expr, QueryError> {
-        // bin(period) reads @timestamp implicitly (spec §6.3).
-        if call.name == "bin" && args.len() == 1 {
-            if !self.schema_has("@timestamp") {
-                return Err(QueryError::plan(
-                    "Q408",
-                    "bin() needs @timestamp, which the previous stats did not keep",
-                    span,
-                ));
-            }
-            args.insert(0, column("@timestamp"));
-        }
-        let ctx = fx::CallContext {
+    fn fctx(&self) -> ow_functions::QueryContext {
+        ow_functions::QueryContext {
             start_ms: self.ctx.start_ms,
             end_ms: self.ctx.end_ms,
-        };
-        fx::scalar(&call.name, args, &ctx).map_err(|m| QueryError::plan("Q409", m, span))
+            now_ms: self.ctx.now_ms,
+        }
+    }
+
+    fn scalar(&self, call: &Call, args: Vec<Expr>, span: Span) -> Result<Expr, QueryError> {
+        // bin(period) reads @timestamp implicitly (spec §6.3).
+        if call.name == "bin" && args.len() == 1 && !self.schema_has("@timestamp") {
+            return Err(QueryError::plan(
+                "Q408",
+                "bin() needs @timestamp, which the previous stats did not keep",
+                span,
+            ));
+        }
+        fx::scalar(&call.name, args, &self.fctx()).map_err(|m| QueryError::plan("Q409", m, span))
     }
 
     /// A filter predicate: the expression coerced to boolean (non-zero numbers are true).
@@ -376,21 +414,33 @@ impl<'a, 'c> State<'a, 'c> {
         Ok(())
     }
 
-    fn stats(&mut self, s: &Stats, span: Span) -> Result<(), QueryError> {
+    fn stats(&mut self, s: &Stats, _span: Span) -> Result<(), QueryError> {
         self.count_matched()?;
-        if s.offset.is_some() {
-            return Err(QueryError::plan(
-                "Q410",
-                "stats … offset is not supported yet",
-                span,
-            ));
-        }
         // Group keys.
         let mut group_exprs = Vec::new();
         let mut key_names = Vec::new();
         for k in &s.by {
             let name = self.projection_name(k);
-            let e = self.expr(&k.expr)?;
+            let e = match (&s.offset, &k.expr.node) {
+                (Some(off), Ast::Call(c)) if c.name == "bin" && c.args.len() == 1 => {
+                    let period = match &c.args[0].node {
+                        Ast::Literal(Literal::Period(p)) => {
+                            format!("{}{}", p.amount, p.unit.short())
+                        }
+                        _ => {
+                            return Err(QueryError::plan(
+                                "Q410",
+                                "bin() takes a period such as 5m",
+                                c.args[0].span,
+                            ))
+                        }
+                    };
+                    let offset = format!("{}{}", off.amount, off.unit.short());
+                    fx::bin_with_offset(&period, &offset)
+                        .map_err(|m| QueryError::plan("Q410", m, off.span))?
+                }
+                _ => self.expr(&k.expr)?,
+            };
             group_exprs.push(e.alias(name.clone()));
             key_names.push(name);
         }
@@ -616,13 +666,26 @@ impl<'a, 'c> State<'a, 'c> {
             let found = udf.call(vec![key.clone()]);
             let existing = self.field(&target);
             // [I] our choice: an event without a match keeps its value under both modes.
-            let value = match l.mode.node {
-                LookupMode::Output => fx::coalesce(vec![found, existing]),
-                LookupMode::OutputNew => fx::coalesce(vec![existing, found]),
+            let args = match l.mode.node {
+                LookupMode::Output => vec![found, existing],
+                LookupMode::OutputNew => vec![existing, found],
             };
+            let value = fx::coalesce(args, &self.fctx())
+                .map_err(|m| QueryError::Internal(format!("lookup: {m}")))?;
             new.push((target, value));
         }
         self.set_columns(new)
+    }
+}
+
+/// The operands of a chain `a op b op c …` (any nesting of the same operator), in order.
+fn flatten_chain<'e>(e: &'e Node<Ast>, op: BinaryOp, out: &mut Vec<&'e Node<Ast>>) {
+    match &e.node {
+        Ast::Binary { op: o, lhs, rhs } if *o == op => {
+            flatten_chain(lhs, op, out);
+            flatten_chain(rhs, op, out);
+        }
+        _ => out.push(e),
     }
 }
 

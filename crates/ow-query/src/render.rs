@@ -34,7 +34,23 @@ pub fn timestamp_ms(ms: i64) -> Option<String> {
 }
 
 /// Renders row `row` of `array`; `None` for null (the field is then omitted from the row).
+///
+/// Delegates to [`ow_functions::render`] (the function library owns value semantics, so a
+/// `LargeUtf8` JSON scalar from map access renders as that scalar); types it does not know
+/// fall back to [`value_basic`].
 pub fn value(array: &dyn Array, row: usize) -> Option<String> {
+    if row >= array.len() || array.is_null(row) {
+        return None;
+    }
+    let owned = arrow::array::make_array(array.to_data());
+    match ow_functions::render::render_value(&owned, row) {
+        Ok(v) => v,
+        Err(_) => value_basic(array, row),
+    }
+}
+
+/// Rendering by Arrow type alone (no JSON interpretation), per the rules above.
+pub fn value_basic(array: &dyn Array, row: usize) -> Option<String> {
     if row >= array.len() || array.is_null(row) {
         return None;
     }

@@ -47,7 +47,7 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
 use memchr::memmem;
 
-use crate::fields::extract_paths;
+use crate::fields::Extractor;
 
 /// Name of the hidden event sequence column (see CONTRACTS.md `__seq`).
 pub const SEQ: &str = "__seq";
@@ -87,6 +87,8 @@ pub struct ScanSegment {
     pub min_timestamp_ms: i64,
     /// Maximum `@timestamp` in the file, epoch ms.
     pub max_timestamp_ms: i64,
+    /// Keeps the file alive while the query runs (compaction/retention defer deletes).
+    pub _hold: Option<ow_storage::SegmentRef>,
 }
 
 /// A boolean combination of case-sensitive substring tests on the raw `@message` bytes.
@@ -523,13 +525,17 @@ fn convert(
             .iter()
             .map(|_| StringBuilder::with_capacity(n, n * 16))
             .collect();
+        let extractor = Extractor::new(&missing);
+        let mut values = Vec::with_capacity(missing.len());
         for i in 0..n {
-            let values = match message {
-                Some(m) => extract_paths(m.value(i), &missing),
-                None => vec![None; missing.len()],
-            };
-            for (b, v) in builders.iter_mut().zip(values) {
-                b.append_option(v);
+            match message {
+                Some(m) => {
+                    extractor.extract_into(m.value(i), &mut values);
+                    for (b, v) in builders.iter_mut().zip(values.iter()) {
+                        b.append_option(v.as_deref());
+                    }
+                }
+                None => builders.iter_mut().for_each(|b| b.append_null()),
             }
         }
         for (p, mut b) in missing.iter().zip(builders) {

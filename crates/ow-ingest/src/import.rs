@@ -1,0 +1,1097 @@
+//! The importer: inputs -> decompression -> format -> events -> the store.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ow_storage::fields::PathExtractor;
+use ow_storage::{NewEvent, Store, StoreError};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{IngestError, Result};
+use crate::time::{parse_any_ms, parse_with_format, split_export_line};
+
+/// Input formats (`openwatch import --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Detect per input (see [`crate`] docs for the rules).
+    #[default]
+    Auto,
+    /// CloudTrail records: S3 delivery documents `{"Records":[...]}` (plain or gzip,
+    /// alone or in `AWSLogs/...` trees), JSON arrays of records, or one record per line.
+    /// `@timestamp` = `eventTime`; log stream `<account>_CloudTrail_<region>`.
+    CloudTrail,
+    /// One JSON object per line (plain, gzip or zstd); the line is the message.
+    Ndjson,
+    /// One event per line of text; the line is the message.
+    Text,
+    /// Events as CloudWatch Logs hands them out: JSON objects with `timestamp` (epoch ms)
+    /// and `message`, one per line, as a JSON array, or as the `events` array of a
+    /// FilterLogEvents/GetLogEvents response; `logStreamName` honoured when present.
+    CloudwatchEvents,
+    /// CreateExportTask output: `<ISO 8601 timestamp> <message>` per line; lines that do
+    /// not start with a timestamp continue the previous event's message.
+    CloudwatchExport,
+}
+
+impl FromStr for Format {
+    type Err = IngestError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "auto" => Format::Auto,
+            "cloudtrail" => Format::CloudTrail,
+            "ndjson" => Format::Ndjson,
+            "text" => Format::Text,
+            "cloudwatch-events" => Format::CloudwatchEvents,
+            "cloudwatch-export" => Format::CloudwatchExport,
+            other => {
+                return Err(IngestError::InvalidOptions(format!(
+                    "unknown format {other:?}: expected auto, cloudtrail, ndjson, text, \
+                     cloudwatch-events or cloudwatch-export"
+                )))
+            }
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Auto => "auto",
+            Format::CloudTrail => "cloudtrail",
+            Format::Ndjson => "ndjson",
+            Format::Text => "text",
+            Format::CloudwatchEvents => "cloudwatch-events",
+            Format::CloudwatchExport => "cloudwatch-export",
+        })
+    }
+}
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Target log group (created when missing).
+    pub log_group: String,
+    /// Log stream for events that do not name one. [I] For CloudTrail it replaces the
+    /// CloudTrail naming; `logStreamName` in `cloudwatch-events` records still wins.
+    /// Default: CloudTrail naming, else the input file's name (`stdin` for `-`), else,
+    /// for CreateExportTask files (`<stream>/000000.gz`), the parent directory's name.
+    pub log_stream: Option<String>,
+    /// Input format.
+    pub format: Format,
+    /// JSON field holding the event time (a flattened path such as `meta.time`; a JSON
+    /// key `@timestamp` may be given as `@timestamp`). Default: `eventTime`, then
+    /// `@timestamp`, `timestamp`, `time`. Values: ISO 8601 or epoch s/ms/µs/ns.
+    pub timestamp_field: Option<String>,
+    /// chrono `strftime` pattern for the timestamp field's text, or, for `text` input,
+    /// for a timestamp at the start of each line.
+    pub timestamp_format: Option<String>,
+    /// Events larger than this (message bytes + 26) are rejected. Default: AWS's 1 MB.
+    pub max_event_bytes: usize,
+    /// Events handed to the store per call (each call ends with one fsync). Default 20,000.
+    pub batch_events: usize,
+    /// At most this many individual rejections are kept in the summary (all are counted).
+    pub max_reported_rejections: usize,
+}
+
+impl ImportOptions {
+    /// Options with defaults for `log_group`.
+    pub fn new(log_group: impl Into<String>) -> Self {
+        ImportOptions {
+            log_group: log_group.into(),
+            log_stream: None,
+            format: Format::Auto,
+            timestamp_field: None,
+            timestamp_format: None,
+            max_event_bytes: ow_storage::PutLimits::default().max_event_bytes,
+            batch_events: 20_000,
+            max_reported_rejections: 100,
+        }
+    }
+}
+
+/// Progress callbacks (the CLI draws a bar with them). All methods default to no-ops.
+pub trait Progress {
+    /// Called once with the total input size in bytes when known (not for stdin).
+    fn begin(&self, _total_bytes: Option<u64>) {}
+    /// Input bytes read (compressed bytes for compressed files).
+    fn advance(&self, _bytes: u64) {}
+    /// A new input starts.
+    fn input(&self, _name: &str) {}
+    /// The import ended.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// One record that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Input name (file path or `-`).
+    pub source: String,
+    /// 1-based line of the record in the (decompressed) input, when known.
+    pub line: Option<u64>,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.source, l, self.reason),
+            None => write!(f, "{}: {}", self.source, self.reason),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSummary {
+    /// Inputs read (files and stdin).
+    pub inputs: u64,
+    /// Events stored.
+    pub events: u64,
+    /// Σ(message bytes + 26) of the stored events (AWS's event size).
+    pub stored_bytes: u64,
+    /// Input bytes read (as on disk, compressed or not).
+    pub input_bytes: u64,
+    /// Events whose time could not be found or parsed, stored with the ingestion time.
+    pub ingestion_time_fallbacks: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Rejections per reason kind (e.g. `invalid JSON`), all of them.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// The first `max_reported_rejections` rejections with file and line.
+    pub rejections: Vec<Rejection>,
+    /// Log streams written to.
+    pub log_streams: BTreeSet<String>,
+    /// Wall time of the import.
+    pub elapsed: Duration,
+}
+
+impl ImportSummary {
+    /// Events stored per second of wall time.
+    pub fn events_per_second(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.events as f64 / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Imports `paths` (files, directories walked recursively in name order, or `-` for
+/// stdin) into `store` (format per `options`).
+///
+/// # Errors
+/// A path that does not exist or cannot be read, invalid options, or a store failure.
+/// Malformed records are not errors: see [`ImportSummary::rejections`].
+pub fn import_paths(
+    store: &Store,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportSummary> {
+    let started = Instant::now();
+    let mut inputs: Vec<Option<PathBuf>> = Vec::new();
+    let mut total: Option<u64> = Some(0);
+    for p in paths {
+        if p.as_os_str() == "-" {
+            inputs.push(None);
+            total = None;
+            continue;
+        }
+        let meta = std::fs::metadata(p).map_err(|e| IngestError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(p, &mut files)?;
+            files.sort();
+            for f in files {
+                if let (Some(t), Ok(m)) = (total.as_mut(), std::fs::metadata(&f)) {
+                    *t += m.len();
+                }
+                inputs.push(Some(f));
+            }
+        } else {
+            if let Some(t) = total.as_mut() {
+                *t += meta.len();
+            }
+            inputs.push(Some(p.clone()));
+        }
+    }
+    let mut imp = Importer::new(store, options, progress)?;
+    progress.begin(total);
+    for input in inputs {
+        match input {
+            None => {
+                progress.input("-");
+                imp.import_reader("-", None, Box::new(std::io::stdin().lock()))?;
+            }
+            Some(path) => {
+                let name = path.display().to_string();
+                progress.input(&name);
+                let f = std::fs::File::open(&path).map_err(|e| IngestError::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                imp.import_reader(&name, Some(&path), Box::new(f))?;
+            }
+        }
+    }
+    imp.flush_pending()?;
+    progress.finish();
+    imp.summary.input_bytes = imp.input_bytes.load(Ordering::Relaxed);
+    let mut summary = imp.summary;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Imports one reader (e.g. an in-memory buffer in tests); `name` is used in
+/// rejections and as the default log stream.
+pub fn import_reader(
+    store: &Store,
+    name: &str,
+    reader: impl Read,
+    options: &ImportOptions,
+) -> Result<ImportSummary> {
+    let started = Instant::now();
+    let mut imp = Importer::new(store, options, &NoProgress)?;
+    imp.import_reader(name, None, Box::new(reader))?;
+    imp.flush_pending()?;
+    imp.summary.input_bytes = imp.input_bytes.load(Ordering::Relaxed);
+    let mut summary = imp.summary;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| IngestError::Io {
+        path: dir.to_owned(),
+        source: e,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|e| IngestError::Io {
+            path: dir.to_owned(),
+            source: e,
+        })?;
+        let p = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // hidden files, and CloudTrail digest files (integrity hashes, not events)
+        if name.starts_with('.') || name == "CloudTrail-Digest" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Counts bytes read for progress and the summary.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// The resolved shape of one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    CloudTrail,
+    Ndjson,
+    Text,
+    Events,
+    Export,
+}
+
+/// Default timestamp fields, as flattened paths (a JSON key `@timestamp` is `@@timestamp`).
+const DEFAULT_TS_FIELDS: [&str; 4] = ["eventTime", "@@timestamp", "timestamp", "time"];
+/// Paths read from CloudTrail records (after the timestamp paths).
+const CT_FIELDS: [&str; 3] = ["recipientAccountId", "awsRegion", "userIdentity.accountId"];
+const PENDING_BYTES: usize = 32 << 20;
+const BUF_BYTES: usize = 256 << 10;
+
+struct Importer<'a> {
+    store: &'a Store,
+    opts: &'a ImportOptions,
+    progress: &'a dyn Progress,
+    summary: ImportSummary,
+    pending: HashMap<String, Vec<NewEvent>>,
+    pending_events: usize,
+    pending_bytes: usize,
+    /// timestamp paths then CloudTrail paths
+    extractor: PathExtractor,
+    n_ts: usize,
+    input_bytes: Arc<AtomicU64>,
+}
+
+#[derive(Deserialize)]
+struct Doc<'a> {
+    #[serde(rename = "Records", borrow, default)]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct CwEvent {
+    timestamp: serde_json::Value,
+    message: String,
+    #[serde(rename = "logStreamName", default)]
+    log_stream_name: Option<String>,
+}
+
+impl<'a> Importer<'a> {
+    fn new(store: &'a Store, opts: &'a ImportOptions, progress: &'a dyn Progress) -> Result<Self> {
+        let ts_paths: Vec<String> = match &opts.timestamp_field {
+            Some(f) if f.trim().is_empty() => {
+                return Err(IngestError::InvalidOptions(
+                    "--timestamp-field must not be empty".into(),
+                ))
+            }
+            Some(f) => {
+                // a JSON key written with one '@' is flattened with two (spec §3.2)
+                let p = if f.starts_with('@') && !f.starts_with("@@") {
+                    format!("@{f}")
+                } else {
+                    f.clone()
+                };
+                vec![p]
+            }
+            None => DEFAULT_TS_FIELDS.iter().map(|s| s.to_string()).collect(),
+        };
+        let n_ts = ts_paths.len();
+        let mut all = ts_paths;
+        all.extend(CT_FIELDS.iter().map(|s| s.to_string()));
+        Ok(Importer {
+            store,
+            opts,
+            progress,
+            summary: ImportSummary::default(),
+            pending: HashMap::new(),
+            pending_events: 0,
+            pending_bytes: 0,
+            // no field cap here: the cap is about discovery, not about finding eventTime
+            extractor: PathExtractor::new(all, usize::MAX),
+            n_ts,
+            input_bytes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    fn reject(&mut self, source: &str, line: Option<u64>, kind: &str, detail: Option<String>) {
+        self.summary.rejected += 1;
+        *self
+            .summary
+            .rejected_by_reason
+            .entry(kind.to_owned())
+            .or_default() += 1;
+        if self.summary.rejections.len() < self.opts.max_reported_rejections {
+            let reason = match detail {
+                Some(d) => format!("{kind}: {d}"),
+                None => kind.to_owned(),
+            };
+            self.summary.rejections.push(Rejection {
+                source: source.to_owned(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    fn import_reader(
+        &mut self,
+        name: &str,
+        path: Option<&Path>,
+        raw: Box<dyn Read + '_>,
+    ) -> Result<()> {
+        self.summary.inputs += 1;
+        let io_err = |e: std::io::Error| IngestError::Io {
+            path: PathBuf::from(name),
+            source: e,
+        };
+        let counting = Counting {
+            inner: raw,
+            progress: self.progress,
+            count: self.input_bytes.clone(),
+        };
+        let mut buffered = BufReader::with_capacity(BUF_BYTES, counting);
+        let head = buffered.fill_buf().map_err(io_err)?;
+        let mut reader: Box<dyn BufRead + '_> = if head.starts_with(&[0x1f, 0x8b]) {
+            Box::new(BufReader::with_capacity(
+                BUF_BYTES,
+                flate2::bufread::MultiGzDecoder::new(buffered),
+            ))
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Box::new(BufReader::with_capacity(
+                BUF_BYTES,
+                zstd::stream::read::Decoder::with_buffer(buffered).map_err(io_err)?,
+            ))
+        } else {
+            Box::new(buffered)
+        };
+        let default_stream = self.default_stream(name, path);
+        let file_ct = path.and_then(cloudtrail_name_parts);
+
+        // Read the first line to decide the layout.
+        let mut first = Vec::new();
+        if let Err(e) = reader.read_until(b'\n', &mut first) {
+            self.reject(name, None, "unreadable input", Some(e.to_string()));
+            return Ok(());
+        }
+        let first_text = String::from_utf8_lossy(&first);
+        let trimmed = first_text.trim_start_matches('\u{feff}').trim();
+        let format = self.opts.format;
+        // A document (delivery file, API response, JSON array, pretty-printed object)
+        // rather than one event per line: an array, a one-line `{"Records":[...]}` or
+        // `{"events":[...]}`, or a first line that opens an object without closing it.
+        let doc_allowed = !matches!(
+            format,
+            Format::Ndjson | Format::Text | Format::CloudwatchExport
+        );
+        let whole_doc = doc_allowed
+            && (trimmed.starts_with('[')
+                || (trimmed.starts_with('{') && !trimmed.ends_with('}'))
+                || (trimmed.starts_with('{') && is_doc_line(trimmed)));
+        if whole_doc {
+            let mut data = first;
+            if let Err(e) = reader.read_to_end(&mut data) {
+                self.reject(name, None, "unreadable input", Some(e.to_string()));
+                return Ok(());
+            }
+            self.import_documents(name, &data, &default_stream, file_ct.as_ref())?;
+        } else {
+            let kind = match format {
+                Format::Auto => detect_line_kind(trimmed),
+                Format::CloudTrail => Kind::CloudTrail,
+                Format::Ndjson => Kind::Ndjson,
+                Format::Text => Kind::Text,
+                Format::CloudwatchEvents => Kind::Events,
+                Format::CloudwatchExport => Kind::Export,
+            };
+            self.import_lines(name, first, reader, kind, &default_stream, file_ct.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn default_stream(&self, name: &str, path: Option<&Path>) -> String {
+        if let Some(s) = &self.opts.log_stream {
+            return s.clone();
+        }
+        let Some(path) = path else {
+            return if name == "-" {
+                "stdin".into()
+            } else {
+                sanitize_stream(name)
+            };
+        };
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_owned());
+        let stem = file
+            .trim_end_matches(".gz")
+            .trim_end_matches(".zst")
+            .trim_end_matches(".zstd");
+        // CreateExportTask writes <prefix>/<task id>/<log stream>/000000.gz
+        if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(parent) = path.parent().and_then(|p| p.file_name()) {
+                return sanitize_stream(&parent.to_string_lossy());
+            }
+        }
+        sanitize_stream(stem)
+    }
+
+    // ------------------------------------------------------------ whole documents
+
+    fn import_documents(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        default_stream: &str,
+        file_ct: Option<&(String, String)>,
+    ) -> Result<()> {
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => t,
+            Err(e) => {
+                let line = line_of(data, e.valid_up_to());
+                self.reject(name, Some(line), "not valid UTF-8", None);
+                return Ok(());
+            }
+        };
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+        loop {
+            let doc = match stream.next() {
+                None => break,
+                Some(Ok(d)) => d,
+                Some(Err(e)) => {
+                    self.reject(
+                        name,
+                        Some(e.line() as u64),
+                        "invalid JSON",
+                        Some(e.to_string()),
+                    );
+                    break; // the rest of the document cannot be delimited
+                }
+            };
+            let raw = doc.get();
+            let (elements, kind_hint): (Vec<&RawValue>, Option<Kind>) = if raw.starts_with('[') {
+                match serde_json::from_str::<Vec<&RawValue>>(raw) {
+                    Ok(v) => (v, None),
+                    Err(e) => {
+                        self.reject(
+                            name,
+                            Some(line_at(text, raw)),
+                            "invalid JSON",
+                            Some(e.to_string()),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                match serde_json::from_str::<Doc>(raw) {
+                    Ok(Doc {
+                        records: Some(r), ..
+                    }) => (r, Some(Kind::CloudTrail)),
+                    Ok(Doc {
+                        events: Some(e), ..
+                    }) => (e, Some(Kind::Events)),
+                    Ok(_) => {
+                        // a lone object: one event
+                        (vec![doc], None)
+                    }
+                    Err(e) => {
+                        self.reject(
+                            name,
+                            Some(line_at(text, raw)),
+                            "invalid JSON",
+                            Some(e.to_string()),
+                        );
+                        continue;
+                    }
+                }
+            };
+            let kind = match self.opts.format {
+                Format::CloudTrail => Kind::CloudTrail,
+                Format::CloudwatchEvents => Kind::Events,
+                _ => kind_hint.unwrap_or_else(|| {
+                    elements
+                        .first()
+                        .map(|e| detect_line_kind(e.get()))
+                        .unwrap_or(Kind::Ndjson)
+                }),
+            };
+            for el in elements {
+                let line = || line_at(text, el.get());
+                match kind {
+                    Kind::Events => self.cw_event(name, Some(line()), el.get(), default_stream)?,
+                    _ => {
+                        if !el.get().starts_with('{') {
+                            self.reject(name, Some(line()), "not a JSON object", None);
+                            continue;
+                        }
+                        let message = minify_json(el.get());
+                        self.json_event(
+                            name,
+                            Some(line()),
+                            message,
+                            kind,
+                            default_stream,
+                            file_ct,
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ line formats
+
+    fn import_lines(
+        &mut self,
+        name: &str,
+        first: Vec<u8>,
+        mut reader: Box<dyn BufRead + '_>,
+        kind: Kind,
+        default_stream: &str,
+        file_ct: Option<&(String, String)>,
+    ) -> Result<()> {
+        let mut line_no = 0u64;
+        let mut buf = first;
+        // cloudwatch-export: the event being assembled (continuation lines)
+        let mut export: Option<(u64, i64, String)> = None;
+        loop {
+            if line_no > 0 {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.reject(
+                            name,
+                            Some(line_no + 1),
+                            "unreadable input",
+                            Some(e.to_string()),
+                        );
+                        break;
+                    }
+                }
+            } else if buf.is_empty() {
+                break;
+            }
+            line_no += 1;
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            let mut bytes: &[u8] = &buf;
+            if line_no == 1 {
+                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            }
+            let line = match std::str::from_utf8(bytes) {
+                Ok(l) => l,
+                Err(_) => {
+                    self.reject(name, Some(line_no), "not valid UTF-8", None);
+                    continue;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match kind {
+                Kind::Events => self.cw_event(name, Some(line_no), line, default_stream)?,
+                Kind::Text => {
+                    let ts = match &self.opts.timestamp_format {
+                        Some(fmt) => parse_with_format(line, fmt).map(|(t, _)| t),
+                        None => None,
+                    };
+                    let ts = ts.unwrap_or_else(|| self.fallback_ts());
+                    self.push(name, Some(line_no), default_stream, ts, line.to_owned())?;
+                }
+                Kind::Export => match split_export_line(line) {
+                    Some((ts, msg)) => {
+                        if let Some((l, t, m)) = export.take() {
+                            self.push(name, Some(l), default_stream, t, m)?;
+                        }
+                        export = Some((line_no, ts, msg.to_owned()));
+                    }
+                    None => match export.as_mut() {
+                        Some((_, _, m)) => {
+                            m.push('\n');
+                            m.push_str(line);
+                        }
+                        None => self.reject(
+                            name,
+                            Some(line_no),
+                            "no ISO 8601 timestamp at the start of the line",
+                            None,
+                        ),
+                    },
+                },
+                Kind::CloudTrail | Kind::Ndjson => self.json_event(
+                    name,
+                    Some(line_no),
+                    line.to_owned(),
+                    kind,
+                    default_stream,
+                    file_ct,
+                )?,
+            }
+        }
+        if let Some((l, t, m)) = export.take() {
+            self.push(name, Some(l), default_stream, t, m)?;
+        }
+        Ok(())
+    }
+
+    fn fallback_ts(&mut self) -> i64 {
+        self.summary.ingestion_time_fallbacks += 1;
+        ow_storage::now_ms()
+    }
+
+    /// One JSON-object event (NDJSON line or CloudTrail record); `message` is its text.
+    fn json_event(
+        &mut self,
+        name: &str,
+        line: Option<u64>,
+        message: String,
+        kind: Kind,
+        default_stream: &str,
+        file_ct: Option<&(String, String)>,
+    ) -> Result<()> {
+        let (ts, stream) = {
+            let mut vals: Vec<Option<Cow<'_, str>>> = Vec::new();
+            let ok = self.extractor.extract_into(&message, &mut vals);
+            if !ok {
+                let detail = match serde_json::from_str::<serde_json::Value>(&message) {
+                    Ok(_) => None,
+                    Err(e) => Some(e.to_string()),
+                };
+                let kind = if detail.is_some() {
+                    "invalid JSON"
+                } else {
+                    "not a JSON object"
+                };
+                self.reject(name, line, kind, detail);
+                return Ok(());
+            }
+            let mut ts = None;
+            for v in vals[..self.n_ts].iter().flatten() {
+                ts = match &self.opts.timestamp_format {
+                    Some(fmt) => parse_with_format(v, fmt).map(|(t, _)| t),
+                    None => parse_any_ms(v),
+                };
+                if ts.is_some() {
+                    break;
+                }
+            }
+            let stream: Cow<'_, str> = if kind == Kind::CloudTrail && self.opts.log_stream.is_none()
+            {
+                let n = self.n_ts;
+                let account = vals[n]
+                    .as_deref()
+                    .or(vals[n + 2].as_deref())
+                    .or(file_ct.map(|c| c.0.as_str()));
+                let region = vals[n + 1].as_deref().or(file_ct.map(|c| c.1.as_str()));
+                match (account, region) {
+                    (Some(a), Some(r)) => {
+                        Cow::Owned(sanitize_stream(&format!("{a}_CloudTrail_{r}")))
+                    }
+                    _ => Cow::Borrowed(default_stream),
+                }
+            } else {
+                Cow::Borrowed(default_stream)
+            };
+            (ts, stream.into_owned())
+        };
+        let ts = match ts {
+            Some(t) => t,
+            None => self.fallback_ts(),
+        };
+        self.push(name, line, &stream, ts, message)
+    }
+
+    /// One `cloudwatch-events` object.
+    fn cw_event(
+        &mut self,
+        name: &str,
+        line: Option<u64>,
+        text: &str,
+        default_stream: &str,
+    ) -> Result<()> {
+        let ev: CwEvent = match serde_json::from_str(text) {
+            Ok(e) => e,
+            Err(e) => {
+                let kind = if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+                    "not a CloudWatch event (needs timestamp and message)"
+                } else {
+                    "invalid JSON"
+                };
+                self.reject(name, line, kind, Some(e.to_string()));
+                return Ok(());
+            }
+        };
+        let ts = match &ev.timestamp {
+            serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            serde_json::Value::String(s) => parse_any_ms(s),
+            _ => None,
+        };
+        let Some(ts) = ts else {
+            self.reject(
+                name,
+                line,
+                "invalid timestamp",
+                Some(ev.timestamp.to_string()),
+            );
+            return Ok(());
+        };
+        if ev.message.is_empty() {
+            self.reject(name, line, "empty message", None);
+            return Ok(());
+        }
+        let stream = ev
+            .log_stream_name
+            .as_deref()
+            .map(sanitize_stream)
+            .unwrap_or_else(|| default_stream.to_owned());
+        self.push(name, line, &stream, ts, ev.message)
+    }
+
+    fn push(
+        &mut self,
+        name: &str,
+        line: Option<u64>,
+        stream: &str,
+        ts: i64,
+        message: String,
+    ) -> Result<()> {
+        let size = message.len() + 26;
+        if size > self.opts.max_event_bytes {
+            self.reject(
+                name,
+                line,
+                "event too large",
+                Some(format!(
+                    "{size} bytes, the maximum is {}",
+                    self.opts.max_event_bytes
+                )),
+            );
+            return Ok(());
+        }
+        self.pending_bytes += message.len();
+        self.pending_events += 1;
+        match self.pending.get_mut(stream) {
+            Some(v) => v.push(NewEvent {
+                timestamp_ms: ts,
+                message,
+            }),
+            None => {
+                self.pending.insert(
+                    stream.to_owned(),
+                    vec![NewEvent {
+                        timestamp_ms: ts,
+                        message,
+                    }],
+                );
+            }
+        }
+        if self.pending_events >= self.opts.batch_events.max(1)
+            || self.pending_bytes >= PENDING_BYTES
+        {
+            self.flush_pending()?;
+        }
+        Ok(())
+    }
+
+    fn flush_pending(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_events = 0;
+        self.pending_bytes = 0;
+        let mut streams: Vec<_> = pending.into_iter().collect();
+        streams.sort_by(|a, b| a.0.cmp(&b.0));
+        for (stream, events) in streams {
+            let n = events.len() as u64;
+            match self
+                .store
+                .import_events(&self.opts.log_group, &stream, events)
+            {
+                Ok(out) => {
+                    self.summary.events += out.events;
+                    self.summary.stored_bytes += out.bytes;
+                    self.summary.log_streams.insert(stream);
+                }
+                Err(StoreError::InvalidParameter(msg))
+                    if self.store.log_group(&self.opts.log_group).is_ok() =>
+                {
+                    // the stream name is invalid: these events cannot be stored
+                    self.summary.rejected += n;
+                    *self
+                        .summary
+                        .rejected_by_reason
+                        .entry("invalid log stream name".into())
+                        .or_default() += n;
+                    if self.summary.rejections.len() < self.opts.max_reported_rejections {
+                        self.summary.rejections.push(Rejection {
+                            source: stream,
+                            line: None,
+                            reason: format!("{n} events: {msg}"),
+                        });
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a first line that is a whole JSON object is a document (`Records`/`events`).
+fn is_doc_line(line: &str) -> bool {
+    matches!(
+        serde_json::from_str::<Doc>(line),
+        Ok(Doc {
+            records: Some(_),
+            ..
+        }) | Ok(Doc {
+            events: Some(_),
+            ..
+        })
+    )
+}
+
+/// Auto-detection for line-oriented input, from its first line.
+fn detect_line_kind(first: &str) -> Kind {
+    if first.starts_with('{') {
+        let ex = PathExtractor::new(
+            [
+                "timestamp",
+                "message",
+                "eventSource",
+                "eventName",
+                "eventVersion",
+                "eventTime",
+                "awsRegion",
+            ],
+            usize::MAX,
+        );
+        let v = ex.extract(first);
+        let is_number =
+            |s: &Option<Cow<'_, str>>| s.as_deref().is_some_and(|t| t.parse::<f64>().is_ok());
+        if is_number(&v[0]) && v[1].is_some() {
+            return Kind::Events;
+        }
+        if v[2].is_some() && v[3].is_some() && (v[4].is_some() || v[5].is_some() || v[6].is_some())
+        {
+            return Kind::CloudTrail;
+        }
+        return Kind::Ndjson;
+    }
+    if split_export_line(first).is_some() {
+        Kind::Export
+    } else {
+        Kind::Text
+    }
+}
+
+/// `(account, region)` from a CloudTrail delivery file name
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<id>.json.gz`.
+fn cloudtrail_name_parts(path: &Path) -> Option<(String, String)> {
+    let name = path.file_name()?.to_str()?;
+    let mut parts = name.split('_');
+    let account = parts.next()?;
+    if parts.next()? != "CloudTrail" {
+        return None;
+    }
+    let region = parts.next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty())
+        .then(|| (account.to_owned(), region.to_owned()))
+}
+
+/// Log stream names may not contain ':' or '*' (AWS rule); they become '_'.
+fn sanitize_stream(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c == ':' || c == '*' { '_' } else { c })
+        .collect();
+    if s.is_empty() {
+        "import".into()
+    } else if s.len() > 512 {
+        let mut end = 512;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s[..end].to_owned()
+    } else {
+        s
+    }
+}
+
+/// Removes insignificant whitespace from valid JSON text (strings, numbers and key order
+/// unchanged), as CloudTrail does when it sends records to CloudWatch Logs.
+pub fn minify_json(s: &str) -> String {
+    let b = s.as_bytes();
+    if !b.iter().any(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t')) {
+        return s.to_owned();
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut in_str = false;
+    let mut esc = false;
+    for &c in b {
+        if in_str {
+            out.push(c);
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            if c == b'"' {
+                in_str = true;
+            }
+            out.push(c);
+        }
+    }
+    // only ASCII whitespace outside strings was removed: still UTF-8
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// 1-based line of byte offset `pos` in `data`.
+fn line_of(data: &[u8], pos: usize) -> u64 {
+    1 + memchr::memchr_iter(b'\n', &data[..pos.min(data.len())]).count() as u64
+}
+
+/// 1-based line where `part` (a slice of `text`) starts.
+fn line_at(text: &str, part: &str) -> u64 {
+    let off = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    line_of(text.as_bytes(), off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minify_keeps_strings_and_numbers() {
+        assert_eq!(
+            minify_json("{ \"a b\" : [ 1.50E3 , \"x \\\" y\" ],\n \"c\":{} }"),
+            "{\"a b\":[1.50E3,\"x \\\" y\"],\"c\":{}}"
+        );
+    }
+
+    #[test]
+    fn cloudtrail_file_names() {
+        let p = Path::new(
+            "/x/218007301253_CloudTrail_us-east-1_20230710T1145Z_7xgocspSowgK0Gto.json.gz",
+        );
+        assert_eq!(
+            cloudtrail_name_parts(p),
+            Some(("218007301253".into(), "us-east-1".into()))
+        );
+        assert_eq!(cloudtrail_name_parts(Path::new("a_b_c.json")), None);
+    }
+
+    #[test]
+    fn line_kinds() {
+        assert_eq!(
+            detect_line_kind(r#"{"timestamp":1,"message":"m"}"#),
+            Kind::Events
+        );
+        assert_eq!(
+            detect_line_kind(r#"{"eventVersion":"1.05","eventSource":"s3","eventName":"x"}"#),
+            Kind::CloudTrail
+        );
+        assert_eq!(detect_line_kind(r#"{"level":"info"}"#), Kind::Ndjson);
+        assert_eq!(
+            detect_line_kind("2023-07-10T11:42:18.000Z hi"),
+            Kind::Export
+        );
+        assert_eq!(detect_line_kind("127.0.0.1 - - [17/May/2015]"), Kind::Text);
+    }
+}

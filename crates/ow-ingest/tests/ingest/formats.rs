@@ -1,0 +1,280 @@
+//! Each format on small inputs: timestamps, streams, compression, malformed records.
+
+use std::io::Write;
+
+use ow_ingest::{import_paths, import_reader, Format, ImportOptions, NoProgress};
+use ow_storage::{Store, StoreConfig, StoredEvent};
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    (dir, store)
+}
+
+fn events(store: &Store, group: &str) -> Vec<StoredEvent> {
+    store
+        .read_events(group, None, i64::MIN, i64::MAX, None)
+        .unwrap()
+}
+
+#[test]
+fn cloudwatch_events_lines_and_response_documents() {
+    let (_d, store) = store();
+    let lines = "{\"timestamp\":1559763003171,\"message\":\"START\\n\",\"ingestionTime\":1}\n\
+                 {\"timestamp\":1559763003172,\"message\":\"x\",\"logStreamName\":\"s:1\"}\n\
+                 {\"timestamp\":\"bad\",\"message\":\"y\"}\n\
+                 {\"message\":\"no time\"}\n";
+    let s = import_reader(
+        &store,
+        "lambda.json",
+        lines.as_bytes(),
+        &ImportOptions::new("g"),
+    )
+    .unwrap();
+    assert_eq!(s.events, 2);
+    assert_eq!(s.rejected, 2);
+    assert_eq!(
+        s.rejections.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [Some(3), Some(4)]
+    );
+    let ev = events(&store, "g");
+    assert_eq!(ev[0].timestamp_ms, 1_559_763_003_171);
+    assert_eq!(ev[0].message, "START\n");
+    assert_eq!(ev[0].log_stream, "lambda.json");
+    // logStreamName honoured (':' is not allowed in stream names: replaced)
+    assert_eq!(ev[1].log_stream, "s_1");
+
+    let doc = r#"{
+  "events": [
+    {"logStreamName": "a", "timestamp": 1000, "message": "one", "ingestionTime": 5, "eventId": "1"},
+    {"logStreamName": "b", "timestamp": 2000, "message": "two", "ingestionTime": 5, "eventId": "2"}
+  ],
+  "searchedLogStreams": []
+}"#;
+    let s = import_reader(
+        &store,
+        "resp.json",
+        doc.as_bytes(),
+        &ImportOptions::new("h"),
+    )
+    .unwrap();
+    assert_eq!(s.events, 2);
+    let ev = events(&store, "h");
+    assert_eq!(
+        ev.iter()
+            .map(|e| (e.timestamp_ms, e.log_stream.as_str(), e.message.as_str()))
+            .collect::<Vec<_>>(),
+        [(1000, "a", "one"), (2000, "b", "two")]
+    );
+}
+
+#[test]
+fn cloudwatch_export_lines_with_continuations_and_stream_from_directory() {
+    let (d, store) = store();
+    let dir = d.path().join("export/task-1/my-stream");
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = "2023-07-10T11:42:18.000Z first\ncontinued\n2023-07-10T11:42:19.500Z {\"a\":1}\n";
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.join("000000.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(body.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let s = import_paths(
+        &store,
+        &[d.path().join("export")],
+        &ImportOptions::new("g"),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(s.events, 2, "{:?}", s.rejections);
+    let ev = events(&store, "g");
+    assert_eq!(ev[0].timestamp_ms, 1_688_989_338_000);
+    assert_eq!(ev[0].message, "first\ncontinued");
+    assert_eq!(ev[1].timestamp_ms, 1_688_989_339_500);
+    assert_eq!(ev[1].message, "{\"a\":1}");
+    assert_eq!(ev[0].log_stream, "my-stream");
+}
+
+#[test]
+fn ndjson_compressed_timestamp_fields_and_malformed_lines() {
+    let (d, store) = store();
+    let body = "{\"ts\":\"2024-03-01T00:00:01Z\",\"n\":1}\n\
+                {\"ts\":1709251202,\"n\":2}\n\
+                {\"ts\":1709251203500,\"n\":3}\n\
+                {broken\n\
+                \n\
+                [1,2]\n\
+                {\"n\":4}\n";
+    let zst = d.path().join("app.ndjson.zst");
+    std::fs::write(&zst, zstd::encode_all(body.as_bytes(), 3).unwrap()).unwrap();
+    let opts = ImportOptions {
+        timestamp_field: Some("ts".into()),
+        format: Format::Ndjson,
+        ..ImportOptions::new("g")
+    };
+    let s = import_paths(&store, &[zst], &opts, &NoProgress).unwrap();
+    assert_eq!(s.events, 4);
+    assert_eq!(s.rejected, 2);
+    assert_eq!(s.rejections[0].line, Some(4));
+    assert!(
+        s.rejections[0].reason.starts_with("invalid JSON"),
+        "{}",
+        s.rejections[0]
+    );
+    assert_eq!(s.rejections[1].line, Some(6));
+    assert_eq!(s.rejections[1].reason, "not a JSON object");
+    assert_eq!(s.ingestion_time_fallbacks, 1);
+    let ev = events(&store, "g");
+    let ts: Vec<i64> = ev.iter().take(3).map(|e| e.timestamp_ms).collect();
+    assert_eq!(
+        ts,
+        [1_709_251_201_000, 1_709_251_202_000, 1_709_251_203_500]
+    );
+    assert!(
+        ev[3].timestamp_ms > 1_709_251_203_500,
+        "ingestion time for the 4th"
+    );
+    assert_eq!(ev[0].log_stream, "app.ndjson");
+    assert_eq!(ev[0].message, "{\"ts\":\"2024-03-01T00:00:01Z\",\"n\":1}");
+
+    // a JSON key "@timestamp" given as such
+    let opts = ImportOptions {
+        timestamp_field: Some("@timestamp".into()),
+        ..ImportOptions::new("h")
+    };
+    let s = import_reader(
+        &store,
+        "x",
+        "{\"@timestamp\":\"2020-09-14T00:44:23.000Z\"}\n".as_bytes(),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(s.ingestion_time_fallbacks, 0);
+    assert_eq!(events(&store, "h")[0].timestamp_ms, 1_600_044_263_000);
+}
+
+#[test]
+fn text_lines_with_a_timestamp_format_and_real_logs() {
+    let (_d, store) = store();
+    let m = crate::manifest();
+    let other = crate::data_dir().join("other");
+    let apache = other.join("apache-access-combined.elastic-examples.log");
+    let s = import_paths(
+        &store,
+        &[apache],
+        &ImportOptions::new("apache"),
+        &NoProgress,
+    )
+    .unwrap();
+    let want = m["other"]["other/apache-access-combined.elastic-examples.log"]["lines"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(s.events, want);
+    assert_eq!(
+        s.ingestion_time_fallbacks, want,
+        "no format given: ingestion time"
+    );
+
+    let text = "17/May/2015:10:05:03 +0000 GET /a\nno time here\n";
+    let opts = ImportOptions {
+        format: Format::Text,
+        timestamp_format: Some("%d/%b/%Y:%H:%M:%S %z".into()),
+        ..ImportOptions::new("t")
+    };
+    let s = import_reader(&store, "access.log", text.as_bytes(), &opts).unwrap();
+    assert_eq!(s.events, 2);
+    assert_eq!(s.ingestion_time_fallbacks, 1);
+    let ev = events(&store, "t");
+    assert_eq!(ev[0].timestamp_ms, 1_431_857_103_000);
+    assert_eq!(ev[0].message, "17/May/2015:10:05:03 +0000 GET /a");
+
+    // the other real files: route53 NDJSON and Lambda get-log-events output
+    for (rel, group) in [
+        (
+            "other/route53-resolver-query-logs.elastic-integrations.ndjson",
+            "r53",
+        ),
+        (
+            "other/fixtures/lambda-get-log-events.awsdocs.ndjson",
+            "lambda",
+        ),
+    ] {
+        let s = import_paths(
+            &store,
+            &[crate::data_dir().join(rel)],
+            &ImportOptions::new(group),
+            &NoProgress,
+        )
+        .unwrap();
+        let info = &m["other"][rel];
+        assert_eq!(s.events, info["lines"].as_u64().unwrap(), "{rel}");
+        assert_eq!(s.rejected, 0);
+        if group == "lambda" {
+            let g = store.log_group(group).unwrap();
+            // the manifest's time_min has second resolution; the events carry ms
+            let min =
+                ow_ingest::time::parse_iso8601_ms(info["time_min"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                g.first_event_timestamp_ms.map(|t| t / 1000 * 1000),
+                Some(min)
+            );
+            assert_eq!(s.ingestion_time_fallbacks, 0);
+        }
+    }
+}
+
+#[test]
+fn pretty_printed_cloudtrail_documents_and_arrays() {
+    let (_d, store) = store();
+    let doc = r#"{
+  "Records": [
+    {
+      "eventVersion": "1.05",
+      "eventTime": "2017-12-11T15:01:51Z",
+      "eventSource": "s3.amazonaws.com",
+      "eventName": "GetObject",
+      "awsRegion": "eu-central-1",
+      "recipientAccountId": "111111111111",
+      "n": 1.50E3
+    },
+    {"eventTime": "2017-12-11T15:04:51Z", "eventName": "X", "eventSource": "y"}
+  ]
+}"#;
+    let s = import_reader(
+        &store,
+        "111111111111_CloudTrail_eu-west-1_x.json",
+        doc.as_bytes(),
+        &ImportOptions::new("g"),
+    )
+    .unwrap();
+    assert_eq!(s.events, 2);
+    let ev = events(&store, "g");
+    assert_eq!(
+        ev[0].message,
+        r#"{"eventVersion":"1.05","eventTime":"2017-12-11T15:01:51Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-central-1","recipientAccountId":"111111111111","n":1.50E3}"#
+    );
+    assert_eq!(ev[0].log_stream, "111111111111_CloudTrail_eu-central-1");
+    // a reader has no file name to take account and region from: the default stream
+    assert_eq!(ev[1].log_stream, "111111111111_CloudTrail_eu-west-1_x.json");
+
+    let arr = r#"[{"eventTime":"2024-07-30T21:31:10Z","eventSource":"a","eventName":"b","awsRegion":"r1","recipientAccountId":"222222222222"}, 5]"#;
+    let s = import_reader(&store, "arr.json", arr.as_bytes(), &ImportOptions::new("a")).unwrap();
+    assert_eq!((s.events, s.rejected), (1, 1));
+    assert_eq!(
+        events(&store, "a")[0].log_stream,
+        "222222222222_CloudTrail_r1"
+    );
+
+    // a document cut short is reported, not a crash
+    let s = import_reader(
+        &store,
+        "cut.json",
+        &doc.as_bytes()[..200],
+        &ImportOptions::new("c"),
+    )
+    .unwrap();
+    assert_eq!(s.events, 0);
+    assert_eq!(s.rejected, 1);
+    assert!(s.rejections[0].reason.starts_with("invalid JSON"));
+}

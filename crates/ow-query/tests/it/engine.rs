@@ -1,0 +1,178 @@
+//! API-level behaviour of the engine: statistics, time range, several log groups, limits,
+//! @ptr, cancellation, errors, and a query with 200 comparisons.
+
+use ow_query::{CancelToken, QueryError, QueryRequest};
+
+use crate::common::{plain_rows, run, run_range, TestStore};
+
+fn store_with(n: usize) -> TestStore {
+    let ts = TestStore::new();
+    let events = (0..n)
+        .map(|i| {
+            (
+                1_000_000 + i as i64 * 1000,
+                format!(
+                    r#"{{"i":{i},"kind":"{}"}}"#,
+                    if i % 2 == 0 { "even" } else { "odd" }
+                ),
+            )
+        })
+        .collect();
+    ts.import("g1", "s", events);
+    ts
+}
+
+#[test]
+fn statistics_time_range_and_ptr() {
+    let ts = store_with(100);
+    let engine = ts.engine(None);
+    // Inclusive both ends: events 10..=19.
+    let out = run_range(
+        &engine,
+        &["g1"],
+        "filter kind = 'even'",
+        1_010_000,
+        1_019_000,
+    )
+    .unwrap();
+    assert_eq!(out.columns, vec!["@timestamp", "@message"]);
+    assert_eq!(out.rows.len(), 5);
+    assert_eq!(out.statistics.records_scanned, 10.0);
+    assert_eq!(out.statistics.records_matched, 5.0);
+    let bytes: usize = (10..20)
+        .map(|i| {
+            format!(
+                r#"{{"i":{i},"kind":"{}"}}"#,
+                if i % 2 == 0 { "even" } else { "odd" }
+            )
+            .len()
+        })
+        .sum();
+    assert_eq!(out.statistics.bytes_scanned, bytes as f64);
+    // Newest first, with @ptr that decodes to the event.
+    assert_eq!(out.get(0, "@message"), Some(r#"{"i":18,"kind":"even"}"#));
+    assert_eq!(out.get(0, "@timestamp"), Some("1970-01-01 00:16:58.000"));
+    let ptr = out.get(0, "@ptr").expect("@ptr");
+    let (group, seq) = ow_query::ptr::decode(ptr).expect("decodes");
+    assert_eq!(group, "g1");
+    let ev = ts.store.get_event("g1", seq).unwrap().expect("event");
+    assert_eq!(ev.message, r#"{"i":18,"kind":"even"}"#);
+    // The same after a flush (segments instead of the buffer).
+    ts.flush();
+    let again = run_range(
+        &engine,
+        &["g1"],
+        "filter kind = 'even'",
+        1_010_000,
+        1_019_000,
+    )
+    .unwrap();
+    assert_eq!(plain_rows(&again), plain_rows(&out));
+    assert_eq!(again.statistics.records_scanned, 10.0);
+}
+
+#[test]
+fn default_limit_and_request_limit() {
+    let ts = store_with(10_050);
+    ts.flush();
+    let engine = ts.engine(None);
+    let out = run(&engine, &["g1"], "fields i").unwrap();
+    assert_eq!(out.rows.len(), 10_000, "default cap");
+    assert_eq!(out.get(0, "i"), Some("10049"));
+    assert_eq!(out.statistics.records_matched, 10_050.0);
+    let out = run(&engine, &["g1"], "fields i | limit 20000").unwrap();
+    assert_eq!(out.rows.len(), 10_050, "explicit limit above the default");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let req = QueryRequest {
+        query: "fields i | limit 50".into(),
+        log_groups: vec!["g1".into()],
+        start_ms: 0,
+        end_ms: i64::MAX / 4,
+        limit: Some(7),
+    };
+    let out = rt.block_on(engine.run(req, CancelToken::new())).unwrap();
+    assert_eq!(out.rows.len(), 7, "StartQuery limit clips");
+}
+
+#[test]
+fn several_log_groups_and_at_log() {
+    let ts = store_with(3);
+    ts.import("g2", "s", vec![(5_000_000, "other group".to_string())]);
+    let engine = ts.engine(None);
+    let out = run(&engine, &["g1", "g2"], "stats count(*) as n by @log").unwrap();
+    let rows = plain_rows(&out);
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                ("@log".to_string(), "000000000000:g1".to_string()),
+                ("n".to_string(), "3".to_string())
+            ],
+            vec![
+                ("@log".to_string(), "000000000000:g2".to_string()),
+                ("n".to_string(), "1".to_string())
+            ],
+        ]
+    );
+    let err = run(&engine, &["nope"], "fields @message").unwrap_err();
+    assert!(
+        matches!(err, QueryError::LogGroupNotFound(ref g) if g == "nope"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn cancellation_and_bad_queries() {
+    let ts = store_with(10);
+    let engine = ts.engine(None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let req = QueryRequest {
+        query: "fields @message".into(),
+        log_groups: vec!["g1".into()],
+        start_ms: 0,
+        end_ms: i64::MAX / 4,
+        limit: None,
+    };
+    assert!(matches!(
+        rt.block_on(engine.run(req, cancel)),
+        Err(QueryError::Cancelled)
+    ));
+    for (q, needle) in [
+        ("pattern @message", "pattern"),
+        ("fields @message | anomaly", "anomaly"),
+        ("diff", "diff"),
+        ("fields x | accum x", "accum"),
+    ] {
+        match run(&engine, &["g1"], q) {
+            Err(QueryError::Malformed(d)) => {
+                assert!(d.iter().any(|d| d.message.contains(needle)), "{q}: {d:?}")
+            }
+            other => panic!("{q}: expected a compile error, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        run(&engine, &["g1"], "filter (("),
+        Err(QueryError::Malformed(_))
+    ));
+}
+
+/// AWS is reported to give non-deterministic results past 31 logical comparisons in one
+/// query; OpenWatch has no such limit. 200 comparisons, evaluated the same way each time.
+#[test]
+fn two_hundred_comparisons_are_exact_and_deterministic() {
+    let ts = store_with(300);
+    let engine = ts.engine(None);
+    let terms: Vec<String> = (0..200).map(|k| format!("i = {}", k * 3)).collect();
+    let q = format!("filter {} | stats count(*) as n", terms.join(" or "));
+    // i in {0, 3, …, 597} ∩ [0, 300) = 100 events.
+    for _ in 0..3 {
+        let out = run(&engine, &["g1"], &q).unwrap();
+        assert_eq!(out.get(0, "n"), Some("100"));
+    }
+    let terms: Vec<String> = (0..200).map(|k| format!("i != {}", k)).collect();
+    let q = format!("filter {} | stats count(*) as n", terms.join(" and "));
+    let out = run(&engine, &["g1"], &q).unwrap();
+    assert_eq!(out.get(0, "n"), Some("100"), "i in 200..300");
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the engine (one test binary: linking DataFusion is slow).
+//!
+//! - `conformance`: the data-driven suite in `tests/conformance/*.test` (format in its README);
+//! - `seed`: the three queries that started the project on `../shared/data`, checked against
+//!   an independent JSON scan written in this test;
+//! - `hunt`: threat-hunting queries over all of `../shared/data/cloudtrail`, same method;
+//! - `engine`: API-level behaviour (statistics, cancellation, @ptr, limits, 200 comparisons).
+
+mod common;
+mod conformance;
+mod engine;
+mod hunt;
+mod seed;
