@@ -146,7 +146,16 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
                     message: format!("the percentile must be between 0 and 100, got {p}"),
                 });
             }
-            Ok(udaf(Percentile::new(p), vec![to_number(first(args))]))
+            // p stays an argument (ignored by the accumulator) so that pct(x, 50) and
+            // pct(x, 90) get different column names
+            let mut args = args;
+            let p_arg = args
+                .pop()
+                .unwrap_or_else(|| Expr::Literal(ScalarValue::Null, None));
+            Ok(udaf(
+                Percentile::new(p),
+                vec![to_number(first(args)), p_arg],
+            ))
         }
         "earliest" | "latest" => {
             arity(&lower, &args, 1, 2)?;

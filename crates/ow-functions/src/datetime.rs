@@ -69,7 +69,19 @@ impl Hash for Strftime {
     }
 }
 
+impl JavaPattern {
+    /// The Java pattern as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.src
+    }
+}
+
 impl Strftime {
+    /// The format as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.src
+    }
+
     /// Validates `fmt`.
     ///
     /// # Errors

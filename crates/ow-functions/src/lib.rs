@@ -743,6 +743,25 @@ mod tests {
     }
 
     #[test]
+    fn plan_time_state_shows_in_column_names() {
+        let c = ctx();
+        let t = || datafusion::prelude::col("t");
+        let h = scalar("datefloor", vec![t(), lit("1h")], &c).unwrap();
+        let d = scalar("datefloor", vec![t(), lit("1d")], &c).unwrap();
+        assert_eq!(h.schema_name().to_string(), "datefloor(t,1h)");
+        assert_ne!(h.schema_name().to_string(), d.schema_name().to_string());
+        let b = scalar("bin", vec![lit("300s")], &c).unwrap();
+        assert_eq!(b.schema_name().to_string(), "bin(@timestamp,60s)");
+        let l = like_substring(t(), "a\"b", false).schema_name().to_string();
+        assert_eq!(l, r#"like(t,"a\"b")"#);
+        let r = regex_match(t(), "x+", true)
+            .unwrap()
+            .schema_name()
+            .to_string();
+        assert_eq!(r, "not like(t,/x+/)");
+    }
+
+    #[test]
     fn query_window_constants() {
         assert_eq!(run("now", vec![]), Val::Num(1_714_525_200.0));
         assert_eq!(run("queryStartTime", vec![]), Val::Num(1_714_521_600_000.0));

@@ -126,12 +126,14 @@ impl OpFn {
             }
             OpFn::In { negated } => {
                 let v = arg(0);
-                let hit = args[1..]
+                let hit = args
+                    .get(1..)
+                    .unwrap_or_default()
                     .iter()
                     .any(|e| compare(&v, e) == Some(Ordering::Equal));
                 Val::Bool(hit != *negated)
             }
-            OpFn::Access => access(&arg(0), &args[1.min(args.len())..]),
+            OpFn::Access => access(&arg(0), args.get(1..).unwrap_or_default()),
             OpFn::ToNumber => arg(0).as_num().map_or(Val::Null, Val::Num),
         }
     }
@@ -148,8 +150,11 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
         _ if x.is_numeric() => x.as_num(),
         _ => None,
     };
-    if let (Some(x), Some(y)) = (num(a, b), num(b, a)) {
-        return x.partial_cmp(&y);
+    // the right side is usually a literal: test it first
+    if let Some(y) = num(b, a) {
+        if let Some(x) = num(a, b) {
+            return x.partial_cmp(&y);
+        }
     }
     let x = a.as_str()?;
     let y = b.as_str()?;

@@ -179,6 +179,24 @@ impl Period {
     }
 }
 
+impl std::fmt::Display for Period {
+    /// The canonical short form, e.g. `5m`, `1mo` (after capping: `300s` shows `60s`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.unit {
+            PeriodUnit::Millisecond => "ms",
+            PeriodUnit::Second => "s",
+            PeriodUnit::Minute => "m",
+            PeriodUnit::Hour => "h",
+            PeriodUnit::Day => "d",
+            PeriodUnit::Week => "w",
+            PeriodUnit::Month => "mo",
+            PeriodUnit::Quarter => "q",
+            PeriodUnit::Year => "y",
+        };
+        write!(f, "{}{unit}", self.count)
+    }
+}
+
 fn month_start_ms(month_index: i64) -> Option<i64> {
     let year = i32::try_from(1970 + month_index.div_euclid(12)).ok()?;
     let month = u32::try_from(month_index.rem_euclid(12)).ok()? + 1;

@@ -48,6 +48,34 @@ impl Op {
         }
     }
 
+    /// The plan-time state that is not among the call's arguments, shown in the
+    /// expression's name so that e.g. `datefloor(t, 1h)` and `datefloor(t, 1d)` get
+    /// distinct column names.
+    fn label(&self) -> Option<String> {
+        use datetime::TimeFn;
+        match self {
+            Op::Ops(ops::OpFn::Like { needle, .. }) => Some(format!("{needle:?}")),
+            Op::Ops(ops::OpFn::Regex { re, .. }) => Some(format!("/{}/", re.src)),
+            Op::Time(TimeFn::DateFloor {
+                period,
+                offset_ms: 0,
+            }) => Some(period.to_string()),
+            Op::Time(TimeFn::DateFloor { period, offset_ms }) => {
+                Some(format!("{period} offset {offset_ms}ms"))
+            }
+            Op::Time(TimeFn::DateCeil(period)) => Some(period.to_string()),
+            Op::Time(TimeFn::ParseDate {
+                pattern,
+                tz_offset_s,
+            }) => Some(format!("{:?},{tz_offset_s}s", pattern.source())),
+            Op::Time(TimeFn::FormatDate {
+                format,
+                tz_offset_s,
+            }) => Some(format!("{:?},{tz_offset_s}s", format.source())),
+            _ => None,
+        }
+    }
+
     fn eval<'a>(&self, args: &[Val<'a>]) -> Val<'a> {
         match self {
             Op::Ops(f) => f.eval(args),
@@ -135,6 +163,12 @@ impl ScalarUDFImpl for OwUdf {
 
     fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
         Ok(self.op.return_type(arg_types))
+    }
+
+    fn schema_name(&self, args: &[Expr]) -> DfResult<String> {
+        let mut parts: Vec<String> = args.iter().map(|a| a.schema_name().to_string()).collect();
+        parts.extend(self.op.label());
+        Ok(format!("{}({})", self.name, parts.join(",")))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {

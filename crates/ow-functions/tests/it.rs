@@ -247,6 +247,9 @@ async fn aggregates_over_two_partitions() {
         aggregate("pct", vec![c("status"), lit(50)], &CTX)
             .unwrap()
             .alias("p50"),
+        aggregate("pct", vec![c("status"), lit(90)], &CTX)
+            .unwrap()
+            .alias("p90"),
         aggregate("earliest", vec![c("v")], &CTX)
             .unwrap()
             .alias("first"),
@@ -266,11 +269,11 @@ async fn aggregates_over_two_partitions() {
     // status present on 9 rows: 200 x4, 404, 300, 500, 300.0, oops -> numeric sum 2304
     // v numeric: 9, 10, 100, 2.5, 01, 7, 7 -> avg 136.5/7 = 19.5
     // natural order of v: abc < Z? no: non-numbers first by code point: "Z" < "abc"; max is 100
-    // pct 50 of [200,200,200,200,300,300,404,500] (nearest rank 4) = 200
+    // pct 50 of [200,200,200,200,300,300,404,500] (nearest rank 4) = 200; pct 90: rank 8 = 500
     assert_eq!(
         rows(df).await,
         vec![cells(&[
-            "10", "9", "6", "100", "Z", "2304", "19.5", "200", "2.5", "01", "a"
+            "10", "9", "6", "100", "Z", "2304", "19.5", "200", "500", "2.5", "01", "a"
         ])]
     );
 }
