@@ -9,7 +9,10 @@ use std::sync::Arc;
 use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use ow_storage::{InputLogEvent, PageRequest, Store, StoreError};
 
-use crate::backend::{EventRange, EventRecord, GroupInfo, LogBackend, Rejected, StreamInfo};
+use crate::backend::{
+    Cancel, EventRange, EventRecord, GroupInfo, LogBackend, ProgressFn, QueryBackend, QueryFailure,
+    QueryFuture, QueryResult, QuerySpec, Rejected, StreamInfo,
+};
 use crate::error::ApiError;
 
 /// Maps a store error to the AWS error (the variants' docs name them).
@@ -337,6 +340,77 @@ impl LogBackend for StoreBackend {
 
     fn flush(&self) -> Result<(), ApiError> {
         self.store.flush().map_err(store_error)
+    }
+}
+
+/// The query engine as the API's [`QueryBackend`].
+pub struct EngineBackend {
+    engine: Arc<ow_query::QueryEngine>,
+}
+
+impl EngineBackend {
+    /// Wraps an engine.
+    pub fn new(engine: Arc<ow_query::QueryEngine>) -> Self {
+        EngineBackend { engine }
+    }
+}
+
+impl QueryBackend for EngineBackend {
+    fn check(&self, query: &str) -> Result<(), ApiError> {
+        match ow_query_syntax::check(query) {
+            Ok(_) => Ok(()),
+            Err(diagnostics) => Err(malformed(query, &diagnostics)),
+        }
+    }
+
+    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let token = ow_query::CancelToken::new();
+            let request = ow_query::QueryRequest {
+                query: spec.query.clone(),
+                log_groups: spec.log_groups,
+                start_ms: spec.start_ms,
+                end_ms: spec.end_ms,
+                limit: spec.limit,
+            };
+            // Forward the API's cancel flag to the engine's token.
+            let watcher = {
+                let token = token.clone();
+                tokio::spawn(async move {
+                    while !cancel.is_cancelled() {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    token.cancel();
+                })
+            };
+            let report = move |p: ow_query::Progress| progress(p.records_scanned, p.bytes_scanned);
+            let result = engine.run_with_progress(request, token, &report).await;
+            watcher.abort();
+            match result {
+                Ok(out) => Ok(QueryResult {
+                    rows: out
+                        .rows
+                        .into_iter()
+                        .map(|row| row.into_iter().map(|f| (f.field, f.value)).collect())
+                        .collect(),
+                    records_matched: out.statistics.records_matched,
+                    records_scanned: out.statistics.records_scanned,
+                    bytes_scanned: out.statistics.bytes_scanned,
+                    log_groups_scanned: out.statistics.log_groups_scanned,
+                }),
+                Err(ow_query::QueryError::Cancelled) => Err(QueryFailure::Cancelled),
+                Err(ow_query::QueryError::Timeout(_)) => Err(QueryFailure::Timeout),
+                Err(ow_query::QueryError::Malformed(d)) => {
+                    Err(QueryFailure::Failed(malformed(&spec.query, &d).to_string()))
+                }
+                Err(e) => Err(QueryFailure::Failed(e.to_string())),
+            }
+        })
+    }
+
+    fn decode_ptr(&self, ptr: &str) -> Option<(String, u64)> {
+        ow_query::ptr::decode(ptr)
     }
 }
 

@@ -217,6 +217,9 @@ pub enum QueryFailure {
     Failed(String),
 }
 
+/// Progress of a running query: `(records scanned, bytes scanned)` so far.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
 /// A boxed future of a query run.
 pub type QueryFuture = Pin<Box<dyn Future<Output = Result<QueryResult, QueryFailure>> + Send>>;
 
@@ -227,8 +230,8 @@ pub trait QueryBackend: Send + Sync + 'static {
     /// # Errors
     /// [`ApiError::MalformedQuery`] with the first error's character offsets.
     fn check(&self, query: &str) -> Result<(), ApiError>;
-    /// Runs a query to its end; it observes `cancel`.
-    fn run(&self, spec: QuerySpec, cancel: Cancel) -> QueryFuture;
+    /// Runs a query to its end; it observes `cancel` and reports `progress` now and then.
+    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture;
     /// Decodes an `@ptr` into `(log group, seq)`.
     fn decode_ptr(&self, ptr: &str) -> Option<(String, u64)>;
 }

@@ -33,6 +33,7 @@ pub mod adapters;
 pub mod auth;
 pub mod backend;
 pub mod config;
+pub mod console;
 pub mod definitions;
 pub mod dispatch;
 pub mod error;
@@ -187,6 +188,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", post(dispatch::handle))
         .route("/health", get(dispatch::health))
+        .merge(console::routes())
         .with_state(state)
 }
 

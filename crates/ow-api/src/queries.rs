@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Cancel, QueryBackend, QueryFailure, QueryResult, QuerySpec};
+use crate::backend::{Cancel, ProgressFn, QueryBackend, QueryFailure, QueryResult, QuerySpec};
 use parking_lot::Mutex;
 
 use crate::error::ApiError;
@@ -96,6 +96,9 @@ pub struct QueryInfo {
     pub output: Option<Arc<QueryResult>>,
     /// Why it failed, when Failed.
     pub error: Option<String>,
+    /// `(records scanned, bytes scanned)` so far while running (GetQueryResults shows them
+    /// in `statistics` before the query completes).
+    pub progress: (u64, u64),
 }
 
 struct Record {
@@ -107,6 +110,7 @@ struct Record {
     output: Option<Arc<QueryResult>>,
     error: Option<String>,
     cancel: Cancel,
+    progress: (u64, u64),
 }
 
 /// Runs queries on the engine and tracks them by id.
@@ -163,6 +167,7 @@ impl QueryManager {
                     output: None,
                     error: None,
                     cancel: cancel.clone(),
+                    progress: (0, 0),
                 },
             );
         }
@@ -180,7 +185,16 @@ impl QueryManager {
                     _ => return,
                 }
             }
-            let result = engine.run(request, cancel).await;
+            let progress: ProgressFn = {
+                let records = records.clone();
+                let id = id.clone();
+                Arc::new(move |scanned, bytes| {
+                    if let Some(r) = records.lock().get_mut(&id) {
+                        r.progress = (scanned, bytes);
+                    }
+                })
+            };
+            let result = engine.run(request, cancel, progress).await;
             let mut recs = records.lock();
             let Some(r) = recs.get_mut(&id) else { return };
             r.finished = Some(Instant::now());
@@ -280,6 +294,7 @@ fn info(id: &str, r: &Record) -> QueryInfo {
             .unwrap_or(u64::MAX),
         output: r.output.clone(),
         error: r.error.clone(),
+        progress: r.progress,
     }
 }
 

@@ -1,12 +1,186 @@
-//! `openwatch serve` (being built; see the issue tracker).
+//! `openwatch serve`: the CloudWatch Logs API (AWS JSON 1.1, SigV4) over HTTP.
+//!
+//! Access keys come from, in order: `--config FILE` (`accessKeys`, see `ow_api::config`),
+//! the environment (`OPENWATCH_ACCESS_KEY_ID` + `OPENWATCH_SECRET_ACCESS_KEY`, optional
+//! `OPENWATCH_ACCOUNT_ID`), and, when neither gives a key, a demo key pair kept in
+//! `<data-dir>/credentials.json`: generated and printed once on first start, reused after.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ow_api::auth::{generate_key, AccessKey, CredentialsFile, DEFAULT_ACCOUNT_ID};
+use ow_api::config::ServerConfig;
 
 /// Arguments of `openwatch serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// Data directory of the store (created if missing).
+    #[arg(long, default_value = "openwatch-data")]
+    data_dir: PathBuf,
+    /// Server configuration file (JSON: access keys, limits, PutLogEvents age windows).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
 
-/// Runs `openwatch serve`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("openwatch serve is not available in this build yet")
+/// Runs `openwatch serve` until Ctrl-C or SIGTERM, then drains requests and flushes.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config {}", path.display()))?;
+            ServerConfig::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => ServerConfig::from_json("{}").map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+    let mut keys = config.keys.clone();
+    if let Some(k) = key_from_env()? {
+        keys.retain(|x| x.access_key_id != k.access_key_id);
+        keys.push(k);
+    }
+    if keys.is_empty() {
+        keys.push(demo_key(&args.data_dir)?);
+    }
+    let key_store = ow_api::KeyStore::new(keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let mut store_config = ow_storage::StoreConfig {
+        // The store holds one account id; it is the first key's (see the ow-api docs).
+        account_id: keys[0].account_id.clone(),
+        region: config.api.region.clone(),
+        ..Default::default()
+    };
+    store_config.put_limits.max_age_ms = config.age_windows.max_age_ms.unwrap_or(i64::MAX);
+    store_config.put_limits.max_future_ms = config.age_windows.max_future_ms.unwrap_or(i64::MAX);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let store = Arc::new(
+            ow_storage::Store::open(&args.data_dir, store_config)
+                .with_context(|| format!("opening store {}", args.data_dir.display()))?,
+        );
+        let engine = Arc::new(ow_query::QueryEngine::new(
+            store.clone(),
+            ow_query::EngineConfig::default(),
+        ));
+        let state = ow_api::AppState::new(
+            config.api.clone(),
+            key_store,
+            Arc::new(ow_api::adapters::StoreBackend::new(store.clone())),
+            Arc::new(ow_api::adapters::EngineBackend::new(engine)),
+            &args.data_dir,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let local = listener.local_addr().context("listener address")?;
+        eprintln!("openwatch: serving the CloudWatch Logs API on http://{local}");
+        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), "serving");
+        ow_api::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store.close().context("closing the store")?;
+        eprintln!("openwatch: stopped; data flushed");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn key_from_env() -> anyhow::Result<Option<AccessKey>> {
+    let id = std::env::var("OPENWATCH_ACCESS_KEY_ID").ok();
+    let secret = std::env::var("OPENWATCH_SECRET_ACCESS_KEY").ok();
+    match (id, secret) {
+        (None, None) => Ok(None),
+        (Some(id), Some(secret)) => Ok(Some(AccessKey {
+            access_key_id: id,
+            secret_access_key: secret,
+            account_id: std::env::var("OPENWATCH_ACCOUNT_ID")
+                .unwrap_or_else(|_| DEFAULT_ACCOUNT_ID.to_string()),
+        })),
+        _ => anyhow::bail!(
+            "set both OPENWATCH_ACCESS_KEY_ID and OPENWATCH_SECRET_ACCESS_KEY, or neither"
+        ),
+    }
+}
+
+/// The demo key of `data_dir`: read from `credentials.json`, or generated, saved (mode
+/// 0600 on Unix) and printed once.
+fn demo_key(data_dir: &Path) -> anyhow::Result<AccessKey> {
+    let path = ow_api::demo_credentials_path(data_dir);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let store = ow_api::KeyStore::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let key = store
+            .keys()
+            .first()
+            .cloned()
+            .with_context(|| format!("{} holds no key", path.display()))?;
+        eprintln!(
+            "openwatch: using the demo access key {} from {}",
+            key.access_key_id,
+            path.display()
+        );
+        return Ok(key);
+    }
+    let key = generate_key(DEFAULT_ACCOUNT_ID);
+    let text = serde_json::to_string_pretty(&CredentialsFile {
+        access_keys: vec![key.clone()],
+    })?;
+    write_private(&path, text.as_bytes()).with_context(|| format!("saving {}", path.display()))?;
+    println!(
+        "No access keys configured: generated a demo key pair (saved in {}):",
+        path.display()
+    );
+    println!("  AWS_ACCESS_KEY_ID={}", key.access_key_id);
+    println!("  AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
+    println!("  AWS_REGION=us-east-1");
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
 }

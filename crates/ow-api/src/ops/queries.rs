@@ -201,8 +201,12 @@ pub(crate) fn get_query_results(
 }
 
 fn statistics(info: &QueryInfo) -> Value {
-    let empty = crate::backend::QueryResult::default();
-    let s = info.output.as_deref().unwrap_or(&empty);
+    let running = crate::backend::QueryResult {
+        records_scanned: info.progress.0 as f64,
+        bytes_scanned: info.progress.1 as f64,
+        ..Default::default()
+    };
+    let s = info.output.as_deref().unwrap_or(&running);
     json!({
         "recordsMatched": s.records_matched,
         "recordsScanned": s.records_scanned,

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use ow_api::backend::{Cancel, QueryBackend, QueryFailure, QueryFuture, QueryResult, QuerySpec};
+use ow_api::backend::{
+    Cancel, ProgressFn, QueryBackend, QueryFailure, QueryFuture, QueryResult, QuerySpec,
+};
 use ow_api::{AccessKey, ApiConfig, ApiError, AppState, KeyStore};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -38,10 +40,11 @@ impl QueryBackend for ScriptedEngine {
         }
     }
 
-    fn run(&self, spec: QuerySpec, cancel: Cancel) -> QueryFuture {
+    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture {
         Box::pin(async move {
             match spec.query.as_str() {
                 "wait" => {
+                    progress(7, 70);
                     while !cancel.is_cancelled() {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }

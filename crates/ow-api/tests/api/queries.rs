@@ -140,6 +140,11 @@ async fn concurrency_limit_stop_and_failed() {
     let (kind, msg, _) = h.err("StartQuery", start("wait")).await;
     assert_eq!(kind, "LimitExceededException");
     assert!(msg.contains("[2]"), "{msg}");
+    // Statistics while running come from the engine's progress reports.
+    let partial = status(&h, &a).await;
+    assert_eq!(partial["statistics"]["recordsScanned"], 7.0);
+    assert_eq!(partial["statistics"]["bytesScanned"], 70.0);
+    assert_eq!(partial["results"], json!([]));
     let running = h.ok("DescribeQueries", json!({"status": "Running"})).await;
     assert_eq!(running["queries"].as_array().unwrap().len(), 2);
 
