@@ -245,6 +245,21 @@ pub struct Projection {
     pub alias: Option<Node<Field>>,
 }
 
+impl Projection {
+    /// The output column name (spec §4.1, §4.5): the alias if there is one, a plain field's
+    /// own name, otherwise the expression's source text exactly as written in `src` (the
+    /// query text this AST was parsed from; surrounding whitespace trimmed).
+    pub fn output_name(&self, src: &str) -> String {
+        if let Some(a) = &self.alias {
+            return a.node.name.clone();
+        }
+        match &self.expr.node {
+            Expr::Field(f) => f.name.clone(),
+            _ => self.expr.span.slice(src).unwrap_or("").trim().to_string(),
+        }
+    }
+}
+
 /// `stats` (spec §4.5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stats {

@@ -167,16 +167,9 @@ impl<'a> Checker<'a> {
         span.slice(self.src).unwrap_or("")
     }
 
-    /// The output column name of a projection: its alias, a plain field's name, or the
-    /// expression's source text (§4.1, §4.5).
+    /// The output column name of a projection (see [`Projection::output_name`]).
     fn output_name(&self, p: &Projection) -> String {
-        if let Some(a) = &p.alias {
-            return a.name.clone();
-        }
-        match &p.expr.node {
-            Expr::Field(f) => f.name.clone(),
-            _ => self.text(p.expr.span).to_string(),
-        }
+        p.output_name(self.src)
     }
 
     // ----- pipeline-level rules (§4.21) --------------------------------------------------

@@ -1,0 +1,3 @@
+fields a
+# comment
+| limit 5

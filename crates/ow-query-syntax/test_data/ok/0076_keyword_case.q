@@ -1,0 +1,1 @@
+source logGroups(namePrefix: ['x']) | FILTERINDEX a = 'b' | Where a =~ /b/
