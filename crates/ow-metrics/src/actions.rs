@@ -430,9 +430,15 @@ impl ActionDispatcher {
             .spawn()
             .map_err(|e| format!("starting {prog}: {e}"))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(body.to_string().as_bytes())
-                .map_err(|e| format!("writing to {prog}: {e}"))?;
+            // A command that does not read its input closes the pipe: not an error by itself,
+            // the exit status decides.
+            if let Err(e) = stdin.write_all(body.to_string().as_bytes()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("writing to {prog}: {e}"));
+                }
+            }
         }
         let deadline =
             std::time::Instant::now() + Duration::from_millis(self.config.retry.timeout_ms);

@@ -594,6 +594,8 @@ struct Inner {
     last_eval: BTreeMap<String, i64>,
     /// Composite alarms to evaluate at the next tick (created/updated).
     composite_dirty: BTreeSet<String>,
+    /// Transitions made since the last `evaluate_due` started.
+    changes: Vec<StateChange>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -860,21 +862,19 @@ impl AlarmEngine {
         };
         let given_single = c.metric_name.is_some();
         let given_math = !c.metrics.is_empty();
-        let (period_s, source, low_sample_ignore) = match (
-            given_single,
-            given_math,
-            c.has_evaluation_criteria,
-        ) {
-            (true, false, false) => {
-                let ns = c
-                    .namespace
-                    .as_deref()
-                    .ok_or_else(|| MetricsError::missing("Namespace"))?;
-                validate_namespace("Namespace", ns)?;
-                let name = c.metric_name.as_deref().unwrap_or_default();
-                check_len("MetricName", name, 1, 255)?;
-                let dims = validate_dimensions("Dimensions", &c.dimensions, self.store.limits())?;
-                let stat = match (&c.statistic, &c.extended_statistic) {
+        let (period_s, source, low_sample_ignore) =
+            match (given_single, given_math, c.has_evaluation_criteria) {
+                (true, false, false) => {
+                    let ns = c
+                        .namespace
+                        .as_deref()
+                        .ok_or_else(|| MetricsError::missing("Namespace"))?;
+                    validate_namespace("Namespace", ns)?;
+                    let name = c.metric_name.as_deref().unwrap_or_default();
+                    check_len("MetricName", name, 1, 255)?;
+                    let dims =
+                        validate_dimensions("Dimensions", &c.dimensions, self.store.limits())?;
+                    let stat = match (&c.statistic, &c.extended_statistic) {
                     (Some(_), Some(_)) => {
                         return Err(MetricsError::exclusive("Statistic", "ExtendedStatistic"))
                     }
@@ -888,104 +888,100 @@ impl AlarmEngine {
                     },
                     (None, Some(s)) => Statistic::parse("ExtendedStatistic", s)?,
                 };
-                if let Some(u) = &c.unit {
-                    validate_unit("Unit", u)?;
-                }
-                let period = c.period.ok_or_else(|| MetricsError::missing("Period"))?;
-                if ns == "AWS/DynamoDB" {
-                    // B.3: DynamoDB alarms always behave as `ignore`.
-                    tmd = TreatMissingData::Ignore;
-                }
-                let frac = match &stat {
-                    Statistic::Extended(e, _) if low_ignore => e.percentile_fraction(),
-                    _ => None,
-                };
-                (
-                    period,
-                    PlanSource::Single {
-                        metric: MetricId::new(ns, name, dims),
-                        stat,
-                        unit: c.unit.clone(),
-                    },
-                    frac,
-                )
-            }
-            (false, true, false) => {
-                for (p, present) in [
-                    ("Namespace", c.namespace.is_some()),
-                    ("Statistic", c.statistic.is_some()),
-                    ("ExtendedStatistic", c.extended_statistic.is_some()),
-                    ("Dimensions", !c.dimensions.is_empty()),
-                    ("Period", c.period.is_some()),
-                    ("Unit", c.unit.is_some()),
-                ] {
-                    if present {
-                        return Err(MetricsError::exclusive("Metrics", p));
+                    if let Some(u) = &c.unit {
+                        validate_unit("Unit", u)?;
                     }
+                    let period = c.period.ok_or_else(|| MetricsError::missing("Period"))?;
+                    if ns == "AWS/DynamoDB" {
+                        // B.3: DynamoDB alarms always behave as `ignore`.
+                        tmd = TreatMissingData::Ignore;
+                    }
+                    let frac = match &stat {
+                        Statistic::Extended(e, _) if low_ignore => e.percentile_fraction(),
+                        _ => None,
+                    };
+                    (
+                        period,
+                        PlanSource::Single {
+                            metric: MetricId::new(ns, name, dims),
+                            stat,
+                            unit: c.unit.clone(),
+                        },
+                        frac,
+                    )
                 }
-                let prepared = query::prepare("Metrics", &c.metrics, &self.store)?;
-                let stats: Vec<i64> = prepared
-                    .iter()
-                    .filter_map(|p| match p {
-                        Prepared::Stat { period_s, .. } => Some(*period_s),
-                        Prepared::Expr(_) => None,
-                    })
-                    .collect();
-                if stats.len() > self.config.max_alarm_metrics {
-                    return Err(MetricsError::InvalidParameterValue(format!(
-                        "An alarm on a metric math expression can use at most {} metrics.",
-                        self.config.max_alarm_metrics
-                    )));
-                }
-                if stats.windows(2).any(|w| w[0] != w[1]) {
-                    return Err(MetricsError::InvalidParameterValue(
-                        "All metrics in a metric math alarm must have the same period.".into(),
-                    ));
-                }
-                let returning: Vec<&MetricDataQuery> = c
-                    .metrics
-                    .iter()
-                    .filter(|q| q.return_data != Some(false))
-                    .collect();
-                if returning.len() != 1 {
-                    return Err(MetricsError::InvalidParameterValue(
+                (false, true, false) => {
+                    for (p, present) in [
+                        ("Namespace", c.namespace.is_some()),
+                        ("Statistic", c.statistic.is_some()),
+                        ("ExtendedStatistic", c.extended_statistic.is_some()),
+                        ("Dimensions", !c.dimensions.is_empty()),
+                        ("Period", c.period.is_some()),
+                        ("Unit", c.unit.is_some()),
+                    ] {
+                        if present {
+                            return Err(MetricsError::exclusive("Metrics", p));
+                        }
+                    }
+                    let prepared = query::prepare("Metrics", &c.metrics, &self.store)?;
+                    let stats: Vec<i64> = prepared
+                        .iter()
+                        .filter_map(|p| match p {
+                            Prepared::Stat { period_s, .. } => Some(*period_s),
+                            Prepared::Expr(_) => None,
+                        })
+                        .collect();
+                    if stats.len() > self.config.max_alarm_metrics {
+                        return Err(MetricsError::InvalidParameterValue(format!(
+                            "An alarm on a metric math expression can use at most {} metrics.",
+                            self.config.max_alarm_metrics
+                        )));
+                    }
+                    if stats.windows(2).any(|w| w[0] != w[1]) {
+                        return Err(MetricsError::InvalidParameterValue(
+                            "All metrics in a metric math alarm must have the same period.".into(),
+                        ));
+                    }
+                    let returning: Vec<&MetricDataQuery> = c
+                        .metrics
+                        .iter()
+                        .filter(|q| q.return_data != Some(false))
+                        .collect();
+                    if returning.len() != 1 {
+                        return Err(MetricsError::InvalidParameterValue(
                         "Exactly one element of the Metrics list must have ReturnData set to true."
                             .into(),
                     ));
+                    }
+                    let period = returning[0]
+                        .metric_stat
+                        .as_ref()
+                        .and_then(|s| s.period)
+                        .or(returning[0].period)
+                        .or(stats.first().copied())
+                        .ok_or_else(|| MetricsError::missing("Period"))?;
+                    (
+                        period,
+                        PlanSource::Math {
+                            queries: c.metrics.clone(),
+                        },
+                        None,
+                    )
                 }
-                let period = returning[0]
-                    .metric_stat
-                    .as_ref()
-                    .and_then(|s| s.period)
-                    .or(returning[0].period)
-                    .or(stats.first().copied())
-                    .ok_or_else(|| MetricsError::missing("Period"))?;
-                (
-                    period,
-                    PlanSource::Math {
-                        queries: c.metrics.clone(),
-                    },
-                    None,
-                )
-            }
-            (false, false, true) => {
-                return Err(MetricsError::InvalidParameterValue(
-                    "EvaluationCriteria (PromQL alarms) is not supported by OpenWatch.".into(),
-                ))
-            }
-            (false, false, false) => {
-                return Err(MetricsError::MissingParameter(
+                (false, false, true) => {
+                    return Err(MetricsError::InvalidParameterValue(
+                        "EvaluationCriteria (PromQL alarms) is not supported by OpenWatch.".into(),
+                    ))
+                }
+                (false, false, false) => return Err(MetricsError::MissingParameter(
                     "Exactly one of MetricName, Metrics and EvaluationCriteria must be specified."
                         .into(),
-                ))
-            }
-            _ => {
-                return Err(MetricsError::InvalidParameterCombination(
+                )),
+                _ => return Err(MetricsError::InvalidParameterCombination(
                     "Exactly one of MetricName, Metrics and EvaluationCriteria must be specified."
                         .into(),
-                ))
-            }
-        };
+                )),
+            };
         if !(period_s >= 60 && period_s % 60 == 0 || [10, 20, 30].contains(&period_s)) {
             return Err(MetricsError::InvalidParameterValue(format!(
                 "The parameter Period must be 10, 20, 30 or a multiple of 60 (got {period_s})."
@@ -1497,6 +1493,13 @@ impl AlarmEngine {
                 });
             }
         }
+        inner.changes.push(StateChange {
+            alarm_name: name.to_string(),
+            old_state: old,
+            new_state: new,
+            reason,
+            timestamp_ms: now,
+        });
         changed.push(name.to_string());
         true
     }
@@ -1652,6 +1655,7 @@ impl AlarmEngine {
     pub fn evaluate_due(&self) -> Vec<StateChange> {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
+        inner.changes.clear();
         let names: Vec<String> = inner.metric.keys().cloned().collect();
         let mut changed = Vec::new();
         for name in names {
@@ -1693,39 +1697,11 @@ impl AlarmEngine {
         for d in dirty {
             self.evaluate_composite(&mut inner, &d, now, &mut changed);
         }
-        let all = changed.clone();
         self.propagate(&mut inner, changed, now);
         if let Err(e) = self.save(&inner) {
             tracing::error!(%e, "cannot persist alarm state");
         }
-        // Report every transition recorded at `now` for the changed alarms.
-        let mut out = Vec::new();
-        let _ = all;
-        for h in inner.history.iter().rev() {
-            if h.timestamp_ms != now {
-                break;
-            }
-            if h.history_item_type == "StateUpdate" {
-                let v: serde_json::Value =
-                    serde_json::from_str(&h.history_data).unwrap_or_default();
-                let st = |k: &str| {
-                    AlarmState::parse(v[k]["stateValue"].as_str().unwrap_or(""))
-                        .unwrap_or(AlarmState::InsufficientData)
-                };
-                out.push(StateChange {
-                    alarm_name: h.alarm_name.clone(),
-                    old_state: st("oldState"),
-                    new_state: st("newState"),
-                    reason: v["newState"]["stateReason"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    timestamp_ms: now,
-                });
-            }
-        }
-        out.reverse();
-        out
+        std::mem::take(&mut inner.changes)
     }
 
     /// Evaluates one metric alarm at `boundary`; `None` = keep the current state.
@@ -1797,7 +1773,7 @@ impl AlarmEngine {
         }
         // Percentile alarms with too few samples and EvaluateLowSampleCountPercentile=ignore.
         if let Some(p) = plan.low_sample_ignore {
-            let needed = if p >= 0.5 && p < 1.0 {
+            let needed = if (0.5..1.0).contains(&p) {
                 Some(10.0 / (1.0 - p))
             } else if p > 0.0 && p < 0.5 {
                 Some(10.0 / p)
@@ -2218,12 +2194,14 @@ impl AlarmEngine {
             return Err(MetricsError::invalid_value("MaxRecords", max));
         }
         let offset = decode_offset("ah1:", &input.next_token)?;
+        let cutoff = self.clock.now_ms() - self.config.history_retention_ms;
         let inner = self.inner.lock();
         let mut items: Vec<&AlarmHistoryItem> = inner
             .history
             .iter()
             .filter(|h| {
-                input.alarm_name.as_ref().is_none_or(|n| *n == h.alarm_name)
+                h.timestamp_ms >= cutoff
+                    && input.alarm_name.as_ref().is_none_or(|n| *n == h.alarm_name)
                     && types.contains(&h.alarm_type)
                     && input
                         .history_item_type

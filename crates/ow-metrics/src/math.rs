@@ -301,7 +301,34 @@ pub fn parse(src: &str) -> Result<Expr, String> {
     if p.pos < p.toks.len() {
         return Err(format!("unexpected token {:?}", p.toks[p.pos]));
     }
+    check_supported(&e)?;
     Ok(e)
+}
+
+const UNSUPPORTED: [&str; 5] = [
+    "SEARCH",
+    "ANOMALY_DETECTION_BAND",
+    "INSIGHT_RULE_METRIC",
+    "SERVICE_QUOTA",
+    "SLICE",
+];
+
+fn check_supported(e: &Expr) -> Result<(), String> {
+    match e {
+        Expr::Call(f, args) => {
+            if UNSUPPORTED.contains(&f.as_str()) {
+                return Err(format!("the function {f} is not supported by OpenWatch"));
+            }
+            args.iter().try_for_each(check_supported)
+        }
+        Expr::Array(v) => v.iter().try_for_each(check_supported),
+        Expr::Neg(x) => check_supported(x),
+        Expr::Bin(_, a, b) => {
+            check_supported(a)?;
+            check_supported(b)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The ids an expression references (for dependency ordering).

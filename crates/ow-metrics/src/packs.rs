@@ -82,23 +82,34 @@ fn alarm(
 }
 
 /// The CIS pack for the log group CloudTrail delivers to: 16 filters (CIS v1.4 4.1–4.15 and
-/// the SSO-aware 4.2 variant) named as in `ow_filter_pattern::packs::cis()`, namespace
-/// `CISBenchmark`, each with an alarm of the same name.
+/// the SSO-aware 4.2 variant) named as in `ow_filter_pattern::packs::cis()` (the SSO-aware
+/// variant, whose name there repeats 4.2's, as `NoMFAConsoleSigninSSOAware`, filter and
+/// metric), namespace `CISBenchmark`, each with an alarm of the same name.
 pub fn cis(log_group: &str) -> Pack {
     let mut pack = Pack::default();
     for f in ow_filter_pattern::packs::cis() {
+        // 4.2 and its SSO-aware variant share a name in the source table; within one log
+        // group (and one Region's alarms) names must be unique, so the variant gets a suffix.
+        let (name, metric) = if f.cis_id.ends_with("-sso") {
+            (
+                format!("{}SSOAware", f.filter_name),
+                format!("{}SSOAware", f.metric_name),
+            )
+        } else {
+            (f.filter_name.to_string(), f.metric_name.to_string())
+        };
         pack.metric_filters.push(filter(
             log_group,
-            f.filter_name,
+            &name,
             f.pattern,
             f.metric_namespace,
-            f.metric_name,
+            &metric,
         ));
         pack.alarms.push(alarm(
-            f.filter_name,
+            &name,
             &format!("CIS {}: {}", f.cis_id, f.purpose),
             f.metric_namespace,
-            f.metric_name,
+            &metric,
             f.alarm_statistic,
             f.alarm_comparison_operator,
             f.alarm_threshold,

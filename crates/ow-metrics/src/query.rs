@@ -421,6 +421,8 @@ impl MetricStore {
             end,
             now_ms,
         )?;
+        // (id, label, points)
+        #[allow(clippy::type_complexity)]
         let mut full: Vec<(String, String, Vec<(i64, f64)>)> = Vec::new();
         for q in &input.metric_data_queries {
             if q.return_data == Some(false) {

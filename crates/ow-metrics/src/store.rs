@@ -961,7 +961,7 @@ fn encode_token(id: &MetricId) -> String {
 }
 
 fn decode_token(t: &str) -> Option<MetricId> {
-    if t.len() % 2 != 0 || !t.is_ascii() {
+    if !t.len().is_multiple_of(2) || !t.is_ascii() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..t.len())
