@@ -805,7 +805,10 @@ impl AlarmEngine {
                 .create(true)
                 .append(true)
                 .open(&path)
-                .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+                .and_then(|mut f| {
+                    f.write_all(format!("{line}\n").as_bytes())?;
+                    f.sync_data()
+                });
             if let Err(e) = res {
                 tracing::error!(path = %path.display(), %e, "cannot append alarm history");
             }
@@ -1698,8 +1701,10 @@ impl AlarmEngine {
             self.evaluate_composite(&mut inner, &d, now, &mut changed);
         }
         self.propagate(&mut inner, changed, now);
-        if let Err(e) = self.save(&inner) {
-            tracing::error!(%e, "cannot persist alarm state");
+        if !inner.changes.is_empty() {
+            if let Err(e) = self.save(&inner) {
+                tracing::error!(%e, "cannot persist alarm state");
+            }
         }
         std::mem::take(&mut inner.changes)
     }

@@ -205,7 +205,12 @@ impl Parser {
         let base = self.unary()?;
         if self.is_op(&["^"]).is_some() {
             self.pos += 1;
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err("expression nested too deeply".into());
+            }
             let exp = self.power()?;
+            self.depth -= 1;
             return Ok(Expr::Bin("^", Box::new(base), Box::new(exp)));
         }
         Ok(base)

@@ -8,6 +8,7 @@ mod cis;
 mod composite;
 mod filters;
 mod metrics;
+mod no_panic;
 mod vectors;
 
 use std::sync::Arc;

@@ -201,3 +201,39 @@ fn early_alarm_rule_over_time() {
     // - X - - -: the breach is outside the last N periods → OK.
     assert_eq!(seen, vec![Ok, Ok, Alarm, Ok]);
 }
+
+/// B.4 cadence: with a 5-minute period and N=1 the evaluation at the end of minute 6 reads
+/// minutes 2–6 (a sliding window ending at the evaluation minute, not period-aligned).
+/// With R = N (no extra periods) a sample in minute 2 counts at 12:06 and not at 12:07.
+#[test]
+fn sliding_window_minutes_2_to_6() {
+    let clock = std::sync::Arc::new(FakeClock::new(T0 + 6 * MIN + 30_000));
+    let store = std::sync::Arc::new(MetricStore::in_memory(
+        MetricLimits::default(),
+        clock.clone(),
+    ));
+    let cfg = AlarmConfig {
+        evaluation_range_extra_periods: 0,
+        ..Default::default()
+    };
+    let alarms = AlarmEngine::in_memory(store.clone(), clock.clone(), cfg);
+    // "minute 2" = 12:01:00–12:02:00.
+    put(&store, "Test", vec![datum("M", T0 + MIN + 30_000, 9.0)]);
+    alarms
+        .put_metric_alarm(&simple_alarm(
+            "w",
+            "M",
+            300,
+            1,
+            1,
+            1.0,
+            "GreaterThanThreshold",
+            "notBreaching",
+        ))
+        .unwrap();
+    alarms.evaluate_due();
+    assert_eq!(state_of(&alarms, "w").state_value, Alarm);
+    clock.set_ms(T0 + 7 * MIN);
+    alarms.evaluate_due();
+    assert_eq!(state_of(&alarms, "w").state_value, Ok);
+}
