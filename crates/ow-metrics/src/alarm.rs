@@ -1764,7 +1764,7 @@ impl AlarmEngine {
                 let ret = queries.iter().find(|q| q.return_data != Some(false))?;
                 if let Some(crate::math::Value::Series(s)) = vars.get(&ret.id) {
                     for (t, v) in &s.points {
-                        if *t < start || *t >= boundary {
+                        if *t < start || *t >= boundary || !v.is_finite() {
                             continue;
                         }
                         let i = ((t - start) / p_ms) as usize;

@@ -864,7 +864,13 @@ fn eval_if(c: Value, a: Value, b: Option<Value>, env: &Env<'_>) -> Result<Value,
             Value::Scalar(x) => Ok(if x != 0.0 {
                 a
             } else {
-                b.unwrap_or(Value::Array(Vec::new()))
+                b.unwrap_or_else(|| {
+                    Value::Series(Series {
+                        label: "IF".into(),
+                        period_s: env.period_s,
+                        points: BTreeMap::new(),
+                    })
+                })
             }),
             _ => Err("IF's condition cannot be an array".into()),
         };

@@ -443,7 +443,7 @@ impl MetricStore {
                 let mut pts: Vec<(i64, f64)> = s
                     .points
                     .into_iter()
-                    .filter(|(t, _)| *t >= origin && *t < end)
+                    .filter(|(t, v)| *t >= origin && *t < end && v.is_finite())
                     .collect();
                 if descending {
                     pts.reverse();
