@@ -765,6 +765,17 @@ impl AlarmEngine {
                 }
             }
         }
+        // Rewrite the history file with what is still retained, so it does not grow forever.
+        if hpath.exists() {
+            let mut text = String::new();
+            for item in &inner.history {
+                if let Ok(line) = serde_json::to_string(item) {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+            crate::persist::write_atomic(&hpath, text.as_bytes())?;
+        }
         Ok(AlarmEngine {
             store,
             clock,

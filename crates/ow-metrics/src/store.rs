@@ -469,6 +469,53 @@ impl MetricStore {
         }
     }
 
+    /// Rewrites the durable log with only the samples still within the longest retention
+    /// (455 days by default, B.2) and drops the older ones from memory; returns how many
+    /// samples were dropped. The new log is written beside the old one, `fsync`ed and
+    /// renamed over it, so a crash leaves one or the other. Call it now and then (daily).
+    ///
+    /// # Errors
+    /// [`MetricsError::Io`] (the old log and the in-memory data are then unchanged).
+    pub fn compact(&self) -> Result<usize> {
+        let now_ms = self.clock.now_ms();
+        let cutoff = now_ms - self.limits.hour_retention_ms;
+        let mut log = self.log.lock();
+        let mut series = self.series.write();
+        let mut dropped = 0;
+        let mut lines = String::new();
+        for (id, s) in series.iter() {
+            let kept: Vec<(MetricId, Sample)> = s
+                .samples
+                .iter()
+                .filter(|x| x.timestamp_ms >= cutoff)
+                .map(|x| (id.clone(), x.clone()))
+                .collect();
+            dropped += s.samples.len() - kept.len();
+            if kept.is_empty() {
+                continue;
+            }
+            let rec = LogRecord {
+                received_ms: s.last_received_ms,
+                metrics: kept,
+            };
+            let json = serde_json::to_string(&rec)
+                .map_err(|e| MetricsError::Internal(format!("encoding metrics: {e}")))?;
+            lines.push_str(&encode_line(&json));
+        }
+        if let Some((path, file)) = log.as_mut() {
+            crate::persist::write_atomic(path, lines.as_bytes())?;
+            *file = OpenOptions::new()
+                .append(true)
+                .open(&*path)
+                .map_err(|e| MetricsError::io(format!("reopening {}", path.display()), e))?;
+        }
+        for s in series.values_mut() {
+            s.samples.retain(|x| x.timestamp_ms >= cutoff);
+        }
+        series.retain(|_, s| !s.samples.is_empty());
+        Ok(dropped)
+    }
+
     fn persist_and_apply(&self, rec: LogRecord) -> Result<()> {
         if rec.metrics.is_empty() {
             return Ok(());
@@ -763,7 +810,11 @@ impl MetricStore {
                 .or_insert_with(|| Aggregate::empty(&sample.unit))
                 .add(sample);
         }
-        out.into_iter().map(|(k, v)| (k, v.finish())).collect()
+        // A datum whose Counts were all 0 adds no sample: no datapoint for that period.
+        out.into_iter()
+            .filter(|(_, v)| v.sample_count > 0.0)
+            .map(|(k, v)| (k, v.finish()))
+            .collect()
     }
 
     /// `GetMetricStatistics` (api.md B.3).

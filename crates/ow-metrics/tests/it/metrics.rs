@@ -973,3 +973,78 @@ fn durable_log_reload_torn_tail_and_corruption() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
+
+#[test]
+fn compaction_drops_expired_samples_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FakeClock::new(T0));
+    let s = MetricStore::open(dir.path(), MetricLimits::default(), clock.clone()).unwrap();
+    put(
+        &s,
+        "App",
+        vec![datum("Old", T0 - MIN, 1.0), datum("New", T0, 2.0)],
+    );
+    // All-zero counts add no sample: no datapoint (not a NaN average).
+    put(
+        &s,
+        "App",
+        vec![MetricDatumInput {
+            value: None,
+            values: Some(vec![5.0]),
+            counts: Some(vec![0.0]),
+            ..datum("Zero", T0, 0.0)
+        }],
+    );
+    clock.set_ms(T0 + 455 * 86_400_000 - 30_000);
+    put(
+        &s,
+        "App",
+        vec![datum("New", T0 + 455 * 86_400_000 - 40_000, 3.0)],
+    );
+    assert_eq!(s.compact().unwrap(), 1); // "Old" is past 455 days; "New"@T0 is not yet
+    put(
+        &s,
+        "App",
+        vec![datum("New", T0 + 455 * 86_400_000 - 35_000, 4.0)],
+    );
+    drop(s);
+    let s = MetricStore::open(dir.path(), MetricLimits::default(), clock.clone()).unwrap();
+    let names: Vec<String> = s
+        .list_metrics(&ListMetricsInput::default())
+        .unwrap()
+        .metrics
+        .into_iter()
+        .map(|m| m.metric_name)
+        .collect();
+    assert_eq!(names, vec!["New", "Zero"]);
+    let out = s
+        .get_metric_statistics(&GetMetricStatisticsInput {
+            namespace: Some("App".into()),
+            metric_name: Some("New".into()),
+            start_time_ms: Some(T0 + 455 * 86_400_000 - 3_600_000),
+            end_time_ms: Some(T0 + 455 * 86_400_000),
+            period_s: Some(3600),
+            statistics: vec!["Sum".into(), "SampleCount".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        out.datapoints
+            .iter()
+            .map(|d| (d.sum.unwrap(), d.sample_count.unwrap()))
+            .collect::<Vec<_>>(),
+        vec![(7.0, 2.0)]
+    );
+    let zero = s
+        .get_metric_statistics(&GetMetricStatisticsInput {
+            namespace: Some("App".into()),
+            metric_name: Some("Zero".into()),
+            start_time_ms: Some(T0 + 455 * 86_400_000 - 3_600_000 * 24 * 400),
+            end_time_ms: Some(T0 + 455 * 86_400_000),
+            period_s: Some(86_400),
+            statistics: vec!["Average".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(zero.datapoints.is_empty());
+}
