@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${PROFILE:-dev}"
 target_dir="${CARGO_TARGET_DIR:-target}"
+# The web console (served at /console/ by `openwatch serve`) needs npm; without it the rest still runs.
+if command -v npm >/dev/null 2>&1; then scripts/build-console.sh; else echo "== npm not found: skipping the web console (scripts/build-console.sh)"; fi
 if [ "$profile" = release ]; then
   cargo build --release -p openwatch
   bin="$target_dir/release/openwatch"

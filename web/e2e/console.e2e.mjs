@@ -1,0 +1,322 @@
+// End-to-end test of the web console in real headless Chromium (Debian's chromium, driven
+// by playwright-core), against a running `openwatch serve` into which
+// scripts/e2e-console.sh imported the shared CloudTrail data (invictus-aws_dataset).
+//
+// Expected values are computed here from the same delivery files (independently of the
+// server), never written down. Screenshots go to $OW_SCREENSHOTS.
+//
+// Environment: OW_URL (http://127.0.0.1:PORT), OW_KEY_ID, OW_SECRET, OW_GROUP (log group),
+// OW_DATA (the delivery directory imported), OW_SCREENSHOTS, CHROMIUM (default /usr/bin/chromium).
+
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+
+const URL_BASE = process.env.OW_URL ?? "http://127.0.0.1:4566";
+const KEY_ID = process.env.OW_KEY_ID;
+const SECRET = process.env.OW_SECRET;
+const GROUP = process.env.OW_GROUP ?? "cloudtrail";
+const DATA = process.env.OW_DATA;
+const SHOTS = process.env.OW_SCREENSHOTS ?? "screenshots";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+if (!KEY_ID || !SECRET || !DATA) throw new Error("set OW_KEY_ID, OW_SECRET and OW_DATA (see scripts/e2e-console.sh)");
+mkdirSync(SHOTS, { recursive: true });
+
+// ---- expected values, from the files themselves ----
+const records = readdirSync(DATA)
+  .filter((f) => f.endsWith(".json.gz"))
+  .flatMap((f) => JSON.parse(gunzipSync(readFileSync(join(DATA, f))).toString("utf8")).Records);
+const times = records.map((r) => Date.parse(r.eventTime));
+const firstMs = Math.min(...times);
+const lastMs = Math.max(...times);
+const bySource = new Map();
+for (const r of records) bySource.set(r.eventSource, (bySource.get(r.eventSource) ?? 0) + 1);
+const topSources = [...bySource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+// A range that covers every event, in whole minutes, as the custom range inputs take it.
+const rangeStart = new Date(Math.floor(firstMs / 60e3) * 60e3 - 10 * 60e3);
+const rangeEnd = new Date(Math.ceil(lastMs / 60e3) * 60e3 + 10 * 60e3);
+const inputValue = (d) => d.toISOString().slice(0, 19);
+
+let context;
+let page;
+const offHost = [];
+const consoleErrors = [];
+
+async function shot(name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function setQuery(q) {
+  await page.click(".cm-content");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(q);
+  await page.keyboard.press("Escape"); // close a completion popup, if any
+}
+
+async function runAndWait() {
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-testid="run"]');
+    return b && !b.disabled && !document.querySelector(".insights.running");
+  }, null, { timeout: 60_000 });
+}
+
+async function columnValues(col) {
+  return page.$$eval(
+    '[data-testid="results-table"]',
+    (tables, col) => {
+      const t = tables[0];
+      const heads = [...t.querySelectorAll("thead th")].map((th) => th.textContent);
+      const i = heads.indexOf(col);
+      return [...t.querySelectorAll("tbody tr.row")].map((tr) => tr.children[i]?.textContent ?? "");
+    },
+    col,
+  );
+}
+
+describe("OpenWatch console", () => {
+  before(async () => {
+    const profile = mkdtempSync(join(tmpdir(), "ow-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1366, height: 820 },
+      acceptDownloads: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+      ],
+    });
+    context.__profile = profile;
+    page = context.pages()[0] ?? (await context.newPage());
+    const origin = new URL(URL_BASE).origin;
+    page.on("request", (req) => {
+      const u = req.url();
+      if (!u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:")) offHost.push(u);
+    });
+    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  });
+
+  after(async () => {
+    await context?.close();
+    if (context?.__profile) rmSync(context.__profile, { recursive: true, force: true });
+  });
+
+  test("sign in with the server's access key", async () => {
+    await page.goto(`${URL_BASE}/console/`);
+    await page.fill('[data-testid="access-key-id"]', KEY_ID);
+    await page.fill('[data-testid="secret-access-key"]', "wrong-secret");
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector(".notice.error");
+    assert.match(await page.textContent(".notice.error"), /InvalidSignature|signature/i);
+    await page.fill('[data-testid="access-key-id"]', KEY_ID);
+    await page.fill('[data-testid="secret-access-key"]', SECRET);
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="editor"] .cm-content');
+    assert.equal(await page.textContent("h1"), "Logs Insights");
+  });
+
+  test("pick the log group and an absolute time range", async () => {
+    await page.click('[data-testid="group-picker"]');
+    await page.waitForSelector(`input[data-group="${GROUP}"]`);
+    const box = page.locator(`input[data-group="${GROUP}"]`);
+    if (!(await box.isChecked())) await box.check();
+    await page.click("h1"); // close the popover
+    assert.match(await page.textContent('[data-testid="selected-groups"]'), new RegExp(GROUP));
+    await page.click('button[data-range="custom"]');
+    await page.fill('[data-testid="time-start"]', inputValue(rangeStart));
+    await page.fill('[data-testid="time-end"]', inputValue(rangeEnd));
+    await page.click('[data-testid="time-apply"]');
+    // discovered fields of the group feed completion and the Fields panel
+    await page.waitForSelector('[data-testid="fields"] .field-name');
+    const fields = await page.$$eval('[data-testid="fields"] .field-name', (els) => els.map((e) => e.textContent));
+    for (const f of ["@timestamp", "@message", "eventName", "eventSource"]) assert.ok(fields.includes(f), `field ${f} discovered`);
+  });
+
+  test("completion offers commands, functions and discovered fields", async () => {
+    await setQuery("");
+    await page.keyboard.type("fil");
+    await page.waitForSelector(".cm-tooltip-autocomplete");
+    const cmds = await page.$$eval(".cm-tooltip-autocomplete li", (els) => els.map((e) => e.textContent));
+    assert.ok(cmds.some((c) => c.startsWith("filter")), `commands offered: ${cmds.join(",")}`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("eventS");
+    await page.waitForSelector(".cm-tooltip-autocomplete");
+    const opts = await page.$$eval(".cm-tooltip-autocomplete li", (els) => els.map((e) => e.textContent));
+    assert.ok(opts.some((c) => c.startsWith("eventSource")), `fields offered: ${opts.join(",")}`);
+    await page.keyboard.press("Escape");
+    const text = await page.textContent(".cm-content");
+    assert.ok(text.startsWith("filter eventS"), text);
+    // highlighting: the command is a keyword token
+    const kw = await page.$$eval(".cm-content span", (els) => els.filter((e) => e.textContent === "filter").map((e) => getComputedStyle(e).color));
+    assert.ok(kw.length > 0 && kw[0] !== "rgb(29, 39, 51)", "command highlighted");
+  });
+
+  test("a malformed query shows the server's diagnostic under the span", async () => {
+    await setQuery("fields @timestamp, eventName\n| stats count(*) by");
+    await runAndWait();
+    await page.waitForSelector('[data-testid="inline-diagnostic"]');
+    const msg = await page.textContent('[data-testid="inline-diagnostic"]');
+    assert.ok(msg.includes("^"), msg);
+    assert.match(await page.textContent('[data-testid="status"]'), /Malformed query/);
+    await shot("01-insights-diagnostic");
+  });
+
+  test("run a query: rows, histogram, sorting, expanded JSON", async () => {
+    const [source, count] = topSources[0];
+    await setQuery(`fields @timestamp, eventName, eventSource, sourceIPAddress\n| filter eventSource = "${source}"\n| sort @timestamp desc\n| limit 10000`);
+    await runAndWait();
+    assert.match(await page.textContent('[data-testid="status"]'), /Complete/);
+    assert.equal(await page.$$eval('[data-testid="results-table"] tbody tr.row', (r) => r.length), Math.min(count, 1000));
+    assert.match(await page.textContent('[data-testid="tab-logs"]'), new RegExp(`\\(${count.toLocaleString("en-US")}\\)`));
+    const sources = await columnValues("eventSource");
+    assert.ok(sources.every((s) => s === source));
+    // histogram: bars whose heights add up to the matched records
+    await page.waitForSelector('[data-testid="histogram"] svg rect.bar');
+    // sorting by eventName ascending, then descending
+    await page.click('th[data-col="eventName"]');
+    const asc = await columnValues("eventName");
+    assert.deepEqual(asc, [...asc].sort((a, b) => a.localeCompare(b, "en", { numeric: true })));
+    await page.click('th[data-col="eventName"]');
+    const desc = await columnValues("eventName");
+    assert.equal(desc[0], asc[asc.length - 1]);
+    // expand the first row to the event's JSON
+    await page.click('[data-testid="results-table"] tbody tr.row >> nth=0');
+    const json = JSON.parse(await page.textContent('[data-testid="event-json"]'));
+    assert.equal(json.eventSource, source);
+    assert.equal(typeof json.eventName, "string");
+    await shot("02-insights-results");
+  });
+
+  test("export CSV and JSON", async () => {
+    const [source, count] = topSources[0];
+    const [csvDl] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-csv"]')]);
+    const csv = readFileSync(await csvDl.path(), "utf8").trimEnd().split("\r\n");
+    assert.equal(csv[0], "@timestamp,eventName,eventSource,sourceIPAddress");
+    assert.equal(csv.length - 1, count);
+    const [jsonDl] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-json"]')]);
+    const rows = JSON.parse(readFileSync(await jsonDl.path(), "utf8"));
+    assert.equal(rows.length, count);
+    assert.ok(rows.every((r) => r.eventSource === source));
+  });
+
+  test("stats by bin() charts as line, stacked area and bar", async () => {
+    await setQuery("stats count(*) as events by bin(5m)");
+    await runAndWait();
+    await page.waitForSelector('[data-testid="viz-chart"] svg path.series');
+    // the per-bin counts add up to every event in the files
+    await page.click('[data-testid="tab-logs"]');
+    const counts = (await columnValues("events")).map(Number);
+    assert.equal(counts.reduce((a, b) => a + b, 0), records.length);
+    await page.click('[data-testid="tab-viz"]');
+    await shot("03-visualization-line");
+    await page.click('button[data-chart="area"]');
+    await page.waitForSelector('[data-testid="viz-chart"] svg path[fill-opacity]');
+    await page.click('button[data-chart="bar"]');
+    await page.waitForSelector('[data-testid="viz-chart"] svg rect.bar');
+    assert.equal(await page.$$eval('[data-testid="viz-chart"] svg rect.bar', (r) => r.length), counts.filter((c) => c > 0).length);
+    await shot("04-visualization-bar");
+  });
+
+  test("stats by a field: results agree with the files", async () => {
+    await setQuery("stats count(*) as n by eventSource\n| sort n desc");
+    await runAndWait();
+    await page.click('[data-testid="tab-logs"]');
+    const names = await columnValues("eventSource");
+    const ns = (await columnValues("n")).map(Number);
+    assert.equal(names.length, bySource.size);
+    for (const [i, name] of names.entries()) assert.equal(ns[i], bySource.get(name), name);
+  });
+
+  test("run and cancel", async () => {
+    await setQuery("fields @timestamp, @message | sort @timestamp desc");
+    await page.click('[data-testid="run"]');
+    await page.click('[data-testid="cancel"]', { timeout: 5000 }).catch(() => {});
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled, null, { timeout: 30_000 });
+    assert.match(await page.textContent('[data-testid="status"]'), /Cancelled|Complete/);
+    assert.equal(await page.isDisabled('[data-testid="cancel"]'), true);
+  });
+
+  test("saved queries and history", async () => {
+    await setQuery("stats count(*) as n by eventName | sort n desc | limit 5");
+    await page.click('[data-testid="side-saved"]');
+    await page.fill('[data-testid="save-name"]', "e2e top event names");
+    await page.click('[data-testid="save-query"]');
+    await page.waitForSelector('[data-testid="saved"] >> text=e2e top event names');
+    await page.click('[data-testid="side-history"]');
+    await page.waitForSelector('[data-testid="history"] .side-item');
+    const hist = await page.textContent('[data-testid="history"]');
+    assert.match(hist, /stats count\(\*\) as events by bin\(5m\)/);
+    await setQuery("");
+    await page.click('[data-testid="side-saved"]');
+    await page.click('[data-testid="saved"] >> text=e2e top event names');
+    assert.match(await page.textContent(".cm-content"), /by eventName/);
+  });
+
+  test("log groups: list, streams and live tail", async () => {
+    await page.click('a[data-nav="logs"]');
+    await page.waitForSelector('[data-testid="log-groups"]');
+    await page.click(`[data-testid="log-groups"] a >> text="${GROUP}"`);
+    await page.waitForSelector('[data-testid="streams"] tbody tr');
+    await page.waitForSelector('[data-testid="tail"] .event');
+    const n = await page.$$eval('[data-testid="tail"] .event', (e) => e.length);
+    assert.ok(n > 0);
+    await page.click('[data-testid="tail"] .event summary >> nth=0');
+    await shot("05-log-group-tail");
+  });
+
+  test("metrics and alarms pages: real data or a clear 'not available'", async () => {
+    await page.click('a[data-nav="metrics"]');
+    await page.waitForSelector('[data-testid="unavailable"], [data-testid="metric-chart"]');
+    await shot("06-metrics");
+    await page.click('a[data-nav="alarms"]');
+    await page.waitForSelector('[data-testid="unavailable"], [data-testid="alarms"], .summary');
+    await shot("07-alarms");
+  });
+
+  test("open a dashboard (CloudWatch dashboard body JSON)", async () => {
+    const body = {
+      start: rangeStart.toISOString(),
+      end: rangeEnd.toISOString(),
+      widgets: [
+        { type: "text", x: 0, y: 0, width: 24, height: 2, properties: { markdown: "## E2E dashboard\nCloudTrail from the **invictus** dataset." } },
+        { type: "log", x: 0, y: 2, width: 12, height: 7, properties: { title: "Events per 5 minutes", view: "timeSeries", region: "us-east-1", query: `SOURCE '${GROUP}' | stats count(*) as events by bin(5m)` } },
+        { type: "log", x: 12, y: 2, width: 12, height: 7, properties: { title: "Top sources", view: "table", region: "us-east-1", query: `SOURCE '${GROUP}' | stats count(*) as n by eventSource | sort n desc | limit 5` } },
+        { type: "metric", x: 0, y: 9, width: 24, height: 5, properties: { title: "A metric", view: "timeSeries", stat: "Sum", period: 300, region: "us-east-1", metrics: [["CloudTrailMetrics", "EventCount"]] } },
+      ],
+    };
+    await page.click('a[data-nav="dashboards"]');
+    await page.fill('[data-testid="dashboard-json"]', JSON.stringify({ DashboardName: "e2e", DashboardBody: JSON.stringify(body) }));
+    await page.click('[data-testid="open-json"]');
+    await page.waitForSelector('[data-testid="dashboard-grid"]');
+    await page.waitForSelector('[data-testid="log-widget-chart"] svg path.series');
+    await page.waitForSelector('[data-testid="log-widget-table"] tbody tr');
+    const top = await page.$$eval('[data-testid="log-widget-table"] tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, Number(tr.children[1].textContent)]));
+    assert.deepEqual(top, topSources.slice(0, 5));
+    assert.match(await page.textContent(".widget-text"), /E2E dashboard/);
+    await page.waitForSelector('.widget-metric [data-testid="unavailable"], .widget-metric svg');
+    await shot("08-dashboard");
+    // edit mode offers the widget editor
+    await page.click('[data-testid="edit-dashboard"]');
+    await page.waitForSelector('[data-testid="save-dashboard"]');
+    await shot("09-dashboard-edit");
+  });
+
+  test("no request left the host, no script errors", async () => {
+    assert.deepEqual(offHost, []);
+    assert.deepEqual(consoleErrors.filter((e) => !/status of 400/.test(e)), []);
+  });
+});
