@@ -1,12 +1,431 @@
-//! `openwatch query` (being built; see the issue tracker).
+//! `openwatch query`: run a Logs Insights query over a local store.
+//!
+//! ```text
+//! openwatch query [--data-dir D] [--log-group G]... [--start T --end T]
+//!                 [--format table|json|csv|ndjson] [--limit N] ('QUERY' | --query-file F)
+//! ```
+//!
+//! - Times (`--start`, `--end`): relative to now (`15m`, `24h`, `7d`, `2w`: that long ago),
+//!   ISO 8601 (`2023-07-10T11:42:18Z`, `2023-07-10 11:42:18` = UTC, `2023-07-10`), `now`, or
+//!   epoch seconds (the unit of StartQuery). Both ends are inclusive; an end given in whole
+//!   seconds includes that whole second. Without them the whole stored range is read.
+//! - Without `--log-group`, a query that does not start with `SOURCE` reads every log group
+//!   of the store (a CLI convenience; the API requires names).
+//! - Output on stdout: `table` (aligned columns), `json` (the GetQueryResults shape:
+//!   `results` as lists of `{field, value}` with `@ptr`, `statistics`, `status`), `csv`
+//!   (header + rows), `ndjson` (one object per row keyed by field name). Statistics and
+//!   progress go to stderr.
+//! - Exit codes: 0 success, 1 the query is invalid or fails (diagnostic on stderr), 2 usage
+//!   or I/O errors.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ow_query::{CancelToken, EngineConfig, QueryEngine, QueryError, QueryOutput, QueryRequest};
+
+/// Output formats of `openwatch query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for terminals.
+    Table,
+    /// The GetQueryResults JSON shape.
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per row, keyed by field name.
+    Ndjson,
+}
 
 /// Arguments of `openwatch query`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Data directory of the store.
+    #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
+    pub data_dir: PathBuf,
+    /// Log group to query (repeatable). Default: every log group, unless the query starts
+    /// with SOURCE.
+    #[arg(long = "log-group", short = 'g', value_name = "NAME")]
+    pub log_groups: Vec<String>,
+    /// Range start (inclusive): 15m / 24h / 7d ago, ISO 8601, `now` or epoch seconds.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// Range end (inclusive): same forms as --start.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub end: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Row cap (StartQuery `limit`): 1 to 100,000; default 10,000.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Query timeout, e.g. `90s`, `10m`, `1h` (default 60m, AWS's limit).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Read the query from this file instead of the command line.
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    pub query_file: Option<PathBuf>,
+    /// Don't print statistics and progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// The Logs Insights query.
+    #[arg(value_name = "QUERY", required_unless_present = "query_file")]
+    pub query: Option<String>,
+}
 
 /// Runs `openwatch query`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("openwatch query is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let query = match (&args.query, &args.query_file) {
+        (Some(q), _) => q.clone(),
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read query file {}", f.display()))?,
+        (None, None) => anyhow::bail!("give a query or --query-file"),
+    };
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let start_ms = match &args.start {
+        Some(s) => parse_time(s, now_ms, false).with_context(|| format!("bad --start {s:?}"))?,
+        None => i64::MIN,
+    };
+    let end_ms = match &args.end {
+        Some(s) => parse_time(s, now_ms, true).with_context(|| format!("bad --end {s:?}"))?,
+        None => i64::MAX,
+    };
+    let mut config = EngineConfig::default();
+    if let Some(t) = &args.timeout {
+        config.timeout = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;
+    }
+    config.lookup_dir = Some(args.data_dir.join("lookup-tables"));
+
+    if !args.data_dir.is_dir() {
+        anyhow::bail!(
+            "data directory {} does not exist (import data with `openwatch import`)",
+            args.data_dir.display()
+        );
+    }
+    let store = ow_storage::Store::open(&args.data_dir, ow_storage::StoreConfig::default())
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    let store = Arc::new(store);
+    let starts_with_source = query
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("source")));
+    let log_groups = if args.log_groups.is_empty() && !starts_with_source {
+        all_log_groups(&store)?
+    } else {
+        args.log_groups.clone()
+    };
+
+    let engine = QueryEngine::new(store, config);
+    let request = QueryRequest {
+        query: query.clone(),
+        log_groups,
+        start_ms,
+        end_ms,
+        limit: args.limit,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let cancel = CancelToken::new();
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let progress = |p: ow_query::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "{} records, {} scanned",
+                p.records_scanned,
+                human_bytes(p.bytes_scanned)
+            ));
+        }
+    };
+    let result = runtime.block_on(async {
+        let ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ctrl_c.cancel();
+            }
+        });
+        engine
+            .run_with_progress(request, cancel.clone(), &progress)
+            .await
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let output = match result {
+        Ok(o) => o,
+        Err(QueryError::Malformed(diags)) => {
+            eprint!("{}", ow_query_syntax::render(&query, &diags));
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Table => write_table(&mut out, &output)?,
+        Format::Json => write_json(&mut out, &output)?,
+        Format::Csv => write_csv(&mut out, &output)?,
+        Format::Ndjson => write_ndjson(&mut out, &output)?,
+    }
+    out.flush()?;
+    if !args.quiet {
+        let s = &output.statistics;
+        eprintln!(
+            "{} rows; recordsMatched {}, recordsScanned {}, bytesScanned {} ({})",
+            output.rows.len(),
+            s.records_matched,
+            s.records_scanned,
+            s.bytes_scanned,
+            human_bytes(s.bytes_scanned as u64)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn all_log_groups(store: &ow_storage::Store) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let page = store
+            .list_log_groups(&ow_storage::PageRequest {
+                prefix: None,
+                limit: None,
+                next_token: token,
+            })
+            .context("cannot list log groups")?;
+        names.extend(page.items.into_iter().map(|g| g.name));
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    if names.is_empty() {
+        anyhow::bail!("the store has no log groups (import data with `openwatch import`)");
+    }
+    Ok(names)
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Parses a duration like `90s`, `15m`, `24h`, `7d`, `2w`, `500ms`.
+pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("{s:?} does not start with a number"))?;
+    let ms = match unit {
+        "ms" => 1,
+        "s" | "sec" => 1_000,
+        "m" | "min" => 60_000,
+        "h" | "hr" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        "" => anyhow::bail!("{s:?} needs a unit (ms, s, m, h, d, w)"),
+        other => anyhow::bail!("unknown unit {other:?} (use ms, s, m, h, d, w)"),
+    };
+    Ok(Duration::from_millis(n.saturating_mul(ms)))
+}
+
+/// Parses a CLI time to epoch ms: `now`, relative (`15m` = 15 minutes ago), epoch seconds,
+/// or ISO 8601 (UTC when no offset is given). `end` makes whole-second and whole-day forms
+/// inclusive of their last millisecond.
+pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("now") {
+        return Ok(now_ms);
+    }
+    let rel = s.strip_prefix('-').unwrap_or(s);
+    if rel.ends_with(|c: char| c.is_ascii_alphabetic())
+        && rel.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let d = parse_duration(rel)?;
+        return Ok(now_ms.saturating_sub(d.as_millis() as i64));
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: i64 = s.parse().context("epoch seconds out of range")?;
+        let ms = secs
+            .checked_mul(1000)
+            .context("epoch seconds out of range")?;
+        return Ok(if end { ms + 999 } else { ms });
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(dt.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            let ms = dt.and_utc().timestamp_millis();
+            let has_fraction = s.contains('.');
+            return Ok(if end && !has_fraction { ms + 999 } else { ms });
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            let ms = dt.and_utc().timestamp_millis();
+            return Ok(if end { ms + 59_999 } else { ms });
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let ms = d
+            .and_hms_opt(0, 0, 0)
+            .context("bad date")?
+            .and_utc()
+            .timestamp_millis();
+        return Ok(if end { ms + 86_399_999 } else { ms });
+    }
+    anyhow::bail!("expected now, 15m/24h/7d, epoch seconds or ISO 8601")
+}
+
+fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    let cols = &o.columns;
+    let cells: Vec<Vec<String>> = o
+        .rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| {
+                    r.iter()
+                        .find(|f| &f.field == c)
+                        .map(|f| f.value.replace(['\n', '\r', '\t'], " "))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = cols.iter().map(|c| c.chars().count()).collect();
+    for row in &cells {
+        for (w, v) in widths.iter_mut().zip(row) {
+            *w = (*w).max(v.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, vals: &[String]| -> std::io::Result<()> {
+        let n = vals.len();
+        for (i, (v, w)) in vals.iter().zip(&widths).enumerate() {
+            if i + 1 == n {
+                write!(out, "{v}")?;
+            } else {
+                let pad = w - v.chars().count();
+                write!(out, "{v}{}  ", " ".repeat(pad))?;
+            }
+        }
+        writeln!(out)
+    };
+    line(out, cols)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(out, &rule)?;
+    for row in &cells {
+        line(out, row)?;
+    }
+    Ok(())
+}
+
+fn write_json(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    let v = serde_json::json!({
+        "status": "Complete",
+        "results": o.rows,
+        "statistics": o.statistics,
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&o.columns)?;
+    for r in &o.rows {
+        let rec: Vec<&str> = o
+            .columns
+            .iter()
+            .map(|c| {
+                r.iter()
+                    .find(|f| &f.field == c)
+                    .map(|f| f.value.as_str())
+                    .unwrap_or("")
+            })
+            .collect();
+        w.write_record(rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    for r in &o.rows {
+        let mut m = serde_json::Map::new();
+        for f in r {
+            if f.field != "@ptr" {
+                m.insert(f.field.clone(), serde_json::Value::String(f.value.clone()));
+            }
+        }
+        serde_json::to_writer(&mut *out, &serde_json::Value::Object(m))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let now = 1_700_000_000_000;
+        assert_eq!(parse_time("15m", now, false).unwrap(), now - 900_000);
+        assert_eq!(parse_time("7d", now, false).unwrap(), now - 7 * 86_400_000);
+        assert_eq!(
+            parse_time("1700000000", now, false).unwrap(),
+            1_700_000_000_000
+        );
+        assert_eq!(
+            parse_time("1700000000", now, true).unwrap(),
+            1_700_000_000_999
+        );
+        assert_eq!(
+            parse_time("2023-07-10T11:42:18Z", now, false).unwrap(),
+            1_688_989_338_000
+        );
+        assert_eq!(
+            parse_time("2023-07-10 11:42:18", now, true).unwrap(),
+            1_688_989_338_999
+        );
+        assert_eq!(
+            parse_time("2023-07-10", now, false).unwrap(),
+            1_688_947_200_000
+        );
+        assert!(parse_time("yesterday", now, false).is_err());
+        assert!(parse_duration("10x").is_err());
+    }
 }
