@@ -200,7 +200,9 @@ pub fn metric_alarm_message(a: &MetricAlarm, old: AlarmState, cfg: &AlarmConfig)
         trigger.insert("Metrics".into(), json!(metrics));
     }
     trigger.insert("EvaluationPeriods".into(), json!(c.evaluation_periods));
-    trigger.insert("DatapointsToAlarm".into(), json!(c.datapoints_to_alarm));
+    if let Some(m) = c.datapoints_to_alarm {
+        trigger.insert("DatapointsToAlarm".into(), json!(m));
+    }
     trigger.insert("ComparisonOperator".into(), json!(c.comparison_operator));
     trigger.insert("Threshold".into(), json!(c.threshold));
     trigger.insert(

@@ -1057,12 +1057,8 @@ impl AlarmEngine {
                 .clone()
                 .unwrap_or_else(|| "missing".into()),
         );
-        config.datapoints_to_alarm = Some(
-            input
-                .datapoints_to_alarm
-                .or(input.evaluation_periods)
-                .unwrap_or(1),
-        );
+        // DatapointsToAlarm stays as given (None = N): AWS echoes it only when set, and its
+        // presence selects the "k out of the last n" state-reason wording (see below).
         let mut inner = self.inner.lock();
         if inner.composite.contains_key(&name) {
             return Err(MetricsError::InvalidParameterCombination(format!(
@@ -1812,75 +1808,30 @@ impl AlarmEngine {
             Verdict::State(s) => s,
         };
         let slot_ts = |i: usize| start + i as i64 * p_ms;
-        let reason = match state {
-            AlarmState::InsufficientData => format!(
-                "Insufficient Data: {} unknown.",
-                if plan.n == 1 {
-                    "1 datapoint was".to_string()
-                } else {
-                    format!("{} datapoints were", plan.n)
-                }
-            ),
-            AlarmState::Alarm | AlarmState::Ok => {
-                let want_breaching = state == AlarmState::Alarm;
-                let listed: Vec<&(usize, f64, bool)> = detail
-                    .evaluated
-                    .iter()
-                    .filter(|p| p.2 == want_breaching)
-                    .collect();
-                let fill_kind = if plan.tmd == TreatMissingData::Breaching {
-                    "Breaching"
-                } else {
-                    "NonBreaching"
-                };
-                let fills_count_here = detail.fills > 0
-                    && match plan.tmd {
-                        TreatMissingData::Breaching => want_breaching,
-                        TreatMissingData::NotBreaching => !want_breaching,
-                        _ => false,
-                    };
-                if detail.evaluated.is_empty() && fills_count_here {
-                    format!(
-                        "Threshold Crossed: no datapoints were received for {} and {} treated as [{fill_kind}].",
-                        plural(detail.fills, "period", "periods"),
-                        if detail.fills == 1 { "1 missing datapoint was".to_string() } else { format!("{} missing datapoints were", detail.fills) }
-                    )
-                } else {
-                    let k = listed.len() + if fills_count_here { detail.fills } else { 0 };
-                    let list = listed
-                        .iter()
-                        .map(|(i, v, _)| {
-                            format!("{} ({})", java_double(*v), format_reason_time(slot_ts(*i)))
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let (minimum, transition) = if want_breaching {
-                        (plan.m, "OK -> ALARM")
-                    } else {
-                        (plan.n - plan.m + 1, "ALARM -> OK")
-                    };
-                    format!(
-                        "Threshold Crossed: {k} out of the last {} datapoints [{list}] {} {}{} the threshold ({}) (minimum {} for {transition} transition).",
-                        detail.considered,
-                        if k == 1 { "was" } else { "were" },
-                        if want_breaching { "" } else { "not " },
-                        plan.op.phrase(),
-                        java_double(plan.threshold),
-                        plural(minimum, "datapoint", "datapoints"),
-                    )
-                }
-            }
-        };
+        let reason = self.reason_text(a, plan, &detail, state, &slot_ts);
+        // Evaluated slots, newest first: the real points used, then the most recent missing
+        // slots that stood in for the rest (timestamp only, as AWS prints unknown points).
+        let mut evaluated: Vec<(usize, Option<f64>)> = detail
+            .evaluated
+            .iter()
+            .map(|(i, v, _)| (*i, Some(*v)))
+            .collect();
+        let used: BTreeSet<usize> = evaluated.iter().map(|e| e.0).collect();
+        let missing_needed = plan.n.saturating_sub(evaluated.len());
+        evaluated.extend(
+            (0..r)
+                .rev()
+                .filter(|i| slots[*i].is_none() && !used.contains(i))
+                .take(missing_needed)
+                .map(|i| (i, None)),
+        );
+        evaluated.sort_by_key(|e| std::cmp::Reverse(e.0));
         let mut data = serde_json::Map::new();
         data.insert("version".into(), json!("1.0"));
         data.insert("queryDate".into(), json!(format_alarm_time(now)));
-        let first = detail
-            .evaluated
-            .iter()
-            .map(|p| p.0)
-            .min()
-            .unwrap_or(r.saturating_sub(plan.n));
-        data.insert("startDate".into(), json!(format_alarm_time(slot_ts(first))));
+        if let Some(first) = detail.evaluated.iter().map(|p| p.0).min() {
+            data.insert("startDate".into(), json!(format_alarm_time(slot_ts(first))));
+        }
         if let PlanSource::Single { stat, unit, .. } = &plan.source {
             match stat {
                 Statistic::Basic(b) => data.insert("statistic".into(), json!(b.as_str())),
@@ -1900,13 +1851,115 @@ impl AlarmEngine {
         data.insert("threshold".into(), json!(plan.threshold));
         data.insert(
             "evaluatedDatapoints".into(),
-            json!(detail
-                .evaluated
+            json!(evaluated
                 .iter()
-                .map(|(i, v, _)| json!({"timestamp": format_alarm_time(slot_ts(*i)), "sampleCount": counts[*i], "value": v}))
+                .map(|(i, v)| match v {
+                    Some(v) => json!({"timestamp": format_alarm_time(slot_ts(*i)), "sampleCount": counts[*i], "value": v}),
+                    None => json!({"timestamp": format_alarm_time(slot_ts(*i))}),
+                })
                 .collect::<Vec<_>>()),
         );
         Some((state, reason, serde_json::Value::Object(data).to_string()))
+    }
+
+    /// The `StateReason` of a computed state, in the wordings AWS uses \[I: observed in
+    /// published notifications, not documented\]:
+    /// - `Insufficient Data: 3 datapoints were unknown.`
+    /// - alarms with `DatapointsToAlarm` set: `Threshold Crossed: 1 out of the last 20
+    ///   datapoints [613.0 (16/03/24 12:15:00)] was greater than or equal to the threshold (1.0)
+    ///   and 19 missing datapoints were treated as [NonBreaching] (minimum 1 datapoint for OK ->
+    ///   ALARM transition).` — the listed points are the evaluated real points on the side of
+    ///   the new state, newest first; the minimum is M toward ALARM and N − M + 1 toward OK;
+    ///   the transition text is always `OK -> ALARM` / `ALARM -> OK`;
+    /// - alarms without it: `Threshold Crossed: 3 datapoints [2.0 (…), 3.0 (…), 1.0 (…)] were
+    ///   greater than the threshold (0.0).` (same, without "out of the last" and the minimum);
+    /// - when no real point supports the new state and fills decided: `Threshold Crossed: no
+    ///   datapoints were received for 8 periods and 8 missing datapoints were treated as
+    ///   [Breaching].` (`1 datapoint was received for 3 periods and 2 missing …`).
+    fn reason_text(
+        &self,
+        a: &MetricAlarm,
+        plan: &Plan,
+        detail: &Detail,
+        state: AlarmState,
+        slot_ts: &dyn Fn(usize) -> i64,
+    ) -> String {
+        if state == AlarmState::InsufficientData {
+            return format!(
+                "Insufficient Data: {} unknown.",
+                if plan.n == 1 {
+                    "1 datapoint was".to_string()
+                } else {
+                    format!("{} datapoints were", plan.n)
+                }
+            );
+        }
+        let want_breaching = state == AlarmState::Alarm;
+        let listed: Vec<&(usize, f64, bool)> = detail
+            .evaluated
+            .iter()
+            .filter(|p| p.2 == want_breaching)
+            .collect();
+        let fill_kind = match plan.tmd {
+            TreatMissingData::Breaching => Some("Breaching"),
+            TreatMissingData::NotBreaching => Some("NonBreaching"),
+            _ => None,
+        };
+        let fills_text = |f: usize, kind: &str| {
+            format!(
+                "{} treated as [{kind}]",
+                if f == 1 {
+                    "1 missing datapoint was".to_string()
+                } else {
+                    format!("{f} missing datapoints were")
+                }
+            )
+        };
+        if listed.is_empty() {
+            if let (Some(kind), true) = (fill_kind, detail.fills > 0) {
+                let r = detail.evaluated.len();
+                let received = match r {
+                    0 => "no datapoints were".to_string(),
+                    1 => "1 datapoint was".to_string(),
+                    n => format!("{n} datapoints were"),
+                };
+                return format!(
+                    "Threshold Crossed: {received} received for {} and {}.",
+                    plural(plan.n, "period", "periods"),
+                    fills_text(detail.fills, kind)
+                );
+            }
+        }
+        let k = listed.len();
+        let list = listed
+            .iter()
+            .map(|(i, v, _)| format!("{} ({})", java_double(*v), format_reason_time(slot_ts(*i))))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let verb = if k == 1 { "was" } else { "were" };
+        let not = if want_breaching { "" } else { "not " };
+        let fills = match fill_kind {
+            Some(kind) if detail.fills > 0 => format!(" and {}", fills_text(detail.fills, kind)),
+            _ => String::new(),
+        };
+        let (op, t) = (plan.op.phrase(), java_double(plan.threshold));
+        if a.config.datapoints_to_alarm.is_some() {
+            let (minimum, transition) = if want_breaching {
+                (plan.m, "OK -> ALARM")
+            } else {
+                (plan.n - plan.m + 1, "ALARM -> OK")
+            };
+            format!(
+                "Threshold Crossed: {k} out of the last {} datapoints [{list}] {verb} {not}{op} the threshold ({t}){fills} (minimum {} for {transition} transition).",
+                detail.considered,
+                plural(minimum, "datapoint", "datapoints"),
+            )
+        } else {
+            format!(
+                "Threshold Crossed: {} [{list}] {verb} {not}{op} the threshold ({t}){fills}.",
+                plural(k, "datapoint", "datapoints")
+            )
+        }
     }
 
     /// Action requests queued by transitions since the last call (oldest first).

@@ -20,6 +20,7 @@ fn cpu_alarm() -> PutMetricAlarmInput {
         period: Some(300),
         evaluation_periods: Some(1),
         threshold: Some(80.0),
+        datapoints_to_alarm: Some(1),
         comparison_operator: Some("GreaterThanOrEqualToThreshold".into()),
         alarm_actions: vec!["arn:aws:sns:us-east-1:000000000000:ops".into()],
         ok_actions: vec!["arn:aws:sns:us-east-1:000000000000:ops".into()],
@@ -202,6 +203,18 @@ fn insufficient_data_reason_and_cadence() {
     assert_eq!(
         ch[0].reason,
         "Insufficient Data: 3 datapoints were unknown."
+    );
+    let data: Value = serde_json::from_str(
+        state_of(&e.alarms, "a")
+            .state_reason_data
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        data,
+        json!({"version":"1.0","queryDate":"2024-01-02T12:00:00.000+0000","statistic":"Maximum","period":60,"recentDatapoints":[],"threshold":1.0,
+               "evaluatedDatapoints":[{"timestamp":"2024-01-02T11:59:00.000+0000"},{"timestamp":"2024-01-02T11:58:00.000+0000"},{"timestamp":"2024-01-02T11:57:00.000+0000"}]})
     );
     // Already evaluated at this minute: nothing more, even after SetAlarmState.
     e.alarms
@@ -768,10 +781,12 @@ fn metric_math_alarm() {
     let a = state_of(&e.alarms, "error-rate");
     // Rates: 3 %, 10 %, 10 %: the last two breach.
     assert_eq!(a.state_value, AlarmState::Alarm);
+    // No DatapointsToAlarm: the short wording.
     assert_eq!(
         a.state_reason,
-        "Threshold Crossed: 2 out of the last 2 datapoints [10.0 (02/01/24 12:02:00), 10.0 (02/01/24 12:01:00)] were greater than the threshold (5.0) (minimum 2 datapoints for OK -> ALARM transition)."
+        "Threshold Crossed: 2 datapoints [10.0 (02/01/24 12:02:00), 10.0 (02/01/24 12:01:00)] were greater than the threshold (5.0)."
     );
+    assert_eq!(a.config.datapoints_to_alarm, None);
     // Two ReturnData queries are rejected.
     let mut bad = alarm.clone();
     bad.metrics[0].return_data = None;
@@ -832,4 +847,72 @@ fn alarms_and_history_survive_reopen() {
         .describe_alarm_history(&DescribeAlarmHistoryInput::default())
         .unwrap();
     assert_eq!(h.len(), 2);
+}
+
+/// Reasons that mention fills (wordings observed in AWS notifications).
+#[test]
+fn reasons_with_missing_datapoints() {
+    let boundary = T0 + 10 * MIN;
+    // N=3, M=1, notBreaching, one breaching point: ALARM, fills mentioned.
+    let e = env(boundary);
+    put(&e.store, "Test", vec![datum("M", boundary - MIN, 10.0)]);
+    e.alarms
+        .put_metric_alarm(&simple_alarm(
+            "a",
+            "M",
+            60,
+            3,
+            1,
+            5.0,
+            "GreaterThanThreshold",
+            "notBreaching",
+        ))
+        .unwrap();
+    e.alarms.evaluate_due();
+    assert_eq!(
+        state_of(&e.alarms, "a").state_reason,
+        "Threshold Crossed: 1 out of the last 3 datapoints [10.0 (02/01/24 12:09:00)] was greater than the threshold (5.0) and 2 missing datapoints were treated as [NonBreaching] (minimum 1 datapoint for OK -> ALARM transition)."
+    );
+    let data: Value = serde_json::from_str(
+        state_of(&e.alarms, "a")
+            .state_reason_data
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        data["evaluatedDatapoints"],
+        json!([{"timestamp":"2024-01-02T12:09:00.000+0000","sampleCount":1.0,"value":10.0},{"timestamp":"2024-01-02T12:08:00.000+0000"},{"timestamp":"2024-01-02T12:07:00.000+0000"}])
+    );
+    // N=3, M=2, breaching, one OK point: the fills decide.
+    let e = env(boundary);
+    put(&e.store, "Test", vec![datum("M", boundary - MIN, 0.0)]);
+    e.alarms
+        .put_metric_alarm(&simple_alarm(
+            "a",
+            "M",
+            60,
+            3,
+            2,
+            5.0,
+            "GreaterThanThreshold",
+            "breaching",
+        ))
+        .unwrap();
+    e.alarms.evaluate_due();
+    assert_eq!(
+        state_of(&e.alarms, "a").state_reason,
+        "Threshold Crossed: 1 datapoint was received for 3 periods and 2 missing datapoints were treated as [Breaching]."
+    );
+    // Without DatapointsToAlarm, N=3 (M=3), breaching, one OK point: OK, short wording.
+    let e = env(boundary);
+    put(&e.store, "Test", vec![datum("M", boundary - MIN, 0.0)]);
+    let mut a = simple_alarm("a", "M", 60, 3, 3, 5.0, "GreaterThanThreshold", "breaching");
+    a.datapoints_to_alarm = None;
+    e.alarms.put_metric_alarm(&a).unwrap();
+    e.alarms.evaluate_due();
+    assert_eq!(
+        state_of(&e.alarms, "a").state_reason,
+        "Threshold Crossed: 1 datapoint [0.0 (02/01/24 12:09:00)] was not greater than the threshold (5.0) and 2 missing datapoints were treated as [Breaching]."
+    );
 }
