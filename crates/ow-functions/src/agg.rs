@@ -11,9 +11,15 @@
 //! | `pct(x, p)` | **nearest-rank** percentile [I, chosen]: sorted numeric values, rank ⌈p/100·n⌉ (at least 1) | `Float64` |
 //! | `earliest(f[, ts])`, `latest(f[, ts])` | value of `f` at the min/max timestamp (default `@timestamp`); missing `f` skipped; ties: natural-order first/last value | the input's type |
 //!
-//! Not implemented (a [`FunctionError::Unsupported`] names them): `rate`,
-//! `count_over_time`, `sum_over_time`, `histogram` (§6.9: their exact AWS semantics
-//! are not captured in the spec).
+//! Time-series functions (§6.9; AWS "Time-series functions" page: "counts log events
+//! per time bin / sums field values per time bin; use with `by bin(interval)`"):
+//! `count_over_time(f)` (alias `countOverTime`) is `count(f)` and `sum_over_time(x)`
+//! (alias `sumOverTime`) is `sum(x)` over the group, which is the bin when the stats
+//! groups `by bin(…)` [I: our reading of the one-line description].
+//!
+//! Not implemented (a [`FunctionError::Unsupported`] names them): `rate(x, interval)`
+//! and `histogram(x, buckets)`: AWS does not document how the rate is computed nor the
+//! key format of the histogram map.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -87,8 +93,7 @@ fn arity(name: &str, args: &[Expr], min: usize, max: usize) -> Result<(), Functi
 ///
 /// # Errors
 /// [`FunctionError::UnknownFunction`] (including scalar names),
-/// [`FunctionError::Unsupported`] for `rate`, `count_over_time`, `sum_over_time`,
-/// `histogram`; [`FunctionError::Arity`]; [`FunctionError::NotLiteral`] /
+/// [`FunctionError::Unsupported`] for `rate` and `histogram`; [`FunctionError::Arity`]; [`FunctionError::NotLiteral`] /
 /// [`FunctionError::InvalidArgument`] for `pct`'s percentile.
 pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Expr, FunctionError> {
     let lower = name.to_ascii_lowercase();
@@ -102,13 +107,17 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
             arity("avg", &args, 1, 1)?;
             Ok(df::avg(to_number(first(args))))
         }
-        "sum" => {
-            arity("sum", &args, 1, 1)?;
+        "sum" | "sum_over_time" | "sumovertime" => {
+            arity(&lower, &args, 1, 1)?;
             Ok(df::sum(to_number(first(args))))
         }
         "stddev" => {
             arity("stddev", &args, 1, 1)?;
             Ok(df::stddev(to_number(first(args))))
+        }
+        "count_over_time" | "countovertime" => {
+            arity(&lower, &args, 1, 1)?;
+            Ok(df::count(first(args)))
         }
         "count" => {
             arity("count", &args, 0, 1)?;
@@ -165,8 +174,7 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
             }
             Ok(udaf(TimeExtreme::new(&lower, lower == "latest"), args))
         }
-        "rate" | "count_over_time" | "countovertime" | "sum_over_time" | "sumovertime"
-        | "histogram" => Err(FunctionError::Unsupported { name: lower }),
+        "rate" | "histogram" => Err(FunctionError::Unsupported { name: lower }),
         _ => Err(FunctionError::UnknownFunction {
             name: name.to_owned(),
         }),

@@ -244,6 +244,12 @@ async fn aggregates_over_two_partitions() {
             .unwrap()
             .alias("sum"),
         aggregate("avg", vec![c("v")], &CTX).unwrap().alias("avg"),
+        aggregate("countOverTime", vec![c("v")], &CTX)
+            .unwrap()
+            .alias("cot"),
+        aggregate("sum_over_time", vec![c("v")], &CTX)
+            .unwrap()
+            .alias("sot"),
         aggregate("pct", vec![c("status"), lit(50)], &CTX)
             .unwrap()
             .alias("p50"),
@@ -264,6 +270,7 @@ async fn aggregates_over_two_partitions() {
         .table("events")
         .await
         .unwrap()
+        // count_over_time(v) counts the 9 present values, sum_over_time(v) sums the numeric ones
         .aggregate(vec![], aggs)
         .unwrap();
     // status present on 9 rows: 200 x4, 404, 300, 500, 300.0, oops -> numeric sum 2304
@@ -273,7 +280,8 @@ async fn aggregates_over_two_partitions() {
     assert_eq!(
         rows(df).await,
         vec![cells(&[
-            "10", "9", "6", "100", "Z", "2304", "19.5", "200", "500", "2.5", "01", "a"
+            "10", "9", "6", "100", "Z", "2304", "19.5", "9", "136.5", "200", "500", "2.5", "01",
+            "a"
         ])]
     );
 }
