@@ -1,12 +1,245 @@
-//! `openwatch import` (being built; see the issue tracker).
+//! `openwatch import [--data-dir D] --log-group G [--log-stream S] [--format F] PATH...`
+//!
+//! Imports CloudTrail delivery files and trees, NDJSON, text, CloudWatch event dumps and
+//! CreateExportTask files (see `ow_ingest` for the formats) into a log group of the
+//! embedded store, then flushes the store so the data sits in Parquet segments.
+//!
+//! Output: a progress bar on stderr when stderr is a terminal; at the end a summary on
+//! stdout (events, bytes, events/s, rejected records by reason, peak memory, bytes on
+//! disk) and each kept rejection as `warning: <file>:<line>: <reason>` on stderr.
+//! Exit status: 0 when the import ran, even if some records were rejected (they are
+//! listed); 2 for usage and I/O errors.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use ow_ingest::{import_paths, ImportOptions, ImportSummary, Progress};
+
+/// Input formats (see `ow_ingest::Format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Detect per input from its content.
+    Auto,
+    /// CloudTrail delivery documents, trees, arrays or one record per line.
+    Cloudtrail,
+    /// One JSON object per line.
+    Ndjson,
+    /// Plain text, one event per line.
+    Text,
+    /// CloudWatch Logs events (`timestamp` ms + `message`), per line or in `events`.
+    CloudwatchEvents,
+    /// CreateExportTask files: `<ISO 8601 timestamp> <message>` per line.
+    CloudwatchExport,
+}
+
+impl From<Format> for ow_ingest::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Auto => ow_ingest::Format::Auto,
+            Format::Cloudtrail => ow_ingest::Format::CloudTrail,
+            Format::Ndjson => ow_ingest::Format::Ndjson,
+            Format::Text => ow_ingest::Format::Text,
+            Format::CloudwatchEvents => ow_ingest::Format::CloudwatchEvents,
+            Format::CloudwatchExport => ow_ingest::Format::CloudwatchExport,
+        }
+    }
+}
 
 /// Arguments of `openwatch import`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Data directory of the store (created when missing).
+    #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
+    pub data_dir: PathBuf,
+    /// Log group to import into (created when missing).
+    #[arg(long, short = 'g', value_name = "NAME")]
+    pub log_group: String,
+    /// Log stream for events that do not name one. Default: CloudTrail's
+    /// `<account>_CloudTrail_<region>` for CloudTrail, else the input file's name.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub log_stream: Option<String>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// JSON field holding the event time (ISO 8601 or epoch s/ms). Default: eventTime,
+    /// then @timestamp, timestamp, time; otherwise the ingestion time.
+    #[arg(long, value_name = "FIELD")]
+    pub timestamp_field: Option<String>,
+    /// strftime pattern of the timestamp (of --timestamp-field, or at the start of each
+    /// text line), e.g. '%d/%b/%Y:%H:%M:%S %z'.
+    #[arg(long, value_name = "PATTERN")]
+    pub timestamp_format: Option<String>,
+    /// Show at most this many rejected records (all are counted).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_warnings: usize,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Files, directories (walked recursively) or `-` for stdin; gzip and zstd are
+    /// decompressed automatically.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
 
 /// Runs `openwatch import`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("openwatch import is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let store = ow_storage::Store::open(&args.data_dir, ow_storage::StoreConfig::default())
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    let options = ImportOptions {
+        log_stream: args.log_stream.clone(),
+        format: args.format.into(),
+        timestamp_field: args.timestamp_field.clone(),
+        timestamp_format: args.timestamp_format.clone(),
+        max_reported_rejections: args.max_warnings,
+        ..ImportOptions::new(&args.log_group)
+    };
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let result = import_paths(&store, &args.paths, &options, &bar);
+    bar.clear();
+    let mut summary = result?;
+    // Flush to Parquet segments as part of the import (so the bytes on disk are final).
+    store
+        .close()
+        .with_context(|| format!("cannot flush the store in {}", args.data_dir.display()))?;
+    drop(store);
+    summary.elapsed = started.elapsed();
+    print_summary(&args, &summary);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(args: &Args, s: &ImportSummary) {
+    for r in &s.rejections {
+        eprintln!("warning: {r}");
+    }
+    if s.rejected > s.rejections.len() as u64 {
+        eprintln!(
+            "warning: {} more rejected records not shown (--max-warnings)",
+            s.rejected - s.rejections.len() as u64
+        );
+    }
+    let secs = s.elapsed.as_secs_f64();
+    println!(
+        "imported {} events ({} bytes) into log group {} from {} input{} ({} bytes read) in {:.2} s: {:.0} events/s",
+        s.events,
+        s.stored_bytes,
+        args.log_group,
+        s.inputs,
+        if s.inputs == 1 { "" } else { "s" },
+        s.input_bytes,
+        secs,
+        s.events_per_second(),
+    );
+    if s.rejected == 0 {
+        println!("rejected: 0");
+    } else {
+        let reasons: Vec<String> = s
+            .rejected_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect();
+        println!("rejected: {} ({})", s.rejected, reasons.join(", "));
+    }
+    if s.ingestion_time_fallbacks > 0 {
+        println!(
+            "events without a usable timestamp (ingestion time used): {}",
+            s.ingestion_time_fallbacks
+        );
+    }
+    let streams: Vec<&str> = s.log_streams.iter().map(String::as_str).collect();
+    if streams.len() <= 10 {
+        println!("log streams: {}", streams.join(", "));
+    } else {
+        println!(
+            "log streams: {} ({} …)",
+            streams.len(),
+            streams[..10].join(", ")
+        );
+    }
+    let on_disk = dir_size(&args.data_dir.join("segments"));
+    println!("segments on disk: {on_disk} bytes");
+    if let Some(peak) = peak_memory_bytes() {
+        println!("peak memory: {:.1} MiB", peak as f64 / (1 << 20) as f64);
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            }
+        })
+        .sum()
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), when available.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// An indicatif progress bar over input bytes (only when stderr is a terminal).
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(enabled: bool) -> Self {
+        Bar(enabled.then(|| {
+            let pb = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            pb
+        }))
+    }
+
+    fn clear(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, total_bytes: Option<u64>) {
+        if let (Some(pb), Some(t)) = (&self.0, total_bytes) {
+            pb.set_length(t);
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        if let Some(pb) = &self.0 {
+            pb.inc(bytes);
+        }
+    }
+    fn input(&self, name: &str) {
+        if let Some(pb) = &self.0 {
+            let short = Path::new(name)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| name.to_owned());
+            pb.set_message(short);
+        }
+    }
+    fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.set_message("flushing");
+        }
+    }
 }

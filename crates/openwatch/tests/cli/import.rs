@@ -1,1 +1,160 @@
 //! Tests of `openwatch import`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn openwatch(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the openwatch binary runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    if let Some(text) = stdin {
+        input
+            .write_all(text.as_bytes())
+            .expect("stdin accepts input");
+    }
+    drop(input);
+    child.wait_with_output().expect("openwatch finishes")
+}
+
+fn data(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(rel)
+}
+
+fn manifest() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(data("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn import_cloudtrail_delivery_tree_and_ndjson_then_the_store_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let m = manifest();
+    let records = m["delivery"]["cloudtrail/delivery/invictus-aws_dataset"]["records"]
+        .as_u64()
+        .unwrap();
+    let tree = data("cloudtrail/delivery/invictus-aws_dataset");
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d,
+            "--log-group",
+            "trail",
+            tree.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains(&format!("imported {records} events")), "{out}");
+    assert!(out.contains("from 55 inputs"), "{out}");
+    assert!(out.contains("rejected: 0"), "{out}");
+    assert!(
+        out.contains("log streams: 123837392027_CloudTrail_us-east-1"),
+        "{out}"
+    );
+    assert!(out.contains("events/s"), "{out}");
+
+    let stratus = data("cloudtrail/stratus-red-team-detonation-logs.ndjson.gz");
+    let want = m["cloudtrail"]["cloudtrail/stratus-red-team-detonation-logs.ndjson.gz"]["events"]
+        .as_u64()
+        .unwrap();
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d,
+            "-g",
+            "stratus",
+            "-s",
+            "one",
+            stratus.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success());
+
+    // the import flushed: the events are in Parquet segments, not only in the WAL
+    let store = ow_storage::Store::open(dir.path(), Default::default()).unwrap();
+    assert_eq!(store.log_group("trail").unwrap().event_count, records);
+    assert_eq!(store.log_group("stratus").unwrap().event_count, want);
+    let snap = store
+        .snapshot(&["trail", "stratus"], i64::MIN, i64::MAX)
+        .unwrap();
+    for g in &snap.groups {
+        assert!(g.buffered.is_empty());
+        assert_eq!(
+            g.segments.iter().map(|s| s.row_count).sum::<u64>(),
+            g.log_group.event_count
+        );
+    }
+    let streams = store
+        .list_log_streams("stratus", &Default::default(), Default::default(), false)
+        .unwrap();
+    assert_eq!(streams.items.len(), 1);
+    assert_eq!(streams.items[0].name, "one");
+}
+
+#[test]
+fn import_from_stdin_reports_malformed_lines_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let input = "{\"timestamp\":1700000000000,\"message\":\"a\"}\n\
+                 {\"timestamp\":1700000000001\n\
+                 {\"timestamp\":1700000000002,\"message\":\"c\",\"logStreamName\":\"x\"}\n";
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d,
+            "-g",
+            "cw",
+            "--format",
+            "cloudwatch-events",
+            "-",
+        ],
+        Some(input),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("imported 2 events"), "{out}");
+    assert!(out.contains("rejected: 1 (invalid JSON: 1)"), "{out}");
+    assert!(err.contains("warning: -:2: invalid JSON"), "{err}");
+    assert!(out.contains("log streams: stdin, x"), "{out}");
+}
+
+#[test]
+fn a_missing_path_is_an_error_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d,
+            "-g",
+            "g",
+            "/nonexistent/file.json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/nonexistent/file.json"), "{err}");
+    let o = openwatch(
+        &["import", "--data-dir", d, "-g", "g", "--format", "xml", "-"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
