@@ -84,12 +84,16 @@ impl Inputs {
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
                 (path.display().to_string(), bytes)
             };
-            let text = String::from_utf8(bytes).map_err(|e| {
+            let mut text = String::from_utf8(bytes).map_err(|e| {
                 anyhow::anyhow!(
                     "{name} is not valid UTF-8 (invalid byte at offset {})",
                     e.utf8_error().valid_up_to()
                 )
             })?;
+            // editors on Windows like to start files with a byte-order mark
+            if let Some(rest) = text.strip_prefix('\u{feff}') {
+                text = rest.to_string();
+            }
             out.push(Source { name, text });
         }
         Ok(out)

@@ -87,7 +87,11 @@ fn check_reads_files_and_stdin() {
     let dir = tempfile::tempdir().expect("temp dir");
     let good = dir.path().join("good.q");
     let bad = dir.path().join("bad.q");
-    std::fs::write(&good, "# saved query\nstats count(*) by bin(1h)\n").unwrap();
+    std::fs::write(
+        &good,
+        "\u{feff}# saved query, with a byte-order mark\nstats count(*) by bin(1h)\n",
+    )
+    .unwrap();
     std::fs::write(&bad, "stats count(*) by bin(1h) | stats avg(x)\n").unwrap();
     let o = openwatch(
         &[
