@@ -642,7 +642,9 @@ impl<'a> Checker<'a> {
         in_filter: bool,
     ) {
         match &e.node {
-            Expr::Literal(Literal::Regex(r)) => self.regex(r, e.span),
+            Expr::Literal(Literal::Regex(r)) => {
+                self.regex(r, e.span);
+            }
             Expr::Literal(_) => {}
             Expr::Field(f) => self.field_ref_in(
                 &f.name,
@@ -941,33 +943,44 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
-    fn regex(&mut self, r: &RegexLit, span: Span) {
+    /// Validates a regex literal (flags applied as a leading `(?flags)`), reporting Q312;
+    /// returns the compiled regex when it is valid and within our compile budget. A pattern
+    /// that is valid but too big to compile here is not judged: AWS's engine has other
+    /// limits.
+    fn regex(&mut self, r: &RegexLit, span: Span) -> Option<regex::Regex> {
         let pattern = if r.flags.is_empty() {
             r.pattern.clone()
         } else {
             format!("(?{}){}", r.flags, r.pattern)
         };
-        if let Err(e) = regex::RegexBuilder::new(&pattern)
+        match regex::RegexBuilder::new(&pattern)
             .size_limit(1 << 22)
             .build()
         {
-            let msg = e.to_string();
-            let detail = msg
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-                .trim_start_matches("error: ")
-                .to_string();
-            let mut d = Diagnostic::error(
-                codes::INVALID_REGEX,
-                format!("invalid regular expression: {detail}"),
-                span,
-            );
-            if msg.contains("look-around") || msg.contains("backreference") {
-                d = d.with_note("Logs Insights regexes (RE2/Hyperscan) support neither look-around nor back-references");
+            Ok(re) => Some(re),
+            Err(regex::Error::CompiledTooBig(_)) => None,
+            Err(e) => {
+                let msg = e.to_string();
+                let detail = msg
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_string();
+                let mut d = Diagnostic::error(
+                    codes::INVALID_REGEX,
+                    format!("invalid regular expression: {detail}"),
+                    span,
+                );
+                if msg.contains("look-around") || msg.contains("backreference") {
+                    d = d.with_note(
+                        "Logs Insights regexes (RE2/Hyperscan) support neither look-around nor back-references",
+                    );
+                }
+                self.diags.push(d);
+                None
             }
-            self.diags.push(d);
         }
     }
 
@@ -999,21 +1012,16 @@ impl<'a> Checker<'a> {
                 }
             }
             ParseMode::Regex { regex, .. } => {
-                self.regex(&regex.node, regex.span);
-                let pattern = format!("(?{}){}", regex.flags, regex.pattern);
-                if let Ok(re) = regex::RegexBuilder::new(if regex.flags.is_empty() {
-                    &regex.pattern
-                } else {
-                    &pattern
-                })
-                .size_limit(1 << 22)
-                .build()
-                {
+                if let Some(re) = self.regex(&regex.node, regex.span) {
                     let names: Vec<&str> = re.capture_names().flatten().collect();
                     if names.is_empty() {
                         self.diags.push(
-                            Diagnostic::warning(codes::REGEX_NO_GROUPS, "this `parse` regex has no named capture group, so it extracts nothing", regex.span)
-                                .with_help("name the parts to extract: `(?<name>…)`"),
+                            Diagnostic::warning(
+                                codes::REGEX_NO_GROUPS,
+                                "this `parse` regex has no named capture group, so it extracts nothing",
+                                regex.span,
+                            )
+                            .with_help("name the parts to extract: `(?<name>…)`"),
                         );
                     }
                     for n in names {
