@@ -67,10 +67,25 @@ codes! {
     FILLMISSING_WITHOUT_BIN = "Q328": "`fillmissing` not after `stats … by bin()`";
     ANOMALY_WITHOUT_PATTERN = "Q329": "`anomaly` without a preceding `pattern`";
     NESTED_SUBQUERY = "Q330": "nested subquery";
-    DUPLICATE_ALIAS = "Q331": "the same output name is defined twice in one `stats`";
 }
 
 /// The title of a code, if it is one of ours.
 pub fn title(code: Code) -> Option<&'static str> {
     ALL.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, title) in super::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert!(
+                code.as_str().starts_with('Q') && code.as_str().len() == 4,
+                "{code}"
+            );
+            assert!(!title.is_empty());
+        }
+    }
 }
