@@ -1962,6 +1962,72 @@ impl AlarmEngine {
         }
     }
 
+    /// `ListTagsForResource` for an alarm ARN.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` when no alarm has this ARN.
+    pub fn list_tags_for_resource(&self, arn: &str) -> Result<Vec<Tag>> {
+        let inner = self.inner.lock();
+        inner
+            .metric
+            .values()
+            .find(|a| a.alarm_arn == arn)
+            .map(|a| a.config.tags.clone())
+            .or_else(|| {
+                inner
+                    .composite
+                    .values()
+                    .find(|a| a.alarm_arn == arn)
+                    .map(|a| a.config.tags.clone())
+            })
+            .ok_or_else(|| {
+                MetricsError::ResourceNotFoundException(format!("Alarm {arn} does not exist."))
+            })
+    }
+
+    /// `TagResource`: adds or overwrites tags of an alarm (≤ 50 in total).
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`, `InvalidParameterValue` (tag sizes, too many tags).
+    pub fn tag_resource(&self, arn: &str, tags: &[Tag]) -> Result<()> {
+        self.edit_tags(arn, |existing| {
+            for t in tags {
+                match existing.iter_mut().find(|e| e.key == t.key) {
+                    Some(e) => e.value = t.value.clone(),
+                    None => existing.push(t.clone()),
+                }
+            }
+        })
+    }
+
+    /// `UntagResource`: removes tags by key (unknown keys are ignored).
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`.
+    pub fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<()> {
+        self.edit_tags(arn, |existing| existing.retain(|t| !keys.contains(&t.key)))
+    }
+
+    fn edit_tags(&self, arn: &str, edit: impl FnOnce(&mut Vec<Tag>)) -> Result<()> {
+        let mut inner = self.inner.lock();
+        let tags = if let Some(a) = inner.metric.values_mut().find(|a| a.alarm_arn == arn) {
+            &mut a.config.tags
+        } else if let Some(a) = inner.composite.values_mut().find(|a| a.alarm_arn == arn) {
+            &mut a.config.tags
+        } else {
+            return Err(MetricsError::ResourceNotFoundException(format!(
+                "Alarm {arn} does not exist."
+            )));
+        };
+        let before = tags.clone();
+        edit(tags);
+        if let Err(e) = check_tags(tags, self.config.max_tags) {
+            *tags = before;
+            return Err(e);
+        }
+        self.save(&inner)
+    }
+
     /// Action requests queued by transitions since the last call (oldest first).
     pub fn take_pending_actions(&self) -> Vec<ActionRequest> {
         std::mem::take(&mut self.inner.lock().pending)

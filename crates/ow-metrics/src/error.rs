@@ -34,6 +34,9 @@ pub enum MetricsError {
     /// CloudWatch `ResourceNotFound` (404), e.g. `SetAlarmState` on an unknown alarm.
     #[error("{0}")]
     ResourceNotFound(String),
+    /// CloudWatch `ResourceNotFoundException` (404): the tagging operations.
+    #[error("{0}")]
+    ResourceNotFoundException(String),
     /// CloudWatch `ResourceConflict` (409), e.g. deleting an alarm a composite alarm uses.
     #[error("{0}")]
     ResourceConflict(String),
@@ -98,6 +101,11 @@ impl MetricsError {
             MetricsError::InvalidFormat(_) => ("InvalidFormatFault", "InvalidFormat", 400),
             MetricsError::LimitExceeded(_) => ("LimitExceededFault", "LimitExceeded", 400),
             MetricsError::ResourceNotFound(_) => ("ResourceNotFound", "ResourceNotFound", 404),
+            MetricsError::ResourceNotFoundException(_) => (
+                "ResourceNotFoundException",
+                "ResourceNotFoundException",
+                404,
+            ),
             MetricsError::ResourceConflict(_) => ("ResourceConflict", "ResourceConflict", 409),
             MetricsError::LogsInvalidParameter(_) => (
                 "InvalidParameterException",

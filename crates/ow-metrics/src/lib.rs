@@ -68,7 +68,8 @@
 //! | SetAlarmState | [`AlarmEngine::set_alarm_state`] |
 //! | DeleteAlarms | [`AlarmEngine::delete_alarms`] |
 //! | EnableAlarmActions / DisableAlarmActions | [`AlarmEngine::set_actions_enabled`] |
-//! | (scheduler, every 10 s) | [`AlarmEngine::evaluate_due`], then [`AlarmEngine::run_actions`] on a blocking thread |
+//! | (scheduler) | [`AlarmScheduler::start`] once at startup (or call [`AlarmEngine::evaluate_due`] every 10 s and [`AlarmEngine::run_actions`] on a blocking thread) |
+//! | TagResource / UntagResource / ListTagsForResource (alarm ARNs) | [`AlarmEngine::tag_resource`] / [`AlarmEngine::untag_resource`] / [`AlarmEngine::list_tags_for_resource`] |
 //!
 //! Errors: [`MetricsError`]; [`MetricsError::aws_error`] gives the `__type`, the Query code
 //! and the HTTP status.
@@ -85,6 +86,7 @@ pub mod packs;
 mod persist;
 mod query;
 mod rule;
+mod scheduler;
 mod store;
 
 pub use actions::{
@@ -97,4 +99,5 @@ pub use metric_filter::*;
 pub use model::*;
 pub use query::*;
 pub use rule::{Rule, RuleError};
+pub use scheduler::AlarmScheduler;
 pub use store::*;

@@ -265,3 +265,91 @@ fn command_action_gets_the_notification_on_stdin() {
     assert_eq!((o.succeeded, o.attempts), (false, 2));
     assert!(o.error.unwrap().contains("exit status: 3"));
 }
+
+/// The scheduler evaluates on its own thread and delivers actions from another.
+#[test]
+fn scheduler_evaluates_and_delivers() {
+    let (url, got) = receiver(vec![200]);
+    let e = env(T0 + 2 * MIN);
+    put(&e.store, "Test", vec![datum("M", T0 + MIN, 5.0)]);
+    let mut a = simple_alarm(
+        "sched",
+        "M",
+        60,
+        1,
+        1,
+        1.0,
+        "GreaterThanThreshold",
+        "missing",
+    );
+    a.alarm_actions = vec![TOPIC.into()];
+    e.alarms.put_metric_alarm(&a).unwrap();
+    let engine = Arc::new(e.alarms);
+    let d = ActionDispatcher::new(ActionsConfig {
+        sns: vec![SnsTarget {
+            topic_arn: TOPIC.into(),
+            webhook: Some(url),
+            command: None,
+        }],
+        retry: fast_retry(2),
+        dead_letter_path: None,
+    });
+    let sched = AlarmScheduler::start(engine.clone(), d, std::time::Duration::from_millis(10));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while got.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    sched.stop();
+    assert_eq!(got.lock().unwrap().len(), 1);
+    let (h, _) = engine
+        .describe_alarm_history(&DescribeAlarmHistoryInput {
+            history_item_type: Some("Action".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(h.len(), 1);
+    // Tags on the alarm ARN.
+    let arn = "arn:aws:cloudwatch:us-east-1:000000000000:alarm:sched";
+    engine
+        .tag_resource(
+            arn,
+            &[
+                Tag {
+                    key: "team".into(),
+                    value: "sre".into(),
+                },
+                Tag {
+                    key: "env".into(),
+                    value: "prod".into(),
+                },
+            ],
+        )
+        .unwrap();
+    engine
+        .tag_resource(
+            arn,
+            &[Tag {
+                key: "env".into(),
+                value: "dev".into(),
+            }],
+        )
+        .unwrap();
+    engine
+        .untag_resource(arn, &["team".into(), "nope".into()])
+        .unwrap();
+    assert_eq!(
+        engine.list_tags_for_resource(arn).unwrap(),
+        vec![Tag {
+            key: "env".into(),
+            value: "dev".into()
+        }]
+    );
+    assert_eq!(
+        engine
+            .list_tags_for_resource("arn:aws:cloudwatch:us-east-1:0:alarm:x")
+            .unwrap_err()
+            .aws_error()
+            .2,
+        404
+    );
+}
