@@ -156,3 +156,27 @@ fn mutated_corpus_never_panics() {
         "{clean} of {MUTANTS} mutants were clean"
     );
 }
+
+/// Every prefix of every corpus query (what an editor sees while the user types) is
+/// handled: no panic, every diagnostic span inside the text.
+#[test]
+fn every_prefix_is_handled() {
+    let config = CheckConfig::default();
+    let mut prefixes = 0;
+    for path in queries("ok").into_iter().chain(queries("err")) {
+        let src = std::fs::read_to_string(path).expect("readable");
+        for (i, _) in src.char_indices() {
+            let prefix = &src[..i];
+            let a = analyze(prefix, &config);
+            for d in &a.diagnostics {
+                assert!(
+                    d.span.slice(prefix).is_some(),
+                    "span {:?} outside {prefix:?}",
+                    d.span
+                );
+            }
+            prefixes += 1;
+        }
+    }
+    assert!(prefixes > 5_000, "{prefixes}");
+}
