@@ -661,6 +661,7 @@ impl<'a> Checker<'a> {
             Expr::Call(call) => self.call(e, call, ctx, vis, in_agg),
             Expr::Unary { expr, .. } => self.expr_inner(expr, ctx, vis, in_agg, in_filter),
             Expr::Binary { op, lhs, rhs } => {
+                self.lint_binary(*op, lhs, rhs);
                 let keep_filter = in_filter && matches!(op, BinaryOp::And | BinaryOp::Or);
                 self.expr_inner(lhs, ctx, vis, in_agg, keep_filter);
                 if let Expr::Subquery(q) = &rhs.node {
@@ -684,6 +685,60 @@ impl<'a> Checker<'a> {
                         q.span,
                     )
                     .with_help("write `filter field in (SOURCE … | fields field)`"),
+                );
+            }
+        }
+    }
+
+    /// Warnings for two classic traps: SQL-style wildcards in `like "…"` (spec §5.2: a
+    /// string is a plain substring, `%`/`*` are literal) and comparing `@timestamp` with a
+    /// date string (§3.3: unsupported; compare `toMillis(@timestamp)` with epoch ms).
+    fn lint_binary(&mut self, op: BinaryOp, lhs: &Node<Expr>, rhs: &Node<Expr>) {
+        if matches!(op, BinaryOp::Like | BinaryOp::NotLike) {
+            if let Expr::Literal(Literal::String(text)) = &rhs.node {
+                let wild = |c: char| c == '%' || c == '*';
+                if text.len() > 1 && (text.starts_with(wild) || text.ends_with(wild)) {
+                    let inner = text.trim_matches(wild);
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::LIKE_WILDCARD,
+                            "`like` with a string is a substring match; `%` and `*` are matched literally",
+                            rhs.span,
+                        )
+                        .with_help(format!(
+                            "drop the wildcards (`like \"{inner}\"`) or use a regex such as `like /{inner}/`"
+                        )),
+                    );
+                }
+            }
+        }
+        if op.is_comparison()
+            && !matches!(
+                op,
+                BinaryOp::Like
+                    | BinaryOp::NotLike
+                    | BinaryOp::RegexMatch
+                    | BinaryOp::In
+                    | BinaryOp::NotIn
+            )
+        {
+            let is_time = |e: &Node<Expr>| matches!(&e.node, Expr::Field(f) if f.name == "@timestamp" || f.name == "@ingestionTime");
+            let string_side = match (&lhs.node, &rhs.node) {
+                (_, Expr::Literal(Literal::String(_))) if is_time(lhs) => Some(rhs.span),
+                (Expr::Literal(Literal::String(_)), _) if is_time(rhs) => Some(lhs.span),
+                _ => None,
+            };
+            if let Some(span) = string_side {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::TIMESTAMP_STRING_COMPARE,
+                        "comparing a timestamp with a string does not filter by date",
+                        span,
+                    )
+                    .with_help(
+                        "compare epoch milliseconds: `toMillis(@timestamp) >= 1700000000000`",
+                    )
+                    .with_note("AWS does not support filtering by human-readable timestamps"),
                 );
             }
         }

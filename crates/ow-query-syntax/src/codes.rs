@@ -67,6 +67,8 @@ codes! {
     FILLMISSING_WITHOUT_BIN = "Q328": "`fillmissing` not after `stats … by bin()`";
     ANOMALY_WITHOUT_PATTERN = "Q329": "`anomaly` without a preceding `pattern`";
     NESTED_SUBQUERY = "Q330": "nested subquery";
+    LIKE_WILDCARD = "Q332": "SQL-style wildcard in `like \"…\"` (matched literally)";
+    TIMESTAMP_STRING_COMPARE = "Q333": "timestamp compared with a string";
 }
 
 /// The title of a code, if it is one of ours.
