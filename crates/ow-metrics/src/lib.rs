@@ -73,6 +73,39 @@
 //!
 //! Errors: [`MetricsError`]; [`MetricsError::aws_error`] gives the `__type`, the Query code
 //! and the HTTP status.
+//!
+//! # Choices on items the spec marks \[I\] (or leaves open)
+//! - Evaluation range R = N + 2 periods ([`AlarmConfig::evaluation_range_extra_periods`]),
+//!   sliding and ending at the evaluation boundary (minute, or 10 s for 10/20/30 s periods).
+//! - Premature-alarm rule: also requires that no real point in the range is non-breaching —
+//!   the only reading consistent with every row of B.4's tables ([`evaluate_slots`]).
+//! - State reasons: wordings observed in real AWS notifications (see the private
+//!   `reason_text` docs): `dd/MM/yy HH:mm:ss` datapoint times (AWS prints `25/09/22 18:49:00`;
+//!   the spec's example date is ambiguous), the "k out of the last n … (minimum …)" form only
+//!   when `DatapointsToAlarm` was given, Java-style doubles (`80.0`).
+//!   `StateReasonData` uses `extendedStatistic` for percentile alarms.
+//! - Percentiles: nearest rank over weighted samples; `TM`/`WM`/`TC`/`TS` percentage bounds
+//!   select samples by that rank; `STDDEV` in metric math is the sample standard deviation.
+//! - Periods under 60 s see only high-resolution samples; `GetMetricData` merges units when
+//!   `Unit` is omitted, `GetMetricStatistics` returns one datapoint per unit.
+//! - Metric math: an expression's default label is its `Id`; `FILL(…, REPEAT|LINEAR)` leaves
+//!   leading (and, for LINEAR, trailing) gaps empty; non-finite results are dropped.
+//! - Metric filters: a data point takes the event's timestamp; non-numeric extracted values
+//!   and unresolved dimensions publish nothing.
+//! - Composite alarms: evaluated at the first tick after creation or update and on every
+//!   child change; the reason names the child that changed last
+//!   (`<arn> transitioned to ALARM at Tuesday 02 January, 2024 12:01:00 UTC`); children must
+//!   exist when the rule is stored.
+//! - Notifications: CloudWatch's alarm JSON (key order as AWS sends it, `Statistic` upper
+//!   case) inside an SNS envelope whose `Signature`/`SigningCertURL` are empty.
+//!
+//! # Not implemented (each is rejected with an error naming it, or listed here)
+//! Anomaly-detection bands and their operators, PromQL (`EvaluationCriteria`),
+//! `ActionsSuppressor`, `SEARCH`/`SLICE`/`INSIGHT_RULE_METRIC`/`SERVICE_QUOTA`, Metrics
+//! Insights SQL, cross-account `AccountId`, `LabelOptions`/dynamic labels, `EvaluationState`,
+//! Auto Scaling repeat actions, EventBridge events, dashboards, `fieldSelectionCriteria` and
+//! `emitSystemFieldDimensions` of metric filters, and the Parquet metrics table of DESIGN.md
+//! decision 4 (the store is memory plus a durable log).
 #![deny(missing_docs)]
 
 pub mod actions;

@@ -525,9 +525,24 @@ impl MetricStore {
             if let Some((path, file)) = log.as_mut() {
                 let json = serde_json::to_string(&rec)
                     .map_err(|e| MetricsError::Internal(format!("encoding metrics: {e}")))?;
-                file.write_all(encode_line(&json).as_bytes())
+                let before = file
+                    .metadata()
+                    .map_err(|e| MetricsError::io(format!("reading {}", path.display()), e))?
+                    .len();
+                if let Err(e) = file
+                    .write_all(encode_line(&json).as_bytes())
                     .and_then(|_| file.sync_data())
-                    .map_err(|e| MetricsError::io(format!("appending to {}", path.display()), e))?;
+                {
+                    // Cut off a partial record so later appends stay readable; the request
+                    // fails and nothing of it is visible.
+                    if let Err(t) = file.set_len(before) {
+                        tracing::error!(path = %path.display(), error = %t, "cannot truncate a failed metrics log append");
+                    }
+                    return Err(MetricsError::io(
+                        format!("appending to {}", path.display()),
+                        e,
+                    ));
+                }
             }
         }
         self.apply_record(rec);
