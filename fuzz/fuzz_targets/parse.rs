@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ow_query_syntax::{analyze, parse, print, render, CheckConfig};
+use ow_query_syntax::{analyze, parse, print, print_with_comments, render, CheckConfig};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(src) = std::str::from_utf8(data) else {
@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = render(src, &analysis.diagnostics);
     let printed = print(&analysis.query);
     let reparsed = parse(&printed);
+    let with_comments = print_with_comments(&analysis.query, src, &analysis.comments);
     if !analysis.has_errors() {
         assert_eq!(reparsed.query.as_ref(), Some(&analysis.query), "round trip via {printed:?}");
+        let again = parse(&with_comments);
+        assert_eq!(again.query.as_ref(), Some(&analysis.query), "round trip via {with_comments:?}");
     }
 });

@@ -46,7 +46,7 @@ pub use ow_diagnostics::{Diagnostic, Severity, Span};
 
 pub use check::CheckConfig;
 pub use parser::{parse, Parsed};
-pub use print::print;
+pub use print::{print, print_with_comments};
 pub use render::{render, render_named};
 
 /// Everything known about one query: the (possibly partial) AST and all diagnostics

@@ -10,6 +10,7 @@
 use std::fmt::Write;
 
 use crate::ast::*;
+use crate::Span;
 
 /// Prints a query in canonical form (one command per line).
 pub fn print(query: &Query) -> String {
@@ -19,6 +20,68 @@ pub fn print(query: &Query) -> String {
             out.push_str("\n| ");
         }
         command(&mut out, &c.node);
+    }
+    out
+}
+
+/// Prints a query in canonical form keeping its `#` comments (spans from
+/// [`crate::Parsed::comments`], text from `src`, the source the query was parsed from).
+///
+/// A comment on its own line(s) is printed on its own line before the next command (so a
+/// commented-out `# | filter …` stays where it was); a comment that shares a line with
+/// code, or sits inside a multi-line command, is appended to that command's line; comments
+/// after the last command come last. Comments are trivia, so the result parses to the same
+/// AST.
+pub fn print_with_comments(query: &Query, src: &str, comments: &[Span]) -> String {
+    let n = query.commands.len();
+    let mut leading: Vec<Vec<&str>> = vec![Vec::new(); n + 1];
+    let mut trailing: Vec<Vec<&str>> = vec![Vec::new(); n];
+    for c in comments {
+        let Some(text) = c.slice(src) else { continue };
+        let text = text.trim_end();
+        // the command this comment is inside of, or on the same line as
+        let owner = query.commands.iter().position(|cmd| {
+            let inside = cmd.span.start <= c.start && c.start < cmd.span.end;
+            let same_line = cmd.span.end <= c.start
+                && src
+                    .get(cmd.span.end..c.start)
+                    .is_some_and(|gap| !gap.contains('\n'));
+            inside || same_line
+        });
+        match owner {
+            Some(i) => trailing[i].push(text),
+            None => {
+                let next = query
+                    .commands
+                    .iter()
+                    .position(|cmd| cmd.span.start > c.start)
+                    .unwrap_or(n);
+                leading[next].push(text);
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, cmd) in query.commands.iter().enumerate() {
+        for l in &leading[i] {
+            out.push_str(l);
+            out.push('\n');
+        }
+        if i > 0 {
+            out.push_str("| ");
+        }
+        command(&mut out, &cmd.node);
+        for t in &trailing[i] {
+            out.push(' ');
+            out.push_str(t);
+        }
+        out.push('\n');
+    }
+    for l in &leading[n] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    if out.ends_with('\n') {
+        out.pop();
     }
     out
 }

@@ -137,8 +137,15 @@ fn mutated_corpus_never_panics() {
         let _ = render(&src, &a.diagnostics);
         let printed = print(&a.query);
         let re = parse(&printed);
+        let with_comments = ow_query_syntax::print_with_comments(&a.query, &src, &a.comments);
         if !a.has_errors() {
             clean += 1;
+            let re2 = parse(&with_comments);
+            assert_eq!(
+                re2.query.as_ref(),
+                Some(&a.query),
+                "comment-keeping round trip of {src:?} via\n{with_comments}"
+            );
             assert!(
                 re.diagnostics.iter().all(|d| !d.is_error()),
                 "canonical form of {src:?} fails:\n{printed}"

@@ -167,3 +167,18 @@ fn comments_are_reported_but_hash_in_literals_is_not_a_comment() {
     let texts: Vec<&str> = p.comments.iter().map(|c| text(src, *c)).collect();
     assert_eq!(texts, vec!["# head", "# tail"]);
 }
+
+#[test]
+fn canonical_form_can_keep_comments() {
+    let src = "# count errors\nfields @timestamp,@message\n    # | filter @message like /debug/\n| filter @message like /ERROR/ # trailing\n| stats count(*)\n    # inside\n    by bin(5m)\n# the end";
+    let p = parse(src);
+    let q = p.query.clone().unwrap();
+    let printed = ow_query_syntax::print_with_comments(&q, src, &p.comments);
+    assert_eq!(
+        printed,
+        "# count errors\nfields @timestamp, @message\n# | filter @message like /debug/\n| filter @message like /ERROR/ # trailing\n| stats count(*) by bin(5m) # inside\n# the end"
+    );
+    let again = parse(&printed);
+    assert_eq!(again.query.as_ref(), Some(&q));
+    assert_eq!(again.comments.len(), 5);
+}
