@@ -386,6 +386,8 @@ impl MetricStore {
         let end = input
             .end_time_ms
             .ok_or_else(|| MetricsError::missing("EndTime"))?;
+        crate::store::validate_time("StartTime", start)?;
+        crate::store::validate_time("EndTime", end)?;
         if start >= end {
             return Err(MetricsError::InvalidParameterValue(
                 "The parameter StartTime must be less than the parameter EndTime.".into(),

@@ -868,6 +868,8 @@ impl MetricStore {
             .period_s
             .ok_or_else(|| MetricsError::missing("Period"))?;
         validate_query_period("Period", period)?;
+        validate_time("StartTime", start)?;
+        validate_time("EndTime", end)?;
         if start >= end {
             return Err(MetricsError::InvalidParameterValue(
                 "The parameter StartTime must be less than the parameter EndTime.".into(),
@@ -1084,12 +1086,29 @@ pub(crate) fn validate_dimensions(
 
 /// Checks a query period in seconds (B.3): 1, 5, 10, 20, 30 or a multiple of 60.
 pub(crate) fn validate_query_period(param: &str, period_s: i64) -> Result<()> {
+    // `Period` is an Integer in the model: at most 2^31 − 1 seconds.
+    if period_s > i64::from(i32::MAX) {
+        return Err(MetricsError::invalid_value(param, period_s));
+    }
     if period_s >= 60 && period_s % 60 == 0 || [1, 5, 10, 20, 30].contains(&period_s) {
         Ok(())
     } else {
         Err(MetricsError::InvalidParameterValue(format!(
             "The parameter {param} must be 1, 5, 10, 20, 30, or a multiple of 60 (got {period_s})."
         )))
+    }
+}
+
+/// Latest time accepted in a query, ms: 9999-12-31T23:59:59.999Z (and its negation as the
+/// earliest), so that time arithmetic cannot overflow.
+pub(crate) const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// Checks a query time (ms) is within ±[`MAX_TIME_MS`].
+pub(crate) fn validate_time(param: &str, ms: i64) -> Result<()> {
+    if (-MAX_TIME_MS..=MAX_TIME_MS).contains(&ms) {
+        Ok(())
+    } else {
+        Err(MetricsError::invalid_value(param, ms))
     }
 }
 

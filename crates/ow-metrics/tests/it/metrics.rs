@@ -456,6 +456,22 @@ fn get_metric_statistics_rules() {
         }),
         "InvalidParameterValue"
     );
+    for bad in [
+        GetMetricStatisticsInput {
+            period_s: Some(60 * (1 << 40)),
+            ..base()
+        },
+        GetMetricStatisticsInput {
+            start_time_ms: Some(i64::MIN),
+            ..base()
+        },
+        GetMetricStatisticsInput {
+            end_time_ms: Some(i64::MAX),
+            ..base()
+        },
+    ] {
+        assert_eq!(code(bad), "InvalidParameterValue");
+    }
     assert_eq!(
         code(GetMetricStatisticsInput {
             statistics: vec![],
