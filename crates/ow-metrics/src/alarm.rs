@@ -1783,7 +1783,10 @@ impl AlarmEngine {
                 }
             }
         }
-        // Percentile alarms with too few samples and EvaluateLowSampleCountPercentile=ignore.
+        let detail = evaluate_detail(&slots, plan.n, plan.m, plan.tmd);
+        // Percentile alarms with EvaluateLowSampleCountPercentile=ignore keep their state
+        // while an evaluated data point has too few samples (B.4): p in [0.5, 1) needs
+        // 10/(1-p) samples, p in (0, 0.5) needs 10/p.
         if let Some(p) = plan.low_sample_ignore {
             let needed = if (0.5..1.0).contains(&p) {
                 Some(10.0 / (1.0 - p))
@@ -1793,16 +1796,15 @@ impl AlarmEngine {
                 None
             };
             if let Some(needed) = needed {
-                if slots
+                if detail
+                    .evaluated
                     .iter()
-                    .zip(&counts)
-                    .any(|(s, c)| s.is_some() && *c + 1e-9 < needed)
+                    .any(|(i, _, _)| counts[*i] + 1e-9 < needed)
                 {
                     return None;
                 }
             }
         }
-        let detail = evaluate_detail(&slots, plan.n, plan.m, plan.tmd);
         let state = match detail.verdict {
             Verdict::Keep => return None,
             Verdict::State(s) => s,

@@ -237,3 +237,43 @@ fn sliding_window_minutes_2_to_6() {
     alarms.evaluate_due();
     assert_eq!(state_of(&alarms, "w").state_value, Ok);
 }
+
+/// A 10-second (high-resolution) alarm is evaluated every 10 s over high-resolution data.
+#[test]
+fn high_resolution_alarm_every_ten_seconds() {
+    let e = env(T0 + 20_000);
+    let hi = |ts: i64, v: f64| MetricDatumInput {
+        storage_resolution: Some(1),
+        ..datum("Hi", ts, v)
+    };
+    put(
+        &e.store,
+        "Test",
+        vec![hi(T0 + 12_000, 9.0), hi(T0 + 25_000, 0.5)],
+    );
+    e.alarms
+        .put_metric_alarm(&simple_alarm(
+            "hr",
+            "Hi",
+            10,
+            1,
+            1,
+            1.0,
+            "GreaterThanThreshold",
+            "missing",
+        ))
+        .unwrap();
+    e.alarms.evaluate_due(); // boundary 12:00:20 reads [12:00:10, 12:00:20)
+    assert_eq!(state_of(&e.alarms, "hr").state_value, Alarm);
+    e.clock.set_ms(T0 + 29_000);
+    assert!(e.alarms.evaluate_due().is_empty(), "same 10 s boundary");
+    e.clock.set_ms(T0 + 30_000); // reads [12:00:20, 12:00:30): 0.5
+    e.alarms.evaluate_due();
+    assert_eq!(state_of(&e.alarms, "hr").state_value, Ok);
+    // Standard-resolution data is invisible to a 10 s alarm: a standard sample inside the
+    // range [12:01:00, 12:01:10) is not a data point, so the alarm has none: INSUFFICIENT_DATA.
+    put(&e.store, "Test", vec![datum("Hi", T0 + 65_000, 50.0)]);
+    e.clock.set_ms(T0 + 70_000);
+    e.alarms.evaluate_due();
+    assert_eq!(state_of(&e.alarms, "hr").state_value, InsufficientData);
+}
