@@ -69,6 +69,7 @@
 //! | DeleteAlarms | [`AlarmEngine::delete_alarms`] |
 //! | EnableAlarmActions / DisableAlarmActions | [`AlarmEngine::set_actions_enabled`] |
 //! | (scheduler) | [`AlarmScheduler::start`] once at startup (or call [`AlarmEngine::evaluate_due`] every 10 s and [`AlarmEngine::run_actions`] on a blocking thread) |
+//! | (maintenance, daily) | [`MetricStore::compact`] drops data past 455 days and rewrites the log |
 //! | TagResource / UntagResource / ListTagsForResource (alarm ARNs) | [`AlarmEngine::tag_resource`] / [`AlarmEngine::untag_resource`] / [`AlarmEngine::list_tags_for_resource`] |
 //!
 //! Errors: [`MetricsError`]; [`MetricsError::aws_error`] gives the `__type`, the Query code
