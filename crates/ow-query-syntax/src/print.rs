@@ -40,7 +40,8 @@ pub fn print_with_comments(query: &Query, src: &str, comments: &[Span]) -> Strin
         let Some(text) = c.slice(src) else { continue };
         let text = text.trim_end();
         // the command this comment is inside of, or on the same line as
-        let owner = query.commands.iter().position(|cmd| {
+        // (the last such command: on `a | b # c` the comment belongs to `b`)
+        let owner = query.commands.iter().rposition(|cmd| {
             let inside = cmd.span.start <= c.start && c.start < cmd.span.end;
             let same_line = cmd.span.end <= c.start
                 && src

@@ -182,3 +182,11 @@ fn canonical_form_can_keep_comments() {
     assert_eq!(again.query.as_ref(), Some(&q));
     assert_eq!(again.comments.len(), 5);
 }
+
+#[test]
+fn end_of_line_comment_belongs_to_the_last_command_on_the_line() {
+    let src = "fields a | filter b = 1 # why\n| limit 3";
+    let p = parse(src);
+    let printed = ow_query_syntax::print_with_comments(p.query.as_ref().unwrap(), src, &p.comments);
+    assert_eq!(printed, "fields a\n| filter b = 1 # why\n| limit 3");
+}
