@@ -105,14 +105,18 @@ impl<'a> Val<'a> {
     }
 
     /// Timestamp context: timestamps as is; numbers and numeric strings are epoch ms
-    /// (truncated toward zero); anything else -> `None`.
+    /// (truncated toward zero); strings in ISO 8601 / RFC 3339 form
+    /// (`2024-05-01T12:34:56Z`, `2024-05-01 12:34:56.789`, offset optional, UTC when
+    /// absent) are parsed [I, chosen: AWS documents timestamps only, this lets
+    /// `datefloor(eventTime, 1h)` work on CloudTrail's text times]; anything else -> `None`.
     pub fn as_ts_ms(&self) -> Option<i64> {
         match self {
             Val::Ts(ms) => Some(*ms),
-            Val::Num(_) | Val::Str(_) => {
-                let n = self.as_num()?;
-                f64_to_i64(n.trunc())
-            }
+            Val::Num(_) => f64_to_i64(self.as_num()?.trunc()),
+            Val::Str(s) => match parse_number(s) {
+                Some(n) => f64_to_i64(n.trunc()),
+                None => parse_iso_ms(s),
+            },
             _ => None,
         }
     }
@@ -233,6 +237,35 @@ pub fn parse_number(s: &str) -> Option<f64> {
         return None;
     }
     s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Parses an ISO 8601 date-time (`T` or space separator, optional fraction, optional
+/// `Z`/offset; UTC when no offset) to epoch ms. `None` for anything else.
+pub fn parse_iso_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || !b[0].is_ascii_digit() || b.get(4) != Some(&b'-') {
+        return None;
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_millis());
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(s, fmt) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    None
 }
 
 /// Converts a finite float to i64 when it is in range.
@@ -429,6 +462,26 @@ mod tests {
         assert!(Val::Str("true".into()).truthy());
         assert!(!Val::Str("yes".into()).truthy());
         assert!(Val::Str("1".into()).truthy());
+    }
+
+    #[test]
+    fn iso_strings_are_timestamps_in_timestamp_context() {
+        let want = Some(1_714_566_896_789);
+        assert_eq!(Val::Str("2024-05-01T12:34:56.789Z".into()).as_ts_ms(), want);
+        assert_eq!(Val::Str("2024-05-01 12:34:56.789".into()).as_ts_ms(), want);
+        assert_eq!(
+            Val::Str("2024-05-01T14:34:56.789+02:00".into()).as_ts_ms(),
+            want
+        );
+        assert_eq!(
+            Val::Str("2024-05-01T12:34:56Z".into()).as_ts_ms(),
+            Some(1_714_566_896_000)
+        );
+        assert_eq!(Val::Str("1714566896789".into()).as_ts_ms(), want);
+        assert_eq!(Val::Str("2024-05-01".into()).as_ts_ms(), None);
+        assert_eq!(Val::Str("yesterday at noon!!!".into()).as_ts_ms(), None);
+        // numeric context is unchanged: a date string is not a number
+        assert_eq!(Val::Str("2024-05-01T12:34:56Z".into()).as_num(), None);
     }
 
     #[test]
