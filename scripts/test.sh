@@ -8,3 +8,5 @@ if [ ! -d ../shared/data ]; then
   exit 2
 fi
 cargo test --workspace --no-fail-fast "$@"
+# Real Python clients (boto3, AWS CLI) against `openwatch serve`; see scripts/py-tests.sh.
+scripts/py-tests.sh

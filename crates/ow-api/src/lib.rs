@@ -23,6 +23,12 @@
 //! # }
 //! ```
 //!
+//! Accounts: every access key has an account id. Query definitions and queries
+//! (DescribeQueries, GetQueryResults, StopQuery) are per account. Log groups live in one
+//! store whose `StoreConfig::account_id` is the account in their ARNs and in `@log`;
+//! `openwatch serve` sets it to the first configured key's account. Keys of other accounts
+//! see the same log groups (the store has no per-group owner on create yet).
+//!
 //! Architecture invariants: no request reaches an operation before its signature is
 //! verified; an operation validates its whole input before it changes anything; no input
 //! panics the server (operations run on the blocking pool and a panic would become a 500).

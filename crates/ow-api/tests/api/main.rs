@@ -3,5 +3,8 @@
 
 mod common;
 mod http;
+mod load;
 mod logs;
+mod props;
 mod queries;
+mod sdk;
