@@ -17,12 +17,16 @@ pub struct StoreConfig {
     /// Default 64 MiB.
     pub flush_threshold_bytes: usize,
     /// Time window of a segment, in ms: a flush writes one segment per log group and
-    /// window (`floor(@timestamp / window)`). Default 1 hour.
+    /// window (`floor(@timestamp / window)`). Default 1 day: live ingestion fills one
+    /// window per flush anyway, and bulk imports of old data get segments of useful size;
+    /// retention (whole segments) is then at most one day late (AWS: typically 72 h [V]).
     pub segment_window_ms: i64,
-    /// Compaction merges segments of one log group and one compaction window (in ms,
-    /// default 1 day) while they are smaller than `compaction_target_rows`.
+    /// Compaction merges small segments of one log group that lie in one compaction
+    /// window (in ms, default 1 day).
     pub compaction_window_ms: i64,
-    /// A segment with fewer rows than this is "small" and may be merged. Default 1,000,000.
+    /// Target size of compacted segments, rows. A segment below a quarter of it is
+    /// "small"; compaction runs on a window holding at least 4 small segments, or at least
+    /// 2 whose rows add up to less than a tenth of it. Default 1,000,000.
     pub compaction_target_rows: usize,
     /// A JSON path present in at least this fraction of a segment's events becomes a
     /// promoted `Utf8` column of that segment. Default 0.3.
@@ -46,7 +50,7 @@ impl Default for StoreConfig {
             max_fields_per_event: crate::fields::DEFAULT_MAX_FIELDS,
             put_limits: PutLimits::default(),
             flush_threshold_bytes: 64 << 20,
-            segment_window_ms: 3_600_000,
+            segment_window_ms: 86_400_000,
             compaction_window_ms: 86_400_000,
             compaction_target_rows: 1_000_000,
             promote_min_fraction: 0.3,

@@ -43,8 +43,8 @@
 //! assert_eq!(values[2], None);
 //! ```
 
+use crate::hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 /// AWS's limit on fields extracted from one JSON event (spec §3.2 [V]: "no more than 200
 /// log event fields"). Configurable through [`crate::StoreConfig::max_fields_per_event`].
@@ -134,8 +134,8 @@ impl PathExtractor {
         S: Into<String>,
     {
         let paths: Vec<String> = paths.into_iter().map(Into::into).collect();
-        let mut index = HashMap::new();
-        let mut prefixes = HashSet::new();
+        let mut index = HashMap::default();
+        let mut prefixes = HashSet::default();
         for (i, p) in paths.iter().enumerate() {
             index.entry(p.clone()).or_insert(i);
             // every proper prefix ending before a '.' may be an object/array on the way
@@ -379,7 +379,7 @@ impl<'a> Parser<'a> {
                         if *f == key {
                             true
                         } else {
-                            let mut set = HashSet::new();
+                            let mut set = HashSet::default();
                             set.insert(f.clone());
                             set.insert(key.clone());
                             seen = Some(set);

@@ -56,6 +56,7 @@ mod buffer;
 mod config;
 mod error;
 pub mod fields;
+mod hash;
 mod manifest;
 mod model;
 pub mod schema;

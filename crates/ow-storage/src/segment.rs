@@ -6,7 +6,6 @@
 //! key/value metadata holds `openwatch.field_counts`: the number of events in which each
 //! flattened field path appears (for GetLogGroupFields).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,6 +27,7 @@ use parquet::schema::types::ColumnPath;
 use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
+use crate::hash::FxHashMap;
 use crate::schema::{self, core_schema};
 use crate::snapshot::SegmentInfo;
 
@@ -101,7 +101,7 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 
 /// Field discovery over one segment: per-path event counts and the values of each event.
 struct Discovery {
-    ids: HashMap<Box<str>, u32>,
+    ids: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     counts: Vec<u64>,
     last_event: Vec<u32>,
@@ -115,7 +115,7 @@ const ARENA: u32 = 1 << 31;
 impl Discovery {
     fn run(messages: &StringArray, config: &StoreConfig) -> Discovery {
         let mut d = Discovery {
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
             names: Vec::new(),
             counts: Vec::new(),
             last_event: Vec::new(),
@@ -236,11 +236,10 @@ pub(crate) fn encode(
 
     let disc = Discovery::run(messages, config);
     let promoted = disc.promoted(n, config);
-    let slot_of: HashMap<u32, usize> = promoted
-        .iter()
-        .enumerate()
-        .map(|(slot, &id)| (id, slot))
-        .collect();
+    let mut slot_of: Vec<usize> = vec![usize::MAX; disc.names.len()];
+    for (slot, &id) in promoted.iter().enumerate() {
+        slot_of[id as usize] = slot;
+    }
     let mut builders: Vec<StringBuilder> = promoted
         .iter()
         .map(|_| StringBuilder::with_capacity(n, n * 16))
@@ -253,9 +252,10 @@ pub(crate) fn encode(
         while vi < disc.values.len() && disc.values[vi].0 as usize == ev {
             let (_, id, start, len) = disc.values[vi];
             vi += 1;
-            let Some(&slot) = slot_of.get(&id) else {
+            let slot = slot_of[id as usize];
+            if slot == usize::MAX {
                 continue;
-            };
+            }
             if row_vals[slot].is_some() || len == u32::MAX {
                 continue;
             }

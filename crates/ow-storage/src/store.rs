@@ -1125,10 +1125,11 @@ impl Store {
         Ok(n)
     }
 
-    /// Compaction: in each log group, merges the segments smaller than
-    /// `compaction_target_rows` that fall in the same `compaction_window_ms` window, when
-    /// there are at least 4 of them (or 2 when the merged segment is still small).
-    /// Returns the number of segments replaced.
+    /// Compaction: in each log group, merges the small segments (below a quarter of
+    /// `compaction_target_rows`) that fall in one `compaction_window_ms` window, when there
+    /// are at least 4 of them, or at least 2 adding up to less than a tenth of the target.
+    /// A merged segment that is no longer small is not rewritten again. Returns the number
+    /// of segments replaced.
     pub fn compact(&self) -> Result<usize> {
         let cw = self.config.compaction_window_ms.max(1);
         let target = self.config.compaction_target_rows as u64;
@@ -1140,7 +1141,8 @@ impl Store {
                 let mut buckets: BTreeMap<i64, Vec<Arc<SegmentHandle>>> = BTreeMap::new();
                 for s in &g.segments {
                     let b = s.info.min_timestamp_ms.div_euclid(cw);
-                    if s.info.row_count < target && s.info.max_timestamp_ms.div_euclid(cw) == b {
+                    if s.info.row_count < target / 4 && s.info.max_timestamp_ms.div_euclid(cw) == b
+                    {
                         buckets.entry(b).or_default().push(s.clone());
                     }
                 }
