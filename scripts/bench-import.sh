@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark of `openwatch import` (not a timed test): imports generated CloudTrail NDJSON
+# (../shared/bench/gen_cloudtrail.py) and reports, from one run:
+#   * events/s (wall clock of the whole import, including the final flush to Parquet),
+#   * peak memory (max RSS from /usr/bin/time),
+#   * bytes on disk of the segments, as a ratio of the raw NDJSON and of DuckDB's zstd
+#     Parquet of the same data (written exactly as ../shared/bench/run_peers.py does:
+#     raw line + typed columns, ROW_GROUP_SIZE 122880).
+# Targets (issue 3): > 100,000 events/s on one core, peak memory < 1 GiB, on disk < 1/6 raw.
+#
+# Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
+#   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
+#   BENCH_NO_BUILD=1  skip `cargo build --release -p openwatch`
+# Needs python3 with the duckdb module for the DuckDB ratio (pip install duckdb);
+# without it the DuckDB ratio is skipped.
+set -euo pipefail
+size="${1:-1GB}"
+seed="${2:-1}"
+cores="${BENCH_CORES-0}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+shared="$root/../shared"
+out="$root/target/bench-import"
+mkdir -p "$out"
+data="$out/cloudtrail-$size-seed$seed.ndjson"
+
+if [[ ! -s "$data" ]]; then
+  echo "generating $data" >&2
+  python3 "$shared/bench/gen_cloudtrail.py" --size "$size" --seed "$seed" --out "$data"
+fi
+if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
+  (cd "$root" && cargo build --release -p openwatch)
+fi
+bin="$root/target/release/openwatch"
+
+rm -rf "$out/ow-data"
+pin=()
+if [[ -n "$cores" ]] && command -v taskset >/dev/null; then pin=(taskset -c "$cores"); fi
+/usr/bin/time -v -o "$out/time.txt" "${pin[@]}" "$bin" import --quiet \
+  --data-dir "$out/ow-data" --log-group bench "$data" | tee "$out/import.txt"
+
+raw=$(stat -c %s "$data")
+ondisk=$(du -sb "$out/ow-data/segments" | cut -f1)
+rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time.txt")
+events=$(sed -n 's/^imported \([0-9]*\) events.*/\1/p' "$out/import.txt")
+secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/time.txt")
+
+duck=""
+if python3 -c 'import duckdb' 2>/dev/null; then
+  duck=$(python3 - "$data" "$out/duckdb.parquet" "$shared/bench" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[3])
+import duckdb
+import run_peers  # the peer benchmark's own schema, so the Parquet is the same file
+data, path = sys.argv[1], sys.argv[2]
+lines = (f"read_csv('{data}', columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', "
+         f"header=false, auto_detect=false, max_line_size=16777216)")
+select_all = (f"SELECT line AS message, CAST(r.eventTime AS TIMESTAMP) AS ts, r.* "
+              f"FROM (SELECT line, from_json(line, '{run_peers.duck_struct_json()}') AS r FROM {lines})")
+if os.path.exists(path):
+    os.remove(path)
+con = duckdb.connect()
+con.execute(f"COPY ({select_all}) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)")
+print(os.path.getsize(path))
+PY
+)
+fi
+
+echo
+echo "== openwatch import benchmark ($size, seed $seed, cores: ${cores:-all}) =="
+echo "events:            $events"
+echo "wall time:         $secs"
+grep -o '[0-9]* events/s' "$out/import.txt" | sed 's/^/throughput:        /'
+awk -v kb="$rss_kb" 'BEGIN { printf "peak memory:       %.1f MiB\n", kb / 1024 }'
+awk -v r="$raw" -v d="$ondisk" 'BEGIN { printf "raw NDJSON:        %d bytes\non disk:           %d bytes = 1/%.2f of raw\n", r, d, r / d }'
+if [[ -n "$duck" ]]; then
+  awk -v q="$duck" -v d="$ondisk" 'BEGIN { printf "DuckDB Parquet:    %d bytes; openwatch / DuckDB = %.3f\n", q, d / q }'
+fi
