@@ -5,14 +5,15 @@
 //! Queries come from `--query` and `--file` as for `openwatch check`; outputs are printed in
 //! the same order, separated by a blank line. A query with syntax errors is not printed:
 //! its diagnostics go to standard error and the exit status is 1, so nothing is lost.
-//! Comments are not part of the AST and are dropped; a warning says so.
+//! Comments are kept (`ow_query_syntax::print_with_comments`): own-line comments stay before
+//! the next command, end-of-line comments move to the end of their command's line.
 //!
 //! Exit status: 0 on success; 1 when a query has errors, or with `--check` when an input is
 //! not already in canonical form; 2 on usage or I/O errors.
 
 use std::process::ExitCode;
 
-use ow_query_syntax::{parse, print, render_named};
+use ow_query_syntax::{parse, print_with_comments, render_named};
 
 use super::check::{Color, Inputs};
 
@@ -46,15 +47,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             failed = true;
             continue;
         }
-        if !parsed.comments.is_empty() {
-            eprintln!(
-                "warning: {}: {} comment(s) dropped: comments are not kept by `openwatch fmt`",
-                s.name,
-                parsed.comments.len()
-            );
-        }
-        let query = parsed.query.unwrap_or_default();
-        let canonical = print(&query);
+        let query = parsed.query.clone().unwrap_or_default();
+        let canonical = print_with_comments(&query, &s.text, &parsed.comments);
         if args.check {
             if canonical != s.text.trim_end() {
                 eprintln!("{}: not in canonical form", s.name);
