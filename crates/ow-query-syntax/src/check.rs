@@ -227,25 +227,38 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        // 2. sort/limit after the last stats
+        // 2. sort/limit after the last stats. AWS states the rule for queries with several
+        //    `stats` (§4.5 [V]); with a single `stats`, real dashboards sort before it and
+        //    run, so there a `sort` only draws a warning (it cannot change the result) and a
+        //    `limit` (which does change it: it caps the input) nothing [I].
         if let Some(last_stats) = cmds
             .iter()
             .rposition(|c| matches!(c.node, Command::Stats(_)))
         {
+            let several = stats.len() > 1;
             for c in &cmds[..last_stats] {
-                if matches!(c.node, Command::Sort(_) | Command::Limit(_)) {
-                    self.diags.push(
+                let kw = c.node.keyword();
+                match (&c.node, several) {
+                    (Command::Sort(_) | Command::Limit(_), true) => self.diags.push(
                         Diagnostic::error(
                             codes::SORT_BEFORE_STATS,
-                            format!("`{}` must come after the last `stats`", c.node.keyword()),
+                            format!("`{kw}` must come after the last `stats`"),
                             c.span,
                         )
                         .with_label(cmds[last_stats].span, "last `stats` is here")
-                        .with_help(format!(
-                            "move `{}` after the last `stats`",
-                            c.node.keyword()
-                        )),
-                    );
+                        .with_help(format!("move `{kw}` after the last `stats`"))
+                        .with_note("AWS requires `sort` and `limit` after the last of several `stats` commands"),
+                    ),
+                    (Command::Sort(_), false) => self.diags.push(
+                        Diagnostic::warning(
+                            codes::SORT_BEFORE_STATS,
+                            "`sort` before `stats` has no effect on the result",
+                            c.span,
+                        )
+                        .with_label(cmds[last_stats].span, "`stats` is here")
+                        .with_help("sort the aggregated rows instead: move `sort` after `stats`"),
+                    ),
+                    _ => {}
                 }
             }
         }

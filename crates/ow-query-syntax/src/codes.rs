@@ -57,7 +57,7 @@ codes! {
     ZERO_PERIOD = "Q318": "time period of zero";
 
     SOURCE_NOT_FIRST = "Q320": "`SOURCE` must be the first command";
-    SORT_BEFORE_STATS = "Q321": "`sort`/`limit` before the last `stats`";
+    SORT_BEFORE_STATS = "Q321": "`sort`/`limit` before the last `stats` (error with several `stats`, warning for `sort` with one)";
     AFTER_DEDUP = "Q322": "only `limit` may follow `dedup`";
     PATTERN_AFTER_SORT = "Q323": "`pattern` after `sort`";
     TOO_MANY_STATS = "Q324": "too many `stats` commands";
