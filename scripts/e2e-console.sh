@@ -27,6 +27,7 @@ fi
 
 echo "== Building the console and openwatch"
 scripts/build-console.sh
+(cd web && npx vitest run)
 cargo build -p openwatch
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/debug/openwatch"

@@ -315,6 +315,21 @@ describe("OpenWatch console", () => {
     await shot("09-dashboard-edit");
   });
 
+  test("reads at laptop widths: no horizontal overflow", async () => {
+    for (const [width, height] of [[1280, 800], [1024, 700]]) {
+      await page.setViewportSize({ width, height });
+      for (const nav of ["insights", "logs", "dashboards"]) {
+        await page.click(`a[data-nav="${nav}"]`);
+        await page.waitForTimeout(300);
+        const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(over <= 0, `${nav} at ${width}px overflows by ${over}px`);
+      }
+      await page.click('a[data-nav="insights"]');
+      await page.waitForSelector('[data-testid="editor"] .cm-content');
+      await shot(`10-insights-${width}px`);
+    }
+  });
+
   test("no request left the host, no script errors", async () => {
     assert.deepEqual(offHost, []);
     assert.deepEqual(consoleErrors.filter((e) => !/status of 400/.test(e)), []);

@@ -132,7 +132,7 @@ export function timePicker(initial: TimeRange, onChange: (r: TimeRange) => void)
           } else set(r);
         },
       },
-      label,
+      label === "custom" ? "Custom" : label,
     );
     buttons.push(b);
     return b;

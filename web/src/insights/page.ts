@@ -161,6 +161,7 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
       return;
     }
     const merged = new Map<string, number>();
+    mount(fieldsPanel, h("div", { class: "muted pad" }, h("span", { class: "spinner" }), " Discovering fields…"));
     await Promise.all(
       groups.slice(0, 10).map(async (g) => {
         try {
