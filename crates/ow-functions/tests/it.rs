@@ -374,3 +374,186 @@ async fn json_values_flow_through_plans() {
         ]
     );
 }
+
+/// Real CloudTrail records (invictus-aws_dataset, 2,900 events): the library's answers
+/// against values computed independently from the JSON with serde_json and std.
+#[tokio::test]
+async fn real_cloudtrail_events() {
+    use std::collections::{BTreeMap, HashSet};
+    use std::io::Read;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cloudtrail/invictus-aws_dataset.ndjson.gz"
+    );
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let recs: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let str_at =
+        |r: &serde_json::Value, p: &str| r.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
+    let event_time: Vec<Option<String>> = recs.iter().map(|r| str_at(r, "/eventTime")).collect();
+    let ip: Vec<Option<String>> = recs.iter().map(|r| str_at(r, "/sourceIPAddress")).collect();
+    let bytes_out: Vec<Option<String>> = recs
+        .iter()
+        .map(|r| {
+            r.pointer("/additionalEventData/bytesTransferredOut")
+                .filter(|v| v.is_number())
+                .map(|v| v.to_string())
+        })
+        .collect();
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("@message", DataType::Utf8, false),
+        Field::new("eventTime", DataType::Utf8, true),
+        Field::new("sourceIPAddress", DataType::Utf8, true),
+        Field::new(
+            "additionalEventData.bytesTransferredOut",
+            DataType::Utf8,
+            true,
+        ),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from(lines.clone())),
+            Arc::new(StringArray::from(event_time.clone())),
+            Arc::new(StringArray::from(ip.clone())),
+            Arc::new(StringArray::from(bytes_out.clone())),
+        ],
+    )
+    .unwrap();
+    let ctx = SessionContext::new();
+    ctx.register_batch("ct", batch).unwrap();
+
+    // 1. one-row stats
+    let distinct_ips = ip.iter().flatten().collect::<HashSet<_>>().len();
+    let max_time = event_time.iter().flatten().max().unwrap().clone();
+    let min_time = event_time.iter().flatten().min().unwrap().clone();
+    let sum_out: f64 = bytes_out
+        .iter()
+        .flatten()
+        .map(|s| s.parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(max_time, "2023-07-10T12:37:50Z"); // README: time span 11:42:18 -> 12:37:50
+    let df = ctx
+        .table("ct")
+        .await
+        .unwrap()
+        .aggregate(
+            vec![],
+            vec![
+                aggregate("count_distinct", vec![c("sourceIPAddress")], &CTX)
+                    .unwrap()
+                    .alias("ips"),
+                aggregate("max", vec![c("eventTime")], &CTX)
+                    .unwrap()
+                    .alias("max"),
+                aggregate("min", vec![c("eventTime")], &CTX)
+                    .unwrap()
+                    .alias("min"),
+                aggregate(
+                    "sum",
+                    vec![c("additionalEventData.bytesTransferredOut")],
+                    &CTX,
+                )
+                .unwrap()
+                .alias("out"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        rows(df).await,
+        vec![vec![
+            Some(distinct_ips.to_string()),
+            Some(max_time),
+            Some(min_time),
+            Some(ow_functions::render::format_number(sum_out)),
+        ]]
+    );
+
+    // 2. IPv4 subnet filter against std's parser and a manual mask
+    let want_private10 = ip
+        .iter()
+        .flatten()
+        .filter_map(|s| s.parse::<std::net::Ipv4Addr>().ok())
+        .filter(|a| a.octets()[0] == 10)
+        .count();
+    let f = scalar(
+        "isIpv4InSubnet",
+        vec![c("sourceIPAddress"), lit("10.0.0.0/8")],
+        &CTX,
+    )
+    .unwrap();
+    let n = ctx
+        .table("ct")
+        .await
+        .unwrap()
+        .filter(predicate(f))
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(n, want_private10);
+    assert!(n > 0);
+
+    // 3. events per 5-minute bucket of the ISO eventTime text
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    for t in event_time.iter().flatten() {
+        let dt = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        let ms = dt.timestamp_millis();
+        let floor = ms - ms.rem_euclid(300_000);
+        let key = chrono::DateTime::from_timestamp_millis(floor)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string();
+        *want.entry(key).or_default() += 1;
+    }
+    let bucket = scalar("datefloor", vec![c("eventTime"), lit("5m")], &CTX).unwrap();
+    let df = ctx
+        .table("ct")
+        .await
+        .unwrap()
+        .aggregate(
+            vec![bucket.alias("t")],
+            vec![aggregate("count", vec![], &CTX).unwrap().alias("n")],
+        )
+        .unwrap()
+        .sort(vec![col("t").sort(true, false)])
+        .unwrap();
+    let got: BTreeMap<String, usize> = rows(df)
+        .await
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].clone().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    // 4. jsonParse + access agree with the flattened path on every event
+    let user = ow_functions::access(
+        scalar("jsonParse", vec![c("@message")], &CTX).unwrap(),
+        vec![lit("userIdentity"), lit("userName")],
+    );
+    let df = ctx
+        .table("ct")
+        .await
+        .unwrap()
+        .select(vec![user.alias("u")])
+        .unwrap();
+    let got: Vec<Option<String>> = rows(df).await.into_iter().map(|r| r[0].clone()).collect();
+    let want: Vec<Option<String>> = recs
+        .iter()
+        .map(|r| str_at(r, "/userIdentity/userName"))
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.iter().flatten().count() > 1000);
+}
