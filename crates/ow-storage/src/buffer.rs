@@ -94,6 +94,21 @@ impl GroupBuffer {
         Ok(out)
     }
 
+    /// Puts batches taken by [`GroupBuffer::take`] back in front (a flush that failed).
+    pub fn restore(&mut self, batches: Vec<RecordBatch>) {
+        for b in &batches {
+            self.rows += b.num_rows();
+            if let Some(m) = b
+                .column(3)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+            {
+                self.message_bytes += m.value_data().len();
+            }
+        }
+        self.sealed.splice(0..0, batches);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }

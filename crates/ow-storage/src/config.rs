@@ -28,6 +28,9 @@ pub struct StoreConfig {
     /// "small"; compaction runs on a window holding at least 4 small segments, or at least
     /// 2 whose rows add up to less than a tenth of it. Default 1,000,000.
     pub compaction_target_rows: usize,
+    /// At most this many bytes of events (message + 26) are merged by one compaction
+    /// step, which holds them in memory. Default 256 MiB.
+    pub compaction_max_bytes: usize,
     /// A JSON path present in at least this fraction of a segment's events becomes a
     /// promoted `Utf8` column of that segment. Default 0.3.
     pub promote_min_fraction: f64,
@@ -53,6 +56,7 @@ impl Default for StoreConfig {
             segment_window_ms: 86_400_000,
             compaction_window_ms: 86_400_000,
             compaction_target_rows: 1_000_000,
+            compaction_max_bytes: 256 << 20,
             promote_min_fraction: 0.3,
             max_promoted_columns: 64,
             row_group_rows: 65_536,

@@ -1001,14 +1001,41 @@ impl Store {
 
         // 2. write segments, no locks held
         let mut written: Vec<(u64, Vec<SegmentInfo>, HashMap<String, StreamStats>)> = Vec::new();
+        let mut result = Ok(());
         for (gid, batches) in &frozen {
-            let sorted = segment::sort_rows(batches)?;
-            let stats = stream_stats(&sorted);
-            let mut infos = Vec::new();
-            for part in split_windows(&sorted, self.config.segment_window_ms) {
-                infos.push(self.write_segment(*gid, &part)?);
+            let r = segment::sort_rows(batches).and_then(|sorted| {
+                let stats = stream_stats(&sorted);
+                let mut infos = Vec::new();
+                for part in split_windows(&sorted, self.config.segment_window_ms) {
+                    infos.push(self.write_segment(*gid, &part)?);
+                }
+                Ok((infos, stats))
+            });
+            match r {
+                Ok((infos, stats)) => written.push((*gid, infos, stats)),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
             }
-            written.push((*gid, infos, stats));
+        }
+        if let Err(e) = result {
+            // Nothing is committed: the events go back to the buffer (they are still in
+            // the WAL files, which are only deleted after a commit), and the files written
+            // so far are orphans, removed now or on the next open.
+            let mut st = self.state.write();
+            for g in st.groups.values_mut() {
+                let back = std::mem::take(&mut g.flushing);
+                g.buffer.restore(back);
+            }
+            drop(st);
+            for (_, infos, _) in written {
+                for i in infos {
+                    self.garbage.lock().push(i.object_path);
+                }
+            }
+            self.collect_garbage();
+            return Err(e);
         }
 
         // 3. commit: segments in, frozen buffer out, checkpoint advanced, atomically
@@ -1146,7 +1173,14 @@ impl Store {
                         buckets.entry(b).or_default().push(s.clone());
                     }
                 }
-                for (_, segs) in buckets {
+                for (_, mut segs) in buckets {
+                    // bound the memory of one merge: oldest segments first, up to the limit
+                    segs.sort_by_key(|s| (s.info.min_timestamp_ms, s.info.min_seq));
+                    let mut bytes = 0u64;
+                    segs.retain(|s| {
+                        bytes += s.info.event_bytes;
+                        bytes <= self.config.compaction_max_bytes as u64
+                    });
                     let rows: u64 = segs.iter().map(|s| s.info.row_count).sum();
                     if segs.len() >= 4 || (segs.len() >= 2 && rows < target / 10) {
                         plans.push((g.id, segs));

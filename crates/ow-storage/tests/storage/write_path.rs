@@ -215,3 +215,32 @@ pub fn seqs(snap: &Snapshot) -> Vec<u64> {
     out.sort_unstable();
     out
 }
+
+#[test]
+fn a_failed_flush_keeps_every_event_and_a_later_flush_commits_them_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    store
+        .import_events("g", "s", crate::events(0..50, now))
+        .unwrap();
+    // the group's segment directory cannot be created: a file is in the way
+    let blocker = dir.path().join("segments/g1");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    assert!(store.flush().is_err());
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(seqs(&snap), (0..50).collect::<Vec<_>>());
+    drop(snap);
+    store
+        .import_events("g", "s", crate::events(50..60, now))
+        .unwrap();
+    std::fs::remove_file(&blocker).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert!(snap.groups[0].buffered.is_empty());
+    assert_eq!(seqs(&snap), (0..60).collect::<Vec<_>>());
+    drop(snap);
+    drop(store);
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    assert_eq!(crate::stored_ids(&store, "g"), (0..60).collect::<Vec<_>>());
+}
