@@ -32,6 +32,7 @@ use crate::model::{format_alarm_time, format_iso_z};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnsTarget {
     /// The topic ARN alarms name in their actions.
+    #[serde(alias = "topicArn")]
     pub topic_arn: String,
     /// `http://…` URL to POST the notification to.
     #[serde(default)]
@@ -46,12 +47,16 @@ pub struct SnsTarget {
 #[serde(default)]
 pub struct RetryPolicy {
     /// Attempts in total (≥ 1). Default 5.
+    #[serde(alias = "maxAttempts")]
     pub max_attempts: u32,
     /// Delay before the second attempt, ms; doubled each time. Default 500.
+    #[serde(alias = "initialBackoffMs")]
     pub initial_backoff_ms: u64,
     /// Upper bound of one delay, ms. Default 30,000.
+    #[serde(alias = "maxBackoffMs")]
     pub max_backoff_ms: u64,
     /// Timeout of one HTTP request or command, ms. Default 10,000.
+    #[serde(alias = "timeoutMs")]
     pub timeout_ms: u64,
 }
 
@@ -76,6 +81,7 @@ pub struct ActionsConfig {
     pub retry: RetryPolicy,
     /// JSONL file receiving every action that finally failed (with the whole request), so
     /// nothing is lost. `None` = only the history item and a log line.
+    #[serde(alias = "deadLetterPath")]
     pub dead_letter_path: Option<PathBuf>,
 }
 

@@ -40,6 +40,19 @@ pub enum MetricsError {
     /// CloudWatch `ResourceConflict` (409), e.g. deleting an alarm a composite alarm uses.
     #[error("{0}")]
     ResourceConflict(String),
+    /// CloudWatch `DashboardInvalidInputError` (legacy code `InvalidParameterInput`, 400):
+    /// `PutDashboard` with an invalid name or body; `messages` are the
+    /// `DashboardValidationMessages` (`DataPath`, `Message`).
+    #[error("{message}")]
+    DashboardInvalidInput {
+        /// The error message.
+        message: String,
+        /// `(DataPath, Message)` pairs, e.g. `("/widgets/0", "Should have required property 'type'")`.
+        messages: Vec<(String, String)>,
+    },
+    /// CloudWatch `DashboardNotFoundError` (legacy code `ResourceNotFound`, 404).
+    #[error("{0}")]
+    DashboardNotFound(String),
     /// CloudWatch Logs `InvalidParameterException` (400): metric-filter operations.
     #[error("{0}")]
     LogsInvalidParameter(String),
@@ -107,6 +120,12 @@ impl MetricsError {
                 404,
             ),
             MetricsError::ResourceConflict(_) => ("ResourceConflict", "ResourceConflict", 409),
+            MetricsError::DashboardInvalidInput { .. } => {
+                ("DashboardInvalidInputError", "InvalidParameterInput", 400)
+            }
+            MetricsError::DashboardNotFound(_) => {
+                ("DashboardNotFoundError", "ResourceNotFound", 404)
+            }
             MetricsError::LogsInvalidParameter(_) => (
                 "InvalidParameterException",
                 "InvalidParameterException",

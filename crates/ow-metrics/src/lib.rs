@@ -15,6 +15,9 @@
 //!   `Enable/DisableAlarmActions`, and the evaluator of B.4 ([`evaluate_slots`] is its pure
 //!   core), on a [`Clock`] ([`FakeClock`] in tests).
 //! - [`ActionDispatcher`]: SNS topics mapped to webhooks or commands, retries, dead letters.
+//! - [`DashboardStore`]: `PutDashboard` / `GetDashboard` / `ListDashboards` /
+//!   `DeleteDashboards`, bodies validated as AWS does.
+//! - [`Monitoring`]: all of the above opened from one data directory.
 //! - [`packs`]: the CIS and canary detection packs.
 //!
 //! ```
@@ -70,6 +73,7 @@
 //! | EnableAlarmActions / DisableAlarmActions | [`AlarmEngine::set_actions_enabled`] |
 //! | (scheduler) | [`AlarmScheduler::start`] once at startup (or call [`AlarmEngine::evaluate_due`] every 10 s and [`AlarmEngine::run_actions`] on a blocking thread) |
 //! | (maintenance, daily) | [`MetricStore::compact`] drops data past 455 days and rewrites the log |
+//! | PutDashboard / GetDashboard / ListDashboards / DeleteDashboards | [`DashboardStore`] methods |
 //! | TagResource / UntagResource / ListTagsForResource (alarm ARNs) | [`AlarmEngine::tag_resource`] / [`AlarmEngine::untag_resource`] / [`AlarmEngine::list_tags_for_resource`] |
 //!
 //! Errors: [`MetricsError`]; [`MetricsError::aws_error`] gives the `__type`, the Query code
@@ -104,7 +108,7 @@
 //! Anomaly-detection bands and their operators, PromQL (`EvaluationCriteria`),
 //! `ActionsSuppressor`, `SEARCH`/`SLICE`/`INSIGHT_RULE_METRIC`/`SERVICE_QUOTA`, Metrics
 //! Insights SQL, cross-account `AccountId`, `LabelOptions`/dynamic labels, `EvaluationState`,
-//! Auto Scaling repeat actions, EventBridge events, dashboards, `fieldSelectionCriteria` and
+//! Auto Scaling repeat actions, EventBridge events, dashboard tags, `fieldSelectionCriteria` and
 //! `emitSystemFieldDimensions` of metric filters, and the Parquet metrics table of DESIGN.md
 //! decision 4 (the store is memory plus a durable log).
 #![deny(missing_docs)]
@@ -112,6 +116,7 @@
 pub mod actions;
 mod alarm;
 mod clock;
+pub mod dashboard;
 mod error;
 pub mod math;
 mod metric_filter;
@@ -121,6 +126,7 @@ mod persist;
 mod query;
 mod rule;
 mod scheduler;
+mod service;
 mod store;
 
 pub use actions::{
@@ -128,10 +134,12 @@ pub use actions::{
 };
 pub use alarm::*;
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use dashboard::{Dashboard, DashboardEntry, DashboardLimits, DashboardStore};
 pub use error::{MetricsError, Result};
 pub use metric_filter::*;
 pub use model::*;
 pub use query::*;
 pub use rule::{Rule, RuleError};
 pub use scheduler::AlarmScheduler;
+pub use service::{Monitoring, MonitoringConfig};
 pub use store::*;
