@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::auth::Principal;
@@ -103,34 +103,26 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
-/// Parses a request body: empty = `{}`; otherwise it must be a JSON object.
-///
-/// # Errors
-/// [`ApiError::Serialization`] for anything else.
-pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::Serialization(
-            "Start of structure or map expected: the request body must be a JSON object"
-                .to_string(),
-        )),
-        Err(e) => Err(ApiError::Serialization(format!(
-            "The request body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-/// Deserialises an operation's input from the body object.
+/// Deserialises an operation's input straight from the request body (one pass, no
+/// intermediate JSON tree). An empty body is `{}`; anything but a JSON object is a
+/// [`ApiError::Serialization`].
 ///
 /// Unknown members are ignored (as AWS's JSON protocol does); a member of the wrong JSON
 /// type is a [`ApiError::Serialization`] naming the problem. Required members are `Option`s
 /// in the input types and checked by the operation, so that their absence is AWS's
 /// "Member must not be null" `InvalidParameterException`.
-pub fn input<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, ApiError> {
-    serde_json::from_value(Value::Object(body))
+pub fn input<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body: &[u8] = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}",
+        Some(b'{') => body,
+        Some(_) => {
+            return Err(ApiError::Serialization(
+                "Start of structure or map expected: the request body must be a JSON object"
+                    .to_string(),
+            ))
+        }
+    };
+    serde_json::from_slice(body)
         .map_err(|e| ApiError::Serialization(format!("Invalid request body: {e}")))
 }
 
@@ -175,8 +167,7 @@ async fn process(state: &AppState, request: Request) -> Result<Value, ApiError> 
     let bytes = read_body(body, limit).await?;
     let principal = state.keys().verify(&parts, &bytes, SystemTime::now())?;
     let op = parse_target(parts.headers.get("x-amz-target"))?;
-    let body = parse_body(&bytes)?;
-    run(state, op, principal, body).await
+    run(state, op, principal, bytes).await
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
@@ -203,10 +194,10 @@ pub async fn run(
     state: &AppState,
     op: Operation,
     principal: Principal,
-    body: Map<String, Value>,
+    body: bytes::Bytes,
 ) -> Result<Value, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || crate::ops::dispatch(&state, op, &principal, body))
+    tokio::task::spawn_blocking(move || crate::ops::dispatch(&state, op, &principal, &body))
         .await
         .map_err(|e| ApiError::Internal(format!("operation task failed: {e}")))?
 }
@@ -243,6 +234,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
 
     #[test]
     fn targets() {
@@ -270,10 +262,19 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert!(parse_body(b"").unwrap().is_empty());
-        assert!(parse_body(b" {} ").unwrap().is_empty());
-        for bad in [&b"[]"[..], b"null", b"{", b"\"x\"", b"\xff"] {
-            assert!(matches!(parse_body(bad), Err(ApiError::Serialization(_))));
+        type Obj = Map<String, Value>;
+        assert!(input::<Obj>(b"").unwrap().is_empty());
+        assert!(input::<Obj>(b" {} ").unwrap().is_empty());
+        for bad in [
+            &b"[]"[..],
+            b"null",
+            b"{",
+            b"\"x\"",
+            b"\xff",
+            b"{} {}",
+            b"{\"a\":\xff}",
+        ] {
+            assert!(matches!(input::<Obj>(bad), Err(ApiError::Serialization(_))));
         }
     }
 }

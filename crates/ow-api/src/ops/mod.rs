@@ -5,7 +5,7 @@ mod definitions;
 mod logs;
 mod queries;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::dispatch::{input, Operation};
@@ -17,7 +17,7 @@ pub(crate) fn dispatch(
     state: &AppState,
     op: Operation,
     principal: &Principal,
-    body: Map<String, Value>,
+    body: &[u8],
 ) -> Result<Value, ApiError> {
     use Operation as O;
     match op {
