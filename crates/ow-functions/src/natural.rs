@@ -18,7 +18,8 @@
 //! keeps JSON numbers as text, so numeric-looking strings must count as numbers for
 //! `sort latency` on a JSON field to be numeric. Booleans sort as the strings
 //! `true`/`false`; maps and lists by their JSON text. Missing values have no key (null):
-//! the planner puts them last in both directions.
+//! the planner puts them last in both directions. A timestamp has no tie-break text,
+//! so it sorts before a number or numeric string of the same epoch ms.
 
 use std::cmp::Ordering;
 
@@ -39,7 +40,9 @@ fn classify<'a>(v: &'a Val<'_>) -> Option<Class<'a>> {
             n.is_finite()
                 .then(|| Class::Number(n, v.as_str().unwrap_or_default()))
         }
-        Val::Ts(ms) => Some(Class::Number(*ms as f64, v.as_str().unwrap_or_default())),
+        // equal epoch ms are the same timestamp: no tie-break text (and no per-row
+        // formatting when sorting by @timestamp)
+        Val::Ts(ms) => Some(Class::Number(*ms as f64, "".into())),
         Val::Str(s) => match parse_number(s) {
             Some(n) => Some(Class::Number(
                 if n == 0.0 { 0.0 } else { n },
