@@ -14,7 +14,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, ListBuilder, StringArray, StringBuilder, StructArray};
+use arrow::array::{
+    Array, ArrayRef, LargeStringBuilder, ListBuilder, StringArray, StringBuilder, StructArray,
+};
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{ScalarUDF, Volatility};
@@ -156,29 +158,23 @@ pub fn parse_multi_udf(udf_name: &str, re: Regex, names: Vec<String>) -> ScalarU
     )
 }
 
-/// Elements of a JSON value as texts: an array gives its elements, anything else (object,
-/// string, number, bool) is a one-element list (spec §4.12 for `unnest`); null, invalid JSON
-/// and JSON null give `None` unless `non_json_as_one`, which makes a non-JSON text a
-/// one-element list. Scalar elements render as their text (strings unquoted); objects/arrays
-/// as JSON text.
+/// Elements of a value for `unnest`/`expand` (spec §4.12), each as JSON text (the
+/// `LargeUtf8` convention of CONTRACTS.md: maps/lists stay structured, a JSON scalar is read
+/// as that scalar and renders unquoted). A JSON array gives its elements; any other JSON
+/// value is a one-element list; JSON null gives `None` (no rows). Text that is not JSON gives
+/// `None`, or with `non_json_as_one` a one-element list holding that string. Null elements
+/// stay null.
 pub fn json_elements(text: &str, non_json_as_one: bool) -> Option<Vec<Option<String>>> {
     use serde_json::Value;
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) => {
-            return if non_json_as_one {
-                Some(vec![Some(text.to_string())])
-            } else {
-                None
-            }
+            return non_json_as_one.then(|| vec![Some(Value::String(text.to_string()).to_string())])
         }
     };
     let one = |v: &Value| -> Option<String> {
         match v {
             Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
             other => Some(other.to_string()),
         }
     };
@@ -189,9 +185,9 @@ pub fn json_elements(text: &str, non_json_as_one: bool) -> Option<Vec<Option<Str
     }
 }
 
-/// `<udf_name>(x) -> List<Utf8>`: see [`json_elements`].
+/// `<udf_name>(x) -> List<LargeUtf8>`: see [`json_elements`].
 pub fn elements_udf(udf_name: &str, non_json_as_one: bool) -> ScalarUDF {
-    let item = Field::new("item", DataType::Utf8, true);
+    let item = Field::new("item", DataType::LargeUtf8, true);
     FnUdf::new(
         udf_name,
         1,
@@ -200,7 +196,7 @@ pub fn elements_udf(udf_name: &str, non_json_as_one: bool) -> ScalarUDF {
         Arc::new(move |args: &[ArrayRef], _n| {
             let text = to_text_array(args[0].as_ref());
             let mut list =
-                ListBuilder::new(StringBuilder::new()).with_field(Arc::new(item.clone()));
+                ListBuilder::new(LargeStringBuilder::new()).with_field(Arc::new(item.clone()));
             for i in 0..text.len() {
                 let elems = if text.is_null(i) {
                     None

@@ -320,10 +320,10 @@ impl<'a, 'c> State<'a, 'c> {
     ) -> Result<Vec<Expr>, QueryError> {
         let mut out = Vec::with_capacity(call.args.len());
         for a in &call.args {
-            out.push(match &a.node {
-                Ast::Star => lit(1i64),
-                _ => self.expr_in(a, aggs.as_deref_mut())?,
-            });
+            // `count(*)`: the function library takes no argument for "all records".
+            if !matches!(a.node, Ast::Star) {
+                out.push(self.expr_in(a, aggs.as_deref_mut())?);
+            }
         }
         Ok(out)
     }

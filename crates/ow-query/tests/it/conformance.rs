@@ -18,6 +18,8 @@ struct Case {
     ptr: Option<bool>,
     stats: Vec<(String, f64)>,
     columns: Option<Vec<String>>,
+    /// Inclusive query range set by a `range` line right before the case.
+    range: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Default)]
@@ -25,7 +27,6 @@ struct Block {
     /// (group, timestamp_ms, message)
     events: Vec<(String, i64, String)>,
     tables: Vec<(String, String)>,
-    range: Option<(i64, i64)>,
     cases: Vec<Case>,
 }
 
@@ -41,6 +42,7 @@ fn parse_time(s: &str) -> i64 {
 fn parse_file(text: &str) -> Vec<Block> {
     let lines: Vec<&str> = text.lines().collect();
     let mut blocks: Vec<Block> = Vec::new();
+    let mut pending_range: Option<(i64, i64)> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i].trim_end();
@@ -60,7 +62,10 @@ fn parse_file(text: &str) -> Vec<Block> {
                 }
                 let b = blocks.last_mut().unwrap();
                 i += 1;
-                while i < lines.len() && !lines[i].trim().is_empty() {
+                while i < lines.len()
+                    && !lines[i].trim().is_empty()
+                    && !lines[i].starts_with("events")
+                {
                     let l = lines[i];
                     let (t, msg) = l.split_once(' ').unwrap_or((l, ""));
                     b.events
@@ -83,12 +88,13 @@ fn parse_file(text: &str) -> Vec<Block> {
             "range" => {
                 let s = parse_time(words.next().expect("range start"));
                 let e = parse_time(words.next().expect("range end"));
-                blocks.last_mut().expect("range after events").range = Some((s, e));
+                pending_range = Some((s, e));
                 i += 1;
             }
             "query" => {
                 let mut case = Case {
                     line: i + 1,
+                    range: pending_range.take(),
                     ..Case::default()
                 };
                 let rest: Vec<&str> = words.collect();
@@ -272,9 +278,10 @@ fn conformance_suite() {
             }
             let engine = ts.engine(Some(lookup_dir));
             let g: Vec<&str> = groups.iter().map(String::as_str).collect();
-            let (start, end) = block.range.unwrap_or((0, i64::MAX / 4));
+            let range = |c: &Case| c.range.unwrap_or((0, i64::MAX / 4));
             for case in &block.cases {
                 count += 1;
+                let (start, end) = range(case);
                 failures.extend(check_case(
                     &file,
                     "buffer",
@@ -284,6 +291,7 @@ fn conformance_suite() {
             }
             ts.flush();
             for case in &block.cases {
+                let (start, end) = range(case);
                 failures.extend(check_case(
                     &file,
                     "segments",
@@ -293,6 +301,7 @@ fn conformance_suite() {
             }
         }
     }
+    eprintln!("conformance: {count} cases, each run on the buffer and on segments");
     assert!(count > 0 || only.is_some(), "no conformance cases found");
     assert!(
         failures.is_empty(),

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use crate::common::{self, plain_rows};
 use crate::seed::{cloudtrail_store, path};
 
