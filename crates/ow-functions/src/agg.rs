@@ -3,19 +3,19 @@
 //! | name | implementation | result |
 //! |---|---|---|
 //! | `avg(x)`, `sum(x)` | DataFusion's, over `to_number(x)` (non-numeric values skipped) | `Float64` |
-//! | `stddev(x)` | DataFusion's **sample** standard deviation (n−1) [I, chosen]; one value -> missing | `Float64` |
+//! | `stddev(x)` | DataFusion's **sample** standard deviation (n−1) \[I, chosen\]; one value -> missing | `Float64` |
 //! | `count()`, `count(*)` | all records (the planner passes no argument) | `Int64` |
 //! | `count(f)` | records where `f` is present | `Int64` |
 //! | `count_distinct(f)` | **exact** distinct count of present values (spec allows exact) | `Int64` |
 //! | `min`, `max`, `sortsFirst`, `sortsLast` | first/last value in AWS natural order (§4.6): numbers numerically, strings too | the input's type |
-//! | `pct(x, p)` | **nearest-rank** percentile [I, chosen]: sorted numeric values, rank ⌈p/100·n⌉ (at least 1) | `Float64` |
+//! | `pct(x, p)` | **nearest-rank** percentile \[I, chosen\]: sorted numeric values, rank ⌈p/100·n⌉ (at least 1) | `Float64` |
 //! | `earliest(f[, ts])`, `latest(f[, ts])` | value of `f` at the min/max timestamp (default `@timestamp`); missing `f` skipped; ties: natural-order first/last value | the input's type |
 //!
 //! Time-series functions (§6.9; AWS "Time-series functions" page: "counts log events
 //! per time bin / sums field values per time bin; use with `by bin(interval)`"):
 //! `count_over_time(f)` (alias `countOverTime`) is `count(f)` and `sum_over_time(x)`
 //! (alias `sumOverTime`) is `sum(x)` over the group, which is the bin when the stats
-//! groups `by bin(…)` [I: our reading of the one-line description].
+//! groups `by bin(…)` \[I: our reading of the one-line description\].
 //!
 //! Not implemented (a [`FunctionError::Unsupported`] names them): `rate(x, interval)`
 //! and `histogram(x, buckets)`: AWS does not document how the rate is computed nor the

@@ -5,7 +5,7 @@
 //! Timestamps are epoch ms UTC. Inputs are read with [`Val::as_ts_ms`]: timestamps,
 //! or numbers / numeric strings taken as epoch ms.
 //!
-//! Choices on [I] items:
+//! Choices on \[I\] items:
 //! * `parseDate(s, pattern[, tz])` supports this Java `DateTimeFormatter` subset:
 //!   `yyyy uuuu yy` year, `M MM` month number, `MMM MMMM` month name, `d dd` day,
 //!   `H HH` hour 0-23, `h hh` hour 1-12 with `a` AM/PM, `m mm`, `s ss`, `S…` fraction

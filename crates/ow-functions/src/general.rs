@@ -5,7 +5,7 @@
 //! `coalesce`/`case`/`if` return the common type of their value arguments (see
 //! `udf::common_type`): one shared type stays as is, numbers stay numbers, a mix
 //! becomes strings (or JSON text when a map/list is involved).
-//! `case` with no matching branch and no default -> null [I].
+//! `case` with no matching branch and no default -> null \[I\].
 
 use arrow::datatypes::DataType;
 

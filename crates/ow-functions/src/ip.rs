@@ -1,7 +1,7 @@
 //! IP address functions (spec §6.6). Addresses are parsed strictly (dotted quad for
 //! IPv4, RFC 4291 text for IPv6; no surrounding spaces, no zone ids).
 //!
-//! Choices on [I] items:
+//! Choices on \[I\] items:
 //! * CIDR host bits are masked (`10.0.0.7/8` is `10.0.0.0/8`); a malformed CIDR -> false.
 //! * An address only matches a CIDR of its own family.
 //! * `isPrivateIP`: RFC 1918 (`10/8`, `172.16/12`, `192.168/16`) and, for IPv6, unique

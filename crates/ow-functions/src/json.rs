@@ -91,9 +91,9 @@ impl JsonFn {
     }
 }
 
-/// The records `unnest <field> into <name>` produces from one value (spec §4.12 [V]):
+/// The records `unnest <field> into <name>` produces from one value (spec §4.12 \[V\]):
 /// each element of a list (as JSON text, ready for a `LargeUtf8` column); a map, string
-/// or number is a one-element list; an empty list or a missing value yields none [I].
+/// or number is a one-element list; an empty list or a missing value yields none \[I\].
 pub fn unnest_elements(v: &Val<'_>) -> Vec<String> {
     match v {
         Val::Null => Vec::new(),

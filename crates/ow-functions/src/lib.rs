@@ -159,7 +159,7 @@ pub const SCALARS: &[&str] = &[
     "sha256",
 ];
 
-/// Maximum number of `case()` branches (spec §7 [V]: 10).
+/// Maximum number of `case()` branches (spec §7 \[V\]: 10).
 pub const MAX_CASE_BRANCHES: usize = 10;
 
 fn arity(name: &str, args: &[Expr], min: usize, max: usize) -> Result<(), FunctionError> {

@@ -1,4 +1,4 @@
-//! AWS "updated natural sort" (spec §4.6 [V]) as a comparator and as a byte key whose
+//! AWS "updated natural sort" (spec §4.6 \[V\]) as a comparator and as a byte key whose
 //! `memcmp` order equals the comparator's order, so DataFusion's native sort can be
 //! used in both directions.
 //!
@@ -12,7 +12,7 @@
 //! 3. Numbers compare numerically; equal values tie-break by their text, so `0 < 01`.
 //! 4. Descending is the exact reverse (the caller sorts the key descending).
 //!
-//! What counts as a number [I, chosen]: values of a numeric type (`Float64`, `Int64`,
+//! What counts as a number \[I, chosen\]: values of a numeric type (`Float64`, `Int64`,
 //! timestamps as epoch ms) and strings that [`parse_number`] accepts (`5`, `01`, `-3`,
 //! `2.5`). The AWS wording says "only digits (optionally a number type)"; our storage
 //! keeps JSON numbers as text, so numeric-looking strings must count as numbers for
@@ -166,7 +166,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// AWS' reference ascending sequence (spec §4.6 [V]).
+    /// AWS' reference ascending sequence (spec §4.6 \[V\]).
     const GOLDEN: [&str; 17] = [
         "!:",
         "#",

@@ -1,7 +1,7 @@
 //! Numeric functions (spec §6.1). Every argument is coerced with [`Val::as_num`];
 //! a missing or non-numeric argument yields null, as does a non-finite result.
 //!
-//! Choices on [I] items:
+//! Choices on \[I\] items:
 //! * `greatest`/`least` ignore missing arguments; all missing -> null.
 //! * `log(x)` is the natural log; `x <= 0` -> null. `sqrt(x < 0)` -> null.
 //! * `round` rounds half away from zero; `round(x, d)` to `d` decimals (`d` truncated,

@@ -1,7 +1,7 @@
 //! Operators (spec §5): comparisons, arithmetic, boolean logic, `like`, regex, `in`,
 //! map/list access, and the boolean-context conversion used by `filter`.
 //!
-//! Semantics (CONTRACTS.md, chosen from spec §3.3/§3.4 [I]):
+//! Semantics (CONTRACTS.md, chosen from spec §3.3/§3.4 \[I\]):
 //! * Comparison: both sides numeric (numbers, timestamps, numeric-looking strings; a
 //!   boolean counts as 1/0 only against a number) -> numeric compare; otherwise compare
 //!   the string forms by code point. Maps/lists never compare.

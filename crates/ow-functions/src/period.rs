@@ -1,14 +1,14 @@
 //! Time periods (`5m`, `1h`, `1mo`, …) for `bin`, `datefloor`, `dateceil` and the
-//! planner's `offset`/`maxspan`/`timeshift` arguments (spec §6.3 [V]).
+//! planner's `offset`/`maxspan`/`timeshift` arguments (spec §6.3 \[V\]).
 //!
 //! Units: `millisecond ms msec`, `second s sec`, `minute m min`, `hour h hr`, `day d`,
 //! `week w`, `month mo mon`, `quarter q qtr`, `year y yr`; multi-letter units accept a
 //! plural `s`; units are case-insensitive (`BIN(5M)` is five minutes).
 //!
-//! Caps [V]: `ms` ≤ 1000, `s` ≤ 60, `m` ≤ 60, `h` ≤ 24 — a larger count is silently
-//! clamped (`bin(300s)` is `bin(60s)`). No caps for `d w mo q y` [I: none documented].
+//! Caps \[V\]: `ms` ≤ 1000, `s` ≤ 60, `m` ≤ 60, `h` ≤ 24 — a larger count is silently
+//! clamped (`bin(300s)` is `bin(60s)`). No caps for `d w mo q y` \[I: none documented\].
 //!
-//! Alignment [I, chosen]: fixed-length periods (ms … weeks) are aligned to the Unix
+//! Alignment \[I, chosen\]: fixed-length periods (ms … weeks) are aligned to the Unix
 //! epoch in UTC (so weeks start on Thursday, 1970-01-01); months, quarters and years are
 //! calendar-aligned in UTC, counted from January 1970.
 

@@ -5,8 +5,8 @@
 //! * numbers: integral with |x| < 1e15 -> no decimal point (`3`, `-2`); otherwise the
 //!   shortest decimal that round-trips (`2.5`, `0.1`); very large or very small
 //!   magnitudes (|x| >= 1e15, or 0 < |x| < 1e-6) use exponent form (`1e20`, `1.5e-7`)
-//!   [I: AWS precision unconfirmed].
-//! * booleans `true`/`false`; timestamps `YYYY-MM-DD HH:MM:SS.mmm` UTC [I, spec §10].
+//!   \[I: AWS precision unconfirmed\].
+//! * booleans `true`/`false`; timestamps `YYYY-MM-DD HH:MM:SS.mmm` UTC \[I, spec §10\].
 //! * `LargeUtf8`: its JSON text; a JSON scalar produced by `m.key` access renders as
 //!   that scalar (a string without quotes).
 //! * null -> `None`: the field is omitted from the row.
@@ -36,7 +36,7 @@ pub fn format_number(x: f64) -> String {
     format!("{x}")
 }
 
-/// Formats epoch milliseconds UTC as `YYYY-MM-DD HH:MM:SS.mmm` (spec §10 [I]).
+/// Formats epoch milliseconds UTC as `YYYY-MM-DD HH:MM:SS.mmm` (spec §10 \[I\]).
 /// Out-of-range values (beyond chrono's ±262,000 years) fall back to the number of ms.
 pub fn format_timestamp_ms(ms: i64) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {

@@ -2,7 +2,7 @@
 //! are read in string context ([`Val::as_str`]: numbers as their rendered text);
 //! missing (or map/list) input -> null unless stated.
 //!
-//! Choices on [I] items:
+//! Choices on \[I\] items:
 //! * `concat`: missing arguments count as empty; all missing -> null.
 //! * `substr(s, start[, len])`: 0-based, counted in Unicode code points; a negative
 //!   start counts as 0; start past the end, or a negative length -> `""`.

@@ -70,7 +70,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// True when the value is numeric in comparison context (§3.3 [I], chosen): a
+    /// True when the value is numeric in comparison context (§3.3 \[I\], chosen): a
     /// number, a timestamp, or a string that [`parse_number`] accepts. Booleans are
     /// not (they compare as `"true"`/`"false"` unless the other side is a number).
     pub fn is_numeric(&self) -> bool {
@@ -107,7 +107,7 @@ impl<'a> Val<'a> {
     /// Timestamp context: timestamps as is; numbers and numeric strings are epoch ms
     /// (truncated toward zero); strings in ISO 8601 / RFC 3339 form
     /// (`2024-05-01T12:34:56Z`, `2024-05-01 12:34:56.789`, offset optional, UTC when
-    /// absent) are parsed [I, chosen: AWS documents timestamps only, this lets
+    /// absent) are parsed \[I, chosen: AWS documents timestamps only, this lets
     /// `datefloor(eventTime, 1h)` work on CloudTrail's text times]; anything else -> `None`.
     pub fn as_ts_ms(&self) -> Option<i64> {
         match self {
