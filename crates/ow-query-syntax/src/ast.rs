@@ -157,7 +157,7 @@ pub enum Command {
     Accum {
         /// The numeric field summed.
         field: Node<Field>,
-        /// Output field; `None` = planner's default (spec does not say) [I].
+        /// Output field; `None` = planner's default (spec does not say) \[I\].
         alias: Option<Node<Field>>,
     },
     /// `autoregress <field> [as <alias>] [p=<n>[-<m>]]` (§4.20).
@@ -191,7 +191,7 @@ pub enum Command {
     AddTotals(AddTotals),
     /// `appendcols [override=<b>] [max=<n>] ( <subquery> )` (§4.20).
     AppendCols(AppendCols),
-    /// `relevantfields [<field>, …]` (§4.20). Semantics not captured in the spec [I]; the
+    /// `relevantfields [<field>, …]` (§4.20). Semantics not captured in the spec \[I\]; the
     /// parser accepts an optional field list so the planner can reject it with a clear error.
     RelevantFields(Vec<Node<Field>>),
 }
@@ -291,7 +291,7 @@ pub enum SortOrder {
 
 impl SortOrder {
     /// The direction used when `sort` omits `asc`/`desc`. Not documented by AWS (spec §4.6
-    /// [I]); the only evidence (moto's emulator) is *descending*, so we chose `Desc`.
+    /// \[I\]); the only evidence (moto's emulator) is *descending*, so we chose `Desc`.
     pub const DEFAULT: SortOrder = SortOrder::Desc;
 }
 
@@ -330,13 +330,13 @@ pub enum ParseMode {
         /// `multi` keyword present.
         multi: bool,
     },
-    /// `logfmt [as a, b, …]`. Exact AWS syntax not captured (spec §4.9 [I]): we accept an
+    /// `logfmt [as a, b, …]`. Exact AWS syntax not captured (spec §4.9 \[I\]): we accept an
     /// optional name list restricting which keys are extracted; empty = all keys.
     Logfmt {
         /// Keys to extract; empty = all.
         names: Vec<Node<Field>>,
     },
-    /// `csv [as a, b, …]`. Exact AWS syntax not captured (spec §4.9 [I]): names the columns
+    /// `csv [as a, b, …]`. Exact AWS syntax not captured (spec §4.9 \[I\]): names the columns
     /// by position; empty = planner default names.
     Csv {
         /// Column names by position.
@@ -561,7 +561,7 @@ pub struct RegexLit {
     /// for the regex engine. Inline flags such as `(?i)` stay in the pattern.
     pub pattern: String,
     /// Letters written right after the closing `/` (subset of `imsx`). Not documented by AWS
-    /// [I]: accepted as an extension equivalent to a leading `(?flags)`.
+    /// \[I\]: accepted as an extension equivalent to a leading `(?flags)`.
     pub flags: String,
 }
 
@@ -808,7 +808,7 @@ impl BinaryOp {
         }
     }
 
-    /// Binding power per spec §5.1 [I] (higher binds tighter): `or` 1, `and` 2, (`not` 3),
+    /// Binding power per spec §5.1 \[I\] (higher binds tighter): `or` 1, `and` 2, (`not` 3),
     /// comparisons/like/in 4, `+ -` 5, `* / %` 6, `^` 7, (unary minus 8).
     pub fn precedence(self) -> u8 {
         match self {

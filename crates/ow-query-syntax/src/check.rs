@@ -3,19 +3,19 @@
 //! placement, §6), `bin()` caps (§6.3), limits (§7), and field visibility after `stats`
 //! (§4.5). All problems are reported, each with a stable code (see [`crate::codes`]).
 //!
-//! Decisions on undocumented points (spec [I]/[D] items), all configurable in
+//! Decisions on undocumented points (spec \[I\]/\[D\] items), all configurable in
 //! [`CheckConfig`]:
 //! - `stats` commands per query: default **2**, the only limit AWS itself published
-//!   ("quota can't be changed", 2024 docs [D]); a 2026 emulator uses 10 [I]. A linter should
+//!   ("quota can't be changed", 2024 docs \[D\]); a 2026 emulator uses 10 \[I\]. A linter should
 //!   follow AWS's own word until a conformance run says otherwise.
-//! - One `join` per query [I].
+//! - One `join` per query \[I\].
 //! - `bin()` periods above the per-unit cap (`300s`) are a *warning*: AWS silently caps them
 //!   rather than rejecting the query (§6.3).
 //! - In a `stats`, a non-aggregate item must only use aliases defined earlier in the same
 //!   `stats` (§4.5 alias reuse) or `by` keys; anything else is Q305.
 //! - After a `stats`, a later command may name an un-aliased aggregate column by writing the
 //!   aggregate text again (`| sort count(*) desc`, `| stats max(SUM(Fault))`); the text is
-//!   compared ignoring case and whitespace (§4.5 [I]).
+//!   compared ignoring case and whitespace (§4.5 \[I\]).
 
 use std::collections::HashSet;
 
@@ -29,17 +29,17 @@ use crate::suggest::did_you_mean;
 /// Limits enforced by the checker. Defaults are AWS's values (spec §7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckConfig {
-    /// Maximum query length in characters (AWS `QueryString` 0–10,000, §2.1 [V]).
+    /// Maximum query length in characters (AWS `QueryString` 0–10,000, §2.1 \[V\]).
     pub max_query_chars: usize,
-    /// Maximum `stats` commands per query (§4.5: 2 documented [D]; see module docs).
+    /// Maximum `stats` commands per query (§4.5: 2 documented \[D\]; see module docs).
     pub max_stats_commands: usize,
-    /// Maximum `join` commands per query (§4.14: 1 [I]).
+    /// Maximum `join` commands per query (§4.14: 1 \[I\]).
     pub max_joins: usize,
-    /// Maximum `namePrefix` entries in `SOURCE logGroups(…)` (§4.16: 5 [V]).
+    /// Maximum `namePrefix` entries in `SOURCE logGroups(…)` (§4.16: 5 \[V\]).
     pub max_name_prefixes: usize,
-    /// Maximum `accountIdentifiers` entries in `SOURCE logGroups(…)` (§4.16: 20 [V]).
+    /// Maximum `accountIdentifiers` entries in `SOURCE logGroups(…)` (§4.16: 20 \[V\]).
     pub max_account_identifiers: usize,
-    /// Maximum `appendcols max=` (§4.20: 100,000 [V]).
+    /// Maximum `appendcols max=` (§4.20: 100,000 \[V\]).
     pub max_appendcols_rows: u64,
 }
 
@@ -228,9 +228,9 @@ impl<'a> Checker<'a> {
             }
         }
         // 2. sort/limit after the last stats. AWS states the rule for queries with several
-        //    `stats` (§4.5 [V]); with a single `stats`, real dashboards sort before it and
+        //    `stats` (§4.5 \[V\]); with a single `stats`, real dashboards sort before it and
         //    run, so there a `sort` only draws a warning (it cannot change the result) and a
-        //    `limit` (which does change it: it caps the input) nothing [I].
+        //    `limit` (which does change it: it caps the input) nothing \[I\].
         if let Some(last_stats) = cmds
             .iter()
             .rposition(|c| matches!(c.node, Command::Stats(_)))
@@ -501,7 +501,7 @@ impl<'a> Checker<'a> {
 
     /// Reports a field that the preceding `stats` did not produce. Inside a later `stats` this
     /// is the documented compile error (§4.5, §4.21 rule 7); in other commands AWS's
-    /// behaviour is not documented, so it is a warning (the field will simply be empty) [I].
+    /// behaviour is not documented, so it is a warning (the field will simply be empty) \[I\].
     fn field_ref(&mut self, name: &str, span: Span, vis: &Visibility) {
         self.field_ref_in(name, span, vis, false);
     }
@@ -1188,7 +1188,7 @@ impl<'a> Checker<'a> {
                     "nameprefix" => Some(self.config.max_name_prefixes),
                     "accountidentifiers" => Some(self.config.max_account_identifiers),
                     "class" => None,
-                    _ => continue, // tag selectors: syntax not captured [I]
+                    _ => continue, // tag selectors: syntax not captured \[I\]
                 };
                 let Expr::List(items) = &a.value.node else {
                     self.diags.push(Diagnostic::error(

@@ -7,7 +7,7 @@
 //! ([`TokenKind::Error`]) and reported by the parser when it consumes them, so tokens that
 //! are lexed ahead and then re-lexed as part of a regex never produce spurious diagnostics.
 //!
-//! Decisions on undocumented points (all [I] in the spec):
+//! Decisions on undocumented points (all \[I\] in the spec):
 //! - `#` outside a string, regex or backticks starts a comment anywhere on a line (§2.2).
 //! - String escapes: `\\`, `\"`, `\'` resolve to the escaped character; a backslash before any
 //!   other character is kept literally (so `"\d+"` stays `\d+` for regex-taking functions and

@@ -3,12 +3,12 @@
 //!
 //! - [`parse`]: text → [`ast::Query`] + syntax diagnostics. Never panics, never stops at the
 //!   first error: it returns the commands it could parse and every diagnostic.
-//! - [`check`]: parse + the semantic checks AWS performs at compile time (§4.21 ordering
+//! - [`check()`]: parse + the semantic checks AWS performs at compile time (§4.21 ordering
 //!   rules, unknown functions, arity, aggregates, `bin()` caps, the 10,000-character
 //!   limit). `Ok` when there are no errors (warnings are dropped; use [`analyze`] to see
 //!   them).
-//! - [`print`]: the canonical form; `parse(print(q)) == q`.
-//! - [`render`]: diagnostics as `file:line:col` with a caret under the span.
+//! - [`print()`]: the canonical form; `parse(print(q)) == q`.
+//! - [`render()`]: diagnostics as `file:line:col` with a caret under the span.
 //! - [`functions`] and [`commands`]: the function and command catalogues as data, shared
 //!   with the planner.
 //!
@@ -96,10 +96,10 @@ pub fn check(src: &str) -> Result<Query, Vec<Diagnostic>> {
     check_with(src, &CheckConfig::default())
 }
 
-/// [`check`] with explicit limits.
+/// [`check()`] with explicit limits.
 ///
 /// # Errors
-/// As [`check`].
+/// As [`check()`].
 pub fn check_with(src: &str, config: &CheckConfig) -> Result<Query, Vec<Diagnostic>> {
     let a = analyze(src, config);
     if a.has_errors() {

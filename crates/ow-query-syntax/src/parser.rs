@@ -6,7 +6,7 @@
 //! a query are reported, not just the first. Recursion is bounded ([`MAX_DEPTH`]) so deeply
 //! nested input cannot overflow the stack.
 //!
-//! Decisions on undocumented points (spec [I] items):
+//! Decisions on undocumented points (spec \[I\] items):
 //! - A leading `|` before the first command is accepted with a warning (Q204), so pasted
 //!   one-command-per-line queries still work while `openwatch check` points it out.
 //! - Operator precedence is spec §5.1's recommendation; comparisons do not chain (Q205).
@@ -34,11 +34,11 @@ pub struct Parsed {
     pub query: Option<Query>,
     /// Lexical and syntax diagnostics, in source order.
     pub diagnostics: Vec<Diagnostic>,
-    /// Spans of `#` comments (trivia, not in the AST; [`crate::print`] drops them).
+    /// Spans of `#` comments (trivia, not in the AST; [`crate::print()`] drops them).
     pub comments: Vec<Span>,
 }
 
-/// Parses a query (syntax only; [`crate::check`] adds the semantic checks).
+/// Parses a query (syntax only; [`crate::check()`] adds the semantic checks).
 pub fn parse(src: &str) -> Parsed {
     let mut p = Parser::new(src);
     let query = p.parse_query(false);
