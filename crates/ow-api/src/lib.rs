@@ -82,6 +82,10 @@ pub struct ApiConfig {
     pub max_query_string_chars: usize,
     /// Log groups per StartQuery. AWS: 50.
     pub max_query_log_groups: usize,
+    /// Largest StartQuery `limit`. AWS: 100,000 (insights-language.md §4.7 [V]).
+    pub max_query_limit: usize,
+    /// Rows per GetQueryResults page (more come with `nextToken`). AWS: 10,000 [V].
+    pub max_results_per_page: usize,
     /// Region named in ARNs the API builds. Default `us-east-1`.
     pub region: String,
 }
@@ -95,6 +99,8 @@ impl Default for ApiConfig {
             max_query_definitions: 1_000,
             max_query_string_chars: 10_000,
             max_query_log_groups: 50,
+            max_query_limit: 100_000,
+            max_results_per_page: 10_000,
             region: "us-east-1".to_string(),
         }
     }

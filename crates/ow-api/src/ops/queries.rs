@@ -72,7 +72,7 @@ pub(crate) fn start_query(
     }
     let limit = match input.limit {
         None => None,
-        Some(l) => Some(int_in("limit", Some(l), 1, 10_000, 10_000)? as usize),
+        Some(l) => Some(int_in("limit", Some(l), 1, config.max_query_limit as i64, 0)? as usize),
     };
     let given = [
         input.log_group_name.is_some(),
@@ -155,8 +155,8 @@ pub(crate) struct GetQueryResultsInput {
     max_items: Option<i64>,
 }
 
-/// GetQueryResults: rows, statistics (zeros until Complete), status. With `maxItems` the rows
-/// come in pages with an offset `nextToken` [I].
+/// GetQueryResults: rows, statistics (the engine's progress while running), status. Rows come
+/// in pages of `maxItems` (default and at most 10,000) linked by an offset `nextToken` [I].
 pub(crate) fn get_query_results(
     state: &AppState,
     principal: &Principal,
@@ -164,7 +164,12 @@ pub(crate) fn get_query_results(
 ) -> Result<Value, ApiError> {
     let id = required(input.query_id, "queryId")?;
     super::check_len("queryId", &id, 0, 256)?;
-    let max_items = int_in("maxItems", input.max_items, 0, 10_000, 0)?;
+    let page_max = state.config().max_results_per_page;
+    // [I] maxItems 0 or absent = a full page.
+    let max_items = match int_in("maxItems", input.max_items, 0, page_max as i64, 0)? {
+        0 => page_max,
+        n => n as usize,
+    };
     let offset = parse_offset_token(input.next_token.as_deref())?;
     let info = state.queries().get(&principal.account_id, &id)?;
     let mut out = json!({
@@ -175,11 +180,7 @@ pub(crate) fn get_query_results(
     });
     if let Some(output) = &info.output {
         let rows = &output.rows;
-        let end = if max_items == 0 {
-            rows.len()
-        } else {
-            offset.saturating_add(max_items as usize).min(rows.len())
-        };
+        let end = offset.saturating_add(max_items).min(rows.len());
         let page: Vec<Value> = rows
             .get(offset.min(rows.len())..end)
             .unwrap_or(&[])

@@ -51,6 +51,15 @@ impl QueryBackend for ScriptedEngine {
                     Err(QueryFailure::Cancelled)
                 }
                 "fail" => Err(QueryFailure::Failed("scripted failure".into())),
+                q if q.starts_with("rows ") => {
+                    let n: usize = q[5..].parse().unwrap_or(0);
+                    Ok(QueryResult {
+                        rows: (0..n)
+                            .map(|i| vec![("i".to_string(), i.to_string())])
+                            .collect(),
+                        ..Default::default()
+                    })
+                }
                 q => Ok(QueryResult {
                     rows: vec![vec![
                         ("query".into(), q.to_string()),

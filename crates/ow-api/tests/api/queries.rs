@@ -165,24 +165,64 @@ async fn concurrency_limit_stop_and_failed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_query_results_pages_with_max_items() {
-    let h = Harness::new();
+async fn get_query_results_pages() {
+    let config = ow_api::ApiConfig {
+        max_results_per_page: 3,
+        ..Default::default()
+    };
+    let h = Harness::with(config, Arc::new(ScriptedEngine));
     h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
     let id = h
         .ok(
             "StartQuery",
-            json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": "x"}),
+            json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": "rows 7"}),
         )
         .await["queryId"]
         .as_str()
         .unwrap()
         .to_string();
     wait_for(&h, &id, "Complete").await;
-    let page = h
-        .ok("GetQueryResults", json!({"queryId": id, "maxItems": 1}))
+    let collect = |page: &Value| -> Vec<String> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[0]["value"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Default page = max_results_per_page.
+    let p1 = h.ok("GetQueryResults", json!({"queryId": id})).await;
+    assert_eq!(collect(&p1), vec!["0", "1", "2"]);
+    let p2 = h
+        .ok(
+            "GetQueryResults",
+            json!({"queryId": id, "nextToken": p1["nextToken"]}),
+        )
         .await;
-    assert_eq!(page["results"].as_array().unwrap().len(), 1);
-    assert!(page.get("nextToken").is_none());
+    assert_eq!(collect(&p2), vec!["3", "4", "5"]);
+    let p3 = h
+        .ok(
+            "GetQueryResults",
+            json!({"queryId": id, "nextToken": p2["nextToken"]}),
+        )
+        .await;
+    assert_eq!(collect(&p3), vec!["6"]);
+    assert!(p3.get("nextToken").is_none());
+    let small = h
+        .ok("GetQueryResults", json!({"queryId": id, "maxItems": 2}))
+        .await;
+    assert_eq!(collect(&small), vec!["0", "1"]);
+    let (kind, _, _) = h
+        .err("GetQueryResults", json!({"queryId": id, "maxItems": 4}))
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err(
+            "StartQuery",
+            json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": "x", "limit": 100_001}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
 }
 
 #[tokio::test]
