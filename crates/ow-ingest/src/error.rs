@@ -19,6 +19,13 @@ pub enum IngestError {
     /// Invalid import options (a user error), e.g. an unknown format name.
     #[error("{0}")]
     InvalidOptions(String),
+    /// The store writer stopped early; its own error is reported instead (never
+    /// returned to callers of this crate's functions).
+    #[error("the store writer stopped")]
+    WriterStopped,
+    /// A bug in OpenWatch.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store refused the events for a reason that is not about one record
     /// (I/O, a closed store, an invalid log group name).
     #[error(transparent)]

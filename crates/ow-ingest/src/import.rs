@@ -233,29 +233,29 @@ pub fn import_paths(
             inputs.push(Some(p.clone()));
         }
     }
-    let mut imp = Importer::new(store, options, progress)?;
     progress.begin(total);
-    for input in inputs {
-        match input {
-            None => {
-                progress.input("-");
-                imp.import_reader("-", None, Box::new(std::io::stdin().lock()))?;
-            }
-            Some(path) => {
-                let name = path.display().to_string();
-                progress.input(&name);
-                let f = std::fs::File::open(&path).map_err(|e| IngestError::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                imp.import_reader(&name, Some(&path), Box::new(f))?;
+    let summary = run_import(store, options, progress, |imp| {
+        for input in inputs {
+            match input {
+                None => {
+                    progress.input("-");
+                    imp.import_reader("-", None, Box::new(std::io::stdin().lock()))?;
+                }
+                Some(path) => {
+                    let name = path.display().to_string();
+                    progress.input(&name);
+                    let f = std::fs::File::open(&path).map_err(|e| IngestError::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    imp.import_reader(&name, Some(&path), Box::new(f))?;
+                }
             }
         }
-    }
-    imp.flush_pending()?;
+        Ok(())
+    });
     progress.finish();
-    imp.summary.input_bytes = imp.input_bytes.load(Ordering::Relaxed);
-    let mut summary = imp.summary;
+    let mut summary = summary?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
@@ -268,14 +268,9 @@ pub fn import_reader(
     reader: impl Read,
     options: &ImportOptions,
 ) -> Result<ImportSummary> {
-    let started = Instant::now();
-    let mut imp = Importer::new(store, options, &NoProgress)?;
-    imp.import_reader(name, None, Box::new(reader))?;
-    imp.flush_pending()?;
-    imp.summary.input_bytes = imp.input_bytes.load(Ordering::Relaxed);
-    let mut summary = imp.summary;
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    run_import(store, options, &NoProgress, |imp| {
+        imp.import_reader(name, None, Box::new(reader))
+    })
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -338,8 +333,8 @@ const PENDING_BYTES: usize = 32 << 20;
 const BUF_BYTES: usize = 256 << 10;
 
 struct Importer<'a> {
-    store: &'a Store,
     opts: &'a ImportOptions,
+    tx: std::sync::mpsc::SyncSender<Batch>,
     progress: &'a dyn Progress,
     summary: ImportSummary,
     pending: HashMap<String, Vec<NewEvent>>,
@@ -349,6 +344,8 @@ struct Importer<'a> {
     extractor: PathExtractor,
     n_ts: usize,
     input_bytes: Arc<AtomicU64>,
+    /// Last CloudTrail (account, region, stream name).
+    ct_stream: Option<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -368,7 +365,11 @@ struct CwEvent {
 }
 
 impl<'a> Importer<'a> {
-    fn new(store: &'a Store, opts: &'a ImportOptions, progress: &'a dyn Progress) -> Result<Self> {
+    fn new(
+        opts: &'a ImportOptions,
+        progress: &'a dyn Progress,
+        tx: std::sync::mpsc::SyncSender<Batch>,
+    ) -> Result<Self> {
         let ts_paths: Vec<String> = match &opts.timestamp_field {
             Some(f) if f.trim().is_empty() => {
                 return Err(IngestError::InvalidOptions(
@@ -390,8 +391,8 @@ impl<'a> Importer<'a> {
         let mut all = ts_paths;
         all.extend(CT_FIELDS.iter().map(|s| s.to_string()));
         Ok(Importer {
-            store,
             opts,
+            tx,
             progress,
             summary: ImportSummary::default(),
             pending: HashMap::new(),
@@ -401,6 +402,7 @@ impl<'a> Importer<'a> {
             extractor: PathExtractor::new(all, usize::MAX),
             n_ts,
             input_bytes: Arc::new(AtomicU64::new(0)),
+            ct_stream: None,
         })
     }
 
@@ -780,7 +782,19 @@ impl<'a> Importer<'a> {
                 let region = vals[n + 1].as_deref().or(file_ct.map(|c| c.1.as_str()));
                 match (account, region) {
                     (Some(a), Some(r)) => {
-                        Cow::Owned(sanitize_stream(&format!("{a}_CloudTrail_{r}")))
+                        // most records of a file share account and region: reuse the name
+                        let hit = self
+                            .ct_stream
+                            .as_ref()
+                            .is_some_and(|(ca, cr, _)| ca == a && cr == r);
+                        if !hit {
+                            let name = sanitize_stream(&format!("{a}_CloudTrail_{r}"));
+                            self.ct_stream = Some((a.to_owned(), r.to_owned(), name));
+                        }
+                        match &self.ct_stream {
+                            Some((_, _, name)) => Cow::Owned(name.clone()),
+                            None => Cow::Borrowed(default_stream),
+                        }
                     }
                     _ => Cow::Borrowed(default_stream),
                 }
@@ -888,13 +902,36 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
+    /// Hands the pending events to the store writer thread.
     fn flush_pending(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         self.pending_events = 0;
         self.pending_bytes = 0;
+        if pending.is_empty() {
+            return Ok(());
+        }
         let mut streams: Vec<_> = pending.into_iter().collect();
         streams.sort_by(|a, b| a.0.cmp(&b.0));
-        for (stream, events) in streams {
+        self.tx
+            .send(streams)
+            .map_err(|_| IngestError::WriterStopped)
+    }
+}
+
+/// Events of several log streams handed to the store in one go.
+type Batch = Vec<(String, Vec<NewEvent>)>;
+
+/// The store side of an import: runs on its own thread so that parsing and storing
+/// (WAL, flushes to Parquet) overlap.
+struct StoreWriter<'a> {
+    store: &'a Store,
+    opts: &'a ImportOptions,
+    summary: ImportSummary,
+}
+
+impl StoreWriter<'_> {
+    fn write(&mut self, batch: Batch) -> Result<()> {
+        for (stream, events) in batch {
             let n = events.len() as u64;
             match self
                 .store
@@ -928,6 +965,59 @@ impl<'a> Importer<'a> {
         }
         Ok(())
     }
+}
+
+/// Runs `body` (which feeds the importer) with a store writer thread; merges summaries.
+fn run_import(
+    store: &Store,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+    body: impl FnOnce(&mut Importer<'_>) -> Result<()>,
+) -> Result<ImportSummary> {
+    let started = Instant::now();
+    // one batch queued while the writer stores another: bounded memory
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+    let mut imp = Importer::new(options, progress, tx)?;
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<ImportSummary> {
+            let mut w = StoreWriter {
+                store,
+                opts: options,
+                summary: ImportSummary::default(),
+            };
+            for batch in rx {
+                w.write(batch)?;
+            }
+            Ok(w.summary)
+        });
+        let fed = body(&mut imp).and_then(|()| imp.flush_pending());
+        let mut summary = std::mem::take(&mut imp.summary);
+        summary.input_bytes = imp.input_bytes.load(Ordering::Relaxed);
+        drop(imp); // closes the channel: the writer drains it and ends
+        let written = writer
+            .join()
+            .map_err(|_| IngestError::Internal("the store writer thread panicked".into()))?;
+        let w = match (fed, written) {
+            (_, Err(e)) => return Err(e),
+            (Err(e), Ok(_)) => return Err(e),
+            (Ok(()), Ok(w)) => w,
+        };
+        summary.events += w.events;
+        summary.stored_bytes += w.stored_bytes;
+        summary.log_streams.extend(w.log_streams);
+        summary.rejected += w.rejected;
+        for (k, v) in w.rejected_by_reason {
+            *summary.rejected_by_reason.entry(k).or_default() += v;
+        }
+        let room = options
+            .max_reported_rejections
+            .saturating_sub(summary.rejections.len());
+        summary
+            .rejections
+            .extend(w.rejections.into_iter().take(room));
+        summary.elapsed = started.elapsed();
+        Ok(summary)
+    })
 }
 
 /// Whether a first line that is a whole JSON object is a document (`Records`/`events`).
