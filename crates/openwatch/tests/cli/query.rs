@@ -1,1 +1,252 @@
-//! Tests of `openwatch query`.
+//! Tests of `openwatch query`: import real data with `openwatch import`, then query it in
+//! every output format. Expected values come from reading the same NDJSON file with
+//! serde_json in the test (not from the engine).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn openwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args(args)
+        .output()
+        .expect("the openwatch binary runs")
+}
+
+fn route53() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        .join("other/route53-resolver-query-logs.elastic-integrations.ndjson")
+}
+
+fn records() -> Vec<serde_json::Value> {
+    std::fs::read_to_string(route53())
+        .expect("route53 data")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+/// A data dir with the Route 53 resolver logs in log group `r53`.
+fn imported() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let o = openwatch(&[
+        "import",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--log-group",
+        "r53",
+        "--timestamp-field",
+        "query_timestamp",
+        "--quiet",
+        route53().to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    dir
+}
+
+fn query(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["query", "--data-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    openwatch(&args)
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "query failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+fn count_by_type(recs: &[serde_json::Value]) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for r in recs {
+        *m.entry(r["query_type"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn json_output_has_the_get_query_results_shape_and_statistics() {
+    let dir = imported();
+    let recs = records();
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "r53",
+            "--format",
+            "json",
+            "stats count(*) as n by query_type",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["status"], "Complete");
+    let want = count_by_type(&recs);
+    let rows = v["results"].as_array().expect("results");
+    assert_eq!(rows.len(), want.len());
+    for row in rows {
+        let cells = row.as_array().unwrap();
+        let t = cells.iter().find(|c| c["field"] == "query_type").unwrap()["value"]
+            .as_str()
+            .unwrap();
+        let n = cells.iter().find(|c| c["field"] == "n").unwrap()["value"]
+            .as_str()
+            .unwrap();
+        assert_eq!(n, want[t].to_string(), "count of {t}");
+        assert!(
+            cells.iter().all(|c| c["field"] != "@ptr"),
+            "no @ptr on aggregated rows"
+        );
+    }
+    assert_eq!(v["statistics"]["recordsScanned"], recs.len() as f64);
+    assert_eq!(v["statistics"]["recordsMatched"], recs.len() as f64);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("recordsScanned {}", recs.len())),
+        "statistics on stderr: {stderr}"
+    );
+}
+
+#[test]
+fn ndjson_csv_and_table_outputs() {
+    let dir = imported();
+    let recs = records();
+    let nx: Vec<&serde_json::Value> = recs.iter().filter(|r| r["rcode"] == "NXDOMAIN").collect();
+    assert!(!nx.is_empty());
+    let q = "filter rcode = 'NXDOMAIN' | fields query_name, srcaddr";
+    // Without --log-group every log group is read.
+    let out = stdout(&query(dir.path(), &["--format", "ndjson", q]));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one object per line"))
+        .collect();
+    assert_eq!(lines.len(), nx.len());
+    let mut got: Vec<String> = lines
+        .iter()
+        .map(|l| l["query_name"].as_str().unwrap().to_string())
+        .collect();
+    let mut want: Vec<String> = nx
+        .iter()
+        .map(|r| r["query_name"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(lines
+        .iter()
+        .all(|l| l.get("@ptr").is_none() && l["srcaddr"].is_string()));
+
+    let out = stdout(&query(dir.path(), &["--format", "csv", q]));
+    let mut rd = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        vec!["query_name", "srcaddr"]
+    );
+    assert_eq!(rd.records().count(), nx.len());
+
+    let out = stdout(&query(dir.path(), &["--format", "table", q]));
+    let mut it = out.lines();
+    let header = it.next().unwrap();
+    assert!(header.starts_with("query_name") && header.contains("srcaddr"));
+    assert!(it.next().unwrap().starts_with("---"));
+    assert_eq!(it.count(), nx.len());
+}
+
+#[test]
+fn time_range_and_query_file() {
+    let dir = imported();
+    let recs = records();
+    let start = chrono::DateTime::parse_from_rfc3339("2021-12-11T22:46:23Z")
+        .unwrap()
+        .timestamp();
+    let in_range = recs
+        .iter()
+        .filter(|r| {
+            let t = chrono::DateTime::parse_from_rfc3339(r["query_timestamp"].as_str().unwrap())
+                .unwrap()
+                .timestamp();
+            t == start
+        })
+        .count();
+    assert!(
+        in_range > 0 && in_range < recs.len(),
+        "the range selects a strict subset"
+    );
+    let qf = dir.path().join("q.insights");
+    std::fs::write(&qf, "stats count(*) as n").unwrap();
+    let s = start.to_string();
+    // Epoch seconds, both ends inclusive: exactly the events of that second.
+    let out = stdout(&query(
+        dir.path(),
+        &[
+            "--start",
+            &s,
+            "--end",
+            &s,
+            "--format",
+            "ndjson",
+            "--query-file",
+            qf.to_str().unwrap(),
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], in_range.to_string());
+    // ISO 8601 gives the same.
+    let out = stdout(&query(
+        dir.path(),
+        &[
+            "--start",
+            "2021-12-11T22:46:23Z",
+            "--end",
+            "2021-12-11 22:46:23",
+            "--format",
+            "ndjson",
+            "stats count(*) as n",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], in_range.to_string());
+    // Relative times: from 100000 days ago to now covers everything; 1h ago to now nothing.
+    let out = stdout(&query(
+        dir.path(),
+        &[
+            "--start",
+            "100000d",
+            "--end",
+            "now",
+            "--format",
+            "ndjson",
+            "stats count(*) as n",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], recs.len().to_string());
+    let out = stdout(&query(
+        dir.path(),
+        &["--start", "1h", "--format", "ndjson", "stats count(*) as n"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["n"], "0");
+}
+
+#[test]
+fn a_bad_query_prints_a_diagnostic_and_exits_1() {
+    let dir = imported();
+    let o = query(dir.path(), &["--log-group", "r53", "filter (("]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("error"), "diagnostic: {err}");
+    let o = query(dir.path(), &["--log-group", "r53", "pattern @message"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pattern"));
+    let o = query(dir.path(), &["--log-group", "nope", "fields @message"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
+}
