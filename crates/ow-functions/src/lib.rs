@@ -33,6 +33,7 @@
 mod agg;
 pub mod datetime;
 mod error;
+mod fast;
 mod general;
 pub mod ip;
 pub mod json;
@@ -595,7 +596,7 @@ pub fn like_substring(e: Expr, needle: &str, negated: bool) -> Expr {
     call(
         name,
         Op::Ops(OpFn::Like {
-            needle: needle.to_owned(),
+            needle: ops::Needle::new(needle),
             negated,
         }),
         vec![e],

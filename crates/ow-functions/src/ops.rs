@@ -81,6 +81,40 @@ impl Hash for Re {
     }
 }
 
+/// A `like "text"` needle with its precompiled SIMD substring searcher; compared and
+/// hashed by its text.
+#[derive(Debug, Clone)]
+pub(crate) struct Needle {
+    pub(crate) text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    pub(crate) fn new(text: &str) -> Needle {
+        Needle {
+            text: text.to_owned(),
+            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+        }
+    }
+
+    /// Does `haystack` contain the needle?
+    pub(crate) fn is_in(&self, haystack: &str) -> bool {
+        self.finder.find(haystack.as_bytes()).is_some()
+    }
+}
+
+impl PartialEq for Needle {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Needle {}
+impl Hash for Needle {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum OpFn {
     Cmp(CmpOp),
@@ -90,7 +124,7 @@ pub(crate) enum OpFn {
     Or,
     Not,
     Truthy,
-    Like { needle: String, negated: bool },
+    Like { needle: Needle, negated: bool },
     Regex { re: Re, negated: bool },
     In { negated: bool },
     Access,
@@ -117,7 +151,7 @@ impl OpFn {
             OpFn::Not => Val::Bool(!arg(0).truthy()),
             OpFn::Truthy => Val::Bool(arg(0).truthy()),
             OpFn::Like { needle, negated } => {
-                let hit = arg(0).as_str().is_some_and(|s| s.contains(needle.as_str()));
+                let hit = arg(0).as_str().is_some_and(|s| needle.is_in(&s));
                 Val::Bool(hit != *negated)
             }
             OpFn::Regex { re, negated } => {
@@ -268,12 +302,12 @@ mod tests {
         assert!(compare_op(CmpOp::NotEq, &Val::Null, &s("x")));
         assert!(compare_op(CmpOp::NotEq, &Val::Null, &Val::Null));
         let like = OpFn::Like {
-            needle: "x".into(),
+            needle: Needle::new("x"),
             negated: false,
         };
         assert_eq!(like.eval(&[Val::Null]), Val::Bool(false));
         let not_like = OpFn::Like {
-            needle: "x".into(),
+            needle: Needle::new("x"),
             negated: true,
         };
         assert_eq!(not_like.eval(&[Val::Null]), Val::Bool(true));
@@ -308,7 +342,7 @@ mod tests {
     fn like_is_a_literal_substring() {
         let like = |n: &str, v: &str| {
             OpFn::Like {
-                needle: n.into(),
+                needle: Needle::new(n),
                 negated: false,
             }
             .eval(&[s(v)])
@@ -321,7 +355,7 @@ mod tests {
         assert_eq!(like("%_", "a%_b"), Val::Bool(true));
         // numbers match on their string form
         let n = OpFn::Like {
-            needle: "50".into(),
+            needle: Needle::new("50"),
             negated: false,
         };
         assert_eq!(n.eval(&[Val::Num(503.0)]), Val::Bool(true));

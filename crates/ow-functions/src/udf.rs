@@ -54,7 +54,7 @@ impl Op {
     fn label(&self) -> Option<String> {
         use datetime::TimeFn;
         match self {
-            Op::Ops(ops::OpFn::Like { needle, .. }) => Some(format!("{needle:?}")),
+            Op::Ops(ops::OpFn::Like { needle, .. }) => Some(format!("{:?}", needle.text)),
             Op::Ops(ops::OpFn::Regex { re, .. }) => Some(format!("/{}/", re.src)),
             Op::Time(TimeFn::DateFloor {
                 period,
@@ -140,6 +140,9 @@ impl OwUdf {
                 }
             }
             return Ok(Arc::new(b.finish()));
+        }
+        if let Some(fast) = crate::fast::try_eval(&self.op, inputs, len)? {
+            return Ok(fast);
         }
         let mut out = Out::new(return_type, len)?;
         let mut row: Vec<Val<'_>> = Vec::with_capacity(cols.len());

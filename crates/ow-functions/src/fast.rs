@@ -1,0 +1,258 @@
+//! Vectorised fast paths for the hottest operators (filters over `@message` and
+//! string fields). Each one computes exactly what the row-by-row path in `ops.rs`
+//! computes — the unit tests below compare the two on the same arrays — and is only
+//! taken for the input types it handles; everything else falls back to the row path.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray};
+use arrow::compute::{and, not, or, prep_null_mask_filter};
+use arrow::datatypes::DataType;
+use arrow::error::ArrowError;
+
+use crate::ops::{CmpOp, OpFn};
+use crate::udf::Op;
+use crate::value::parse_number;
+
+/// Applies `f` to each string of a `Utf8`/`Utf8View` array; a null row gives
+/// `on_null`. `None` for other types.
+fn map_strings(a: &ArrayRef, on_null: bool, f: impl Fn(&str) -> bool) -> Option<ArrayRef> {
+    let out: BooleanArray = match a.data_type() {
+        DataType::Utf8 => {
+            let s: &StringArray = a.as_string::<i32>();
+            s.iter().map(|v| Some(v.map_or(on_null, &f))).collect()
+        }
+        DataType::Utf8View => {
+            let s: &StringViewArray = a.as_string_view();
+            s.iter().map(|v| Some(v.map_or(on_null, &f))).collect()
+        }
+        _ => return None,
+    };
+    Some(Arc::new(out))
+}
+
+/// A boolean array with nulls turned into false (boolean context, §5.1 note).
+fn defined(a: &ArrayRef) -> Option<BooleanArray> {
+    let b = a.as_boolean_opt()?;
+    Some(if b.null_count() > 0 {
+        prep_null_mask_filter(b)
+    } else {
+        b.clone()
+    })
+}
+
+/// Tries a fast path for `op` over `inputs` (array, broadcast) of `len` rows.
+///
+/// # Errors
+/// Arrow kernel errors (length mismatches: a bug).
+pub(crate) fn try_eval(
+    op: &Op,
+    inputs: &[(ArrayRef, bool)],
+    len: usize,
+) -> Result<Option<ArrayRef>, ArrowError> {
+    let Op::Ops(f) = op else { return Ok(None) };
+    let col = |i: usize| {
+        inputs
+            .get(i)
+            .filter(|(a, b)| !*b && a.len() == len)
+            .map(|(a, _)| a)
+    };
+    let lit = |i: usize| {
+        inputs
+            .get(i)
+            .filter(|(a, b)| *b && a.len() == 1)
+            .map(|(a, _)| a)
+    };
+    Ok(match f {
+        OpFn::Like { needle, negated } => {
+            col(0).and_then(|a| map_strings(a, *negated, |s| needle.is_in(s) != *negated))
+        }
+        OpFn::Regex { re, negated } => {
+            col(0).and_then(|a| map_strings(a, *negated, |s| re.re.is_match(s) != *negated))
+        }
+        OpFn::Truthy => col(0).and_then(defined).map(|b| Arc::new(b) as ArrayRef),
+        OpFn::Not => match col(0).and_then(defined) {
+            Some(b) => Some(Arc::new(not(&b)?)),
+            None => None,
+        },
+        OpFn::And | OpFn::Or if inputs.len() == 2 => {
+            match (col(0).and_then(defined), col(1).and_then(defined)) {
+                (Some(l), Some(r)) => Some(Arc::new(if *f == OpFn::And {
+                    and(&l, &r)?
+                } else {
+                    or(&l, &r)?
+                })),
+                _ => None,
+            }
+        }
+        // string column against a non-numeric string literal: always a string compare
+        OpFn::Cmp(c) if inputs.len() == 2 => {
+            let literal = lit(1).and_then(|l| match l.data_type() {
+                DataType::Utf8 => {
+                    let s = l.as_string::<i32>();
+                    (!s.is_null(0)).then(|| s.value(0).to_owned())
+                }
+                DataType::Utf8View => {
+                    let s = l.as_string_view();
+                    (!s.is_null(0)).then(|| s.value(0).to_owned())
+                }
+                _ => None,
+            });
+            match (col(0), literal) {
+                (Some(a), Some(y)) if parse_number(&y).is_none() => {
+                    let y = y.as_bytes();
+                    let on_null = *c == CmpOp::NotEq;
+                    map_strings(a, on_null, |x| {
+                        let o = x.as_bytes().cmp(y);
+                        match c {
+                            CmpOp::Eq => o.is_eq(),
+                            CmpOp::NotEq => o.is_ne(),
+                            CmpOp::Lt => o.is_lt(),
+                            CmpOp::LtEq => o.is_le(),
+                            CmpOp::Gt => o.is_gt(),
+                            CmpOp::GtEq => o.is_ge(),
+                        }
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Needle, Re};
+    use arrow::array::StringViewArray;
+
+    fn strings() -> Vec<ArrayRef> {
+        let v = vec![
+            Some("Error 42"),
+            None,
+            Some("ok"),
+            Some("300"),
+            Some(""),
+            Some("b"),
+        ];
+        vec![
+            Arc::new(StringArray::from(v.clone())),
+            Arc::new(StringViewArray::from(v)),
+        ]
+    }
+
+    fn bools() -> Vec<ArrayRef> {
+        vec![
+            Arc::new(BooleanArray::from(vec![
+                Some(true),
+                None,
+                Some(false),
+                Some(true),
+                None,
+                Some(false),
+            ])),
+            Arc::new(BooleanArray::from(vec![
+                Some(false),
+                Some(true),
+                None,
+                Some(true),
+                None,
+                Some(false),
+            ])),
+        ]
+    }
+
+    /// The fast path (when taken) equals the row path on the same inputs.
+    fn same(op: Op, inputs: Vec<(ArrayRef, bool)>) {
+        let len = inputs
+            .iter()
+            .filter(|(_, b)| !b)
+            .map(|(a, _)| a.len())
+            .max()
+            .unwrap_or(1);
+        let fast = try_eval(&op, &inputs, len)
+            .unwrap()
+            .expect("fast path taken");
+        let cols = inputs
+            .iter()
+            .map(|(a, b)| crate::value::Col::new(a, *b).unwrap())
+            .collect::<Vec<_>>();
+        let slow: BooleanArray = (0..len)
+            .map(|i| {
+                let row: Vec<_> = cols.iter().map(|c| c.get(i)).collect();
+                match udf_eval(&op, &row) {
+                    crate::value::Val::Bool(b) => Some(b),
+                    _ => None,
+                }
+            })
+            .collect();
+        assert_eq!(fast.as_boolean(), &slow, "{op:?}");
+    }
+
+    fn udf_eval<'a>(op: &Op, row: &[crate::value::Val<'a>]) -> crate::value::Val<'a> {
+        match op {
+            Op::Ops(f) => f.eval(row),
+            _ => unreachable!(),
+        }
+    }
+
+    fn scalar_str(s: &str) -> ArrayRef {
+        Arc::new(StringArray::from(vec![s]))
+    }
+
+    #[test]
+    fn fast_paths_agree_with_row_paths() {
+        for a in strings() {
+            for negated in [false, true] {
+                let like = OpFn::Like {
+                    needle: Needle::new("rro"),
+                    negated,
+                };
+                same(Op::Ops(like), vec![(a.clone(), false)]);
+                let re = OpFn::Regex {
+                    re: Re::new("^[0-9]+$").unwrap(),
+                    negated,
+                };
+                same(Op::Ops(re), vec![(a.clone(), false)]);
+            }
+            for c in [
+                CmpOp::Eq,
+                CmpOp::NotEq,
+                CmpOp::Lt,
+                CmpOp::LtEq,
+                CmpOp::Gt,
+                CmpOp::GtEq,
+            ] {
+                same(
+                    Op::Ops(OpFn::Cmp(c)),
+                    vec![(a.clone(), false), (scalar_str("ok"), true)],
+                );
+                same(
+                    Op::Ops(OpFn::Cmp(c)),
+                    vec![(a.clone(), false), (scalar_str(""), true)],
+                );
+            }
+        }
+        let [l, r] = <[ArrayRef; 2]>::try_from(bools()).unwrap();
+        same(
+            Op::Ops(OpFn::And),
+            vec![(l.clone(), false), (r.clone(), false)],
+        );
+        same(
+            Op::Ops(OpFn::Or),
+            vec![(l.clone(), false), (r.clone(), false)],
+        );
+        same(Op::Ops(OpFn::Not), vec![(l.clone(), false)]);
+        same(Op::Ops(OpFn::Truthy), vec![(r, false)]);
+    }
+
+    #[test]
+    fn numeric_literals_take_the_row_path() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["300"]));
+        let op = Op::Ops(OpFn::Cmp(CmpOp::Eq));
+        assert!(try_eval(&op, &[(a, false), (scalar_str("300.0"), true)], 1)
+            .unwrap()
+            .is_none());
+    }
+}
