@@ -34,6 +34,19 @@ const IMPORT_RECORD_BYTES: usize = 4 << 20;
 /// Per-event overhead AWS counts in batch and stored sizes (spec api.md rule 1 [V]).
 const EVENT_OVERHEAD: u64 = 26;
 
+/// A value never returned twice in this process, and unlikely across processes.
+fn unique_suffix() -> u64 {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
+    NEXT.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        std::sync::atomic::AtomicU64::new(nanos)
+    })
+    .fetch_add(1, Ordering::Relaxed)
+}
+
 /// Current time, epoch ms UTC.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -220,8 +233,15 @@ impl Store {
                 .into_iter()
                 .map(|s| {
                     let path = seg_dir.join(&s.object_path);
+                    if !path.is_file() {
+                        return Err(StoreError::Corrupt(format!(
+                            "segment {} of log group {} is listed in the manifest but missing",
+                            path.display(),
+                            g.meta.name
+                        )));
+                    }
                     listed.insert(path.clone());
-                    Arc::new(SegmentHandle::new(
+                    Ok(Arc::new(SegmentHandle::new(
                         SegmentInfo {
                             path,
                             object_path: s.object_path,
@@ -235,9 +255,9 @@ impl Store {
                             promoted_columns: s.columns,
                         },
                         garbage.clone(),
-                    ))
+                    )))
                 })
-                .collect();
+                .collect::<Result<Vec<_>>>()?;
             state.names_by_id.insert(g.id, g.meta.name.clone());
             state.groups.insert(
                 g.meta.name.clone(),
@@ -1087,11 +1107,14 @@ impl Store {
             .as_any()
             .downcast_ref::<UInt64Array>()
             .ok_or_else(|| StoreError::Internal("__seq is not UInt64".into()))?;
+        // first @timestamp, seq range, and a process-unique suffix: a name is never reused,
+        // even for the same rows (a retried flush or compaction)
         let object_path = format!(
-            "g{gid}/{}-{}-{}.parquet",
+            "g{gid}/{}-{}-{}-{:x}.parquet",
             ts.value(0),
             seq.values().iter().min().copied().unwrap_or(0),
-            seq.values().iter().max().copied().unwrap_or(0)
+            seq.values().iter().max().copied().unwrap_or(0),
+            unique_suffix()
         );
         let local = self.seg_dir.join(&object_path);
         let enc = segment::encode(rows, object_path.clone(), local.clone(), &self.config)?;

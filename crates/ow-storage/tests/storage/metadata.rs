@@ -231,3 +231,22 @@ pub fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_segment_missing_from_disk_is_reported_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        store
+            .import_events("g", "s", crate::events(0..3, ow_storage::now_ms()))
+            .unwrap();
+    }
+    let seg = walk(&dir.path().join("segments"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    std::fs::remove_file(&seg).unwrap();
+    let err = Store::open(dir.path(), StoreConfig::default()).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+}
