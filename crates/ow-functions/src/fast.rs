@@ -206,7 +206,7 @@ mod tests {
         for a in strings() {
             for negated in [false, true] {
                 let like = OpFn::Like {
-                    needle: Needle::new("rro"),
+                    needle: Box::new(Needle::new("rro")),
                     negated,
                 };
                 same(Op::Ops(like), vec![(a.clone(), false)]);

@@ -596,7 +596,7 @@ pub fn like_substring(e: Expr, needle: &str, negated: bool) -> Expr {
     call(
         name,
         Op::Ops(OpFn::Like {
-            needle: ops::Needle::new(needle),
+            needle: Box::new(ops::Needle::new(needle)),
             negated,
         }),
         vec![e],

@@ -124,7 +124,7 @@ pub(crate) enum OpFn {
     Or,
     Not,
     Truthy,
-    Like { needle: Needle, negated: bool },
+    Like { needle: Box<Needle>, negated: bool },
     Regex { re: Re, negated: bool },
     In { negated: bool },
     Access,
@@ -302,12 +302,12 @@ mod tests {
         assert!(compare_op(CmpOp::NotEq, &Val::Null, &s("x")));
         assert!(compare_op(CmpOp::NotEq, &Val::Null, &Val::Null));
         let like = OpFn::Like {
-            needle: Needle::new("x"),
+            needle: Box::new(Needle::new("x")),
             negated: false,
         };
         assert_eq!(like.eval(&[Val::Null]), Val::Bool(false));
         let not_like = OpFn::Like {
-            needle: Needle::new("x"),
+            needle: Box::new(Needle::new("x")),
             negated: true,
         };
         assert_eq!(not_like.eval(&[Val::Null]), Val::Bool(true));
@@ -342,7 +342,7 @@ mod tests {
     fn like_is_a_literal_substring() {
         let like = |n: &str, v: &str| {
             OpFn::Like {
-                needle: Needle::new(n),
+                needle: Box::new(Needle::new(n)),
                 negated: false,
             }
             .eval(&[s(v)])
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(like("%_", "a%_b"), Val::Bool(true));
         // numbers match on their string form
         let n = OpFn::Like {
-            needle: Needle::new("50"),
+            needle: Box::new(Needle::new("50")),
             negated: false,
         };
         assert_eq!(n.eval(&[Val::Num(503.0)]), Val::Bool(true));
