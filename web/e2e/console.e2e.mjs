@@ -330,6 +330,141 @@ describe("OpenWatch console", () => {
     }
   });
 
+  // The CloudWatch metrics API (JSON 1.0) is not served by every OpenWatch build. These
+  // tests answer its operations from the test itself (page.route), to check that the pages
+  // send well-formed, SigV4-signed AWS requests and draw what comes back. They are UI tests;
+  // the Logs pages above run against the real server.
+  describe("metrics, alarms and dashboards pages with scripted CloudWatch answers", () => {
+    const sent = [];
+    const t0 = Date.UTC(2026, 0, 1);
+    before(async () => {
+      await page.setViewportSize({ width: 1366, height: 820 });
+      await page.route(`${URL_BASE}/`, async (route) => {
+        const req = route.request();
+        const target = req.headers()["x-amz-target"] ?? "";
+        if (!target.startsWith("GraniteServiceVersion20100801.")) return route.continue();
+        const op = target.split(".")[1];
+        const body = JSON.parse(req.postData() || "{}");
+        sent.push({ op, body, headers: req.headers() });
+        const json = (o) => route.fulfill({ status: 200, contentType: "application/x-amz-json-1.0", body: JSON.stringify(o) });
+        const dims = [{ Name: "Service", Value: "api" }];
+        const alarm = {
+          AlarmName: "api-errors",
+          StateValue: "ALARM",
+          StateReason: "Threshold Crossed: 1 out of the last 1 datapoints [9.0] was greater than the threshold (5.0)",
+          StateUpdatedTimestamp: t0 / 1000,
+          Namespace: "OpenWatch/E2E",
+          MetricName: "Errors",
+          Dimensions: dims,
+          Statistic: "Sum",
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 5,
+          ComparisonOperator: "GreaterThanThreshold",
+          TreatMissingData: "missing",
+          ActionsEnabled: true,
+          AlarmActions: ["arn:aws:sns:us-east-1:000000000000:ops"],
+        };
+        switch (op) {
+          case "ListMetrics":
+            return json({ Metrics: [{ Namespace: "OpenWatch/E2E", MetricName: "Requests", Dimensions: dims }, { Namespace: "OpenWatch/E2E", MetricName: "Errors", Dimensions: dims }] });
+          case "GetMetricData": {
+            const results = body.MetricDataQueries.map((q) => {
+              const period = q.MetricStat?.Period ?? q.Period ?? 300;
+              const ts = [];
+              for (let t = Math.ceil(body.StartTime / period) * period; t < body.EndTime; t += period) ts.push(t);
+              return { Id: q.Id, Label: q.Label ?? q.Id, StatusCode: "Complete", Timestamps: ts, Values: ts.map((t) => (t / period) % 10) };
+            });
+            return json({ MetricDataResults: results, Messages: [] });
+          }
+          case "DescribeAlarms":
+            if (body.AlarmNames) return json({ MetricAlarms: [alarm] });
+            return json({
+              MetricAlarms: [alarm, { ...alarm, AlarmName: "api-requests-low", StateValue: "OK", MetricName: "Requests", ComparisonOperator: "LessThanThreshold", Threshold: 1 }],
+              CompositeAlarms: [{ AlarmName: "api-health", AlarmRule: 'ALARM("api-errors") OR ALARM("api-requests-low")', StateValue: "ALARM" }],
+            });
+          case "DescribeAlarmHistory":
+            return json({
+              AlarmHistoryItems: [
+                { AlarmName: "api-errors", Timestamp: t0 / 1000, HistoryItemType: "StateUpdate", HistorySummary: "Alarm updated from OK to ALARM" },
+                { AlarmName: "api-errors", Timestamp: t0 / 1000 - 600, HistoryItemType: "ConfigurationUpdate", HistorySummary: "Alarm \"api-errors\" created" },
+              ],
+            });
+          case "ListDashboards":
+            return json({ DashboardEntries: [{ DashboardName: "ops", DashboardArn: "arn:aws:cloudwatch::000000000000:dashboard/ops", LastModified: t0 / 1000, Size: 321 }] });
+          case "GetDashboard":
+            return json({
+              DashboardName: "ops",
+              DashboardArn: "arn:aws:cloudwatch::000000000000:dashboard/ops",
+              DashboardBody: JSON.stringify({
+                start: "-PT6H",
+                widgets: [
+                  { type: "metric", x: 0, y: 0, width: 12, height: 6, properties: { title: "Requests", view: "timeSeries", stat: "Sum", period: 300, region: "us-east-1", metrics: [["OpenWatch/E2E", "Requests", "Service", "api"], [".", "Errors", ".", "."]] } },
+                ],
+              }),
+            });
+          case "PutDashboard":
+            return json({ DashboardValidationMessages: [] });
+          default:
+            return route.fulfill({ status: 400, contentType: "application/x-amz-json-1.0", body: JSON.stringify({ __type: "UnknownOperationException", message: op }) });
+        }
+      });
+      // the console probes the metrics API once per page load: load again (the key stays: same tab)
+      await page.goto(`${URL_BASE}/console/#/metrics`);
+      await page.reload();
+    });
+    after(async () => {
+      await page.unroute(`${URL_BASE}/`);
+    });
+
+    test("metrics: browse and graph", async () => {
+      await page.click('a[data-nav="metrics"]');
+      await page.waitForSelector("text=OpenWatch/E2E");
+      await page.click(".picker-item >> text=Requests");
+      await page.waitForSelector('[data-testid="metric-chart"] svg path.series');
+      const q = sent.filter((x) => x.op === "GetMetricData").pop();
+      assert.deepEqual(q.body.MetricDataQueries[0].MetricStat.Metric, { Namespace: "OpenWatch/E2E", MetricName: "Requests", Dimensions: [{ Name: "Service", Value: "api" }] });
+      assert.equal(q.body.MetricDataQueries[0].MetricStat.Stat, "Average");
+      assert.ok(Number.isInteger(q.body.StartTime) && q.body.StartTime < q.body.EndTime, "times in epoch seconds");
+      assert.match(q.headers.authorization, /Credential=[^/]+\/\d{8}\/us-east-1\/monitoring\/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target;x-amzn-query-mode/);
+      assert.equal(q.headers["content-type"], "application/x-amz-json-1.0");
+      await shot("11-metrics-scripted");
+    });
+
+    test("alarms: list with state, detail with threshold line and history", async () => {
+      await page.click('a[data-nav="alarms"]');
+      await page.waitForSelector('[data-testid="alarms"]');
+      const rows = await page.$$eval('[data-testid="alarms"] tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent]));
+      assert.deepEqual(rows, [["api-errors", "In alarm"], ["api-health", "In alarm"], ["api-requests-low", "OK"]]);
+      await page.click('[data-testid="alarms"] a >> text=api-errors');
+      await page.waitForSelector('[data-testid="alarm-chart"] svg line.threshold', { state: "attached" });
+      await page.waitForSelector('[data-testid="alarm-history"] tbody tr');
+      assert.match(await page.textContent('[data-testid="alarm-chart"]'), /> 5/);
+      assert.equal(await page.$$eval('[data-testid="alarm-history"] tbody tr', (r) => r.length), 2);
+      await shot("12-alarm-detail-scripted");
+    });
+
+    test("dashboards: list, open, add a widget, save with PutDashboard", async () => {
+      await page.click('a[data-nav="dashboards"]');
+      await page.click('[data-testid="dashboards"] a >> text=ops');
+      await page.waitForSelector('.widget-metric svg path.series');
+      const get = sent.filter((x) => x.op === "GetMetricData").pop();
+      // the "." entries repeat the row above
+      assert.deepEqual(get.body.MetricDataQueries[1].MetricStat.Metric, { Namespace: "OpenWatch/E2E", MetricName: "Errors", Dimensions: [{ Name: "Service", Value: "api" }] });
+      await page.click('[data-testid="edit-dashboard"]');
+      await page.click("button >> text=+ Text");
+      await page.click("dialog button >> text=Apply");
+      await page.click('[data-testid="save-dashboard"]');
+      await page.waitForSelector(".notice.ok");
+      const put = sent.filter((x) => x.op === "PutDashboard").pop();
+      assert.equal(put.body.DashboardName, "ops");
+      const saved = JSON.parse(put.body.DashboardBody);
+      assert.deepEqual(saved.widgets.map((w) => w.type), ["metric", "text"]);
+      assert.equal(saved.start, "-PT6H");
+      await shot("13-dashboard-scripted");
+    });
+  });
+
   test("no request left the host, no script errors", async () => {
     assert.deepEqual(offHost, []);
     assert.deepEqual(consoleErrors.filter((e) => !/status of 400/.test(e)), []);
