@@ -217,38 +217,3 @@ pub fn elements_udf(udf_name: &str, non_json_as_one: bool) -> ScalarUDF {
         }),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glob_is_lazy_except_last_and_unanchored() {
-        let re = glob_regex("[*] *").unwrap();
-        let c = re.captures("x [ERROR] disk [full]").unwrap();
-        assert_eq!(&c[1], "ERROR");
-        assert_eq!(&c[2], "disk [full]");
-        let re = glob_regex("user=* id=*;").unwrap();
-        let c = re.captures("a user=bob id=7; tail").unwrap();
-        assert_eq!((&c[1], &c[2]), ("bob", "7"));
-        assert!(glob_regex("a.b*").unwrap().captures("axb1").is_none());
-    }
-
-    #[test]
-    fn elements() {
-        assert_eq!(
-            json_elements(r#"[1,"a",{"k":2},null]"#, false),
-            Some(vec![
-                Some("1".into()),
-                Some("a".into()),
-                Some(r#"{"k":2}"#.into()),
-                None
-            ])
-        );
-        assert_eq!(json_elements("plain", false), None);
-        assert_eq!(
-            json_elements("plain", true),
-            Some(vec![Some("plain".into())])
-        );
-    }
-}

@@ -17,9 +17,7 @@ use arrow::array::{ArrayRef, BooleanArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{Column, UnnestOptions};
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::logical_expr::{
-    lit, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, ScalarUDF, SortExpr, Volatility,
-};
+use datafusion::logical_expr::{lit, Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, Volatility};
 use ow_diagnostics::Span;
 use ow_query_syntax::ast::{
     BinaryOp, Call, Command, Expr as Ast, Field, Limit, Literal, LookupMode, Node, ParseMode,
@@ -745,7 +743,7 @@ pub fn plan_query(
         .iter()
         .map(|f| column(f.name()).alias(f.name()))
         .collect();
-    let builder = LogicalPlanBuilder::from(scan).project(unqualified_exprs(unqualified))?;
+    let builder = LogicalPlanBuilder::from(scan).project(unqualified)?;
     let mut st = State {
         ctx,
         builder,
@@ -931,18 +929,4 @@ pub fn plan_query(
         dedup,
         final_limit,
     })
-}
-
-fn unqualified_exprs(v: Vec<Expr>) -> Vec<Expr> {
-    v
-}
-
-#[allow(dead_code)]
-fn expr_type(e: &Expr, b: &LogicalPlanBuilder) -> Option<DataType> {
-    e.get_type(b.schema().as_ref()).ok()
-}
-
-#[allow(dead_code)]
-fn udf_call(u: &ScalarUDF, args: Vec<Expr>) -> Expr {
-    u.call(args)
 }

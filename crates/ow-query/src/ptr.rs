@@ -22,16 +22,3 @@ pub fn decode(ptr: &str) -> Option<(String, u64)> {
     }
     Some((group.to_string(), seq.parse().ok()?))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip_with_colons_in_group() {
-        let p = encode("/aws/x:y", 42);
-        assert_eq!(decode(&p), Some(("/aws/x:y".to_string(), 42)));
-        assert_eq!(decode("not-a-ptr"), None);
-        assert_eq!(decode(&URL_SAFE_NO_PAD.encode("v1:12:")), None);
-    }
-}

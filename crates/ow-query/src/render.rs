@@ -93,23 +93,3 @@ pub fn value_basic(array: &dyn Array, row: usize) -> Option<String> {
         }
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_and_times() {
-        assert_eq!(number(3.0).as_deref(), Some("3"));
-        assert_eq!(number(-2.0).as_deref(), Some("-2"));
-        assert_eq!(number(-0.0).as_deref(), Some("0"));
-        assert_eq!(number(2.5).as_deref(), Some("2.5"));
-        assert_eq!(number(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
-        assert_eq!(number(1e15).as_deref(), Some("1000000000000000"));
-        assert_eq!(number(f64::NAN), None);
-        assert_eq!(
-            timestamp_ms(1_688_989_338_000).as_deref(),
-            Some("2023-07-10 11:42:18.000")
-        );
-    }
-}

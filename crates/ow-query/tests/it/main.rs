@@ -11,3 +11,4 @@ mod conformance;
 mod engine;
 mod hunt;
 mod seed;
+mod units;
