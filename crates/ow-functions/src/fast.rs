@@ -5,11 +5,14 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray, TimestampMillisecondArray,
+};
 use arrow::compute::{and, not, or, prep_null_mask_filter};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampMillisecondType};
 use arrow::error::ArrowError;
 
+use crate::datetime::TimeFn;
 use crate::ops::{CmpOp, OpFn};
 use crate::udf::Op;
 use crate::value::parse_number;
@@ -41,6 +44,29 @@ fn defined(a: &ArrayRef) -> Option<BooleanArray> {
     })
 }
 
+/// `bin`/`datefloor` with a fixed-length period over a timestamp (or Int64 epoch ms)
+/// column: `floor((t - offset) / step) * step + offset`; overflow -> null.
+fn floor_fixed(a: &ArrayRef, step: i64, offset_ms: i64) -> Option<ArrayRef> {
+    let f = |t: i64| -> Option<i64> {
+        let s = t.checked_sub(offset_ms)?;
+        s.div_euclid(step).checked_mul(step)?.checked_add(offset_ms)
+    };
+    let out: TimestampMillisecondArray = match a.data_type() {
+        DataType::Timestamp(TimeUnit::Millisecond, _) => a
+            .as_primitive::<TimestampMillisecondType>()
+            .iter()
+            .map(|v| v.and_then(f))
+            .collect(),
+        DataType::Int64 => a
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.and_then(f))
+            .collect(),
+        _ => return None,
+    };
+    Some(Arc::new(out))
+}
+
 /// Tries a fast path for `op` over `inputs` (array, broadcast) of `len` rows.
 ///
 /// # Errors
@@ -50,13 +76,19 @@ pub(crate) fn try_eval(
     inputs: &[(ArrayRef, bool)],
     len: usize,
 ) -> Result<Option<ArrayRef>, ArrowError> {
-    let Op::Ops(f) = op else { return Ok(None) };
     let col = |i: usize| {
         inputs
             .get(i)
             .filter(|(a, b)| !*b && a.len() == len)
             .map(|(a, _)| a)
     };
+    if let Op::Time(TimeFn::DateFloor { period, offset_ms }) = op {
+        return Ok(match (col(0), period.fixed_ms()) {
+            (Some(a), Some(step)) => floor_fixed(a, step, *offset_ms),
+            _ => None,
+        });
+    }
+    let Op::Ops(f) = op else { return Ok(None) };
     let lit = |i: usize| {
         inputs
             .get(i)
@@ -245,6 +277,51 @@ mod tests {
         );
         same(Op::Ops(OpFn::Not), vec![(l.clone(), false)]);
         same(Op::Ops(OpFn::Truthy), vec![(r, false)]);
+    }
+
+    #[test]
+    fn fixed_bins_agree_with_the_row_path() {
+        use crate::period::Period;
+        let ts: Vec<Option<i64>> = vec![
+            Some(1_714_566_896_789),
+            None,
+            Some(-1),
+            Some(0),
+            Some(i64::MIN + 5),
+            Some(i64::MAX),
+        ];
+        // Int64 epoch ms are read as f64 by the row path: stay within 2^53 there
+        let ms: Vec<Option<i64>> = ts
+            .iter()
+            .map(|t| t.map(|t| t.clamp(-(1 << 53), 1 << 53)))
+            .collect();
+        let inputs: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(ts)),
+            Arc::new(arrow::array::Int64Array::from(ms)),
+        ];
+        for a in inputs {
+            for (p, off) in [("5m", 0), ("300s", 0), ("1d", 3_600_000), ("1w", -5)] {
+                let f = TimeFn::DateFloor {
+                    period: Period::parse(p).unwrap(),
+                    offset_ms: off,
+                };
+                let fast = try_eval(&Op::Time(f.clone()), &[(a.clone(), false)], 6)
+                    .unwrap()
+                    .expect("fast path taken");
+                let col = crate::value::Col::new(&a, false).unwrap();
+                let slow: TimestampMillisecondArray = (0..6)
+                    .map(|i| match f.eval(&[col.get(i)]) {
+                        crate::value::Val::Ts(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(
+                    fast.as_primitive::<TimestampMillisecondType>(),
+                    &slow,
+                    "{p}"
+                );
+            }
+        }
     }
 
     #[test]
