@@ -11,6 +11,43 @@
 //! [`scan`] (what is read from segments and the buffer), [`plan`] (AST -> logical plan),
 //! [`render`] (GetQueryResults value strings), [`ptr`] (`@ptr` encoding), [`lookup`]
 //! (lookup tables).
+//!
+//! # Behaviour where the spec says [I] (our choices)
+//!
+//! - Rows without `sort`: events newest first (spec §4.8), ties broken by log group and then
+//!   by `__seq` descending so results are deterministic. After `stats` without a later
+//!   `sort`: ascending by the group keys in natural order (bins come out in time order).
+//! - `sort`: missing values last in both directions; natural order from `ow_functions`.
+//! - A missing `stats` key forms its own group with the key absent (spec §4.5).
+//! - `parse`: glob is an unanchored search, lazy stars except a final one; `multi` with no
+//!   match keeps the event once with absent fields (like non-`multi` parse).
+//! - `unnest`: an empty list, a missing value or JSON null give no rows; any other non-list
+//!   value is a one-element list. `expand` on a missing field gives no rows.
+//! - `lookup`: keys match as text; the first table row of a key wins; an event without a
+//!   match keeps its fields under both `OUTPUT` and `OUTPUTNEW`.
+//! - `filter f in (subquery)`: without `SOURCE` the subquery reads the outer query's log
+//!   groups; it may return up to [`EngineConfig::max_limit`] rows and run
+//!   [`EngineConfig::subquery_timeout`] (AWS: 30 s).
+//! - `filterIndex` is evaluated as the same filter (no field indexes yet, so every log group
+//!   counts as indexed: results are exact, nothing is skipped).
+//! - `limit any` is the implicit cap. An explicit `limit` may exceed the 10,000 default up
+//!   to [`EngineConfig::max_limit`]; StartQuery's `limit` clips it.
+//! - Statistics: `recordsScanned` = events in range read; `recordsMatched` = rows reaching
+//!   the first `stats` (or the first `limit`/`dedup`, or the end); `bytesScanned` = UTF-8
+//!   bytes of `@message` of the scanned events (from Parquet column metadata when the query
+//!   never reads `@message`).
+//! - `SOURCE … start=/end=` is rejected (Q417); `SOURCE logGroups(class: …)` defaults to
+//!   `STANDARD` (every OpenWatch log group is).
+//! - Commands outside this release (`pattern`, `anomaly`, `diff`, `logcompare`, `join`,
+//!   `unmask`, `cidrlookup`, the row-wise analytics commands, `parse … logfmt|csv`) fail
+//!   with `Q400`/`Q413` naming the command; nothing is silently ignored.
+//!
+//! Planner diagnostic codes: `Q400` unsupported command, `Q401`–`Q403` misplaced `*`, list
+//! or subquery, `Q404`/`Q405` aggregate misuse, `Q406` bad regex, `Q407`/`Q409` operator or
+//! function errors from the function library, `Q408` `bin()` without `@timestamp`, `Q410`
+//! bad `bin … offset`, `Q411`/`Q412` parse pattern errors, `Q413` unsupported parse mode,
+//! `Q414` lookup column missing, `Q415` a command after `dedup`, `Q416` no lookup directory,
+//! `Q417`–`Q420` `SOURCE` errors.
 
 pub mod analyze;
 pub mod config;

@@ -15,14 +15,7 @@ pub struct TestStore {
 impl TestStore {
     pub fn new() -> TestStore {
         let dir = tempfile::tempdir().expect("temp dir");
-        // Compaction is off here: merging can give the new file the name of one of its
-        // inputs, which is then deleted (reported to the storage owner). The scan reads
-        // segments the same way with or without compaction.
-        let config = StoreConfig {
-            compaction_target_rows: 0,
-            ..StoreConfig::default()
-        };
-        let store = Store::open(dir.path(), config).expect("open store");
+        let store = Store::open(dir.path(), StoreConfig::default()).expect("open store");
         TestStore {
             dir,
             store: Arc::new(store),
