@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::io::Write;
+
 use anyhow::Context;
 use ow_api::auth::{generate_key, AccessKey, CredentialsFile, DEFAULT_ACCOUNT_ID};
 use ow_api::config::ServerConfig;
@@ -85,16 +87,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local = listener.local_addr().context("listener address")?;
-        eprintln!("openwatch: serving the CloudWatch Logs API on http://{local}");
+        let shutdown = shutdown_signal()?;
+        note(&format!(
+            "openwatch: serving the CloudWatch Logs API on http://{local}"
+        ));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), "serving");
-        ow_api::serve(listener, state, shutdown_signal())
+        ow_api::serve(listener, state, shutdown)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         store.close().context("closing the store")?;
-        eprintln!("openwatch: stopped; data flushed");
+        note("openwatch: stopped; data flushed");
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A status line on stderr; a closed stderr is not an error (never panics like `eprintln!`).
+fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn key_from_env() -> anyhow::Result<Option<AccessKey>> {
@@ -128,11 +138,11 @@ fn demo_key(data_dir: &Path) -> anyhow::Result<AccessKey> {
             .first()
             .cloned()
             .with_context(|| format!("{} holds no key", path.display()))?;
-        eprintln!(
+        note(&format!(
             "openwatch: using the demo access key {} from {}",
             key.access_key_id,
             path.display()
-        );
+        ));
         return Ok(key);
     }
     let key = generate_key(DEFAULT_ACCOUNT_ID);
@@ -140,18 +150,21 @@ fn demo_key(data_dir: &Path) -> anyhow::Result<AccessKey> {
         access_keys: vec![key.clone()],
     })?;
     write_private(&path, text.as_bytes()).with_context(|| format!("saving {}", path.display()))?;
-    println!(
-        "No access keys configured: generated a demo key pair (saved in {}):",
-        path.display()
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not stop the server; the key is saved in the file anyway.
+    let _ = writeln!(
+        out,
+        "No access keys configured: generated a demo key pair (saved in {}):\n  \
+         AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n  AWS_REGION=us-east-1",
+        path.display(),
+        key.access_key_id,
+        key.secret_access_key
     );
-    println!("  AWS_ACCESS_KEY_ID={}", key.access_key_id);
-    println!("  AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
-    println!("  AWS_REGION=us-east-1");
+    let _ = out.flush();
     Ok(key)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -164,23 +177,26 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers SIGINT and SIGTERM handlers now (before the server announces itself, so a
+/// signal sent right after the announcement is never the default "terminate"), and returns
+/// a future that resolves on the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {},
+                _ = term.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

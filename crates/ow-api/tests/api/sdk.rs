@@ -14,7 +14,8 @@ use crate::common::{key, now_ms, store_config, ACCOUNT};
 /// A running server: dropping it does not stop it; call [`TestServer::stop`].
 pub struct TestServer {
     pub endpoint: String,
-    _dir: tempfile::TempDir,
+    /// The data directory (kept after `stop`).
+    pub dir: Arc<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), ow_api::ApiError>>>,
 }
@@ -49,7 +50,7 @@ impl TestServer {
         }));
         TestServer {
             endpoint,
-            _dir: dir,
+            dir: Arc::new(dir),
             shutdown: Some(tx),
             handle: Some(handle),
         }
@@ -77,6 +78,10 @@ impl TestServer {
 
     /// Graceful shutdown (flushes the store).
     pub async fn stop(mut self) {
+        self.stop_ref().await;
+    }
+
+    async fn stop_ref(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -566,4 +571,70 @@ async fn sdk_cloudtrail_round_trip() {
     let r = wait_complete(&c, q.query_id().unwrap()).await;
     assert_eq!(field(&r.results()[0], "errors"), Some("300"));
     server.stop().await;
+}
+
+/// Graceful shutdown flushes: after `serve` returns, the events are in Parquet segments and a
+/// reopened store returns all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_flushes_to_segments() {
+    let mut server = TestServer::start(Default::default(), |_| {}).await;
+    let c = server.client();
+    c.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    c.create_log_stream()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let base = now_ms() - 5_000;
+    let batch: Vec<InputLogEvent> = (0..100)
+        .map(|i| event(base + i, &format!("m{i}")))
+        .collect();
+    c.put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .set_log_events(Some(batch))
+        .send()
+        .await
+        .unwrap();
+    let dir = server.dir.clone();
+    let segments_before = count_parquet(dir.path());
+    server.stop_ref().await;
+    assert_eq!(segments_before, 0, "nothing flushed before shutdown");
+    assert!(count_parquet(dir.path()) >= 1, "shutdown wrote a segment");
+    let store = Arc::new(ow_storage::Store::open(dir.path(), store_config()).unwrap());
+    let backend = ow_api::adapters::StoreBackend::new(store);
+    use ow_api::LogBackend;
+    let events = backend
+        .read_events(
+            "g",
+            ow_api::backend::EventRange {
+                streams: None,
+                start_ms: base,
+                end_ms: base + 100,
+            },
+        )
+        .unwrap();
+    assert_eq!(events.len(), 100);
+    assert_eq!(events[99].message, "m99");
+}
+
+fn count_parquet(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                n += 1;
+            }
+        }
+    }
+    n
 }
