@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ow_storage::fields::PathExtractor;
-use ow_storage::{NewEvent, Store, StoreError};
+use ow_storage::{NewEvent, Store};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -931,21 +931,14 @@ struct StoreWriter<'a> {
 
 impl StoreWriter<'_> {
     fn write(&mut self, batch: Batch) -> Result<()> {
+        // Streams with invalid names cannot be stored: reject their events, store the rest
+        // with one fsync.
+        let mut valid = Vec::with_capacity(batch.len());
         for (stream, events) in batch {
-            let n = events.len() as u64;
-            match self
-                .store
-                .import_events(&self.opts.log_group, &stream, events)
-            {
-                Ok(out) => {
-                    self.summary.events += out.events;
-                    self.summary.stored_bytes += out.bytes;
-                    self.summary.log_streams.insert(stream);
-                }
-                Err(StoreError::InvalidParameter(msg))
-                    if self.store.log_group(&self.opts.log_group).is_ok() =>
-                {
-                    // the stream name is invalid: these events cannot be stored
+            match ow_storage::validate_log_stream_name(&stream) {
+                Ok(()) => valid.push((stream, events)),
+                Err(e) => {
+                    let n = events.len() as u64;
                     self.summary.rejected += n;
                     *self
                         .summary
@@ -956,13 +949,17 @@ impl StoreWriter<'_> {
                         self.summary.rejections.push(Rejection {
                             source: stream,
                             line: None,
-                            reason: format!("{n} events: {msg}"),
+                            reason: format!("{n} events: {e}"),
                         });
                     }
                 }
-                Err(e) => return Err(e.into()),
             }
         }
+        let names: Vec<String> = valid.iter().map(|(s, _)| s.clone()).collect();
+        let out = self.store.import_streams(&self.opts.log_group, valid)?;
+        self.summary.events += out.events;
+        self.summary.stored_bytes += out.bytes;
+        self.summary.log_streams.extend(names);
         Ok(())
     }
 }

@@ -38,8 +38,14 @@ pub struct StoreConfig {
     pub max_promoted_columns: usize,
     /// Rows per Parquet row group. Default 65,536.
     pub row_group_rows: usize,
-    /// zstd level of segment columns. Default 3.
+    /// zstd level of segment columns other than `@message`. Default 3.
     pub zstd_level: i32,
+    /// zstd level of the `@message` column (most of a segment's bytes). Default 3.
+    pub message_zstd_level: i32,
+    /// Target size of a `@message` data page before compression, bytes: larger pages
+    /// compress better (zstd sees more similar records) and prune less finely.
+    /// Default 4 MiB.
+    pub message_page_bytes: usize,
     /// At most this many distinct field paths are counted per segment for field
     /// statistics (GetLogGroupFields). Default 1,000 (the old per-group discovery quota [D]).
     pub max_field_stats_paths: usize,
@@ -61,6 +67,8 @@ impl Default for StoreConfig {
             max_promoted_columns: 64,
             row_group_rows: 65_536,
             zstd_level: 3,
+            message_zstd_level: 3,
+            message_page_bytes: 4 << 20,
             max_field_stats_paths: 1_000,
         }
     }

@@ -73,5 +73,5 @@ pub use model::{
     PutLogEventsOutput, RecoveryReport, RejectedLogEventsInfo, StoredEvent, StreamOrder,
 };
 pub use snapshot::{GroupSnapshot, SegmentInfo, SegmentRef, Snapshot};
-pub use store::{now_ms, Store};
+pub use store::{now_ms, validate_log_group_name, validate_log_stream_name, Store};
 pub use validate::{validate_put_log_events, ValidatedBatch};

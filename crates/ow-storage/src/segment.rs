@@ -19,7 +19,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -27,7 +27,7 @@ use parquet::schema::types::ColumnPath;
 use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
-use crate::hash::FxHashMap;
+use crate::hash::{FxHashMap, FxHashSet};
 use crate::schema::{self, core_schema};
 use crate::snapshot::SegmentInfo;
 
@@ -179,8 +179,9 @@ impl Discovery {
         d
     }
 
-    /// Paths to promote: present in >= fraction of rows, most frequent first, capped.
-    fn promoted(&self, rows: usize, config: &StoreConfig) -> Vec<u32> {
+    /// Paths to promote: present in >= fraction of rows, not identifier-like (see
+    /// [`Discovery::identifier_like`]), most frequent first, capped.
+    fn promoted(&self, rows: usize, messages: &StringArray, config: &StoreConfig) -> Vec<u32> {
         let min = ((rows as f64) * config.promote_min_fraction)
             .ceil()
             .max(1.0) as u64;
@@ -188,6 +189,8 @@ impl Discovery {
             .filter(|&i| self.counts[i as usize] >= min)
             .filter(|&i| !schema::is_core_column(&self.names[i as usize]))
             .collect();
+        let unique = self.identifier_like(&ids, messages);
+        ids.retain(|i| !unique.contains(i));
         ids.sort_by(|&a, &b| {
             self.counts[b as usize]
                 .cmp(&self.counts[a as usize])
@@ -195,6 +198,47 @@ impl Discovery {
         });
         ids.truncate(config.max_promoted_columns);
         ids
+    }
+
+    /// Candidates whose values look like identifiers: in a sample of up to 4,096 values,
+    /// more than half are distinct and they average 16 bytes or more (request ids, event
+    /// ids, access keys, timestamps as text). Such a column compresses poorly, duplicates
+    /// `@message`, and no `stats … by` groups on it; reading it from `@message` is
+    /// cheap enough. [I] Our choice of trade-off between disk size and scan speed.
+    fn identifier_like(&self, ids: &[u32], messages: &StringArray) -> FxHashSet<u32> {
+        const SAMPLE: usize = 4096;
+        let mut slot: FxHashMap<u32, usize> = FxHashMap::default();
+        for (k, &id) in ids.iter().enumerate() {
+            slot.insert(id, k);
+        }
+        let mut seen: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); ids.len()];
+        let mut counts = vec![0usize; ids.len()];
+        let mut bytes = vec![0usize; ids.len()];
+        for &(ev, id, start, len) in &self.values {
+            let Some(&k) = slot.get(&id) else { continue };
+            if counts[k] >= SAMPLE || len == u32::MAX {
+                continue;
+            }
+            let v = if len & ARENA != 0 {
+                let l = (len & !ARENA) as usize;
+                self.arena.get(start as usize..start as usize + l)
+            } else {
+                messages
+                    .value(ev as usize)
+                    .get(start as usize..start as usize + len as usize)
+            };
+            let Some(v) = v else { continue };
+            counts[k] += 1;
+            bytes[k] += v.len();
+            seen[k].insert(v);
+        }
+        ids.iter()
+            .enumerate()
+            .filter(|&(k, _)| {
+                counts[k] > 0 && seen[k].len() * 2 > counts[k] && bytes[k] >= 16 * counts[k]
+            })
+            .map(|(_, &id)| id)
+            .collect()
     }
 
     fn field_counts_json(&self, rows: usize) -> String {
@@ -235,7 +279,7 @@ pub(crate) fn encode(
     }
 
     let disc = Discovery::run(messages, config);
-    let promoted = disc.promoted(n, config);
+    let promoted = disc.promoted(n, messages, config);
     let mut slot_of: Vec<usize> = vec![usize::MAX; disc.names.len()];
     for (slot, &id) in promoted.iter().enumerate() {
         slot_of[id as usize] = slot;
@@ -289,12 +333,28 @@ pub(crate) fn encode(
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(internal)?;
 
     let level = ZstdLevel::try_new(config.zstd_level).map_err(internal)?;
-    let props = WriterProperties::builder()
+    let message_level = ZstdLevel::try_new(config.message_zstd_level).map_err(internal)?;
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(config.row_group_rows.max(1)))
+        // raw messages: no dictionary, big pages (more context for zstd)
         .set_column_dictionary_enabled(ColumnPath::from(schema::MESSAGE), false)
-        .set_column_dictionary_enabled(ColumnPath::from(schema::SEQ), false)
+        .set_column_compression(
+            ColumnPath::from(schema::MESSAGE),
+            Compression::ZSTD(message_level),
+        )
+        .set_column_data_page_size_limit(
+            ColumnPath::from(schema::MESSAGE),
+            config.message_page_bytes.max(1024),
+        );
+    // sorted or nearly sorted integers: delta encoding
+    for col in [schema::TIMESTAMP, schema::INGESTION_TIME, schema::SEQ] {
+        props = props
+            .set_column_dictionary_enabled(ColumnPath::from(col), false)
+            .set_column_encoding(ColumnPath::from(col), Encoding::DELTA_BINARY_PACKED);
+    }
+    let props = props
         .set_sorting_columns(Some(vec![
             SortingColumn {
                 column_idx: 0,

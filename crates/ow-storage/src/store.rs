@@ -137,7 +137,12 @@ struct StreamState {
     committed: StreamStats,
 }
 
-fn validate_group_name(name: &str) -> Result<()> {
+/// Checks a log group name against AWS's rules: 1–512 characters of `[.-_/#A-Za-z0-9]`,
+/// not starting with `aws/` (spec api.md [V]).
+///
+/// # Errors
+/// [`StoreError::InvalidParameter`] naming the rule.
+pub fn validate_log_group_name(name: &str) -> Result<()> {
     let ok_chars = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#'));
@@ -154,7 +159,12 @@ fn validate_group_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_stream_name(name: &str) -> Result<()> {
+/// Checks a log stream name against AWS's rules: 1–512 characters without `:` or `*`
+/// (spec api.md [V]).
+///
+/// # Errors
+/// [`StoreError::InvalidParameter`] naming the rule.
+pub fn validate_log_stream_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 512 || name.contains(':') || name.contains('*') {
         return Err(StoreError::InvalidParameter(format!(
             "Invalid log stream name {name:?}: it must be 1-512 characters without ':' or '*'"
@@ -392,7 +402,7 @@ impl Store {
     /// [`StoreError::InvalidParameter`] for a bad name (AWS rules: 1–512 chars of
     /// `[.-_/#A-Za-z0-9]`, not starting with `aws/`), [`StoreError::LogGroupAlreadyExists`].
     pub fn create_log_group(&self, name: &str, tags: BTreeMap<String, String>) -> Result<LogGroup> {
-        validate_group_name(name)?;
+        validate_log_group_name(name)?;
         self.mutate_manifest(|st| {
             if st.groups.contains_key(name) {
                 return Err(StoreError::LogGroupAlreadyExists(name.to_owned()));
@@ -580,7 +590,7 @@ impl Store {
     /// [`StoreError::InvalidParameter`] for a bad name (1–512 chars, no `:` or `*`),
     /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamAlreadyExists`].
     pub fn create_log_stream(&self, group: &str, stream: &str) -> Result<LogStream> {
-        validate_stream_name(stream)?;
+        validate_log_stream_name(stream)?;
         self.mutate_group(group, |g| {
             if g.streams.contains_key(stream) {
                 return Err(StoreError::LogStreamAlreadyExists {
@@ -779,6 +789,50 @@ impl Store {
             self.commit(lsn)?;
         }
         Ok(out)
+    }
+
+    /// [`Store::import_events`] for several log streams at once, with one fsync for all
+    /// (an import of CloudTrail spreads events over one stream per account and region).
+    ///
+    /// # Errors
+    /// As [`Store::import_events`]; streams before a failing one are stored.
+    pub fn import_streams(
+        &self,
+        group: &str,
+        streams: Vec<(String, Vec<NewEvent>)>,
+    ) -> Result<ImportOutput> {
+        for (stream, _) in &streams {
+            self.ensure_stream(group, stream)?;
+        }
+        let ingest = now_ms();
+        let mut out = ImportOutput::default();
+        let mut last_lsn = None;
+        let mut result = Ok(());
+        'streams: for (stream, events) in streams {
+            let mut chunk: Vec<(i64, String)> = Vec::new();
+            let mut chunk_bytes = 0usize;
+            let mut events = events.into_iter().peekable();
+            while let Some(e) = events.next() {
+                chunk_bytes += e.message.len() + 12;
+                out.events += 1;
+                out.bytes += e.message.len() as u64 + EVENT_OVERHEAD;
+                chunk.push((e.timestamp_ms, e.message));
+                if chunk_bytes >= IMPORT_RECORD_BYTES || events.peek().is_none() {
+                    match self.append(group, &stream, ingest, std::mem::take(&mut chunk)) {
+                        Ok((lsn, _)) => last_lsn = Some(lsn),
+                        Err(e) => {
+                            result = Err(e);
+                            break 'streams;
+                        }
+                    }
+                    chunk_bytes = 0;
+                }
+            }
+        }
+        if let Some(lsn) = last_lsn {
+            self.commit(lsn)?;
+        }
+        result.map(|()| out)
     }
 
     fn ensure_stream(&self, group: &str, stream: &str) -> Result<()> {

@@ -197,3 +197,27 @@ fn field_stats_count_events_per_path_across_segments_and_buffer() {
     assert_eq!(get("extra.a.1"), Some(1));
     assert_eq!(st.fields[0].0, "id");
 }
+
+#[test]
+fn identifier_like_paths_are_not_promoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    let events: Vec<InputLogEvent> = (0..200)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now,
+            // rid: unique and long (like a request id); kind: 3 values; n: unique but short
+            message: format!(
+                r#"{{"rid":"0000{i:04}-aaaa-bbbb-cccc-dddddddddddd","kind":"k{}","n":{i}}}"#,
+                i % 3
+            ),
+        })
+        .collect();
+    store.import_events("g", "s", events).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(snap.groups[0].segments[0].promoted_columns, ["kind", "n"]);
+    // the field still counts for field statistics
+    let st = store.field_stats("g", i64::MIN, i64::MAX).unwrap();
+    assert!(st.fields.contains(&("rid".to_string(), 200)));
+}
