@@ -8,13 +8,32 @@
 //! (see [`value`]). Every function and operator is a [`datafusion::logical_expr::Expr`]
 //! built by this crate; the planner never needs to know the UDF types:
 //!
-//! * [`scalar`]`(name, args, ctx)`: any §6.1–§6.7 function (case-insensitive name).
-//! * [`aggregate`]`(name, args, ctx)`: any §6.8 aggregate, for `stats`.
+//! * [`scalar`]`(name, args, ctx)`: any §6.1–§6.7 function (case-insensitive name;
+//!   [`SCALARS`] lists them); [`bin_with_offset`] for `by bin(p) offset d`.
+//! * [`aggregate`]`(name, args, ctx)`: any §6.8 aggregate and `count_over_time` /
+//!   `sum_over_time` (§6.9), for `stats` ([`AGGREGATES`], [`is_aggregate`]);
+//!   `rate` and `histogram` are reported as [`FunctionError::Unsupported`].
 //! * operators: [`compare`], [`arithmetic`], [`negate`], [`and`], [`or`], [`not`],
 //!   [`like_substring`], [`regex_match`], [`in_list`], [`access`]; [`predicate`] turns
 //!   any value into the filter's boolean (missing -> false).
 //! * sorting: [`natural_sort_key`] (a `Binary` key whose byte order is AWS' order).
 //! * [`render`]: Arrow value -> GetQueryResults string.
+//! * [`unnest_elements`]: the records `unnest` makes from one value.
+//!
+//! # Value model additions to CONTRACTS.md
+//!
+//! A `LargeUtf8` cell holds JSON text. Besides maps and lists (the contract), map/list
+//! access ([`access`]) may also put a JSON *scalar* there (`"bob"`, `3`, `true`): every
+//! function reads such a cell as that scalar, and [`render`] prints a JSON string
+//! without quotes. Strings in ISO 8601 form are timestamps in timestamp context
+//! ([`Val::as_ts_ms`]).
+//!
+//! # Semantics chosen for undocumented (\[I\]) points
+//!
+//! Comparisons, missing values and boolean context: [`ops`]. Natural order of mixed
+//! values: [`natural`]. Periods and bin alignment: [`period`]. Number and timestamp
+//! text: [`render`]. Per-function choices: the family modules [`numeric`], [`strings`],
+//! [`datetime`], [`general`], [`json`], [`ip`] and [`agg`] (aggregates).
 //!
 //! Literal-only arguments (regex patterns, periods, formats, time zones, percentiles)
 //! are compiled once, at plan time; a bad one is a [`FunctionError`]. Bad *values*
@@ -30,11 +49,11 @@
 //! assert!(scalar("nosuchfn", vec![], &ctx).is_err());
 //! ```
 
-mod agg;
+pub mod agg;
 pub mod datetime;
 mod error;
 mod fast;
-mod general;
+pub mod general;
 pub mod ip;
 pub mod json;
 pub mod natural;
@@ -42,7 +61,7 @@ pub mod numeric;
 pub mod ops;
 pub mod period;
 pub mod render;
-mod strings;
+pub mod strings;
 mod udf;
 pub mod value;
 
