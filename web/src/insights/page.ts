@@ -15,6 +15,9 @@ import { clearDiagnostics, diagnosticsExtension, type FieldInfo, fieldRef, insig
 import { binFor, columnsOf, compileError, hasStats, histogramQuery, rowsToObjects, runQuery, spanQuery } from "./query";
 
 const PREFS = "openwatch.insights";
+
+/** The last results, kept while the tab lives so that leaving the page and coming back keeps them. */
+const memo: { rows: ResultField[][]; query: string; status: Node[] } = { rows: [], query: "", status: [] };
 const DEFAULT_QUERY = "fields @timestamp, @message, @logStream, @log\n| sort @timestamp desc\n| limit 100";
 
 interface Prefs {
@@ -41,8 +44,8 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
   let selected = new Set(prefs.groups);
   let fields: FieldInfo[] = [];
   let current: AbortController | null = null;
-  let lastRows: ResultField[][] = [];
-  let lastQuery = "";
+  let lastRows: ResultField[][] = memo.rows;
+  let lastQuery = memo.query;
   let definitionId: string | undefined;
   let sortCol: string | null = null;
   let sortDesc = false;
@@ -365,8 +368,8 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
     const query = view.state.doc.toString();
     if (!query.trim()) return;
     const groups = [...selected];
-    if (groups.length === 0) {
-      mount(status, h("span", { class: "warn" }, "Select at least one log group."));
+    if (groups.length === 0 && !/^\s*source\b/i.test(query)) {
+      mount(status, h("span", { class: "warn" }, "Select at least one log group (or start the query with SOURCE)."));
       groupPopover.hidden = false;
       return;
     }
@@ -405,6 +408,9 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
         mount(status, errorBox(e));
       }
     } finally {
+      memo.rows = lastRows;
+      memo.query = lastQuery;
+      memo.status = [...status.childNodes];
       await histogramDone.catch(() => {});
       current = null;
       setRunning(false);
@@ -670,8 +676,11 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
       vizHost,
     ),
   );
+  if (memo.status.length) mount(status, ...memo.status.map((n) => n.cloneNode(true)));
+  if (hasStats(lastQuery) && lastRows.length) tab = "viz";
   renderTabs();
   renderResults();
+  if (tab === "viz") renderViz();
   view.focus();
   return () => {
     current?.abort();

@@ -25,7 +25,8 @@ export async function runQuery(
   signal?: AbortSignal,
 ): Promise<QueryResults & { queryId: string }> {
   const start = await logs<{ queryId: string }>("StartQuery", {
-    logGroupNames: req.logGroupNames,
+    // A query that starts with SOURCE names its own log groups (spec §A.2 StartQuery).
+    ...(req.logGroupNames.length ? { logGroupNames: req.logGroupNames } : {}),
     // StartQuery takes epoch seconds, both ends inclusive (spec §A.2).
     startTime: Math.floor(req.startMs / 1000),
     endTime: Math.floor(req.endMs / 1000),

@@ -108,7 +108,7 @@ async function explorer(body: HTMLElement): Promise<void> {
   filter.addEventListener("input", drawMetrics);
   mount(
     body,
-    h("div", { class: "toolbar" }, timePicker(range, (r) => ((range = r), drawChart())), statSel, periodSel),
+    h("div", { class: "toolbar" }, timePicker(range, (r) => ((range = r), drawChart())), h("div", { class: "head-actions" }, statSel, periodSel)),
     chartHost,
     h("div", { class: "browse" }, h("aside", { class: "side" }, h("h2", null, "Namespaces"), nsHost), h("div", { class: "card" }, filter, metricHost)),
   );
