@@ -149,6 +149,10 @@ async fn load_writers_and_queries_then_counts_match() {
         queries_run += q.await.unwrap();
     }
     assert!(queries_run >= QUERIERS as u32);
+    eprintln!(
+        "load: {} events acknowledged by {WRITERS} writers, {queries_run} queries completed by {QUERIERS} queriers in {RUN_FOR:?}",
+        acked.values().sum::<u64>()
+    );
     let total: u64 = acked.values().sum();
     assert!(total >= (WRITERS * 50) as u64);
 
