@@ -138,6 +138,20 @@ impl KeyStore {
         body: &[u8],
         now: SystemTime,
     ) -> Result<Principal, ApiError> {
+        self.verify_service(parts, body, now, "logs")
+    }
+
+    /// [`KeyStore::verify`] for another signing name (`monitoring` for CloudWatch metrics).
+    ///
+    /// # Errors
+    /// As [`KeyStore::verify`].
+    pub fn verify_service(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        now: SystemTime,
+        service: &str,
+    ) -> Result<Principal, ApiError> {
         let header = match parts.headers.get("authorization") {
             None => return Err(ApiError::MissingAuthenticationToken),
             Some(v) => v.to_str().map_err(|_| {
@@ -152,9 +166,9 @@ impl KeyStore {
             // Temporary credentials are not issued by this server.
             return Err(ApiError::UnrecognizedClient);
         }
-        if auth.service != "logs" {
+        if auth.service != service {
             return Err(ApiError::InvalidSignature(format!(
-                "Credential should be scoped to correct service: 'logs'. (got '{}')",
+                "Credential should be scoped to correct service: '{service}'. (got '{}')",
                 auth.service
             )));
         }

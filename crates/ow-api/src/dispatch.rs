@@ -72,6 +72,10 @@ operations!(
     TagResource,
     UntagResource,
     ListTagsForResource,
+    PutMetricFilter,
+    DescribeMetricFilters,
+    DeleteMetricFilter,
+    TestMetricFilter,
 );
 
 /// The operation named by an `X-Amz-Target` header value.

@@ -43,6 +43,7 @@ pub mod console;
 pub mod definitions;
 pub mod dispatch;
 pub mod error;
+pub mod monitoring;
 mod ops;
 pub mod queries;
 pub mod sign;
@@ -119,6 +120,7 @@ struct Inner {
     engine: Arc<dyn QueryBackend>,
     queries: queries::QueryManager,
     definitions: definitions::DefinitionStore,
+    monitoring: ow_metrics::Monitoring,
     shutting_down: AtomicBool,
 }
 
@@ -136,6 +138,22 @@ impl AppState {
         engine: Arc<dyn QueryBackend>,
         data_dir: &Path,
     ) -> Result<Self, ApiError> {
+        let monitoring = monitoring::open(data_dir, &config, &keys)?;
+        Self::with_monitoring(config, keys, store, engine, data_dir, monitoring)
+    }
+
+    /// [`AppState::new`] with a given metrics service (tests put one on a fake clock).
+    ///
+    /// # Errors
+    /// As [`AppState::new`].
+    pub fn with_monitoring(
+        config: ApiConfig,
+        keys: KeyStore,
+        store: Arc<dyn LogBackend>,
+        engine: Arc<dyn QueryBackend>,
+        data_dir: &Path,
+        monitoring: ow_metrics::Monitoring,
+    ) -> Result<Self, ApiError> {
         let definitions = definitions::DefinitionStore::open(
             data_dir.join(definitions::FILE_NAME),
             config.max_query_definitions,
@@ -149,6 +167,7 @@ impl AppState {
                 engine,
                 queries,
                 definitions,
+                monitoring,
                 shutting_down: AtomicBool::new(false),
             }),
         })
@@ -182,6 +201,12 @@ impl AppState {
         &self.inner.definitions
     }
 
+    /// The CloudWatch metrics service (metric store, metric filters, alarms, dashboards),
+    /// opened from `<data_dir>/metrics` (see [`monitoring`]).
+    pub fn monitoring(&self) -> &ow_metrics::Monitoring {
+        &self.inner.monitoring
+    }
+
     /// Whether graceful shutdown has begun (health then answers 503).
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::Relaxed)
@@ -198,7 +223,8 @@ impl AppState {
 /// `GET /health`. Each request gets a tracing span with its request id and target.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", post(dispatch::handle))
+        .route("/", post(monitoring::handle_root))
+        .merge(monitoring::routes())
         .route("/health", get(dispatch::health))
         .merge(console::routes())
         .with_state(state)

@@ -140,7 +140,9 @@ impl<'a> In<'a> {
                     _ => Err(bad(self.path, k, v)),
                 },
             },
-            Some(v @ Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad(self.path, k, v)),
+            Some(v @ Value::String(s)) => {
+                s.trim().parse().map(Some).map_err(|_| bad(self.path, k, v))
+            }
             Some(v) => Err(bad(self.path, k, v)),
         }
     }
@@ -162,10 +164,14 @@ impl<'a> In<'a> {
         match self.get(k) {
             None => Ok(None),
             Some(v @ Value::Number(n)) => match n.as_f64() {
-                Some(s) if s.is_finite() && s.abs() < 1.0e13 => Ok(Some((s * 1000.0).round() as i64)),
+                Some(s) if s.is_finite() && s.abs() < 1.0e13 => {
+                    Ok(Some((s * 1000.0).round() as i64))
+                }
                 _ => Err(bad(self.path, k, v)),
             },
-            Some(v @ Value::String(s)) => parse_time(s).map(Some).ok_or_else(|| bad(self.path, k, v)),
+            Some(v @ Value::String(s)) => {
+                parse_time(s).map(Some).ok_or_else(|| bad(self.path, k, v))
+            }
             Some(v) => Err(bad(self.path, k, v)),
         }
     }
@@ -225,11 +231,6 @@ impl<'a> In<'a> {
     pub(crate) fn has(&self, k: &str) -> bool {
         self.get(k).is_some()
     }
-
-    /// This value as a string (list elements).
-    pub(crate) fn as_str(&self) -> Option<&'a str> {
-        self.value.as_str()
-    }
 }
 
 /// ISO 8601 / RFC 3339 text to epoch ms; also accepts a bare number of epoch seconds.
@@ -238,13 +239,20 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc().timestamp_millis());
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis());
     }
     match s.parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs.abs() < 1.0e13 => Some((secs * 1000.0).round() as i64),
@@ -265,7 +273,9 @@ pub(crate) fn to_json(out: &Out) -> Value {
     match out {
         Out::Str(s) => Value::String(s.clone()),
         Out::Int(i) => Value::from(*i),
-        Out::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        Out::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         Out::Bool(b) => Value::Bool(*b),
         Out::Time(ms) => {
             if ms % 1000 == 0 {
@@ -277,7 +287,9 @@ pub(crate) fn to_json(out: &Out) -> Value {
             }
         }
         Out::List(l) => Value::Array(l.iter().map(to_json).collect()),
-        Out::Struct(m) => Value::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
+        Out::Struct(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect())
+        }
         Out::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
     }
 }
@@ -305,8 +317,14 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("2016-10-03T23:00:00.250Z"), Some(1_475_535_600_250));
-        assert_eq!(parse_time("2016-10-03T23:00:00+01:00"), Some(1_475_532_000_000));
+        assert_eq!(
+            parse_time("2016-10-03T23:00:00.250Z"),
+            Some(1_475_535_600_250)
+        );
+        assert_eq!(
+            parse_time("2016-10-03T23:00:00+01:00"),
+            Some(1_475_532_000_000)
+        );
         assert_eq!(iso(1_475_535_600_250), "2016-10-03T23:00:00.250Z");
         assert_eq!(parse_time("garbage"), None);
     }

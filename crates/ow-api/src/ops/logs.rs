@@ -124,6 +124,7 @@ pub(crate) fn delete_log_group(
 ) -> Result<Value, ApiError> {
     let name = log_group_name("logGroupName", input.log_group_name)?;
     state.store().delete_log_group(&name)?;
+    crate::monitoring::logs_filters::after_delete_log_group(state, &name);
     Ok(json!({}))
 }
 
@@ -444,7 +445,9 @@ pub(crate) fn put_log_events(
             .ok_or_else(|| ApiError::missing(&format!("logEvents.{}.member.message", i + 1)))?;
         batch.push((ts, message));
     }
+    let kept = crate::monitoring::wants_events(state, &group).then(|| batch.clone());
     let rejected = state.store().put_log_events(&group, &stream, batch)?;
+    crate::monitoring::after_put_log_events(state, &group, kept, &rejected);
     let mut out = json!({});
     let mut info = Map::new();
     if let Some(i) = rejected.too_new_start {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::dispatch::{input, Operation};
 use crate::error::ApiError;
+use crate::monitoring::logs_filters as metric_filters;
 use crate::AppState;
 
 /// Runs one operation (synchronously; called on the blocking pool).
@@ -37,6 +38,14 @@ pub(crate) fn dispatch(
         O::TagResource => logs::tag_resource(state, principal, input(body)?),
         O::UntagResource => logs::untag_resource(state, principal, input(body)?),
         O::ListTagsForResource => logs::list_tags_for_resource(state, principal, input(body)?),
+        O::PutMetricFilter => metric_filters::put_metric_filter(state, principal, input(body)?),
+        O::DescribeMetricFilters => {
+            metric_filters::describe_metric_filters(state, principal, input(body)?)
+        }
+        O::DeleteMetricFilter => {
+            metric_filters::delete_metric_filter(state, principal, input(body)?)
+        }
+        O::TestMetricFilter => metric_filters::test_metric_filter(state, principal, input(body)?),
         O::StartQuery => queries::start_query(state, principal, input(body)?),
         O::GetQueryResults => queries::get_query_results(state, principal, input(body)?),
         O::StopQuery => queries::stop_query(state, principal, input(body)?),

@@ -5,6 +5,7 @@ mod common;
 mod http;
 mod load;
 mod logs;
+mod monitoring;
 mod props;
 mod queries;
 mod sdk;
