@@ -395,13 +395,41 @@ pub(crate) fn encode(
 
 /// Reads the core columns of a segment's bytes.
 pub(crate) fn read_core(data: Bytes, path: &str) -> Result<Vec<RecordBatch>> {
+    read_core_range(data, path, i64::MIN, i64::MAX)
+}
+
+/// Reads the core columns of the row groups whose `@timestamp` statistics overlap
+/// `[start_ms, end_ms]` (rows outside may still be returned: callers filter).
+pub(crate) fn read_core_range(
+    data: Bytes,
+    path: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<RecordBatch>> {
     let err = |e: parquet::errors::ParquetError| StoreError::Segment {
         path: path.to_owned(),
         message: e.to_string(),
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(err)?;
+    let groups: Vec<usize> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .enumerate()
+        .filter(|(_, rg)| match rg.column(0).statistics() {
+            Some(parquet::file::statistics::Statistics::Int64(s)) => {
+                match (s.min_opt(), s.max_opt()) {
+                    (Some(&lo), Some(&hi)) => lo <= end_ms && hi >= start_ms,
+                    _ => true,
+                }
+            }
+            _ => true,
+        })
+        .map(|(i, _)| i)
+        .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), 0..schema::CORE_COLUMNS.len());
     let reader = builder
+        .with_row_groups(groups)
         .with_projection(mask)
         .with_batch_size(8192)
         .build()

@@ -1414,7 +1414,7 @@ impl Store {
                 let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
                 let bytes = block_on(data.bytes())?;
                 batches.extend(filter_range(
-                    &segment::read_core(bytes, &s.object_path)?,
+                    &segment::read_core_range(bytes, &s.object_path, start_ms, end_ms)?,
                     start_ms,
                     end_ms,
                 )?);

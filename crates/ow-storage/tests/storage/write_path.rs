@@ -244,3 +244,38 @@ fn a_failed_flush_keeps_every_event_and_a_later_flush_commits_them_once() {
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
     assert_eq!(crate::stored_ids(&store, "g"), (0..60).collect::<Vec<_>>());
 }
+
+#[test]
+fn read_events_prunes_row_groups_by_time_and_filters_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        row_group_rows: 10,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let base = 1_700_000_000_000i64;
+    for (stream, range) in [("a", 0..50u64), ("b", 50..100)] {
+        let events: Vec<InputLogEvent> = range
+            .map(|i| InputLogEvent {
+                timestamp_ms: base + (i as i64 % 50) * 1000,
+                message: format!(r#"{{"id":{i}}}"#),
+            })
+            .collect();
+        store.import_events("g", stream, events).unwrap();
+    }
+    store.flush().unwrap();
+    let got = store
+        .read_events("g", None, base + 35_000, base + 44_999, None)
+        .unwrap();
+    assert_eq!(got.len(), 20);
+    assert!(got
+        .windows(2)
+        .all(|w| w[0].timestamp_ms <= w[1].timestamp_ms));
+    let b: Vec<u64> = store
+        .read_events("g", Some("b"), base + 35_000, base + 44_999, Some(3))
+        .unwrap()
+        .iter()
+        .map(|e| crate::id_of(&e.message))
+        .collect();
+    assert_eq!(b, [85, 86, 87]);
+}
