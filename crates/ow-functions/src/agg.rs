@@ -46,10 +46,10 @@ pub const AGGREGATES: &[&str] = &[
     "avg",
     "count",
     "count_distinct",
+    "countdistinct",
     "max",
     "min",
     "pct",
-    "percentile",
     "stddev",
     "sum",
     "earliest",
@@ -127,7 +127,7 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
                 Ok(df::count(first(args)))
             }
         }
-        "count_distinct" => {
+        "count_distinct" | "countdistinct" => {
             arity("count_distinct", &args, 1, 1)?;
             Ok(df::count_distinct(first(args)))
         }
@@ -141,7 +141,7 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
             let last = matches!(lower.as_str(), "max" | "sortslast");
             Ok(udaf(NaturalExtreme::new(canon, last), args))
         }
-        "pct" | "percentile" => {
+        "pct" => {
             arity("pct", &args, 2, 2)?;
             let p = lit_num(&args[1]).ok_or_else(|| FunctionError::NotLiteral {
                 name: "pct".into(),
