@@ -354,6 +354,7 @@ mod tests {
             Some(want - 56_789)
         );
         assert_eq!(pd("yyyy-MM-dd", "not a date", 0), None);
+        assert_eq!(pd("yyyyMMddHHmmss", "20240501123456", 0), Some(want - 789));
         assert!(java_pattern("yyyy-MM-dd QQQ").is_err());
         assert!(java_pattern("'open").is_err());
     }
