@@ -15,8 +15,12 @@ pub struct Analysis {
     pub paths: Vec<String>,
     /// Whether `@message` is read by the query (including the default output columns).
     pub needs_message: bool,
-    /// Necessary condition on the raw `@message` (see [`Prefilter`]).
+    /// Necessary condition on the raw `@message` from `@message like 'x'` tests only (worth
+    /// reading `@message` for).
     pub prefilter: Option<Prefilter>,
+    /// A stronger necessary condition that also uses tests on JSON fields; applied when
+    /// `@message` is read anyway (see `prefilters`).
+    pub implied_prefilter: Option<Prefilter>,
 }
 
 /// Whether `name` is a system field the scan provides.
@@ -152,87 +156,180 @@ pub fn analyze(query: &Query) -> Analysis {
     if !has_projection && !has_stats {
         w.needs_message = true;
     }
+    let (explicit, full) = prefilters(query);
     Analysis {
         paths: w.paths,
         needs_message: w.needs_message,
-        prefilter: prefilter(query),
+        prefilter: explicit,
+        implied_prefilter: full,
     }
 }
 
-/// Builds the `@message` substring prefilter from the filters before the first `stats`.
-fn prefilter(query: &Query) -> Option<Prefilter> {
-    let mut parts = Vec::new();
+/// Names a command defines (outputs), for tracking what a field name means at a filter.
+fn defined_names(cmd: &Command) -> Vec<String> {
+    match cmd {
+        Command::Fields(items) | Command::Display(items) => items
+            .iter()
+            .filter_map(|p| p.alias.as_ref().map(|a| a.name.clone()))
+            .collect(),
+        Command::Parse(p) => match &p.mode {
+            ParseMode::Glob { names, .. }
+            | ParseMode::Logfmt { names }
+            | ParseMode::Csv { names } => names.iter().map(|n| n.name.clone()).collect(),
+            ParseMode::Regex { regex, .. } => crate::parse::regex_group_names(&regex.pattern),
+        },
+        Command::Unnest { into, .. } => vec![into.name.clone()],
+        Command::Expand(f) => vec![f.name.clone()],
+        Command::Lookup(l) => l
+            .outputs
+            .iter()
+            .map(|o| o.alias.as_ref().unwrap_or(&o.column).name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a field name denotes at some point of the pipeline, for the prefilter.
+#[derive(Clone)]
+enum Meaning {
+    /// The raw `@message`.
+    Message,
+    /// A field extracted from the JSON `@message` (its text occurs in the raw message).
+    Path,
+    /// Anything else (computed, parsed, looked up, system fields other than `@message`).
+    Opaque,
+}
+
+/// Builds the substring prefilters from the filters before the first `stats`:
+/// `(explicit, full)`. `explicit` uses only `@message like 'x'` tests; `full` adds
+/// conditions implied by tests on JSON fields (`f like 'x'`, `f = 'x'`, `f in ['x', …]`
+/// where `f` is a path or a plain alias of one): if such a test passes, the field's text
+/// contains `x`, so the raw message does too, provided `x` has no character JSON may escape
+/// (only printable ASCII other than `"`, `\`, `/`) and `=`/`in` compare as strings (`x` is
+/// not numeric, §3.3).
+fn prefilters(query: &Query) -> (Option<Prefilter>, Option<Prefilter>) {
+    let mut explicit = Vec::new();
+    let mut full = Vec::new();
+    let mut meanings: std::collections::HashMap<String, Meaning> = std::collections::HashMap::new();
     for cmd in &query.commands {
         match &cmd.node {
             Command::Filter(e) => {
-                if let Some(p) = message_condition(e) {
-                    parts.push(p);
+                let lookup = |name: &str| -> Meaning {
+                    match meanings.get(name) {
+                        Some(m) => m.clone(),
+                        None if name == "@message" => Meaning::Message,
+                        None if is_system(name) => Meaning::Opaque,
+                        None => Meaning::Path,
+                    }
+                };
+                if let Some(p) = condition(e, &lookup, false) {
+                    explicit.push(p);
+                }
+                if let Some(p) = condition(e, &lookup, true) {
+                    full.push(p);
                 }
             }
             Command::Stats(_) => break,
             Command::Fields(items) | Command::Display(items) => {
-                if items
-                    .iter()
-                    .any(|p| p.alias.as_ref().is_some_and(|a| a.name == "@message"))
-                {
-                    break;
+                for p in items {
+                    let Some(alias) = &p.alias else { continue };
+                    let m = match &p.expr.node {
+                        Expr::Field(f) => match meanings.get(&f.name) {
+                            Some(m) => m.clone(),
+                            None if f.name == "@message" => Meaning::Message,
+                            None if is_system(&f.name) => Meaning::Opaque,
+                            None => Meaning::Path,
+                        },
+                        _ => Meaning::Opaque,
+                    };
+                    meanings.insert(alias.name.clone(), m);
                 }
             }
-            Command::Parse(p) => {
-                let defines_message = match &p.mode {
-                    ParseMode::Glob { names, .. }
-                    | ParseMode::Logfmt { names }
-                    | ParseMode::Csv { names } => names.iter().any(|n| n.name == "@message"),
-                    ParseMode::Regex { regex, .. } => {
-                        crate::parse::regex_group_names(&regex.pattern)
-                            .iter()
-                            .any(|n| n == "@message")
-                    }
-                };
-                if defines_message {
-                    break;
+            other => {
+                for n in defined_names(other) {
+                    meanings.insert(n, Meaning::Opaque);
                 }
             }
-            Command::Unnest { into, .. } if into.name == "@message" => break,
-            Command::Lookup(l)
-                if l.outputs
-                    .iter()
-                    .any(|o| o.alias.as_ref().unwrap_or(&o.column).name == "@message") =>
-            {
-                break
-            }
-            _ => {}
         }
     }
-    match parts.len() {
+    let join = |mut parts: Vec<Prefilter>| match parts.len() {
         0 => None,
         1 => parts.pop(),
         _ => Some(Prefilter::And(parts)),
-    }
+    };
+    (join(explicit), join(full))
 }
 
-/// A necessary condition on `@message` implied by `e` being true, if one can be stated.
-fn message_condition(e: &Node<Expr>) -> Option<Prefilter> {
+/// A literal usable as a substring condition (non-empty).
+fn json_safe(s: &str) -> bool {
+    !s.is_empty()
+}
+
+/// A necessary condition on the raw `@message` implied by `e` being true, if one can be
+/// stated. `implied` also uses tests on JSON fields (see [`prefilters`]).
+fn condition(
+    e: &Node<Expr>,
+    meaning: &dyn Fn(&str) -> Meaning,
+    implied: bool,
+) -> Option<Prefilter> {
+    let field_meaning = |x: &Node<Expr>| match &x.node {
+        Expr::Field(f) => Some(meaning(&f.name)),
+        _ => None,
+    };
     match &e.node {
         Expr::Binary { op, lhs, rhs } => match op {
             BinaryOp::Like | BinaryOp::NotLike => {
-                let is_message = matches!(&lhs.node, Expr::Field(f) if f.name == "@message");
                 let Expr::Literal(Literal::String(s)) = &rhs.node else {
                     return None;
                 };
-                if !is_message {
+                match (field_meaning(lhs)?, op) {
+                    (Meaning::Message, BinaryOp::Like) => {
+                        Some(Prefilter::Contains(s.as_bytes().to_vec()))
+                    }
+                    (Meaning::Message, _) => Some(Prefilter::NotContains(s.as_bytes().to_vec())),
+                    (Meaning::Path, BinaryOp::Like) if implied && json_safe(s) => {
+                        Some(Prefilter::Contains(s.as_bytes().to_vec()))
+                    }
+                    _ => None,
+                }
+            }
+            BinaryOp::Eq if implied => {
+                let Expr::Literal(Literal::String(s)) = &rhs.node else {
+                    return None;
+                };
+                match field_meaning(lhs)? {
+                    Meaning::Path if json_safe(s) && s.trim().parse::<f64>().is_err() => {
+                        Some(Prefilter::Contains(s.as_bytes().to_vec()))
+                    }
+                    _ => None,
+                }
+            }
+            BinaryOp::In if implied => {
+                let Expr::List(items) = &rhs.node else {
+                    return None;
+                };
+                if !matches!(field_meaning(lhs)?, Meaning::Path) {
                     return None;
                 }
-                let bytes = s.as_bytes().to_vec();
-                Some(if *op == BinaryOp::Like {
-                    Prefilter::Contains(bytes)
-                } else {
-                    Prefilter::NotContains(bytes)
-                })
+                let mut alts = Vec::new();
+                for i in items {
+                    match &i.node {
+                        Expr::Literal(Literal::String(s))
+                            if json_safe(s) && s.trim().parse::<f64>().is_err() =>
+                        {
+                            alts.push(Prefilter::Contains(s.as_bytes().to_vec()))
+                        }
+                        _ => return None,
+                    }
+                }
+                if alts.is_empty() {
+                    return None;
+                }
+                Some(Prefilter::Or(alts))
             }
             BinaryOp::And => {
-                let l = message_condition(lhs);
-                let r = message_condition(rhs);
+                let l = condition(lhs, meaning, implied);
+                let r = condition(rhs, meaning, implied);
                 match (l, r) {
                     (Some(l), Some(r)) => Some(Prefilter::And(vec![l, r])),
                     (Some(x), None) | (None, Some(x)) => Some(x),
@@ -240,8 +337,8 @@ fn message_condition(e: &Node<Expr>) -> Option<Prefilter> {
                 }
             }
             BinaryOp::Or => {
-                let l = message_condition(lhs)?;
-                let r = message_condition(rhs)?;
+                let l = condition(lhs, meaning, implied)?;
+                let r = condition(rhs, meaning, implied)?;
                 Some(Prefilter::Or(vec![l, r]))
             }
             _ => None,
@@ -254,14 +351,12 @@ fn message_condition(e: &Node<Expr>) -> Option<Prefilter> {
                 op: BinaryOp::Like,
                 lhs,
                 rhs,
-            } => message_condition(&Node::new(
-                Expr::Binary {
-                    op: BinaryOp::NotLike,
-                    lhs: lhs.clone(),
-                    rhs: rhs.clone(),
-                },
-                e.span,
-            )),
+            } if matches!(field_meaning(lhs), Some(Meaning::Message)) => {
+                let Expr::Literal(Literal::String(s)) = &rhs.node else {
+                    return None;
+                };
+                Some(Prefilter::NotContains(s.as_bytes().to_vec()))
+            }
             _ => None,
         },
         _ => None,

@@ -164,6 +164,7 @@ impl QueryEngine {
                 start_ms: request.start_ms,
                 end_ms: request.end_ms,
                 prefilter: analysis.prefilter.clone(),
+                implied_prefilter: analysis.implied_prefilter.clone(),
             };
             let table = event_table(
                 sources,

@@ -137,6 +137,29 @@ impl CompiledPrefilter {
     }
 }
 
+/// The compiled prefilters of one scan partition.
+struct Prefilters<'a> {
+    explicit: Option<&'a CompiledPrefilter>,
+    implied: Option<&'a CompiledPrefilter>,
+}
+
+impl Prefilters<'_> {
+    /// Whether a row with this raw message may pass the query's filters. The implied
+    /// condition assumes the JSON text has no escapes, so it is only trusted for messages
+    /// without a backslash.
+    fn matches(&self, msg: &[u8]) -> bool {
+        if let Some(e) = self.explicit {
+            if !e.matches(msg) {
+                return false;
+            }
+        }
+        match self.implied {
+            Some(i) => memchr::memchr(b'\\', msg).is_some() || i.matches(msg),
+            None => true,
+        }
+    }
+}
+
 /// Counters shared between the scan partitions and the engine.
 #[derive(Debug, Default)]
 pub struct ScanCounters {
@@ -160,8 +183,11 @@ pub struct ScanRequest {
     pub start_ms: i64,
     /// Inclusive range end, epoch ms.
     pub end_ms: i64,
-    /// Substring prefilter on `@message`, if the query has one.
+    /// Substring prefilter on `@message` from `@message like 'x'`, if the query has one.
     pub prefilter: Option<Prefilter>,
+    /// A stronger necessary condition (also from tests on JSON fields), applied only where
+    /// `@message` is read anyway.
+    pub implied_prefilter: Option<Prefilter>,
 }
 
 /// Builds the schema of a scan for the given field paths.
@@ -217,11 +243,20 @@ impl PartitionStream for EventPartition {
         let shared = self.shared.clone();
         let work = self.work.clone();
         builder.spawn_blocking(move || {
-            let prefilter = shared
+            let explicit = shared
                 .request
                 .prefilter
                 .as_ref()
                 .map(CompiledPrefilter::new);
+            let implied = shared
+                .request
+                .implied_prefilter
+                .as_ref()
+                .map(CompiledPrefilter::new);
+            let prefilters = Prefilters {
+                explicit: explicit.as_ref(),
+                implied: implied.as_ref(),
+            };
             for item in work {
                 let mut emit = |batch: RecordBatch| -> DfResult<bool> {
                     if shared.cancel.load(Ordering::Relaxed) {
@@ -236,10 +271,12 @@ impl PartitionStream for EventPartition {
                 };
                 let keep_going = match item {
                     Work::Segment { source, segment } => {
-                        read_segment(&shared, source, &segment, prefilter.as_ref(), &mut emit)?
+                        read_segment(&shared, source, &segment, &prefilters, &mut emit)?
                     }
                     Work::Buffer { source, batch } => {
-                        let out = convert(&shared, source, &batch, None, prefilter.as_ref())?;
+                        let any = prefilters.explicit.is_some() || prefilters.implied.is_some();
+                        let out =
+                            convert(&shared, source, &batch, None, any.then_some(&prefilters))?;
                         emit(out)?
                     }
                 };
@@ -317,7 +354,7 @@ fn read_segment(
     shared: &ScanShared,
     source: usize,
     segment: &ScanSegment,
-    prefilter: Option<&CompiledPrefilter>,
+    prefilters: &Prefilters<'_>,
     emit: &mut dyn FnMut(RecordBatch) -> DfResult<bool>,
 ) -> DfResult<bool> {
     let req = &shared.request;
@@ -333,7 +370,20 @@ fn read_segment(
     // Which paths have a promoted column in this file.
     let promoted: Vec<Option<usize>> = req.paths.iter().map(|p| has(p)).collect();
     let missing = promoted.iter().any(Option::is_none);
-    let read_message = req.needs_message || missing || prefilter.is_some();
+    // @message is read when the query or the extraction needs it, or for an explicit
+    // `@message like` prefilter; the stronger implied prefilter only rides along when the
+    // column is read anyway.
+    let message_needed = req.needs_message || missing;
+    let read_message = message_needed || prefilters.explicit.is_some();
+    let active = Prefilters {
+        explicit: prefilters.explicit,
+        implied: if message_needed {
+            prefilters.implied
+        } else {
+            None
+        },
+    };
+    let prefilter = (active.explicit.is_some() || active.implied.is_some()).then_some(&active);
 
     let mut roots: Vec<usize> = Vec::new();
     for name in ["@timestamp", "@ingestionTime", "@logStream", SEQ] {
@@ -449,7 +499,7 @@ fn convert(
     source: usize,
     batch: &RecordBatch,
     promoted: Option<&HashMap<&str, ()>>,
-    prefilter: Option<&CompiledPrefilter>,
+    prefilter: Option<&Prefilters<'_>>,
 ) -> DfResult<RecordBatch> {
     let req = &shared.request;
     let src = &shared.sources[source];
