@@ -500,22 +500,17 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.pos += 1; // opening quote
         let start = self.pos;
-        // fast path: no escapes
-        loop {
-            let rest = self.bytes.get(self.pos..)?;
-            let off = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            self.pos += off;
-            match self.bytes[self.pos] {
-                b'"' => {
-                    let s = self.src.get(start..self.pos)?;
-                    self.pos += 1;
-                    return Some(Cow::Borrowed(s));
-                }
-                b'\\' => break,
-                _ => return None, // raw control character
-            }
+        // fast path: no escapes (memchr finds the end with SIMD)
+        let rest = self.bytes.get(self.pos..)?;
+        let off = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[..off].iter().any(|&b| b < 0x20) {
+            return None; // raw control character
+        }
+        self.pos += off;
+        if self.bytes[self.pos] == b'"' {
+            let s = self.src.get(start..self.pos)?;
+            self.pos += 1;
+            return Some(Cow::Borrowed(s));
         }
         let mut out = String::with_capacity(self.pos - start + 16);
         out.push_str(self.src.get(start..self.pos)?);
@@ -562,9 +557,10 @@ impl<'a> Parser<'a> {
                 0x00..=0x1f => return None,
                 _ => {
                     let rest = self.bytes.get(self.pos..)?;
-                    let off = rest
-                        .iter()
-                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                    let off = memchr::memchr2(b'"', b'\\', rest)?;
+                    if rest[..off].iter().any(|&b| b < 0x20) {
+                        return None;
+                    }
                     out.push_str(self.src.get(self.pos..self.pos + off)?);
                     self.pos += off;
                 }

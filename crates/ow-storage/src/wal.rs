@@ -262,7 +262,9 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, n: u64, batches: &[(u64, &str, &[(i64, &str)])]) -> PathBuf {
+    type Batch<'a> = (u64, &'a str, &'a [(i64, &'a str)]);
+
+    fn write(dir: &Path, n: u64, batches: &[Batch<'_>]) -> PathBuf {
         let mut buf = HEADER.to_vec();
         for (i, (g, s, evs)) in batches.iter().enumerate() {
             encode_record(&mut buf, *g, i as u64, 7, s, evs.iter().copied()).unwrap();

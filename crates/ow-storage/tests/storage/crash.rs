@@ -80,7 +80,7 @@ fn run_child(dir: &str) {
                     let n = 1 + (c * 7 + t) % 12;
                     let base = iter * 100_000_000 + t * 10_000_000 + c * 100;
                     let ids: Vec<u64> = (base..base + n).collect();
-                    write(&store, &format!("s{t}"), &ids, (c + t) % 3 != 0);
+                    write(&store, &format!("s{t}"), &ids, !(c + t).is_multiple_of(3));
                     c += 1;
                 }
             })
@@ -205,7 +205,7 @@ fn sigkill_at_random_points_loses_no_acknowledged_event() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng(0x5eed_0f_0a7c);
+    let mut rng = Rng(0x005e_ed0f_0a7c);
     let mut acked = HashSet::new();
     let mut tried = HashSet::new();
     let mut stored = 0;
