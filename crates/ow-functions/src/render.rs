@@ -3,9 +3,10 @@
 //!
 //! * `Utf8`/`Utf8View`: the string as is.
 //! * numbers: integral with |x| < 1e15 -> no decimal point (`3`, `-2`); otherwise the
-//!   shortest decimal that round-trips (`2.5`, `0.1`); very large or very small
-//!   magnitudes (|x| >= 1e15, or 0 < |x| < 1e-6) use exponent form (`1e20`, `1.5e-7`)
-//!   \[I: AWS precision unconfirmed\].
+//!   shortest decimal that round-trips (`2.5`, `0.1`, `10000000000000000`); only
+//!   magnitudes a positional form would bloat (|x| >= 1e21, or 0 < |x| < 1e-7, the
+//!   JavaScript thresholds) use exponent form (`1e21`, `1.5e-8`) \[I: AWS precision
+//!   unconfirmed\].
 //! * booleans `true`/`false`; timestamps `YYYY-MM-DD HH:MM:SS.mmm` UTC \[I, spec §10\].
 //! * `LargeUtf8`: its JSON text; a JSON scalar produced by `m.key` access renders as
 //!   that scalar (a string without quotes).
@@ -30,7 +31,7 @@ pub fn format_number(x: f64) -> String {
         // -0.0 renders as "0"
         return format!("{}", x as i64);
     }
-    if !(1e-6..1e15).contains(&a) {
+    if !(1e-7..1e21).contains(&a) {
         return format!("{x:e}");
     }
     format!("{x}")
@@ -84,8 +85,11 @@ mod tests {
         assert_eq!(format_number(0.1), "0.1");
         assert_eq!(format_number(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_number(123456789012345.0), "123456789012345");
-        assert_eq!(format_number(1e20), "1e20");
-        assert_eq!(format_number(1.5e-7), "1.5e-7");
+        assert_eq!(format_number(1e16), "10000000000000000");
+        assert_eq!(format_number(2.5e15), "2500000000000000");
+        assert_eq!(format_number(1e21), "1e21");
+        assert_eq!(format_number(1.5e-7), "0.00000015");
+        assert_eq!(format_number(1.5e-8), "1.5e-8");
     }
 
     #[test]
