@@ -695,7 +695,45 @@ mod tests {
         assert_eq!(got, vec![None, None]);
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i32>().prop_map(|n| serde_json::json!(n)),
+            "[a-c@.\\\"é ]{0,4}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-c@.]{0,3}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest::proptest! {
+        /// The engine's extraction and the flush's promotion see the same fields.
+        #[test]
+        fn extractor_agrees_with_flatten(v in json_value(), cap in 1usize..12) {
+            let obj = serde_json::json!({"root": v, "z": 1});
+            let msg = obj.to_string();
+            let all = flatten(&msg, cap).unwrap();
+            let mut first: Vec<(String, Option<String>)> = Vec::new();
+            for (p, val) in &all {
+                if !first.iter().any(|(q, _)| q == p) {
+                    first.push((p.clone(), val.as_text().map(|c| c.into_owned())));
+                }
+            }
+            let paths: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
+            let ex = PathExtractor::new(paths.clone(), cap);
+            let got = ex.extract(&msg);
+            for ((p, want), got) in first.iter().zip(got) {
+                proptest::prop_assert_eq!(want.as_deref(), got.as_deref(), "path {}", p);
+            }
+            proptest::prop_assert!(all.len() <= cap);
+        }
+
         #[test]
         fn never_panics_on_arbitrary_text(s in ".{0,200}") {
             let _ = flatten(&s, 200);
