@@ -260,6 +260,22 @@ fn prefilters(query: &Query) -> (Option<Prefilter>, Option<Prefilter>) {
     (join(explicit), join(full))
 }
 
+/// The alternatives of a regex made only of literal text joined by `|` (no flags, no
+/// metacharacters), e.g. `AccessDenied|Unauthorized`; `None` for anything else.
+fn literal_alternatives(r: &ow_query_syntax::ast::RegexLit) -> Option<Vec<String>> {
+    if !r.flags.is_empty() {
+        return None;
+    }
+    let plain =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ' ' | '-' | ':' | '=' | ',' | '@');
+    let alts: Vec<String> = r.pattern.split('|').map(str::to_string).collect();
+    if alts.iter().all(|a| !a.is_empty() && a.chars().all(plain)) {
+        Some(alts)
+    } else {
+        None
+    }
+}
+
 /// A literal usable as a substring condition (non-empty).
 fn json_safe(s: &str) -> bool {
     !s.is_empty()
@@ -278,6 +294,33 @@ fn condition(
     };
     match &e.node {
         Expr::Binary { op, lhs, rhs } => match op {
+            BinaryOp::Like | BinaryOp::RegexMatch
+                if matches!(&rhs.node, Expr::Literal(Literal::Regex(_))) =>
+            {
+                // A regex that is an alternation of plain literals (`/AccessDenied|Unauthorized/`)
+                // is a case-sensitive search for one of them.
+                let Expr::Literal(Literal::Regex(r)) = &rhs.node else {
+                    return None;
+                };
+                let alts = literal_alternatives(r)?;
+                let ok = match field_meaning(lhs)? {
+                    Meaning::Message => true,
+                    Meaning::Path => implied,
+                    Meaning::Opaque => false,
+                };
+                if !ok {
+                    return None;
+                }
+                let mut v: Vec<Prefilter> = alts
+                    .into_iter()
+                    .map(|a| Prefilter::Contains(a.into_bytes()))
+                    .collect();
+                if v.len() == 1 {
+                    v.pop()
+                } else {
+                    Some(Prefilter::Or(v))
+                }
+            }
             BinaryOp::Like | BinaryOp::NotLike => {
                 let Expr::Literal(Literal::String(s)) = &rhs.node else {
                     return None;
