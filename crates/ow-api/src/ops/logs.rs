@@ -258,7 +258,7 @@ pub(crate) fn describe_log_groups(
             && input
                 .account_identifiers
                 .as_ref()
-                .is_none_or(|accts| accts.is_empty() || accts.iter().any(|a| *a == g.account_id))
+                .is_none_or(|accts| accts.is_empty() || accts.contains(&g.account_id))
     });
     let page: Vec<GroupInfo> = matching.by_ref().take(limit).collect();
     let more = matching.next().is_some();
