@@ -147,7 +147,7 @@ impl Period {
         if let Some(len) = self.fixed_ms() {
             return ts_ms.div_euclid(len).checked_mul(len);
         }
-        let step = self.unit.months()? * self.count;
+        let step = self.unit.months()?.checked_mul(self.count)?;
         let dt = chrono::DateTime::from_timestamp_millis(ts_ms)?;
         let month_index = (i64::from(dt.year()) - 1970) * 12 + i64::from(dt.month0());
         let start = month_index.div_euclid(step) * step;
@@ -170,7 +170,7 @@ impl Period {
         if let Some(len) = self.fixed_ms() {
             return ts_ms.checked_add(len.checked_mul(k)?);
         }
-        let step = self.unit.months()? * self.count;
+        let step = self.unit.months()?.checked_mul(self.count)?;
         let dt = chrono::DateTime::from_timestamp_millis(ts_ms)?;
         let month_index = (i64::from(dt.year()) - 1970) * 12 + i64::from(dt.month0());
         let target = month_index.checked_add(step.checked_mul(k)?)?;
@@ -260,6 +260,13 @@ mod tests {
         // before the epoch, floor still rounds down
         let h = Period::parse("1h").unwrap();
         assert_eq!(h.floor_ms(-1), Some(-3_600_000));
+        // absurd counts yield no bucket instead of overflowing
+        let huge = Period::parse("9223372036854775807mo").unwrap();
+        assert_eq!(huge.floor_ms(t), Some(0)); // one bucket from January 1970 on
+        assert_eq!(huge.ceil_ms(t), None);
+        let huge_days = Period::parse("9223372036854775807d").unwrap();
+        assert_eq!(huge_days.floor_ms(t), None);
+        assert_eq!(Period::parse("4000y").unwrap().add_to(t, 1_000_000), None);
         // epoch-aligned weeks start on Thursday
         let w = Period::parse("1w").unwrap();
         assert_eq!(w.floor_ms(t), Some(ms("2024-04-25 00:00:00.000")));
