@@ -278,3 +278,37 @@ fn pretty_printed_cloudtrail_documents_and_arrays() {
     assert_eq!(s.rejected, 1);
     assert!(s.rejections[0].reason.starts_with("invalid JSON"));
 }
+
+#[test]
+fn awslogs_trees_are_walked_and_digest_files_skipped() {
+    let (d, store) = store();
+    let src = crate::data_dir().join("cloudtrail/delivery/trailscraper");
+    let file = std::fs::read_dir(&src)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let root = d.path().join("AWSLogs");
+    let day = root.join("111111111111/CloudTrail/eu-central-1/2017/12/11");
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::copy(&file, day.join(file.file_name().unwrap())).unwrap();
+    // a digest file is JSON but holds no events
+    let digest = root.join("111111111111/CloudTrail-Digest/eu-central-1/2017/12/11");
+    std::fs::create_dir_all(&digest).unwrap();
+    std::fs::write(
+        digest.join("111111111111_CloudTrail-Digest_eu-central-1_x.json"),
+        r#"{"awsAccountId":"111111111111","digestStartTime":"2017-12-11T14:00:00Z"}"#,
+    )
+    .unwrap();
+    let m = crate::manifest();
+    let want = m["delivery"]["cloudtrail/delivery/trailscraper"]["records"]
+        .as_u64()
+        .unwrap();
+    let s = import_paths(&store, &[root], &ImportOptions::new("t"), &NoProgress).unwrap();
+    assert_eq!((s.inputs, s.events, s.rejected), (1, want, 0));
+    assert_eq!(
+        s.log_streams.iter().collect::<Vec<_>>(),
+        ["111111111111_CloudTrail_eu-central-1"]
+    );
+}
