@@ -847,6 +847,7 @@ mod tests {
         prop_oneof![
             any::<String>().prop_map(lit),
             "[0-9]{1,4}(ms|s|m|h|d|w|mo|q|y|x)".prop_map(lit),
+            "[1-9][0-9]{14,18}(d|w|mo|q|y)".prop_map(lit),
             "(yyyy|MM|dd|HH|mm|ss|SSS|XXX|'T'|[-: /])*".prop_map(lit),
             "(%[YmdHMSjz.3f]|[-: /])*".prop_map(lit),
             "(\\{\"a\":\\[1,\"x\",\\{\\}\\]\\}|\\[\\]|-?[0-9a-f]{0,8}|0x[0-9a-f]{1,20}|[0-9.]{1,6}|10\\.0\\.[0-9]{1,3}\\.[0-9]{1,3}(/[0-9]{1,3})?)".prop_map(lit),
