@@ -154,10 +154,12 @@ def test_queries_lifecycle_and_definitions(logs):
         logs.start_query(logGroupName=unique("/py/none"), startTime=0, endTime=1, queryString="fields @message")
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.stop_query(queryId=qid)
-    described = [q for p in logs.get_paginator("describe_queries").paginate(logGroupName=g)
-                 for q in p["queries"]] if logs.can_paginate("describe_queries") else \
-        logs.describe_queries(logGroupName=g)["queries"]
+    pages = list(logs.get_paginator("describe_queries").paginate(
+        logGroupName=g, PaginationConfig={"PageSize": 1}))
+    described = [q for p in pages for q in p["queries"]]
+    assert len(pages) >= 2
     assert {qid, qid2} <= {q["queryId"] for q in described}
+    assert all(q["status"] == "Complete" and q["logGroupName"] == g for q in described)
 
     ids = [logs.put_query_definition(name=f"{g}/def{i}", queryString="fields @message",
                                      logGroupNames=[g])["queryDefinitionId"] for i in range(3)]
