@@ -26,6 +26,8 @@ enum Command {
     Fmt(cmd::fmt::Args),
     /// Import log files (CloudTrail, NDJSON, text, CloudWatch exports) into a log group.
     Import(cmd::import::Args),
+    /// Install a detection pack (CIS, canary): metric filters and alarms on a log group.
+    Pack(cmd::pack::Args),
     /// Run a Logs Insights query over the store.
     Query(cmd::query::Args),
     /// Serve the CloudWatch Logs API (AWS JSON 1.1, SigV4) over HTTP.
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Import(args) => cmd::import::run(args),
+        Command::Pack(args) => cmd::pack::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::Serve(args) => cmd::serve::run(args),
     };

@@ -16,6 +16,11 @@
 //! `maxAgeMs` / `maxFutureMs` set PutLogEvents' age windows (AWS: 14 days back, 2 hours
 //! ahead); `null` (or the string `"off"`) turns a window off, so historical archives can be
 //! loaded through the API. Unknown members are an error (a typo must not be ignored).
+//!
+//! `actions` maps the SNS topics alarms name to deliveries (the `[[actions.sns]]` table of
+//! `ow_metrics::ActionsConfig`): `{"actions": {"sns": [{"topicArn":
+//! "arn:aws:sns:us-east-1:123456789012:ops", "webhook": "http://127.0.0.1:9000/hook"}],
+//! "retry": {"maxAttempts": 5}, "deadLetterPath": "/var/lib/openwatch/dead.jsonl"}}`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -51,6 +56,9 @@ pub struct ServerConfig {
     pub api: ApiConfig,
     /// PutLogEvents windows.
     pub age_windows: AgeWindows,
+    /// Alarm actions (`actions`: SNS topics mapped to webhooks or commands, retry policy,
+    /// dead-letter file); see `ow_metrics::ActionsConfig`.
+    pub actions: ow_metrics::ActionsConfig,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +70,8 @@ struct File {
     max_body_bytes: Option<usize>,
     max_concurrent_queries: Option<usize>,
     put_log_events: Option<PutFile>,
+    #[serde(default)]
+    actions: ow_metrics::ActionsConfig,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +150,7 @@ impl ServerConfig {
             keys: file.access_keys,
             api,
             age_windows,
+            actions: file.actions,
         })
     }
 }

@@ -30,6 +30,7 @@ use crate::model::{format_alarm_time, format_iso_z};
 
 /// One SNS topic mapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SnsTarget {
     /// The topic ARN alarms name in their actions.
     #[serde(alias = "topicArn")]
@@ -44,7 +45,7 @@ pub struct SnsTarget {
 
 /// Retry policy for one action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Attempts in total (≥ 1). Default 5.
     #[serde(alias = "maxAttempts")]
@@ -73,7 +74,7 @@ impl Default for RetryPolicy {
 
 /// The `[actions]` configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ActionsConfig {
     /// `[[actions.sns]]` entries.
     pub sns: Vec<SnsTarget>,

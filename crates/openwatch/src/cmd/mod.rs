@@ -3,5 +3,6 @@
 pub mod check;
 pub mod fmt;
 pub mod import;
+pub mod pack;
 pub mod query;
 pub mod serve;

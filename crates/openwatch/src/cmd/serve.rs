@@ -83,6 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &args.data_dir,
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let scheduler = start_alarms(&state, &config.actions, &args.data_dir);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("binding {}", args.listen))?;
@@ -95,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ow_api::serve(listener, state, shutdown)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        scheduler.stop();
         store.close().context("closing the store")?;
         note("openwatch: stopped; data flushed");
         anyhow::Ok(())
@@ -105,6 +107,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// A status line on stderr; a closed stderr is not an error (never panics like `eprintln!`).
 fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Starts alarm evaluation (every 10 s; api.md B.4) and action delivery per the config's
+/// `actions`. Actions that finally fail go to `<data-dir>/metrics/dead-letters.jsonl` unless
+/// the config names another dead-letter file.
+fn start_alarms(
+    state: &ow_api::AppState,
+    actions: &ow_metrics::ActionsConfig,
+    data_dir: &Path,
+) -> ow_metrics::AlarmScheduler {
+    let mut actions = actions.clone();
+    if actions.dead_letter_path.is_none() {
+        actions.dead_letter_path =
+            Some(ow_metrics::Monitoring::dir(data_dir).join("dead-letters.jsonl"));
+    }
+    ow_metrics::AlarmScheduler::start(
+        state.monitoring().alarms.clone(),
+        ow_metrics::ActionDispatcher::new(actions),
+        std::time::Duration::from_secs(10),
+    )
 }
 
 fn key_from_env() -> anyhow::Result<Option<AccessKey>> {

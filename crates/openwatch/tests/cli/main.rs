@@ -2,5 +2,6 @@
 
 mod check;
 mod import;
+mod pack;
 mod query;
 mod serve;

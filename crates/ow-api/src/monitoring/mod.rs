@@ -525,3 +525,59 @@ pub fn open(
     )
     .map_err(|e| ApiError::Internal(format!("opening the metrics service: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_by_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("GraniteServiceVersion20100801.ListMetrics"),
+        );
+        assert!(is_monitoring_request(&h));
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("Logs_20140328.PutLogEvents"),
+        );
+        assert!(!is_monitoring_request(&h));
+        let mut q = HeaderMap::new();
+        q.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        assert!(is_monitoring_request(&q));
+        assert!(!is_monitoring_request(&HeaderMap::new()));
+        for op in Op::ALL {
+            assert_eq!(Op::from_name(op.name()), Some(*op));
+        }
+    }
+
+    #[test]
+    fn server_config_actions() {
+        let c = crate::config::ServerConfig::from_json(
+            r#"{"actions": {"sns": [{"topicArn": "arn:aws:sns:us-east-1:123456789012:ops",
+                 "webhook": "http://127.0.0.1:9/hook"}], "retry": {"maxAttempts": 2},
+                 "deadLetterPath": "/tmp/dead.jsonl"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.actions.sns[0].topic_arn,
+            "arn:aws:sns:us-east-1:123456789012:ops"
+        );
+        assert_eq!(c.actions.retry.max_attempts, 2);
+        assert_eq!(c.actions.retry.initial_backoff_ms, 500);
+        assert!(crate::config::ServerConfig::from_json(r#"{"actions": {"snss": []}}"#).is_err());
+        assert!(crate::config::ServerConfig::from_json(
+            r#"{"actions": {"sns": [{"topic": "x"}]}}"#
+        )
+        .is_err());
+        assert!(crate::config::ServerConfig::from_json("{}")
+            .unwrap()
+            .actions
+            .sns
+            .is_empty());
+    }
+}

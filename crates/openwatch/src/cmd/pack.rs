@@ -1,0 +1,178 @@
+//! `openwatch pack install cis --log-group G [--data-dir D]` and
+//! `openwatch pack install canary --log-group G --resource NAME...`
+//!
+//! Installs a detection pack (`ow_metrics::packs`): its metric filters on the log group
+//! (created when missing) and one alarm per filter, in the data directory `openwatch
+//! serve` uses (`<data-dir>/metrics`). Installing again replaces the pack's filters and
+//! alarms by name (PutMetricFilter / PutMetricAlarm semantics; alarm state is kept).
+//!
+//! The store is opened while installing, so this fails cleanly (the store's lock) when a
+//! server is running on the same data directory: stop it, install, start it again.
+//! `--alarm-action ARN` sets the alarms' `AlarmActions` (an SNS topic mapped in the
+//! server's `actions` configuration delivers them). `--config FILE` (the server's) gives
+//! the region and account used in the alarm ARNs; default `us-east-1` and the first key's
+//! account, or `000000000000` as for the demo key.
+//!
+//! Output: one line per filter/alarm installed on stdout. Exit status 0, or 2 for usage and
+//! I/O errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+/// Arguments of `openwatch pack`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: PackCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PackCommand {
+    /// Install a pack's metric filters and alarms.
+    Install(InstallArgs),
+}
+
+/// The packs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PackName {
+    /// CIS AWS Foundations Benchmark CloudTrail metric filters (CIS 4.1–4.15).
+    Cis,
+    /// Canary tokens: any CloudTrail event naming one of the `--resource` decoys alarms.
+    Canary,
+}
+
+#[derive(Debug, clap::Args)]
+struct InstallArgs {
+    /// Which pack.
+    pack: PackName,
+    /// Log group CloudTrail delivers to (created when missing).
+    #[arg(long, short = 'g', value_name = "NAME")]
+    log_group: String,
+    /// Data directory of the store (as for `openwatch serve`).
+    #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
+    data_dir: PathBuf,
+    /// Canary pack: a decoy resource name (ARN, bucket, key id, user…); repeatable.
+    #[arg(long = "resource", value_name = "NAME")]
+    resources: Vec<String>,
+    /// `AlarmActions` of every alarm (e.g. an SNS topic ARN); repeatable.
+    #[arg(long = "alarm-action", value_name = "ARN")]
+    alarm_actions: Vec<String>,
+    /// The server's configuration file (region and account for alarm ARNs).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// Runs `openwatch pack`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PackCommand::Install(a) => install(a),
+    }
+}
+
+fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
+    let pack = match args.pack {
+        PackName::Cis => {
+            if !args.resources.is_empty() {
+                anyhow::bail!("--resource is only for the canary pack");
+            }
+            ow_metrics::packs::cis(&args.log_group)
+        }
+        PackName::Canary => {
+            if args.resources.is_empty() {
+                anyhow::bail!("the canary pack needs at least one --resource NAME");
+            }
+            let names: Vec<&str> = args.resources.iter().map(String::as_str).collect();
+            ow_metrics::packs::canary(&args.log_group, &names)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
+    let pack = if args.alarm_actions.is_empty() {
+        pack
+    } else {
+        pack.with_alarm_actions(&args.alarm_actions)
+    };
+
+    let (region, account) = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config {}", path.display()))?;
+            let c = ow_api::config::ServerConfig::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let account = c
+                .keys
+                .first()
+                .map(|k| k.account_id.clone())
+                .unwrap_or_else(|| ow_api::auth::DEFAULT_ACCOUNT_ID.to_string());
+            (c.api.region, account)
+        }
+        None => (
+            "us-east-1".to_string(),
+            ow_api::auth::DEFAULT_ACCOUNT_ID.to_string(),
+        ),
+    };
+
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+    // Opening the store takes its lock: a running server on this directory makes this fail
+    // instead of both writing the metrics files.
+    let store = ow_storage::Store::open(
+        &args.data_dir,
+        ow_storage::StoreConfig {
+            account_id: account.clone(),
+            region: region.clone(),
+            ..Default::default()
+        },
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the store in {} (is `openwatch serve` running on it? stop it first)",
+            args.data_dir.display()
+        )
+    })?;
+    if store.log_group(&args.log_group).is_err() {
+        store
+            .create_log_group(&args.log_group, Default::default())
+            .with_context(|| format!("creating log group {}", args.log_group))?;
+        println!("created log group {}", args.log_group);
+    }
+
+    let mut config = ow_metrics::MonitoringConfig::default();
+    config.alarm.region = region;
+    config.alarm.account_id = account;
+    let monitoring =
+        ow_metrics::Monitoring::open(&args.data_dir, config, Arc::new(ow_metrics::SystemClock))
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", args.data_dir.display()))?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for f in &pack.metric_filters {
+        monitoring
+            .filters
+            .put_metric_filter(f, now_ms)
+            .map_err(|e| anyhow::anyhow!("metric filter {:?}: {e}", f.filter_name))?;
+        println!(
+            "metric filter {} on {}",
+            f.filter_name.as_deref().unwrap_or(""),
+            args.log_group
+        );
+    }
+    for a in &pack.alarms {
+        monitoring
+            .alarms
+            .put_metric_alarm(a)
+            .map_err(|e| anyhow::anyhow!("alarm {:?}: {e}", a.alarm_name))?;
+        println!("alarm {}", a.alarm_name.as_deref().unwrap_or(""));
+    }
+    store.close().context("closing the store")?;
+    println!(
+        "installed the {} pack: {} metric filters, {} alarms",
+        match args.pack {
+            PackName::Cis => "cis",
+            PackName::Canary => "canary",
+        },
+        pack.metric_filters.len(),
+        pack.alarms.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,117 @@
+//! Tests of `openwatch pack install`.
+
+use std::process::{Command, Output};
+
+fn openwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args(args)
+        .output()
+        .expect("the openwatch binary runs")
+}
+
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn pack_install_cis_then_canary_writes_filters_and_alarms_the_server_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let topic = "arn:aws:sns:us-east-1:000000000000:security";
+    let out = openwatch(&[
+        "pack",
+        "install",
+        "cis",
+        "--log-group",
+        "trail",
+        "--data-dir",
+        d,
+        "--alarm-action",
+        topic,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("installed the cis pack: 16 metric filters, 16 alarms"),
+        "{stdout}"
+    );
+    // Installing again replaces by name: still 16.
+    let out = openwatch(&["pack", "install", "cis", "-g", "trail", "--data-dir", d]);
+    assert!(out.status.success());
+    let out = openwatch(&[
+        "pack",
+        "install",
+        "canary",
+        "-g",
+        "trail",
+        "--data-dir",
+        d,
+        "--resource",
+        "decoy-bucket",
+        "--resource",
+        "AKIADECOYKEY000000",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // What the server opens: the same Monitoring layout.
+    let m = ow_metrics::Monitoring::open(
+        dir.path(),
+        Default::default(),
+        std::sync::Arc::new(ow_metrics::SystemClock),
+    )
+    .unwrap();
+    let (filters, _) = m
+        .filters
+        .describe_metric_filters(&ow_metrics::DescribeMetricFiltersInput {
+            log_group_name: Some("trail".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(filters.len(), 18);
+    assert!(filters.iter().any(|f| f.filter_name == "RootUsage"
+        && f.filter_pattern
+            .contains("$.userIdentity.invokedBy NOT EXISTS")));
+    assert!(filters
+        .iter()
+        .any(|f| f.filter_name == "Canary-decoy-bucket"));
+    let alarms = m
+        .alarms
+        .describe_alarms(&ow_metrics::DescribeAlarmsInput {
+            max_records: Some(100),
+            ..Default::default()
+        })
+        .unwrap()
+        .metric_alarms;
+    assert_eq!(alarms.len(), 18);
+    let root = alarms.iter().find(|a| a.name() == "RootUsage").unwrap();
+    // The second install had no --alarm-action: the pack's alarms were replaced without it.
+    assert!(root.config.alarm_actions.is_empty());
+    assert_eq!(root.config.namespace.as_deref(), Some("CISBenchmark"));
+    assert!(json(&dir.path().join("metrics/alarms.json")).is_object());
+    drop(m);
+
+    // Usage errors exit 2 and name the problem.
+    let out = openwatch(&["pack", "install", "canary", "-g", "trail", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resource"));
+    let out = openwatch(&[
+        "pack",
+        "install",
+        "cis",
+        "-g",
+        "trail",
+        "--data-dir",
+        d,
+        "--resource",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
