@@ -209,8 +209,16 @@ describe("OpenWatch console", () => {
     assert.match(await page.textContent('[data-testid="tab-logs"]'), new RegExp(`\\(${count.toLocaleString("en-US")}\\)`));
     const sources = await columnValues("eventSource");
     assert.ok(sources.every((s) => s === source));
-    // histogram: bars whose heights add up to the matched records
+    // histogram: bars that add up to the matched records, each within the time range
     await page.waitForSelector('[data-testid="histogram"] svg rect.bar');
+    const bars = await page.$$eval('[data-testid="histogram"] svg rect.bar', (rs) => rs.map((r) => [Number(r.dataset.t), Number(r.dataset.v)]));
+    assert.equal(bars.reduce((a, [, v]) => a + v, 0), count);
+    const perMinute = new Map();
+    for (const r of records.filter((r) => r.eventSource === source)) {
+      const m = Math.floor(Date.parse(r.eventTime) / 60e3) * 60e3;
+      perMinute.set(m, (perMinute.get(m) ?? 0) + 1);
+    }
+    assert.deepEqual(new Map(bars), perMinute, "one bar per minute with that minute's events");
     // sorting by eventName ascending, then descending
     await page.click('th[data-col="eventName"]');
     const asc = await columnValues("eventName");
@@ -224,6 +232,20 @@ describe("OpenWatch console", () => {
     assert.equal(json.eventSource, source);
     assert.equal(typeof json.eventName, "string");
     await shot("02-insights-results");
+  });
+
+  test("all time: the histogram spans the matched events", async () => {
+    await page.click('button[data-range="All"]');
+    await runAndWait();
+    await page.waitForSelector('[data-testid="histogram"] svg rect.bar');
+    assert.match(await page.textContent('[data-testid="histogram"]'), /All time/);
+    const bars = await page.$$eval('[data-testid="histogram"] svg rect.bar', (rs) => rs.map((r) => Number(r.dataset.v)));
+    assert.equal(bars.reduce((a, b) => a + b, 0), topSources[0][1]);
+    // back to the custom range for the next tests
+    await page.click('button[data-range="custom"]');
+    await page.fill('[data-testid="time-start"]', inputValue(rangeStart));
+    await page.fill('[data-testid="time-end"]', inputValue(rangeEnd));
+    await page.click('[data-testid="time-apply"]');
   });
 
   test("export CSV and JSON", async () => {

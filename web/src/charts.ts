@@ -152,7 +152,7 @@ function drawTimeChart(container: HTMLElement, series: Series[], opts: TimeChart
         const x = X(xs[i]) + (stacked ? 0 : bw * si);
         const yTop = Y(b0 + v);
         const yBot = Y(b0);
-        svg.append(s("rect", { x, y: Math.min(yTop, yBot), width: bw, height: Math.max(0.5, Math.abs(yBot - yTop)), fill: color, class: "bar" }));
+        svg.append(s("rect", { x, y: Math.min(yTop, yBot), width: bw, height: Math.max(0.5, Math.abs(yBot - yTop)), fill: color, class: "bar", "data-t": xs[i], "data-v": v }));
       });
       return;
     }
