@@ -498,24 +498,42 @@ fn render_rows(
     dedup: Option<&[String]>,
     limit: usize,
 ) -> Result<Vec<Vec<ResultField>>, QueryError> {
+    use arrow::array::{Array, AsArray};
     let mut rows = Vec::new();
     let mut seen: HashSet<Vec<String>> = HashSet::new();
     for batch in batches {
+        if rows.len() >= limit {
+            break;
+        }
         let schema = batch.schema();
-        let idx = |name: &str| schema.index_of(name).ok();
-        let cols: Vec<Option<usize>> = columns.iter().map(|c| idx(c)).collect();
-        let dedup_cols: Option<Vec<Option<usize>>> =
-            dedup.map(|keys| keys.iter().map(|k| idx(k)).collect());
-        let group = idx(GROUP);
-        let seq = idx(SEQ);
+        let render = |name: &str| -> Option<Vec<Option<String>>> {
+            schema
+                .index_of(name)
+                .ok()
+                .map(|i| crate::render::column(batch.column(i)))
+        };
+        let cols: Vec<Option<Vec<Option<String>>>> = columns.iter().map(|c| render(c)).collect();
+        let dedup_cols: Option<Vec<Option<Vec<Option<String>>>>> =
+            dedup.map(|keys| keys.iter().map(|k| render(k)).collect());
+        let group = schema
+            .index_of(GROUP)
+            .ok()
+            .and_then(|i| batch.column(i).as_string_opt::<i32>().cloned());
+        let seq = schema.index_of(SEQ).ok().and_then(|i| {
+            batch
+                .column(i)
+                .as_primitive_opt::<arrow::datatypes::UInt64Type>()
+                .cloned()
+        });
         for r in 0..batch.num_rows() {
             if rows.len() >= limit {
                 return Ok(rows);
             }
             if let Some(dc) = &dedup_cols {
+                // Rows with a missing key are never duplicates (spec §4.10).
                 let key: Option<Vec<String>> = dc
                     .iter()
-                    .map(|c| c.and_then(|c| crate::render::value(batch.column(c).as_ref(), r)))
+                    .map(|c| c.as_ref().and_then(|c| c[r].clone()))
                     .collect();
                 if let Some(key) = key {
                     if !seen.insert(key) {
@@ -525,24 +543,19 @@ fn render_rows(
             }
             let mut row = Vec::with_capacity(columns.len() + 1);
             for (name, c) in columns.iter().zip(&cols) {
-                if let Some(c) = c {
-                    if let Some(v) = crate::render::value(batch.column(*c).as_ref(), r) {
-                        row.push(ResultField {
-                            field: name.clone(),
-                            value: v,
-                        });
-                    }
+                if let Some(Some(v)) = c.as_ref().map(|c| &c[r]) {
+                    row.push(ResultField {
+                        field: name.clone(),
+                        value: v.clone(),
+                    });
                 }
             }
             if with_ptr {
-                if let (Some(g), Some(s)) = (group, seq) {
-                    let g = crate::render::value(batch.column(g).as_ref(), r);
-                    let s = crate::render::value(batch.column(s).as_ref(), r)
-                        .and_then(|s| s.parse::<u64>().ok());
-                    if let (Some(g), Some(s)) = (g, s) {
+                if let (Some(g), Some(s)) = (&group, &seq) {
+                    if !g.is_null(r) && !s.is_null(r) {
                         row.push(ResultField {
                             field: "@ptr".into(),
-                            value: crate::ptr::encode(&g, s),
+                            value: crate::ptr::encode(g.value(r), s.value(r)),
                         });
                     }
                 }

@@ -49,6 +49,16 @@ pub fn value(array: &dyn Array, row: usize) -> Option<String> {
     }
 }
 
+/// Renders a whole column (one entry per row, `None` for null), the fast path for results.
+pub fn column(array: &arrow::array::ArrayRef) -> Vec<Option<String>> {
+    match ow_functions::render::render_column(array) {
+        Ok(v) => v,
+        Err(_) => (0..array.len())
+            .map(|i| value_basic(array.as_ref(), i))
+            .collect(),
+    }
+}
+
 /// Rendering by Arrow type alone (no JSON interpretation), per the rules above.
 pub fn value_basic(array: &dyn Array, row: usize) -> Option<String> {
     if row >= array.len() || array.is_null(row) {
