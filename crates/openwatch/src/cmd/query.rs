@@ -15,6 +15,10 @@
 //!   `results` as lists of `{field, value}` with `@ptr`, `statistics`, `status`), `csv`
 //!   (header + rows), `ndjson` (one object per row keyed by field name). Statistics and
 //!   progress go to stderr.
+//! - `lookup <table> …` reads `<data-dir>/lookup-tables/<table>.csv` (header row, UTF-8,
+//!   at most 10 MB; table names are letters, digits and `_`). Copy a CSV file there to make
+//!   a table available.
+//! - `--timeout` stops the query after that long (default 60m); Ctrl-C cancels it.
 //! - Exit codes: 0 success, 1 the query is invalid or fails (diagnostic on stderr), 2 usage
 //!   or I/O errors.
 
