@@ -278,6 +278,18 @@ describe("OpenWatch console", () => {
     await shot("04-visualization-bar");
   });
 
+  test("several series: stats by bin() and a field, stacked", async () => {
+    const three = topSources.slice(0, 3).map(([s]) => s);
+    await setQuery(`filter ${three.map((s) => `eventSource = "${s}"`).join(" or ")}\n| stats count(*) as n by bin(10m), eventSource`);
+    await runAndWait();
+    await page.waitForSelector('[data-testid="viz-chart"] svg');
+    await page.click('button[data-chart="area"]');
+    await page.waitForSelector('[data-testid="viz-chart"] svg path[fill-opacity]');
+    const legend = await page.$$eval('[data-testid="viz-chart"] .legend-item', (els) => els.map((e) => e.textContent).sort());
+    assert.deepEqual(legend, [...three].sort());
+    await shot("04b-visualization-stacked");
+  });
+
   test("stats by a field: results agree with the files", async () => {
     await setQuery("stats count(*) as n by eventSource\n| sort n desc");
     await runAndWait();
