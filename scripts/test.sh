@@ -10,6 +10,8 @@ fi
 cargo test --workspace --no-fail-fast "$@"
 # Real Python clients (boto3, AWS CLI) against `openwatch serve`; see scripts/py-tests.sh.
 scripts/py-tests.sh
+# CloudWatch metrics on each protocol under older pinned botocore versions (own venvs).
+scripts/py-metrics-tests.sh
 # The web console end to end in headless Chromium (builds it with npm, installs Debian's
 # chromium when missing, as root); screenshots under target/e2e-screenshots.
 if command -v npm >/dev/null 2>&1 || [ "${CI:-}" = true ]; then
