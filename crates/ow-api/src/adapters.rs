@@ -341,6 +341,12 @@ impl LogBackend for StoreBackend {
     fn flush(&self) -> Result<(), ApiError> {
         self.store.flush().map_err(store_error)
     }
+
+    fn maintain(&self) -> Result<(), ApiError> {
+        self.store
+            .maintain(ow_storage::now_ms())
+            .map_err(store_error)
+    }
 }
 
 /// The query engine as the API's [`QueryBackend`].

@@ -155,6 +155,9 @@ pub trait LogBackend: Send + Sync + 'static {
     fn flatten(&self, message: &str) -> Vec<(String, String)>;
     /// Writes the in-memory buffer to segments.
     fn flush(&self) -> Result<(), ApiError>;
+    /// Retention and compaction now (the store also runs them after each flush; a group
+    /// that receives no writes needs this to lose its expired events).
+    fn maintain(&self) -> Result<(), ApiError>;
 }
 
 /// Cooperative cancellation shared by the API and a running query.

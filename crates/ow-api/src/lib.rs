@@ -87,6 +87,10 @@ pub struct ApiConfig {
     pub max_query_limit: usize,
     /// Rows per GetQueryResults page (more come with `nextToken`). AWS: 10,000 [V].
     pub max_results_per_page: usize,
+    /// How often [`serve`] runs retention and compaction in the background (`None`: never;
+    /// the store still runs them after each flush). Default 10 minutes [I: AWS deletes
+    /// expired events lazily, typically within 72 hours].
+    pub maintenance_interval: Option<Duration>,
     /// Region named in ARNs the API builds. Default `us-east-1`.
     pub region: String,
 }
@@ -102,6 +106,7 @@ impl Default for ApiConfig {
             max_query_log_groups: 50,
             max_query_limit: 100_000,
             max_results_per_page: 10_000,
+            maintenance_interval: Some(Duration::from_secs(600)),
             region: "us-east-1".to_string(),
         }
     }
@@ -231,7 +236,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, then stops accepting,
-/// lets in-flight requests finish, cancels running queries and flushes the store.
+/// lets in-flight requests finish, cancels running queries and flushes the store. While
+/// serving, retention and compaction run every [`ApiConfig::maintenance_interval`].
 ///
 /// # Errors
 /// I/O errors of the listener, and a failed final flush (as [`ApiError::Internal`]).
@@ -242,6 +248,22 @@ pub async fn serve(
 ) -> Result<(), ApiError> {
     let router = app(state.clone());
     let signal_state = state.clone();
+    let maintenance = state.config().maintenance_interval.map(|every| {
+        let store = state.store().clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await; // the first tick is immediate
+            loop {
+                tick.tick().await;
+                let store = store.clone();
+                match tokio::task::spawn_blocking(move || store.maintain()).await {
+                    Ok(Ok(())) => tracing::debug!("maintenance done"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "maintenance failed"),
+                    Err(e) => tracing::error!(error = %e, "maintenance task failed"),
+                }
+            }
+        })
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -250,6 +272,9 @@ pub async fn serve(
         })
         .await
         .map_err(|e| ApiError::Internal(format!("server: {e}")))?;
+    if let Some(task) = maintenance {
+        task.abort();
+    }
     let store = state.store().clone();
     tokio::task::spawn_blocking(move || store.flush())
         .await

@@ -638,3 +638,67 @@ fn count_parquet(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// The background maintenance applies a retention policy to a group that receives no more
+/// writes: its expired segment disappears without any flush.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_maintenance_applies_retention() {
+    let api = ow_api::ApiConfig {
+        maintenance_interval: Some(Duration::from_millis(100)),
+        ..Default::default()
+    };
+    let server = TestServer::start(api, |c| {
+        c.flush_threshold_bytes = 1; // every batch goes to a segment at once
+        c.put_limits.max_age_ms = i64::MAX;
+    })
+    .await;
+    let c = server.client();
+    c.create_log_group()
+        .log_group_name("old")
+        .send()
+        .await
+        .unwrap();
+    c.create_log_stream()
+        .log_group_name("old")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let three_days_ago = now_ms() - 3 * 86_400_000;
+    let batch: Vec<InputLogEvent> = (0..10)
+        .map(|i| event(three_days_ago + i, "old event"))
+        .collect();
+    c.put_log_events()
+        .log_group_name("old")
+        .log_stream_name("s")
+        .set_log_events(Some(batch))
+        .send()
+        .await
+        .unwrap();
+    let count = |c: Client| async move {
+        c.filter_log_events()
+            .log_group_name("old")
+            .send()
+            .await
+            .unwrap()
+            .events()
+            .len()
+    };
+    assert_eq!(count(c.clone()).await, 10);
+    c.put_retention_policy()
+        .log_group_name("old")
+        .retention_in_days(1)
+        .send()
+        .await
+        .unwrap();
+    let mut left = 10;
+    for _ in 0..100 {
+        left = count(c.clone()).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "expired events still returned");
+    server.stop().await;
+}
