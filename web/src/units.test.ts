@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { markdown } from "./markdown";
 import { metricQueries, parseBody, splitSources } from "./pages/dashboards";
 import { charToUtf16, fieldRef } from "./insights/language";
-import { binFor, histogramQuery, spanQuery, splitStages } from "./insights/query";
+import { binFor, HELPER_SUFFIX, histogramQuery, spanQuery, splitStages } from "./insights/query";
 import { hex, hmac, sha256, sha256Sync, signPost } from "./sigv4";
 import { naturalCompare, parseTimestamp } from "./dom";
 import { dashboardRange, parseIsoDuration } from "./time";
@@ -59,6 +59,9 @@ describe("query text", () => {
     );
     expect(histogramQuery("filter x | stats count(*)", "1m")).toBeNull();
     expect(spanQuery("filter x = 1 | limit 5")).toBe("filter x = 1\n| stats min(@timestamp) as first, max(@timestamp) as last");
+    expect(HELPER_SUFFIX.test(histogramQuery("fields x", "5m")!)).toBe(true);
+    expect(HELPER_SUFFIX.test(spanQuery("fields x")!)).toBe(true);
+    expect(HELPER_SUFFIX.test("stats count(*) as events by bin(5m)")).toBe(false);
   });
 
   test("bins give at most 100 bars", () => {

@@ -7,12 +7,12 @@ import { bracketMatching } from "@codemirror/language";
 import { lintGutter } from "@codemirror/lint";
 import { EditorState } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
-import { allLogGroups, AwsError, logs, newestEventMs, type QueryResults, type ResultField } from "../api";
+import { allLogGroups, logs, newestEventMs, type QueryResults, type ResultField } from "../api";
 import { barList, type ChartKind, type Series, timeChart } from "../charts";
 import { download, errorBox, fmtBytes, fmtCount, fmtTime, h, mount, naturalCompare, parseTimestamp } from "../dom";
 import { describe, resolve, type TimeRange, timePicker } from "../time";
 import { clearDiagnostics, diagnosticsExtension, type FieldInfo, fieldRef, insightsCompletion, insightsSupport, showDiagnostics } from "./language";
-import { binFor, columnsOf, compileError, hasStats, histogramQuery, rowsToObjects, runQuery, spanQuery } from "./query";
+import { binFor, columnsOf, HELPER_SUFFIX, compileError, hasStats, histogramQuery, rowsToObjects, runQuery, spanQuery } from "./query";
 
 const PREFS = "openwatch.insights";
 
@@ -283,7 +283,10 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
   async function loadHistory() {
     try {
       const r = await logs<{ queries?: any[] }>("DescribeQueries", { maxResults: 50 });
-      const qs = (r.queries ?? []).sort((a, b) => (b.createTime ?? 0) - (a.createTime ?? 0));
+      // The histogram's helper queries (HELPER_SUFFIX) are the console's, not the user's.
+      const qs = (r.queries ?? [])
+        .filter((q) => !HELPER_SUFFIX.test(String(q.queryString ?? "")))
+        .sort((a, b) => (b.createTime ?? 0) - (a.createTime ?? 0));
       mount(
         historyPanel,
         qs.length === 0 ? h("div", { class: "muted pad" }, "No queries run yet.") : null,
@@ -688,6 +691,3 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
     view.destroy();
   };
 }
-
-/** Used by dashboards: a query's results as an element (table or chart). */
-export { AwsError };

@@ -167,6 +167,9 @@ export function spanQuery(query: string): string | null {
   return kept.join("\n| ");
 }
 
+/** The tail that histogramQuery/spanQuery append: such queries are the console's, hidden from History. */
+export const HELPER_SUFFIX = /\n\| stats (count\(\*\) as events by bin\(\w+\)|min\(@timestamp\) as first, max\(@timestamp\) as last)$/;
+
 const BINS: [string, number][] = [
   ["1s", 1e3], ["5s", 5e3], ["10s", 10e3], ["30s", 30e3], ["1m", 60e3], ["5m", 300e3], ["10m", 600e3], ["30m", 1800e3],
   ["1h", 3600e3], ["3h", 3 * 3600e3], ["6h", 6 * 3600e3], ["12h", 12 * 3600e3], ["1d", 86400e3], ["7d", 7 * 86400e3], ["30d", 30 * 86400e3],

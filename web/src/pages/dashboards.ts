@@ -3,7 +3,7 @@
 // (DeleteDashboards). A body exported from AWS can be pasted and opened as is; metric
 // widgets need the metrics API, log widgets run real queries on this server.
 
-import { AwsError, isUnavailable, logs, monitoring } from "../api";
+import { type AwsError, isUnavailable, monitoring } from "../api";
 import { barList, type ChartKind, timeChart } from "../charts";
 import { errorBox, fmtBytes, fmtTime, h, mount, parseTimestamp, unavailableBox } from "../dom";
 import { columnsOf, hasStats, rowsToObjects, runQuery } from "../insights/query";
@@ -616,4 +616,3 @@ const SAMPLE: DashboardBody = {
   ],
 };
 
-export { logs };
