@@ -172,7 +172,7 @@ impl QueryEngine {
                 counters.clone(),
                 cancel.0.clone(),
                 self.config.partitions,
-            )?;
+            );
             let scan =
                 LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
                     .build()?;

@@ -37,15 +37,21 @@ use arrow::array::{
 };
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::file::statistics::Statistics as ParquetStatistics;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::streaming::StreamingTableExec;
+use datafusion::physical_plan::ExecutionPlan;
 use memchr::memmem;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::fields::Extractor;
 
@@ -176,8 +182,8 @@ pub struct ScanCounters {
 pub struct ScanRequest {
     /// Field paths the query reads from events (not system fields), in first-use order.
     pub paths: Vec<String>,
-    /// Whether the query itself reads `@message` (otherwise the column is all-null and
-    /// only read for extraction, prefiltering and statistics).
+    /// Whether the query reads `@message` according to the analysis (informational: the
+    /// scan decides from the columns the optimised plan projects).
     pub needs_message: bool,
     /// Inclusive range start, epoch ms.
     pub start_ms: i64,
@@ -220,7 +226,7 @@ enum Work {
 struct ScanShared {
     schema: SchemaRef,
     request: ScanRequest,
-    sources: Vec<ScanSource>,
+    sources: Arc<Vec<ScanSource>>,
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
 }
@@ -300,48 +306,122 @@ pub fn event_table(
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
     partitions: usize,
-) -> DfResult<StreamingTable> {
-    let schema = scan_schema(&request.paths);
-    let mut work = Vec::new();
-    for (i, s) in sources.iter().enumerate() {
-        for seg in &s.segments {
-            if seg.max_timestamp_ms < request.start_ms || seg.min_timestamp_ms > request.end_ms {
-                continue;
-            }
-            work.push(Work::Segment {
-                source: i,
-                segment: seg.clone(),
-            });
-        }
-        for b in &s.buffer {
-            work.push(Work::Buffer {
-                source: i,
-                batch: b.clone(),
-            });
-        }
-    }
-    let shared = Arc::new(ScanShared {
-        schema: schema.clone(),
+) -> EventTable {
+    EventTable {
+        schema: scan_schema(&request.paths),
+        sources: Arc::new(sources),
         request,
-        sources,
         counters,
         cancel,
-    });
-    let n = partitions.max(1).min(work.len().max(1));
-    let mut parts: Vec<Vec<Work>> = vec![Vec::new(); n];
-    for (i, w) in work.into_iter().enumerate() {
-        parts[i % n].push(w);
+        partitions,
     }
-    let partitions: Vec<Arc<dyn PartitionStream>> = parts
-        .into_iter()
-        .map(|work| {
-            Arc::new(EventPartition {
-                shared: shared.clone(),
-                work,
-            }) as _
-        })
-        .collect();
-    StreamingTable::try_new(schema, partitions)
+}
+
+/// The scan as a DataFusion table. `scan` receives the columns the optimised plan needs
+/// (projection pushdown) and reads only those: a `stats count(*) by eventName` reads
+/// `@timestamp` (for the time range) and the `eventName` column, nothing else.
+#[derive(Debug)]
+pub struct EventTable {
+    schema: SchemaRef,
+    sources: Arc<Vec<ScanSource>>,
+    request: ScanRequest,
+    counters: Arc<ScanCounters>,
+    cancel: Arc<AtomicBool>,
+    partitions: usize,
+}
+
+impl EventTable {
+    fn exec(
+        &self,
+        projection: Option<&Vec<usize>>,
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => self.schema.clone(),
+        };
+        let mut request = self.request.clone();
+        // Only the projected paths are read or extracted.
+        request.paths.retain(|p| schema.index_of(p).is_ok());
+        let mut work = Vec::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            for seg in &s.segments {
+                if seg.max_timestamp_ms < request.start_ms || seg.min_timestamp_ms > request.end_ms
+                {
+                    continue;
+                }
+                work.push(Work::Segment {
+                    source: i,
+                    segment: seg.clone(),
+                });
+            }
+            for b in &s.buffer {
+                work.push(Work::Buffer {
+                    source: i,
+                    batch: b.clone(),
+                });
+            }
+        }
+        let shared = Arc::new(ScanShared {
+            schema: schema.clone(),
+            request,
+            sources: self.sources.clone(),
+            counters: self.counters.clone(),
+            cancel: self.cancel.clone(),
+        });
+        let n = self.partitions.max(1).min(work.len().max(1));
+        let mut parts: Vec<Vec<Work>> = vec![Vec::new(); n];
+        for (i, w) in work.into_iter().enumerate() {
+            parts[i % n].push(w);
+        }
+        let partitions: Vec<Arc<dyn PartitionStream>> = parts
+            .into_iter()
+            .map(|work| {
+                Arc::new(EventPartition {
+                    shared: shared.clone(),
+                    work,
+                }) as _
+            })
+            .collect();
+        let exec = StreamingTableExec::try_new(
+            schema,
+            partitions,
+            None,
+            Vec::<datafusion::physical_expr::LexOrdering>::new(),
+            false,
+            limit,
+        )?;
+        Ok(Arc::new(exec))
+    }
+}
+
+impl TableProvider for EventTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    // Written out as `#[async_trait]` expands it (the trait is declared with async_trait).
+    fn scan<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+        &'life0 self,
+        _state: &'life1 dyn Session,
+        projection: Option<&'life2 Vec<usize>>,
+        _filters: &'life3 [Expr],
+        limit: Option<usize>,
+    ) -> Pin<Box<dyn Future<Output = DfResult<Arc<dyn ExecutionPlan>>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        'life3: 'async_trait,
+        Self: 'async_trait,
+    {
+        let result = self.exec(projection, limit);
+        Box::pin(async move { result })
+    }
 }
 
 fn ext<E: std::error::Error + Send + Sync + 'static>(e: E) -> DataFusionError {
@@ -373,7 +453,8 @@ fn read_segment(
     // @message is read when the query or the extraction needs it, or for an explicit
     // `@message like` prefilter; the stronger implied prefilter only rides along when the
     // column is read anyway.
-    let message_needed = req.needs_message || missing;
+    let wanted = |name: &str| shared.schema.index_of(name).is_ok();
+    let message_needed = wanted("@message") || missing;
     let read_message = message_needed || prefilters.explicit.is_some();
     let active = Prefilters {
         explicit: prefilters.explicit,
@@ -387,6 +468,9 @@ fn read_segment(
 
     let mut roots: Vec<usize> = Vec::new();
     for name in ["@timestamp", "@ingestionTime", "@logStream", SEQ] {
+        if name != "@timestamp" && !wanted(name) {
+            continue;
+        }
         match has(name) {
             Some(i) => roots.push(i),
             None => {
@@ -541,27 +625,10 @@ fn convert(
     let batch = filter_record_batch(batch, &keep)?;
     let n = batch.num_rows();
 
-    let ts: &Int64Array = column(&batch, "@timestamp")?;
-    let ingest: &Int64Array = column(&batch, "@ingestionTime")?;
-    let stream: &StringArray = column(&batch, "@logStream")?;
-    let seq: &UInt64Array = column(&batch, SEQ)?;
     let message: Option<&StringArray> = match batch.column_by_name("@message") {
         Some(c) => c.as_any().downcast_ref::<StringArray>(),
         None => None,
     };
-    let log_value = format!("{}:{}", src.account_id, src.log_group);
-    let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(TimestampMillisecondArray::from(ts.values().to_vec())),
-        Arc::new(TimestampMillisecondArray::from(ingest.values().to_vec())),
-        Arc::new(stream.clone()),
-        Arc::new(StringArray::from(vec![log_value.as_str(); n])),
-        match (req.needs_message, message) {
-            (true, Some(m)) => Arc::new(m.clone()) as ArrayRef,
-            _ => arrow::array::new_null_array(&DataType::Utf8, n),
-        },
-        Arc::new(seq.clone()),
-        Arc::new(StringArray::from(vec![src.log_group.as_str(); n])),
-    ];
     // Paths: promoted columns as they are; the others by one parse per row.
     let missing: Vec<&str> = req
         .paths
@@ -592,19 +659,42 @@ fn convert(
             extracted.insert(p, Arc::new(b.finish()));
         }
     }
-    for p in &req.paths {
-        let col = match extracted.remove(p.as_str()) {
-            Some(c) => c,
-            None => {
-                let c = batch.column_by_name(p).ok_or_else(|| {
-                    DataFusionError::Execution(format!("event batch lacks column {p}"))
-                })?;
-                if c.data_type() == &DataType::Utf8 {
-                    c.clone()
-                } else {
-                    arrow::compute::cast(c, &DataType::Utf8)?
-                }
+    // Output columns in the (projected) schema's order.
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(shared.schema.fields().len());
+    for field in shared.schema.fields() {
+        let name = field.name().as_str();
+        let col: ArrayRef = match name {
+            "@timestamp" | "@ingestionTime" => {
+                let v: &Int64Array = column(&batch, name)?;
+                Arc::new(TimestampMillisecondArray::new(
+                    v.values().clone(),
+                    v.nulls().cloned(),
+                ))
             }
+            "@logStream" => Arc::new(column::<StringArray>(&batch, name)?.clone()),
+            SEQ => Arc::new(column::<UInt64Array>(&batch, SEQ)?.clone()),
+            "@log" => {
+                let log_value = format!("{}:{}", src.account_id, src.log_group);
+                Arc::new(StringArray::from(vec![log_value.as_str(); n]))
+            }
+            GROUP => Arc::new(StringArray::from(vec![src.log_group.as_str(); n])),
+            "@message" => match message {
+                Some(m) => Arc::new(m.clone()),
+                None => arrow::array::new_null_array(&DataType::Utf8, n),
+            },
+            p => match extracted.remove(p) {
+                Some(c) => c,
+                None => {
+                    let c = batch.column_by_name(p).ok_or_else(|| {
+                        DataFusionError::Execution(format!("event batch lacks column {p}"))
+                    })?;
+                    if c.data_type() == &DataType::Utf8 {
+                        c.clone()
+                    } else {
+                        arrow::compute::cast(c, &DataType::Utf8)?
+                    }
+                }
+            },
         };
         cols.push(col);
     }
