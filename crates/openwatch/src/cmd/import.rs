@@ -97,10 +97,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_reported_rejections: args.max_warnings,
         ..ImportOptions::new(&args.log_group)
     };
+    let filters = super::pack::ImportFilters::prepare(&store, &args.data_dir, &args.log_group)?;
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let result = import_paths(&store, &args.paths, &options, &bar);
     bar.clear();
     let mut summary = result?;
+    if let Some(f) = filters {
+        let points = f.apply(&store)?;
+        eprintln!("metric filters of {}: {points} data points", args.log_group);
+    }
     // Flush to Parquet segments as part of the import (so the bytes on disk are final).
     store
         .close()

@@ -176,3 +176,74 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Metric-filter evaluation for `openwatch import` (filter-patterns.md §6: CloudWatch
+/// evaluates a log group's metric filters on every event it ingests, so imported events feed
+/// them like PutLogEvents does). Only used when the log group has metric filters: the
+/// group's highest `__seq` is noted before the import, and afterwards every event with a
+/// higher one goes through the filters into `<data-dir>/metrics` (this reads the group's
+/// events twice; a group without metric filters costs nothing).
+pub(crate) struct ImportFilters {
+    monitoring: ow_metrics::Monitoring,
+    log_group: String,
+    seq_before: Option<u64>,
+}
+
+impl ImportFilters {
+    /// `None` when the log group has no metric filters.
+    ///
+    /// # Errors
+    /// The metrics files or the group's events cannot be read.
+    pub(crate) fn prepare(
+        store: &ow_storage::Store,
+        data_dir: &std::path::Path,
+        log_group: &str,
+    ) -> anyhow::Result<Option<ImportFilters>> {
+        let dir = ow_metrics::Monitoring::dir(data_dir);
+        if !dir.join("metric-filters.json").exists() {
+            return Ok(None);
+        }
+        let monitoring = ow_metrics::Monitoring::open(
+            data_dir,
+            ow_metrics::MonitoringConfig::default(),
+            Arc::new(ow_metrics::SystemClock),
+        )
+        .map_err(|e| anyhow::anyhow!("opening {}: {e}", dir.display()))?;
+        if !monitoring.filters.has_filters(log_group) {
+            return Ok(None);
+        }
+        let seq_before = match store.log_group(log_group) {
+            Err(_) => None,
+            Ok(_) => store
+                .read_events(log_group, None, i64::MIN, i64::MAX, None)
+                .with_context(|| format!("reading log group {log_group}"))?
+                .iter()
+                .map(|e| e.seq)
+                .max(),
+        };
+        Ok(Some(ImportFilters {
+            monitoring,
+            log_group: log_group.to_string(),
+            seq_before,
+        }))
+    }
+
+    /// Runs the imported events through the metric filters; returns the number of data
+    /// points recorded.
+    ///
+    /// # Errors
+    /// The events cannot be read or the metrics log cannot be written.
+    pub(crate) fn apply(self, store: &ow_storage::Store) -> anyhow::Result<usize> {
+        let events = store
+            .read_events(&self.log_group, None, i64::MIN, i64::MAX, None)
+            .with_context(|| format!("reading log group {}", self.log_group))?;
+        let new: Vec<(i64, &str)> = events
+            .iter()
+            .filter(|e| self.seq_before.is_none_or(|s| e.seq > s))
+            .map(|e| (e.timestamp_ms, e.message.as_str()))
+            .collect();
+        self.monitoring
+            .ingest(&self.log_group, &new)
+            .map_err(|e| anyhow::anyhow!("recording metric filter data: {e}"))
+    }
+}

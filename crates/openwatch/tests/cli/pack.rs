@@ -115,3 +115,67 @@ fn pack_install_cis_then_canary_writes_filters_and_alarms_the_server_loads() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn import_feeds_the_log_groups_metric_filters_with_the_new_events_only() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cloudtrail/stratus-red-team-detonation-logs.ndjson.gz"
+    );
+    // Expected: records whose eventSource is IAM, counted from the parsed file.
+    let expected = std::io::BufReader::new(flate2_reader(file))
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l.unwrap()).ok())
+        .filter(|v| v["eventSource"] == "iam.amazonaws.com")
+        .count();
+    assert!(expected >= 5, "{expected}");
+    {
+        let m = ow_metrics::Monitoring::open(
+            dir.path(),
+            Default::default(),
+            std::sync::Arc::new(ow_metrics::SystemClock),
+        )
+        .unwrap();
+        m.filters
+            .put_metric_filter(
+                &ow_metrics::PutMetricFilterInput {
+                    log_group_name: Some("trail".into()),
+                    filter_name: Some("iam".into()),
+                    filter_pattern: Some(r#"{ $.eventSource = "iam.amazonaws.com" }"#.into()),
+                    metric_transformations: vec![ow_metrics::MetricTransformation {
+                        metric_name: "IamCalls".into(),
+                        metric_namespace: "Test".into(),
+                        metric_value: "1".into(),
+                        default_value: None,
+                        dimensions: Default::default(),
+                        unit: None,
+                    }],
+                    apply_on_transformed_logs: false,
+                },
+                0,
+            )
+            .unwrap();
+    }
+    let line = format!("metric filters of trail: {expected} data points");
+    for _ in 0..2 {
+        // The second import stores the same records again: they are new events, counted once.
+        let out = openwatch(&["import", "--data-dir", d, "-g", "trail", "--quiet", file]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&line), "{stderr}");
+    }
+    // A group without metric filters reports nothing.
+    let out = openwatch(&["import", "--data-dir", d, "-g", "other", "--quiet", file]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("metric filters"));
+}
+
+fn flate2_reader(path: &str) -> impl std::io::Read {
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+}
