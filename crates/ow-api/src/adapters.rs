@@ -10,8 +10,8 @@ use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use ow_storage::{InputLogEvent, PageRequest, Store, StoreError};
 
 use crate::backend::{
-    Cancel, EventRange, EventRecord, GroupInfo, LogBackend, ProgressFn, QueryBackend, QueryFailure,
-    QueryFuture, QueryResult, QuerySpec, Rejected, StreamInfo,
+    Cancel, Cursor, EventRange, EventRecord, GroupInfo, LogBackend, ProgressFn, QueryBackend,
+    QueryFailure, QueryFuture, QueryResult, QuerySpec, Rejected, StreamInfo,
 };
 use crate::error::ApiError;
 
@@ -103,6 +103,14 @@ fn collect(
             .streams
             .is_some_and(|names| !names.iter().any(|n| n == s))
         {
+            continue;
+        }
+        let k = (t, seq.value(i));
+        let beyond = match range.cursor {
+            Cursor::After(after) => after.is_some_and(|a| k <= a),
+            Cursor::Before(before) => before.is_some_and(|b| k >= b),
+        };
+        if beyond || range.filter.is_some_and(|f| !f(message.value(i))) {
             continue;
         }
         out.push(EventRecord {
@@ -261,7 +269,7 @@ impl LogBackend for StoreBackend {
         group: &str,
         range: EventRange<'_>,
     ) -> Result<Vec<EventRecord>, ApiError> {
-        if range.start_ms >= range.end_ms {
+        if range.start_ms >= range.end_ms || range.limit == 0 {
             // Still report a missing group.
             self.store.log_group(group).map_err(store_error)?;
             return Ok(Vec::new());
@@ -272,16 +280,56 @@ impl LogBackend for StoreBackend {
             .map_err(store_error)?;
         let mut out = Vec::new();
         for g in &snapshot.groups {
+            // The buffer is bounded (the store's flush threshold): read it all.
             for b in &g.buffered {
                 collect(b, &range, &mut out)?;
             }
-            for s in &g.segments {
-                for b in read_segment(&s.path)? {
-                    collect(&b, &range, &mut out)?;
+            // Segments nearest the cursor first; stop once `limit` events are known to
+            // precede (forward) or follow (backward) everything in the unread segments.
+            let mut segments: Vec<&ow_storage::SegmentRef> = g.segments.iter().collect();
+            match range.cursor {
+                Cursor::After(after) => {
+                    segments.retain(|s| after.is_none_or(|k| s.max_timestamp_ms >= k.0));
+                    segments.sort_by_key(|s| s.min_timestamp_ms);
+                    for s in segments {
+                        let settled = out
+                            .iter()
+                            .filter(|e| e.timestamp_ms < s.min_timestamp_ms)
+                            .count();
+                        if settled >= range.limit {
+                            break;
+                        }
+                        for b in read_segment(&s.path)? {
+                            collect(&b, &range, &mut out)?;
+                        }
+                    }
+                }
+                Cursor::Before(before) => {
+                    segments.retain(|s| before.is_none_or(|k| s.min_timestamp_ms <= k.0));
+                    segments.sort_by_key(|s| std::cmp::Reverse(s.max_timestamp_ms));
+                    for s in segments {
+                        let settled = out
+                            .iter()
+                            .filter(|e| e.timestamp_ms > s.max_timestamp_ms)
+                            .count();
+                        if settled >= range.limit {
+                            break;
+                        }
+                        for b in read_segment(&s.path)? {
+                            collect(&b, &range, &mut out)?;
+                        }
+                    }
                 }
             }
         }
         out.sort_by_key(|e| (e.timestamp_ms, e.seq));
+        match range.cursor {
+            Cursor::After(_) => out.truncate(range.limit),
+            Cursor::Before(_) => {
+                let skip = out.len().saturating_sub(range.limit);
+                out.drain(..skip);
+            }
+        }
         Ok(out)
     }
 

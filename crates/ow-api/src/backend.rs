@@ -86,8 +86,18 @@ pub struct Rejected {
     pub expired_end: Option<usize>,
 }
 
+/// Where a read starts and which way it goes. Keys are `(timestamp_ms, seq)`, the order of
+/// GetLogEvents and FilterLogEvents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// Forward: the first events with a key greater than this (`None`: from the start).
+    After(Option<(i64, u64)>),
+    /// Backward: the last events with a key less than this (`None`: from the end).
+    Before(Option<(i64, u64)>),
+}
+
 /// Which events a read returns.
-#[derive(Debug, Clone)]
+#[derive(Clone, Copy)]
 pub struct EventRange<'a> {
     /// Only these streams (`None` = all of the group's).
     pub streams: Option<&'a [String]>,
@@ -95,6 +105,12 @@ pub struct EventRange<'a> {
     pub start_ms: i64,
     /// Exclusive end, epoch ms.
     pub end_ms: i64,
+    /// Where to start, which way.
+    pub cursor: Cursor,
+    /// At most this many events (the ones nearest the cursor).
+    pub limit: usize,
+    /// Only events whose message passes (FilterLogEvents' pattern); `None` = all.
+    pub filter: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
 }
 
 /// The store operations the API needs. All names are validated by the caller.
@@ -133,7 +149,8 @@ pub trait LogBackend: Send + Sync + 'static {
         stream: &str,
         events: Vec<(i64, String)>,
     ) -> Result<Rejected, ApiError>;
-    /// Events of `group` in `range`, ordered by (timestamp, seq).
+    /// Events of `group` in `range`, ordered by (timestamp, seq): the `range.limit` events
+    /// nearest the cursor. Implementations should stop reading once those are known.
     fn read_events(&self, group: &str, range: EventRange<'_>)
         -> Result<Vec<EventRecord>, ApiError>;
     /// The event with `seq` (`ResourceNotFound` if absent).

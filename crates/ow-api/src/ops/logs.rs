@@ -10,7 +10,7 @@ use super::{
     parse_offset_token, required,
 };
 use crate::auth::Principal;
-use crate::backend::{EventRange, EventRecord, GroupInfo};
+use crate::backend::{Cursor, EventRange, EventRecord, GroupInfo};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -540,47 +540,45 @@ pub(crate) fn get_log_events(
     let end_ms = input.end_time.unwrap_or(i64::MAX);
     state.store().log_stream(&group, &stream)?;
     let streams = [stream];
+    let forward = match &token {
+        Some((f, _, _)) => *f,
+        None => input.start_from_head == Some(true),
+    };
+    let cursor_key = token.as_ref().map(|(_, k, _)| *k);
     let events = state.store().read_events(
         &group,
         EventRange {
             streams: Some(&streams),
             start_ms,
             end_ms,
+            cursor: if forward {
+                Cursor::After(cursor_key)
+            } else {
+                Cursor::Before(cursor_key)
+            },
+            limit,
+            filter: None,
         },
     )?;
-    let forward = match &token {
-        Some((f, _, _)) => *f,
-        None => input.start_from_head == Some(true),
-    };
+    // `events` are the `limit` nearest the cursor, ascending; the page also stops at 1 MB.
     let page: &[EventRecord] = if forward {
-        let from = match &token {
-            Some((_, k, _)) => events.partition_point(|e| key(e) <= *k),
-            None => 0,
-        };
-        let rest = &events[from..];
         let mut n = 0;
         let mut bytes = 0;
-        while n < rest.len() && n < limit && bytes + event_size(&rest[n]) <= MAX_PAGE_BYTES {
-            bytes += event_size(&rest[n]);
+        while n < events.len() && bytes + event_size(&events[n]) <= MAX_PAGE_BYTES {
+            bytes += event_size(&events[n]);
             n += 1;
         }
-        &rest[..n]
+        &events[..n]
     } else {
-        let to = match &token {
-            Some((_, k, _)) => events.partition_point(|e| key(e) < *k),
-            None => events.len(),
-        };
-        let before = &events[..to];
         let mut n = 0;
         let mut bytes = 0;
-        while n < before.len()
-            && n < limit
-            && bytes + event_size(&before[before.len() - 1 - n]) <= MAX_PAGE_BYTES
+        while n < events.len()
+            && bytes + event_size(&events[events.len() - 1 - n]) <= MAX_PAGE_BYTES
         {
-            bytes += event_size(&before[before.len() - 1 - n]);
+            bytes += event_size(&events[events.len() - 1 - n]);
             n += 1;
         }
-        &before[before.len() - n..]
+        &events[events.len() - n..]
     };
     let (forward_token, backward_token) = match (page.first(), page.last()) {
         (Some(first), Some(last)) => (
@@ -695,25 +693,23 @@ pub(crate) fn filter_log_events(
                 .collect(),
         );
     }
+    let matches = |message: &str| pattern.as_ref().is_none_or(|p| p.matches(message));
+    // One more than a page, to know whether a next page exists.
     let events = state.store().read_events(
         &group,
         EventRange {
             streams: stream_filter.as_deref(),
             start_ms,
             end_ms,
+            cursor: Cursor::After(after),
+            limit: limit + 1,
+            filter: Some(&matches),
         },
     )?;
-    let from = match after {
-        Some(k) => events.partition_point(|e| key(e) <= k),
-        None => 0,
-    };
     let mut page = Vec::new();
     let mut bytes = 0usize;
     let mut more = false;
-    for e in &events[from..] {
-        if pattern.as_ref().is_some_and(|p| !p.matches(&e.message)) {
-            continue;
-        }
+    for e in &events {
         if page.len() >= limit || bytes + event_size(e) > MAX_PAGE_BYTES {
             more = true;
             break;

@@ -110,7 +110,22 @@ impl Harness {
         config: ApiConfig,
         engine: Arc<dyn QueryBackend>,
     ) -> Harness {
-        let store = Arc::new(ow_storage::Store::open(dir.path(), store_config()).unwrap());
+        Harness::build(dir, config, engine, store_config())
+    }
+
+    /// A harness over a store with `sc` (e.g. a tiny flush threshold for many segments).
+    pub fn with_store_config(sc: ow_storage::StoreConfig) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        Harness::build(dir, ApiConfig::default(), Arc::new(ScriptedEngine), sc)
+    }
+
+    fn build(
+        dir: tempfile::TempDir,
+        config: ApiConfig,
+        engine: Arc<dyn QueryBackend>,
+        sc: ow_storage::StoreConfig,
+    ) -> Harness {
+        let store = Arc::new(ow_storage::Store::open(dir.path(), sc).unwrap());
         let backend = Arc::new(ow_api::adapters::StoreBackend::new(store));
         let keys = KeyStore::new(vec![key()]).unwrap();
         let state = AppState::new(config, keys, backend, engine, dir.path()).unwrap();

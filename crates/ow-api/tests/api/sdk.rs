@@ -616,6 +616,9 @@ async fn shutdown_flushes_to_segments() {
                 streams: None,
                 start_ms: base,
                 end_ms: base + 100,
+                cursor: ow_api::backend::Cursor::After(None),
+                limit: 1000,
+                filter: None,
             },
         )
         .unwrap();
