@@ -402,8 +402,9 @@ impl<'a, 'c> State<'a, 'c> {
                 Ok(Arc::new(BooleanArray::from(vec![true; n])) as ArrayRef)
             }),
         );
-        let arg = if self.schema_has(SEQ) {
-            column(SEQ)
+        // Any column gives the row count; @timestamp is read by every scan anyway.
+        let arg = if self.schema_has("@timestamp") {
+            column("@timestamp")
         } else {
             lit(1i64)
         };
