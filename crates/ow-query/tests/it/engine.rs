@@ -176,3 +176,25 @@ fn two_hundred_comparisons_are_exact_and_deterministic() {
     let out = run(&engine, &["g1"], &q).unwrap();
     assert_eq!(out.get(0, "n"), Some("100"), "i in 200..300");
 }
+
+#[test]
+fn a_query_past_its_timeout_fails_with_timeout() {
+    let ts = store_with(20_000);
+    let config = ow_query::EngineConfig {
+        timeout: std::time::Duration::from_nanos(1),
+        ..ow_query::EngineConfig::default()
+    };
+    let engine = ow_query::QueryEngine::new(ts.store.clone(), config);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let req = QueryRequest {
+        query: "fields i | sort i asc".into(),
+        log_groups: vec!["g1".into()],
+        start_ms: 0,
+        end_ms: i64::MAX / 4,
+        limit: None,
+    };
+    assert!(matches!(
+        rt.block_on(engine.run(req, CancelToken::new())),
+        Err(QueryError::Timeout(_))
+    ));
+}
