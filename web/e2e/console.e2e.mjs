@@ -441,6 +441,12 @@ describe("OpenWatch console", () => {
     const got = await cloudwatch("GetDashboard", { DashboardName: "e2e-saved" });
     assert.equal(JSON.parse(got.json.DashboardBody).widgets.length, 2);
     await shot("16-dashboard-real");
+    // DeleteDashboards from the list (after a confirmation)
+    await page.click('a[data-nav="dashboards"]');
+    page.once("dialog", (d) => d.accept());
+    await page.click('[data-testid="dashboards"] tr:has-text("e2e-saved") button >> text=Delete');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="dashboards"]')?.textContent.includes("e2e-saved"));
+    assert.equal((await cloudwatch("GetDashboard", { DashboardName: "e2e-saved" })).status, 404);
   });
 
   test("reads at laptop widths: no horizontal overflow", async () => {
