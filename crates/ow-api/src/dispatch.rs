@@ -139,7 +139,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         .and_then(|v| v.to_str().ok())
         .map(|t| truncate(t, 100).to_string())
         .unwrap_or_default();
-    let span = tracing::info_span!("request", request_id = %request_id, target = %target);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        target = %target,
+        access_key = tracing::field::Empty,
+        account = tracing::field::Empty,
+    );
     async move {
         let started = std::time::Instant::now();
         let result = process(&state, request).await;
@@ -170,6 +176,9 @@ async fn process(state: &AppState, request: Request) -> Result<Value, ApiError> 
     let limit = state.config().max_body_bytes;
     let bytes = read_body(body, limit).await?;
     let principal = state.keys().verify(&parts, &bytes, SystemTime::now())?;
+    let span = tracing::Span::current();
+    span.record("access_key", principal.access_key_id.as_str());
+    span.record("account", principal.account_id.as_str());
     let op = parse_target(parts.headers.get("x-amz-target"))?;
     run(state, op, principal, bytes).await
 }
