@@ -4,8 +4,8 @@
 //! `Content-Type: application/x-amz-json-1.1`; spec/api.md §A.1), verifies AWS Signature
 //! Version 4 on every request against configured access keys ([`auth`]), and answers the
 //! log group, log stream, event, Logs Insights query and query definition operations
-//! ([`dispatch::Operation`]) over the store (`ow_storage::Store`) and the query engine (`ow_query::QueryEngine`)
-//! through the traits in [`backend`].
+//! ([`dispatch::Operation`]) over the store (`ow_storage::Store`) and the query engine
+//! (`ow_query::QueryEngine`) through the traits in [`backend`].
 //! It is the only crate that knows the wire format.
 //!
 //! Main types:
