@@ -518,6 +518,11 @@ impl MetricFilterSet {
         Ok((page, next))
     }
 
+    /// Number of metric filters of the group (`metricFilterCount` of DescribeLogGroups).
+    pub fn filter_count(&self, log_group: &str) -> usize {
+        self.groups.read().get(log_group).map_or(0, Vec::len)
+    }
+
     /// Whether any filter is defined for the group (lets ingestion skip work).
     pub fn has_filters(&self, log_group: &str) -> bool {
         self.groups

@@ -489,6 +489,18 @@ pub(crate) fn after_put_log_events(
     }
 }
 
+/// Sets `metricFilterCount` of a DescribeLogGroups entry to the group's number of metric
+/// filters.
+pub(crate) fn with_metric_filter_count(
+    state: &AppState,
+    group: &crate::backend::GroupInfo,
+    mut wire: serde_json::Value,
+) -> serde_json::Value {
+    wire["metricFilterCount"] =
+        serde_json::json!(state.monitoring().filters.filter_count(&group.name));
+    wire
+}
+
 /// Whether `PutLogEvents` on `log_group` must keep a copy of its batch for the metric
 /// filters (only when the group has any).
 pub(crate) fn wants_events(state: &AppState, log_group: &str) -> bool {

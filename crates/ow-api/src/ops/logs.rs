@@ -263,7 +263,10 @@ pub(crate) fn describe_log_groups(
     let page: Vec<GroupInfo> = matching.by_ref().take(limit).collect();
     let more = matching.next().is_some();
     let mut out = json!({
-        "logGroups": page.iter().map(|g| group_wire(g, region)).collect::<Vec<_>>()
+        "logGroups": page
+            .iter()
+            .map(|g| crate::monitoring::with_metric_filter_count(state, g, group_wire(g, region)))
+            .collect::<Vec<_>>()
     });
     if more {
         if let Some(last) = page.last() {

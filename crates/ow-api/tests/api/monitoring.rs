@@ -974,6 +974,10 @@ async fn metric_filters_on_the_logs_api_feed_metrics_from_put_log_events() {
     )
     .await;
     let out = h
+        .logs("DescribeLogGroups", json!({"logGroupNamePrefix": "app"}))
+        .await;
+    assert_eq!(out["logGroups"][0]["metricFilterCount"], 1);
+    let out = h
         .logs("DescribeMetricFilters", json!({"logGroupName": "app"}))
         .await;
     let f = &out["metricFilters"][0];
