@@ -677,3 +677,33 @@ async fn paging_over_many_segments() {
         .collect();
     assert_eq!(matched, evens);
 }
+
+#[tokio::test]
+async fn deletion_protection_blocks_delete() {
+    let h = Harness::new();
+    h.ok(
+        "CreateLogGroup",
+        json!({"logGroupName": "keep", "deletionProtectionEnabled": true}),
+    )
+    .await;
+    let d = h.ok("DescribeLogGroups", json!({})).await;
+    assert_eq!(d["logGroups"][0]["deletionProtectionEnabled"], true);
+    let (kind, msg, _) = h
+        .err("DeleteLogGroup", json!({"logGroupName": "keep"}))
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    assert!(msg.contains("deletion protection"), "{msg}");
+    let d = h.ok("DescribeLogGroups", json!({})).await;
+    assert_eq!(names(&d, "logGroups", "logGroupName"), vec!["keep"]);
+    let (kind, _, _) = h
+        .err(
+            "CreateLogGroup",
+            json!({"logGroupName": "k", "kmsKeyId": "arn:aws:kms:x"}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err("CreateLogGroup", json!({"logGroupName": "aws/x"}))
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+}
