@@ -83,8 +83,11 @@ async function setQuery(q) {
   await page.keyboard.press("Escape"); // close a completion popup, if any
 }
 
-async function runAndWait() {
-  await page.click('[data-testid="run"]');
+async function runAndWait(viaKeyboard = false) {
+  if (viaKeyboard) {
+    await page.click(".cm-content");
+    await page.keyboard.press("Control+Enter");
+  } else await page.click('[data-testid="run"]');
   await page.waitForFunction(() => {
     const b = document.querySelector('[data-testid="run"]');
     return b && !b.disabled && !document.querySelector(".insights.running");
@@ -292,7 +295,7 @@ describe("OpenWatch console", () => {
 
   test("stats by a field: results agree with the files", async () => {
     await setQuery("stats count(*) as n by eventSource\n| sort n desc");
-    await runAndWait();
+    await runAndWait(true); // Ctrl+Enter runs
     await page.click('[data-testid="tab-logs"]');
     const names = await columnValues("eventSource");
     const ns = (await columnValues("n")).map(Number);
