@@ -102,6 +102,19 @@ impl QueryEngine {
         timeout: std::time::Duration,
     ) -> Pin<Box<dyn Future<Output = Result<QueryOutput, QueryError>> + Send + 'a>> {
         Box::pin(async move {
+            let adjusted;
+            let request =
+                match source_window(query, request, chrono::Utc::now().timestamp_millis())? {
+                    Some((start_ms, end_ms)) => {
+                        adjusted = QueryRequest {
+                            start_ms,
+                            end_ms,
+                            ..request.clone()
+                        };
+                        &adjusted
+                    }
+                    None => request,
+                };
             if request.start_ms > request.end_ms {
                 return Err(QueryError::InvalidParameter(format!(
                     "start time {} ms is after end time {} ms",
@@ -279,13 +292,6 @@ impl QueryEngine {
                 requested.to_vec()
             }
             Some((s, span)) => {
-                if s.start.is_some() || s.end.is_some() {
-                    return Err(QueryError::plan(
-                        "Q417",
-                        "SOURCE start=/end= is not supported yet; use the query's time range",
-                        span,
-                    ));
-                }
                 let selected = match &s.selector {
                     SourceSelector::Names(names) => {
                         let mut out = Vec::new();
@@ -410,6 +416,48 @@ fn string_list(e: &Node<Ast>) -> Option<Vec<String>> {
         Ast::Literal(Literal::String(s)) => Some(vec![s.clone()]),
         _ => None,
     }
+}
+
+/// The time window of `SOURCE … start=<t> end=<t>` (spec §4.16), if the query gives one:
+/// `now`, or a period before now (`-1d`; a period written without `-` also counts back
+/// [I]). A missing bound keeps the request's. Calendar periods (mo, q, y) have no fixed
+/// length and are rejected (Q417).
+fn source_window(
+    query: &Query,
+    request: &QueryRequest,
+    now_ms: i64,
+) -> Result<Option<(i64, i64)>, QueryError> {
+    use ow_query_syntax::ast::TimeBound;
+    let Some(Command::Source(s)) = query.commands.first().map(|c| &c.node) else {
+        return Ok(None);
+    };
+    if s.start.is_none() && s.end.is_none() {
+        return Ok(None);
+    }
+    let bound = |b: &Node<TimeBound>| -> Result<i64, QueryError> {
+        match &b.node {
+            TimeBound::Now => Ok(now_ms),
+            TimeBound::Relative { period, .. } => {
+                let ms = period.fixed_ms().ok_or_else(|| {
+                    QueryError::plan(
+                        "Q417",
+                        "SOURCE start=/end= need a fixed-length period (ms, s, m, h, d or w)",
+                        b.span,
+                    )
+                })?;
+                Ok(now_ms.saturating_sub(i64::try_from(ms).unwrap_or(i64::MAX)))
+            }
+        }
+    };
+    let start = match &s.start {
+        Some(b) => bound(b)?,
+        None => request.start_ms,
+    };
+    let end = match &s.end {
+        Some(b) => bound(b)?,
+        None => request.end_ms,
+    };
+    Ok(Some((start, end)))
 }
 
 /// Parses and checks the query text.

@@ -36,7 +36,8 @@
 //!   the first `stats` (or the first `limit`/`dedup`, or the end); `bytesScanned` = UTF-8
 //!   bytes of `@message` of the scanned events (from Parquet column metadata when the query
 //!   never reads `@message`).
-//! - `SOURCE … start=/end=` is rejected (Q417); `SOURCE logGroups(class: …)` defaults to
+//! - `SOURCE … start=<t> end=<t>` replaces the request's window (`now`, or a period before
+//!   now; calendar periods are rejected, Q417); `SOURCE logGroups(class: …)` defaults to
 //!   `STANDARD` (every OpenWatch log group is).
 //! - Commands outside this release (`pattern`, `anomaly`, `diff`, `logcompare`, `join`,
 //!   `unmask`, `cidrlookup`, the row-wise analytics commands, `parse … logfmt|csv`) fail
