@@ -200,3 +200,19 @@ async fn oversized_body_is_413_before_anything_runs() {
     assert_eq!(json["__type"], "RequestEntityTooLargeException");
     assert_eq!(group_count(&h).await, 0);
 }
+
+/// The example configuration in `examples/` (referenced by the README) stays valid.
+#[test]
+fn example_serve_config_parses() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/openwatch-serve.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let c = ow_api::config::ServerConfig::from_json(&text).unwrap();
+    assert_eq!(c.keys.len(), 1);
+    assert_eq!(c.keys[0].account_id, "123456789012");
+    assert_eq!(c.api.max_concurrent_queries, 30);
+    assert_eq!(c.age_windows.max_age_ms, None);
+    assert_eq!(c.age_windows.max_future_ms, Some(7_200_000));
+}
