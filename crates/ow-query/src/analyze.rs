@@ -229,7 +229,8 @@ fn prefilters(query: &Query) -> (Option<Prefilter>, Option<Prefilter>) {
                     full.push(p);
                 }
             }
-            Command::Stats(_) => break,
+            // Rows dropped early would change which rows a limit/dedup keeps.
+            Command::Stats(_) | Command::Limit(_) | Command::Dedup(_) => break,
             Command::Fields(items) | Command::Display(items) => {
                 for p in items {
                     let Some(alias) = &p.alias else { continue };
