@@ -486,6 +486,8 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
             class: `sortable ${sortCol === c ? (sortDesc ? "desc" : "asc") : ""}`,
             "data-col": c,
             "aria-sort": sortCol === c ? (sortDesc ? "descending" : "ascending") : "none",
+            tabindex: "0",
+            onkeydown: (e: KeyboardEvent) => (e.key === "Enter" || e.key === " ") && (e.target as HTMLElement).click(),
             onclick: () => {
               if (sortCol === c) sortDesc = !sortDesc;
               else {
@@ -505,19 +507,22 @@ export function insightsPage(root: HTMLElement, params: URLSearchParams): () => 
       for (const f of row) obj[f.field] = f.value;
       const tr = h(
         "tr",
-        { class: "row" },
+        { class: "row", tabindex: "0", "aria-expanded": "false" },
         h("td", { class: "expander" }, "▸"),
         cols.map((c) => h("td", { title: obj[c] ?? "" }, obj[c] ?? "")),
       );
       let detail: HTMLTableRowElement | null = null;
+      tr.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), tr.click()));
       tr.addEventListener("click", () => {
         if (detail) {
           detail.remove();
           detail = null;
           tr.classList.remove("open");
+          tr.setAttribute("aria-expanded", "false");
           return;
         }
         tr.classList.add("open");
+        tr.setAttribute("aria-expanded", "true");
         detail = h("tr", { class: "detail" }, h("td", { colspan: cols.length + 1 }, eventDetail(obj)));
         tr.after(detail);
       });
