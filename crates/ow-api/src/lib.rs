@@ -14,6 +14,8 @@
 //! - [`app`]: the axum [`Router`] (no socket; tests drive it with `tower::ServiceExt::oneshot`).
 //! - [`serve`]: binds a listener and serves until a shutdown signal, then flushes the store.
 //! - [`ApiError`]: the one error type; [`ApiError::wire`] is the table to AWS `__type`/status.
+//! - [`monitoring`]: the CloudWatch metrics service (metrics, alarms, dashboards) on AWS
+//!   Query, AWS JSON 1.0 and Smithy RPC v2 CBOR, beside the Logs API on the same port.
 //!
 //! ```no_run
 //! # async fn demo(state: ow_api::AppState) {

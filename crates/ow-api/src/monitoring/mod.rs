@@ -1,5 +1,5 @@
 //! The CloudWatch metrics service (`monitoring`, api.md Part B) on the three protocols AWS
-//! SDKs use — one operation table ([`ops`]), three codecs:
+//! SDKs use — one operation table ([`Op`]), three codecs:
 //!
 //! | Protocol | How a request is recognised | Input | Output |
 //! |---|---|---|---|
@@ -19,8 +19,8 @@
 //! PutDashboard, GetDashboard, ListDashboards, DeleteDashboards.
 //!
 //! The metric-filter operations of CloudWatch Logs (PutMetricFilter, …) are in
-//! [`logs_filters`], dispatched by the JSON 1.1 front end; [`after_put_log_events`] feeds
-//! stored events to the metric filters.
+//! [`logs_filters`], dispatched by the JSON 1.1 front end; after each PutLogEvents the stored events go
+//! through the log group's metric filters.
 
 pub mod cbor;
 pub mod logs_filters;

@@ -3,7 +3,7 @@
 //! Requests of all three protocols are decoded into a `serde_json::Value` tree with the
 //! model's member names (PascalCase): AWS JSON 1.0 as sent, Smithy RPC v2 CBOR converted
 //! (tag-1 timestamps become numbers of epoch seconds), AWS Query forms rebuilt from their
-//! `A.member.N.B` keys (scalars stay strings). The accessors of [`In`] therefore accept a
+//! `A.member.N.B` keys (scalars stay strings). The accessors of `In` therefore accept a
 //! number or its text, a boolean or `true`/`false`, and a timestamp as epoch seconds or
 //! ISO 8601, so one operation table serves every protocol.
 //!
