@@ -15,7 +15,10 @@
 //! Every member but `accessKeys` is optional and defaults to AWS's value. In `putLogEvents`,
 //! `maxAgeMs` / `maxFutureMs` set PutLogEvents' age windows (AWS: 14 days back, 2 hours
 //! ahead); `null` (or the string `"off"`) turns a window off, so historical archives can be
-//! loaded through the API. Unknown members are an error (a typo must not be ignored).
+//! loaded through the API. `queryTimeoutSeconds` (default 3600, AWS's 60 minutes) ends long
+//! queries with status `Timeout`; `maintenanceIntervalSeconds` (default 600, `0` = off) is
+//! how often retention and compaction run in the background. Unknown members are an error
+//! (a typo must not be ignored).
 //!
 //! `actions` maps the SNS topics alarms name to deliveries (the `[[actions.sns]]` table of
 //! `ow_metrics::ActionsConfig`): `{"actions": {"sns": [{"topicArn":
@@ -56,6 +59,9 @@ pub struct ServerConfig {
     pub api: ApiConfig,
     /// PutLogEvents windows.
     pub age_windows: AgeWindows,
+    /// Run time after which a Logs Insights query ends with status `Timeout`
+    /// (`queryTimeoutSeconds`; AWS: 60 minutes).
+    pub query_timeout: std::time::Duration,
     /// Alarm actions (`actions`: SNS topics mapped to webhooks or commands, retry policy,
     /// dead-letter file); see `ow_metrics::ActionsConfig`.
     pub actions: ow_metrics::ActionsConfig,
@@ -70,6 +76,8 @@ struct File {
     max_body_bytes: Option<usize>,
     max_concurrent_queries: Option<usize>,
     put_log_events: Option<PutFile>,
+    query_timeout_seconds: Option<u64>,
+    maintenance_interval_seconds: Option<u64>,
     #[serde(default)]
     actions: ow_metrics::ActionsConfig,
 }
@@ -146,10 +154,25 @@ impl ServerConfig {
                 max_future_ms: window("maxFutureMs", &p.max_future_ms, defaults.max_future_ms)?,
             },
         };
+        let query_timeout = match file.query_timeout_seconds {
+            None => std::time::Duration::from_secs(3600),
+            Some(0) => {
+                return Err(ApiError::InvalidParameter(
+                    "config: queryTimeoutSeconds is 0".into(),
+                ))
+            }
+            Some(s) => std::time::Duration::from_secs(s),
+        };
+        match file.maintenance_interval_seconds {
+            None => {}
+            Some(0) => api.maintenance_interval = None,
+            Some(s) => api.maintenance_interval = Some(std::time::Duration::from_secs(s)),
+        }
         Ok(ServerConfig {
             keys: file.access_keys,
             api,
             age_windows,
+            query_timeout,
             actions: file.actions,
         })
     }
@@ -173,6 +196,14 @@ mod tests {
         assert_eq!(c.api.max_concurrent_queries, 2);
         assert_eq!(c.age_windows.max_age_ms, None);
         assert_eq!(c.age_windows.max_future_ms, Some(60_000));
+        assert_eq!(c.query_timeout, std::time::Duration::from_secs(3600));
+        let t = ServerConfig::from_json(
+            r#"{"queryTimeoutSeconds": 5, "maintenanceIntervalSeconds": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(t.query_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(t.api.maintenance_interval, None);
+        assert!(ServerConfig::from_json(r#"{"queryTimeoutSeconds": 0}"#).is_err());
 
         let m = ServerConfig::from_json(r#"{"putLogEvents":{"maxAgeMs":"off"}}"#).unwrap();
         assert!(m.keys.is_empty());

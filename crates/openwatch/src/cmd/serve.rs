@@ -73,7 +73,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         let engine = Arc::new(ow_query::QueryEngine::new(
             store.clone(),
-            ow_query::EngineConfig::default(),
+            ow_query::EngineConfig {
+                timeout: config.query_timeout,
+                ..Default::default()
+            },
         ));
         let state = ow_api::AppState::new(
             config.api.clone(),
