@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use datafusion::datasource::provider_as_source;
@@ -115,6 +114,9 @@ impl QueryEngine {
                     }
                     None => request,
                 };
+            if cancel.is_cancelled() {
+                return Err(QueryError::Cancelled);
+            }
             if request.start_ms > request.end_ms {
                 return Err(QueryError::InvalidParameter(format!(
                     "start time {} ms is after end time {} ms",
@@ -225,18 +227,26 @@ impl QueryEngine {
             let df = session.execute_logical_plan(planned.plan).await?;
             let mut stream = df.execute_stream().await?;
             let mut batches: Vec<RecordBatch> = Vec::new();
-            let mut last_report = Instant::now();
-            while let Some(batch) = stream.next().await {
+            // Progress is reported on a timer (aggregations emit nothing until they finish);
+            // cancellation is checked on every batch and every tick.
+            let mut ticker = tokio::time::interval(std::time::Duration::from_millis(200));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    next = stream.next() => match next {
+                        Some(_) if cancel.is_cancelled() => return Err(QueryError::Cancelled),
+                        Some(batch) => batches.push(batch?),
+                        None => break,
+                    },
+                    _ = ticker.tick() => {
+                        progress(Progress {
+                            records_scanned: counters.records_scanned.load(Ordering::Relaxed),
+                            bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed),
+                        });
+                    }
+                }
                 if cancel.is_cancelled() {
                     return Err(QueryError::Cancelled);
-                }
-                batches.push(batch?);
-                if last_report.elapsed().as_millis() >= 200 {
-                    last_report = Instant::now();
-                    progress(Progress {
-                        records_scanned: counters.records_scanned.load(Ordering::Relaxed),
-                        bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed),
-                    });
                 }
             }
             if cancel.is_cancelled() {
