@@ -26,14 +26,20 @@ impl TestServer {
         api: ow_api::ApiConfig,
         configure: impl FnOnce(&mut ow_storage::StoreConfig),
     ) -> TestServer {
+        TestServer::start_with_engine(api, configure, ow_query::EngineConfig::default()).await
+    }
+
+    /// [`TestServer::start`] with an engine configuration.
+    pub async fn start_with_engine(
+        api: ow_api::ApiConfig,
+        configure: impl FnOnce(&mut ow_storage::StoreConfig),
+        engine_config: ow_query::EngineConfig,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut sc = store_config();
         configure(&mut sc);
         let store = Arc::new(ow_storage::Store::open(dir.path(), sc).unwrap());
-        let engine = Arc::new(ow_query::QueryEngine::new(
-            store.clone(),
-            ow_query::EngineConfig::default(),
-        ));
+        let engine = Arc::new(ow_query::QueryEngine::new(store.clone(), engine_config));
         let state = ow_api::AppState::new(
             api,
             ow_api::KeyStore::new(vec![key()]).unwrap(),
@@ -703,5 +709,63 @@ async fn background_maintenance_applies_retention() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(left, 0, "expired events still returned");
+    server.stop().await;
+}
+
+/// A query running past the engine's timeout ends with status `Timeout` (real engine).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_timeout_status() {
+    let engine = ow_query::EngineConfig {
+        timeout: Duration::from_nanos(1),
+        ..Default::default()
+    };
+    let server = TestServer::start_with_engine(Default::default(), |_| {}, engine).await;
+    let c = server.client();
+    c.create_log_group()
+        .log_group_name("t")
+        .send()
+        .await
+        .unwrap();
+    c.create_log_stream()
+        .log_group_name("t")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let base = now_ms() - 10_000;
+    let batch: Vec<InputLogEvent> = (0..1000)
+        .map(|i| event(base, &format!("{{\"i\":{i}}}")))
+        .collect();
+    c.put_log_events()
+        .log_group_name("t")
+        .log_stream_name("s")
+        .set_log_events(Some(batch))
+        .send()
+        .await
+        .unwrap();
+    let id = c
+        .start_query()
+        .log_group_name("t")
+        .start_time(base / 1000 - 1)
+        .end_time(now_ms() / 1000 + 1)
+        .query_string("stats count(*) by i")
+        .send()
+        .await
+        .unwrap()
+        .query_id
+        .unwrap();
+    let mut status = None;
+    for _ in 0..200 {
+        let r = c.get_query_results().query_id(&id).send().await.unwrap();
+        status = r.status().cloned();
+        if !matches!(
+            status,
+            Some(QueryStatus::Running) | Some(QueryStatus::Scheduled)
+        ) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, Some(QueryStatus::Timeout));
     server.stop().await;
 }
