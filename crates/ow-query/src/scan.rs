@@ -622,7 +622,11 @@ fn convert(
         .counters
         .bytes_scanned
         .fetch_add(bytes, Ordering::Relaxed);
-    let batch = filter_record_batch(batch, &keep)?;
+    let batch = if keep.true_count() == batch.num_rows() {
+        batch.clone()
+    } else {
+        filter_record_batch(batch, &keep)?
+    };
     let n = batch.num_rows();
 
     let message: Option<&StringArray> = match batch.column_by_name("@message") {
