@@ -223,3 +223,79 @@ def test_metric_filters_feed_metrics(server, cw, logs):
     assert [d["Sum"] for d in r["Datapoints"]] == [2.0]
     logs.delete_metric_filter(logGroupName=group, filterName="errors")
     assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []
+
+
+def test_serve_delivers_alarm_notifications_to_a_webhook(tmp_path):
+    """`openwatch serve` with an `actions` config: SetAlarmState to ALARM reaches a local
+    HTTP receiver as an SNS-shaped notification; the first attempt fails and is retried."""
+    import http.server
+    import re
+    import subprocess
+    import threading
+    import urllib.request
+
+    from conftest import _binary
+
+    received, attempts = [], []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            attempts.append(body)
+            if len(attempts) == 1:
+                self.send_response(500)
+            else:
+                received.append((dict(self.headers), json.loads(body)))
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:py-alarms"
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "accessKeys": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY, "accountId": ACCOUNT}],
+        "actions": {"sns": [{"topicArn": topic, "webhook": f"http://127.0.0.1:{hook.server_port}/hook"}],
+                    "retry": {"maxAttempts": 3, "initialBackoffMs": 50}},
+    }))
+    proc = subprocess.Popen(
+        [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "data"),
+         "--config", str(config)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = None
+        deadline = time.time() + 60
+        while time.time() < deadline and endpoint is None:
+            line = proc.stderr.readline()
+            if not line and proc.poll() is not None:
+                break
+            m = re.search(r"on (http://127\.0\.0\.1:\d+)", line or "")
+            endpoint = m.group(1) if m else None
+        assert endpoint, "openwatch serve did not start"
+        cw = _client(endpoint, "native")
+        cw.put_metric_alarm(
+            AlarmName="py-hook", MetricName="Errors", Namespace="Py/Hook", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic])
+        cw.set_alarm_state(AlarmName="py-hook", StateValue="ALARM", StateReason="drill")
+        deadline = time.time() + 40  # the scheduler ticks every 10 s
+        while time.time() < deadline and not received:
+            time.sleep(0.2)
+        assert received, f"no notification (attempts: {len(attempts)})"
+        headers, body = received[0]
+        assert len(attempts) == 2, "one failure, one retry"
+        assert headers["x-amz-sns-topic-arn"] == topic
+        assert body["Type"] == "Notification" and body["TopicArn"] == topic
+        assert body["Subject"] == 'ALARM: "py-hook" in US East (N. Virginia)'
+        msg = json.loads(body["Message"])
+        assert (msg["AlarmName"], msg["NewStateValue"], msg["NewStateReason"]) == ("py-hook", "ALARM", "drill")
+        hist = cw.describe_alarm_history(AlarmName="py-hook", HistoryItemType="Action")["AlarmHistoryItems"]
+        assert hist[0]["HistorySummary"] == f"Successfully executed action {topic}"
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
+        hook.shutdown()
