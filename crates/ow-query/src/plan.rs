@@ -510,6 +510,23 @@ impl<'a, 'c> State<'a, 'c> {
         }
     }
 
+    /// The implicit order: newest first for events; ascending group keys after `stats`.
+    fn default_order(&mut self) -> Result<(), QueryError> {
+        if !self.aggregated {
+            return self.default_time_sort();
+        }
+        let sort: Vec<SortExpr> = self
+            .stats_keys
+            .iter()
+            .map(|k| SortExpr::new(fx::sort_key(column(k)), true, false))
+            .collect();
+        if !sort.is_empty() {
+            let b = self.take();
+            self.builder = b.sort(sort)?;
+        }
+        Ok(())
+    }
+
     fn default_time_sort(&mut self) -> Result<(), QueryError> {
         let mut sort = Vec::new();
         self.tie_breakers(&mut sort);
@@ -793,9 +810,10 @@ pub fn plan_query(
                     st.explicit_limit = Some(st.explicit_limit.map_or(n, |m| m.min(n)));
                     continue;
                 }
-                if !st.aggregated && !st.sorted {
-                    // Implicit `sort @timestamp desc` precedes the cap (spec §4.8).
-                    st.default_time_sort()?;
+                if !st.sorted {
+                    // Implicit `sort @timestamp desc` precedes the cap (spec §4.8); after
+                    // stats, the deterministic key order.
+                    st.default_order()?;
                     st.sorted = true;
                 }
                 st.explicit_limit = Some(st.explicit_limit.map_or(n, |m| m.min(n)));
@@ -805,19 +823,7 @@ pub fn plan_query(
             Command::Dedup(fields) => {
                 if !st.sorted {
                     // "If the query has no prior sort, @timestamp desc is used" (spec §4.10).
-                    if st.aggregated {
-                        let keys: Vec<String> = st.stats_keys.clone();
-                        let sort = keys
-                            .iter()
-                            .map(|k| SortExpr::new(fx::sort_key(column(k)), true, false))
-                            .collect::<Vec<_>>();
-                        if !sort.is_empty() {
-                            let b = st.take();
-                            st.builder = b.sort(sort)?;
-                        }
-                    } else {
-                        st.default_time_sort()?;
-                    }
+                    st.default_order()?;
                     st.sorted = true;
                 }
                 let mut keys = Vec::new();
@@ -860,19 +866,7 @@ pub fn plan_query(
     // Implicit order (spec §4.8): newest first for events; for aggregates, ascending by the
     // group keys ([I] our choice, deterministic; bins come out in time order).
     if !st.sorted {
-        if st.aggregated {
-            let sort: Vec<SortExpr> = st
-                .stats_keys
-                .iter()
-                .map(|k| SortExpr::new(fx::sort_key(column(k)), true, false))
-                .collect();
-            if !sort.is_empty() {
-                let b = st.take();
-                st.builder = b.sort(sort)?;
-            }
-        } else {
-            st.default_time_sort()?;
-        }
+        st.default_order()?;
     }
     let final_limit = match (cap, st.explicit_limit) {
         (Some(c), Some(e)) => c.min(e),
