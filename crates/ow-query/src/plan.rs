@@ -497,8 +497,18 @@ impl<'a, 'c> State<'a, 'c> {
         Ok(())
     }
 
-    /// Makes row order deterministic: newest first, then log group, then sequence.
+    /// Makes row order deterministic: for events newest first, then log group, then
+    /// sequence; for aggregated rows the group keys.
     fn tie_breakers(&self, sort: &mut Vec<SortExpr>) {
+        if self.aggregated {
+            // Aggregated rows: ties in group-key order.
+            for k in &self.stats_keys {
+                if self.schema_has(k) {
+                    sort.push(SortExpr::new(fx::sort_key(column(k)), true, false));
+                }
+            }
+            return;
+        }
         if self.schema_has("@timestamp") {
             sort.push(SortExpr::new(column("@timestamp"), false, false));
         }
