@@ -10,6 +10,9 @@ use super::WireError;
 /// The XML namespace of CloudWatch's Query responses.
 pub const XMLNS: &str = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 
+/// Most `.`-separated parts a form key may have.
+const MAX_KEY_PARTS: usize = 32;
+
 /// The API version Query requests must name.
 pub const VERSION: &str = "2010-08-01";
 
@@ -27,7 +30,17 @@ pub fn decode_form(body: &[u8]) -> Result<(String, Option<String>, Value), WireE
         match k.as_ref() {
             "Action" => action = Some(v.into_owned()),
             "Version" => version = Some(v.into_owned()),
-            _ => insert(&mut root, &k, v.into_owned()),
+            _ => {
+                // Deepest real key: MetricDataQueries.member.N.MetricStat.Metric.Dimensions
+                // .member.N.Name (9 parts); the cap keeps hostile keys from deep recursion.
+                if k.split('.').count() > MAX_KEY_PARTS {
+                    return Err(WireError::invalid_value(format!(
+                        "The parameter name {}… has more than {MAX_KEY_PARTS} parts.",
+                        k.chars().take(64).collect::<String>()
+                    )));
+                }
+                insert(&mut root, &k, v.into_owned())
+            }
         }
     }
     let action = action.ok_or_else(|| WireError {
@@ -237,6 +250,8 @@ mod tests {
                 {"MetricName": "B"}], "Tags": {"k": "val"}, "AlarmNames": ""})
         );
         assert!(decode_form(b"Version=2010-08-01").is_err());
+        let deep = format!("Action=ListMetrics&{}=1", vec!["a"; 100_000].join("."));
+        assert!(decode_form(deep.as_bytes()).is_err());
     }
 
     #[test]

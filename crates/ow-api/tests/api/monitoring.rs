@@ -305,11 +305,11 @@ fn flatten(prefix: &str, v: &Value, time: bool, out: &mut Vec<(String, String)>)
         }
         Value::Number(n) if time => {
             let ms = (n.as_f64().unwrap() * 1000.0) as i64;
-            let t = chrono::DateTime::from_timestamp_millis(ms).unwrap();
-            out.push((
-                prefix.into(),
-                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            ));
+            // Out-of-range times are sent as the number's text.
+            let text = chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_else(|| n.to_string());
+            out.push((prefix.into(), text));
         }
         Value::String(s) => out.push((prefix.into(), s.clone())),
         other => out.push((prefix.into(), other.to_string())),
@@ -1544,4 +1544,47 @@ async fn cis_pack_on_cloudtrail_through_the_api_alarms_and_notifies_a_webhook() 
         format!("Failed to execute action {topic}"),
         "{out}"
     );
+}
+
+/// Random and mutated bodies on every protocol and operation: always an HTTP answer in the
+/// protocol's shape (never a panic, never a 500).
+#[tokio::test]
+async fn hostile_bodies_get_client_errors() {
+    let h = Mon::new();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let samples = [
+        json!({"Namespace": "N", "MetricData": [{"MetricName": "m", "Value": 1, "Timestamp": 1e300}]}),
+        json!({"MetricDataQueries": [{"Id": "A", "Expression": "((((", "Period": -5}], "StartTime": "x", "EndTime": []}),
+        json!({"AlarmName": "", "Period": 1e20, "EvaluationPeriods": "many", "Threshold": "NaN", "Metrics": {}}),
+        json!({"DashboardName": "d", "DashboardBody": "{\"widgets\": [[[[]]]]}"}),
+        json!({"AlarmNames": [1, 2, {"x": null}], "MaxRecords": -1, "NextToken": "\u{0}"}),
+        json!({"StartTime": -1e18, "EndTime": 1e18, "Period": 0, "Statistics": ["p200"]}),
+    ];
+    for p in ALL {
+        for (i, op) in ow_api::monitoring::Op::ALL.iter().enumerate() {
+            let input = samples[i % samples.len()].clone();
+            let (status, _, v) = h.call(p, op.name(), input).await;
+            assert!(status.as_u16() < 500, "{p:?} {op:?}: {status} {v}");
+            // Random bytes as the body.
+            let len = (next() % 200) as usize;
+            let body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut req = build(p, op.name(), &json!({}), "monitoring");
+            *req.body_mut() = Body::from(body.clone());
+            req.headers_mut().remove("authorization");
+            req.headers_mut().remove("x-amz-date");
+            sign(&mut req, &body, "monitoring");
+            let (status, headers, bytes) = h.raw(req).await;
+            assert!(status.as_u16() < 500, "{p:?} {op:?} random body: {status}");
+            if status != StatusCode::OK {
+                // The error is in the protocol's shape.
+                let _ = decode(p, &headers, &bytes);
+            }
+        }
+    }
 }
