@@ -790,6 +790,11 @@ impl AlarmEngine {
         &self.config
     }
 
+    /// The metric store the alarms read.
+    pub fn store(&self) -> &Arc<MetricStore> {
+        &self.store
+    }
+
     fn arn(&self, name: &str) -> String {
         format!(
             "arn:aws:cloudwatch:{}:{}:alarm:{name}",

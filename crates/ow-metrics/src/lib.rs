@@ -72,7 +72,7 @@
 //! | DeleteAlarms | [`AlarmEngine::delete_alarms`] |
 //! | EnableAlarmActions / DisableAlarmActions | [`AlarmEngine::set_actions_enabled`] |
 //! | (scheduler) | [`AlarmScheduler::start`] once at startup (or call [`AlarmEngine::evaluate_due`] every 10 s and [`AlarmEngine::run_actions`] on a blocking thread) |
-//! | (maintenance, daily) | [`MetricStore::compact`] drops data past 455 days and rewrites the log |
+//! | (maintenance, daily) | [`MetricStore::compact`] drops data past 455 days and rewrites the log; [`AlarmScheduler`] does it at start and every 24 h |
 //! | PutDashboard / GetDashboard / ListDashboards / DeleteDashboards | [`DashboardStore`] methods |
 //! | TagResource / UntagResource / ListTagsForResource (alarm ARNs) | [`AlarmEngine::tag_resource`] / [`AlarmEngine::untag_resource`] / [`AlarmEngine::list_tags_for_resource`] |
 //!

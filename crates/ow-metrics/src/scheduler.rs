@@ -5,7 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How often the evaluation thread compacts the metric store ([`crate::MetricStore::compact`]:
+/// data past the 455-day retention leaves memory and the log): at start, then daily.
+pub const COMPACTION_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 use crate::actions::{ActionDispatcher, ActionRequest};
 use crate::alarm::AlarmEngine;
@@ -34,7 +38,16 @@ impl AlarmScheduler {
         let evaluator = std::thread::Builder::new()
             .name("ow-alarm-eval".into())
             .spawn(move || {
+                let mut compacted: Option<Instant> = None;
                 while !eval_stop.load(Ordering::SeqCst) {
+                    if compacted.is_none_or(|t| t.elapsed() >= COMPACTION_INTERVAL) {
+                        match eval_engine.store().compact() {
+                            Ok(n) if n > 0 => tracing::info!(dropped = n, "metric store compacted"),
+                            Ok(_) => {}
+                            Err(e) => tracing::error!(error = %e, "metric store compaction failed"),
+                        }
+                        compacted = Some(Instant::now());
+                    }
                     let changes = eval_engine.evaluate_due();
                     if !changes.is_empty() {
                         tracing::info!(count = changes.len(), "alarm state changes");
