@@ -461,10 +461,20 @@ impl<'a> Importer<'a> {
         let file_ct = path.and_then(cloudtrail_name_parts);
 
         // Read the first line to decide the layout.
+        // (blank lines before it are skipped, and counted for line numbers)
         let mut first = Vec::new();
-        if let Err(e) = reader.read_until(b'\n', &mut first) {
-            self.reject(name, None, "unreadable input", Some(e.to_string()));
-            return Ok(());
+        let mut skipped = 0u64;
+        loop {
+            first.clear();
+            match reader.read_until(b'\n', &mut first) {
+                Ok(0) => break,
+                Ok(_) if first.iter().all(u8::is_ascii_whitespace) => skipped += 1,
+                Ok(_) => break,
+                Err(e) => {
+                    self.reject(name, None, "unreadable input", Some(e.to_string()));
+                    return Ok(());
+                }
+            }
         }
         let first_text = String::from_utf8_lossy(&first);
         let trimmed = first_text.trim_start_matches('\u{feff}').trim();
@@ -496,7 +506,15 @@ impl<'a> Importer<'a> {
                 Format::CloudwatchEvents => Kind::Events,
                 Format::CloudwatchExport => Kind::Export,
             };
-            self.import_lines(name, first, reader, kind, &default_stream, file_ct.as_ref())?;
+            self.import_lines(
+                name,
+                first,
+                skipped,
+                reader,
+                kind,
+                &default_stream,
+                file_ct.as_ref(),
+            )?;
         }
         Ok(())
     }
@@ -635,21 +653,24 @@ impl<'a> Importer<'a> {
 
     // ------------------------------------------------------------ line formats
 
+    #[allow(clippy::too_many_arguments)] // one input's context, passed down once
     fn import_lines(
         &mut self,
         name: &str,
         first: Vec<u8>,
+        skipped: u64,
         mut reader: Box<dyn BufRead + '_>,
         kind: Kind,
         default_stream: &str,
         file_ct: Option<&(String, String)>,
     ) -> Result<()> {
-        let mut line_no = 0u64;
+        let mut line_no = skipped;
         let mut buf = first;
+        let mut have_first = true;
         // cloudwatch-export: the event being assembled (continuation lines)
         let mut export: Option<(u64, i64, String)> = None;
         loop {
-            if line_no > 0 {
+            if !std::mem::take(&mut have_first) {
                 buf.clear();
                 match reader.read_until(b'\n', &mut buf) {
                     Ok(0) => break,
@@ -672,7 +693,7 @@ impl<'a> Importer<'a> {
                 buf.pop();
             }
             let mut bytes: &[u8] = &buf;
-            if line_no == 1 {
+            if line_no == skipped + 1 {
                 bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             }
             let line = match std::str::from_utf8(bytes) {

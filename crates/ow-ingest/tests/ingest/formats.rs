@@ -312,3 +312,21 @@ fn awslogs_trees_are_walked_and_digest_files_skipped() {
         ["111111111111_CloudTrail_eu-central-1"]
     );
 }
+
+#[test]
+fn leading_blank_lines_and_a_bom_do_not_change_detection_or_line_numbers() {
+    let (_d, store) = store();
+    let input = "\n  \n\u{feff}{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}\n{oops\n";
+    let s = import_reader(
+        &store,
+        "x.ndjson",
+        input.as_bytes(),
+        &ImportOptions::new("g"),
+    )
+    .unwrap();
+    assert_eq!(s.events, 1);
+    assert_eq!(s.rejections[0].line, Some(4));
+    let ev = events(&store, "g");
+    assert_eq!(ev[0].timestamp_ms, 1_709_251_200_000);
+    assert_eq!(ev[0].message, "{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}");
+}
