@@ -428,19 +428,13 @@ impl QueryBackend for EngineBackend {
                 end_ms: spec.end_ms,
                 limit: spec.limit,
             };
-            // Forward the API's cancel flag to the engine's token.
-            let watcher = {
+            // The API's StopQuery cancels the engine's token directly.
+            {
                 let token = token.clone();
-                tokio::spawn(async move {
-                    while !cancel.is_cancelled() {
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                    token.cancel();
-                })
-            };
+                cancel.on_cancel(move || token.cancel());
+            }
             let report = move |p: ow_query::Progress| progress(p.records_scanned, p.bytes_scanned);
             let result = engine.run_with_progress(request, token, &report).await;
-            watcher.abort();
             match result {
                 Ok(out) => Ok(QueryResult {
                     rows: out

@@ -177,22 +177,82 @@ pub trait LogBackend: Send + Sync + 'static {
     fn maintain(&self) -> Result<(), ApiError>;
 }
 
-/// Cooperative cancellation shared by the API and a running query.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+/// A function run once when a query is cancelled.
+type CancelHook = Box<dyn Fn() + Send + Sync>;
+
+/// Cooperative cancellation shared by the API and a running query. Cloning shares it.
+/// Engines either poll [`Cancel::is_cancelled`] or register a hook with
+/// [`Cancel::on_cancel`] (run at once by [`Cancel::cancel`], no polling).
+#[derive(Clone, Default)]
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    hooks: Arc<parking_lot::Mutex<Vec<CancelHook>>>,
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancel")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
 
 impl Cancel {
     /// Not cancelled.
     pub fn new() -> Self {
         Self::default()
     }
-    /// Requests cancellation.
+    /// Requests cancellation and runs the registered hooks (each once).
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        let hooks = {
+            let mut hooks = self.hooks.lock();
+            self.flag.store(true, Ordering::SeqCst);
+            std::mem::take(&mut *hooks)
+        };
+        for hook in hooks {
+            hook();
+        }
     }
     /// Whether cancellation was requested.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.flag.load(Ordering::SeqCst)
+    }
+    /// Runs `hook` when cancellation is requested (at once if it already was).
+    pub fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) {
+        {
+            let mut hooks = self.hooks.lock();
+            if !self.flag.load(Ordering::SeqCst) {
+                hooks.push(Box::new(hook));
+                return;
+            }
+        }
+        hook();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn cancel_runs_hooks_once_and_late_hooks_at_once() {
+        let c = Cancel::new();
+        let n = Arc::new(AtomicUsize::new(0));
+        let n1 = n.clone();
+        c.on_cancel(move || {
+            n1.fetch_add(1, Ordering::SeqCst);
+        });
+        assert!(!c.is_cancelled());
+        c.clone().cancel();
+        c.cancel();
+        assert!(c.is_cancelled());
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        let n2 = n.clone();
+        c.on_cancel(move || {
+            n2.fetch_add(10, Ordering::SeqCst);
+        });
+        assert_eq!(n.load(Ordering::SeqCst), 11);
     }
 }
 
