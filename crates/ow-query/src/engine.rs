@@ -531,6 +531,9 @@ fn session(partitions: usize) -> SessionContext {
     // PushDownFilter is left out on purpose: filters stay where the query put them, so the
     // matched-rows counter (a volatile filter) sees exactly the rows that passed the query's
     // filters. The planner already places filters next to the data they need.
+    // The leaf-expression rules (which move `get_field` of parse results towards the scan)
+    // are left out too: below a filter they produce a schema with both the qualified and the
+    // unqualified name of a scan column (DataFusion 55.2).
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
@@ -538,7 +541,12 @@ fn session(partitions: usize) -> SessionContext {
     let rules: Vec<_> = state
         .optimizers()
         .iter()
-        .filter(|r| r.name() != "push_down_filter")
+        .filter(|r| {
+            !matches!(
+                r.name(),
+                "push_down_filter" | "extract_leaf_expressions" | "push_down_leaf_projections"
+            )
+        })
         .cloned()
         .collect();
     let state = SessionStateBuilder::new_from_existing(state)

@@ -8,6 +8,7 @@
 
 mod common;
 mod conformance;
+mod corpus;
 mod engine;
 mod hunt;
 mod seed;
