@@ -9,3 +9,4 @@ mod monitoring;
 mod props;
 mod queries;
 mod sdk;
+mod sdk_cloudwatch;
