@@ -658,7 +658,7 @@ fn check_actions(param: &str, arns: &[String], max: usize, composite: bool) -> R
     Ok(())
 }
 
-fn check_tags(tags: &[Tag], max: usize) -> Result<()> {
+pub(crate) fn check_tags(tags: &[Tag], max: usize) -> Result<()> {
     if tags.len() > max {
         return Err(MetricsError::InvalidParameterValue(format!(
             "The collection Tags must not have a size greater than {max}."

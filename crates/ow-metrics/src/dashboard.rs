@@ -25,7 +25,11 @@ use std::path::{Path, PathBuf};
 use parking_lot::Mutex;
 use serde_json::Value;
 
+use crate::alarm::{check_tags, Tag};
 use crate::error::{MetricsError, Result};
+
+/// The file holding dashboard tags (its leading dot keeps it apart from dashboard names).
+const TAGS_FILE: &str = ".tags.json";
 
 /// Limits of dashboards, AWS values by default.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,8 @@ pub struct DashboardLimits {
     pub max_delete_names: usize,
     /// Body size in bytes (AWS documents a 1 MB request; 1,048,576 here).
     pub max_body_bytes: usize,
+    /// Tags per dashboard (AWS: 50).
+    pub max_tags: usize,
 }
 
 impl Default for DashboardLimits {
@@ -50,6 +56,7 @@ impl Default for DashboardLimits {
             list_page: 1000,
             max_delete_names: 100,
             max_body_bytes: 1 << 20,
+            max_tags: 50,
         }
     }
 }
@@ -63,6 +70,8 @@ pub struct Dashboard {
     pub body: String,
     /// `LastModified`, epoch ms.
     pub last_modified_ms: i64,
+    /// Tags (`PutDashboard` `Tags`, `TagResource` on the dashboard ARN).
+    pub tags: Vec<Tag>,
 }
 
 /// One `ListDashboards` entry.
@@ -133,8 +142,25 @@ impl DashboardStore {
                     name: name.to_string(),
                     body,
                     last_modified_ms,
+                    tags: Vec::new(),
                 },
             );
+        }
+        let tags_path = dir.join(TAGS_FILE);
+        if tags_path.exists() {
+            let text = std::fs::read_to_string(&tags_path)
+                .map_err(|e| MetricsError::io(format!("reading {}", tags_path.display()), e))?;
+            let saved: BTreeMap<String, Vec<Tag>> =
+                serde_json::from_str(&text).map_err(|e| MetricsError::Corrupt {
+                    path: tags_path.clone(),
+                    line: 1,
+                    reason: e.to_string(),
+                })?;
+            for (name, tags) in saved {
+                if let Some(d) = map.get_mut(&name) {
+                    d.tags = tags;
+                }
+            }
         }
         Ok(DashboardStore {
             dir: Some(dir.to_path_buf()),
@@ -153,6 +179,7 @@ impl DashboardStore {
         &self,
         name: Option<&str>,
         body: Option<&str>,
+        tags: &[Tag],
         now_ms: i64,
     ) -> Result<Vec<(String, String)>> {
         let name = name.ok_or_else(|| MetricsError::missing("DashboardName"))?;
@@ -176,7 +203,15 @@ impl DashboardStore {
         if !messages.is_empty() {
             return Err(invalid(messages));
         }
+        check_tags(tags, self.limits.max_tags)?;
         let mut map = self.dashboards.lock();
+        // Tags apply when the dashboard is created; an update keeps the existing ones
+        // (as PutMetricAlarm does) [I].
+        let tags = match map.get(name) {
+            Some(d) => d.tags.clone(),
+            None => tags.to_vec(),
+        };
+        let new_tags = !tags.is_empty() && !map.contains_key(name);
         if let Some(dir) = &self.dir {
             crate::persist::write_atomic(&dir.join(format!("{name}.json")), body.as_bytes())?;
         }
@@ -186,8 +221,12 @@ impl DashboardStore {
                 name: name.to_string(),
                 body: body.to_string(),
                 last_modified_ms: now_ms,
+                tags,
             },
         );
+        if new_tags {
+            self.save_tags(&map)?;
+        }
         Ok(Vec::new())
     }
 
@@ -279,8 +318,58 @@ impl DashboardStore {
             }
             map.remove(n.as_str());
         }
-        Ok(())
+        self.save_tags(&map)
     }
+
+    /// `ListTagsForResource` for the dashboard called `name`.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown dashboard.
+    pub fn list_tags(&self, name: &str) -> Result<Vec<Tag>> {
+        self.dashboards
+            .lock()
+            .get(name)
+            .map(|d| d.tags.clone())
+            .ok_or_else(|| tag_not_found(name))
+    }
+
+    /// `TagResource` (add or overwrite) / `UntagResource` (remove keys) on a dashboard.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`; `InvalidParameterValue` (sizes, more than 50 tags).
+    pub fn edit_tags(&self, name: &str, add: &[Tag], remove: &[String]) -> Result<()> {
+        let mut map = self.dashboards.lock();
+        let d = map.get_mut(name).ok_or_else(|| tag_not_found(name))?;
+        let mut tags = d.tags.clone();
+        for t in add {
+            match tags.iter_mut().find(|e| e.key == t.key) {
+                Some(e) => e.value = t.value.clone(),
+                None => tags.push(t.clone()),
+            }
+        }
+        tags.retain(|t| !remove.contains(&t.key));
+        check_tags(&tags, self.limits.max_tags)?;
+        d.tags = tags;
+        self.save_tags(&map)
+    }
+
+    fn save_tags(&self, map: &BTreeMap<String, Dashboard>) -> Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let tags: BTreeMap<&str, &Vec<Tag>> = map
+            .values()
+            .filter(|d| !d.tags.is_empty())
+            .map(|d| (d.name.as_str(), &d.tags))
+            .collect();
+        let text = serde_json::to_vec(&tags)
+            .map_err(|e| MetricsError::Internal(format!("encoding dashboard tags: {e}")))?;
+        crate::persist::write_atomic(&dir.join(TAGS_FILE), &text)
+    }
+}
+
+fn tag_not_found(name: &str) -> MetricsError {
+    MetricsError::ResourceNotFoundException(format!("Dashboard {name} does not exist."))
 }
 
 fn not_found(name: &str) -> MetricsError {
@@ -492,6 +581,13 @@ fn validate_widget(path: &str, w: &Value, out: &mut Vec<(String, String)>) {
 mod tests {
     use super::*;
 
+    fn tag(k: &str, v: &str) -> Vec<Tag> {
+        vec![Tag {
+            key: k.into(),
+            value: v.into(),
+        }]
+    }
+
     fn check(body: &str) -> Vec<(String, String)> {
         validate_body(body, &DashboardLimits::default())
     }
@@ -550,15 +646,20 @@ mod tests {
     fn store_round_trip_and_persistence() {
         let dir = tempfile::tempdir().unwrap();
         let s = DashboardStore::open(dir.path(), DashboardLimits::default()).unwrap();
-        s.put_dashboard(Some("main"), Some(r#"{"widgets":[]}"#), 5)
+        s.put_dashboard(Some("main"), Some(r#"{"widgets":[]}"#), &[], 5)
             .unwrap();
-        s.put_dashboard(Some("other-1"), Some(r#"{"widgets":[]}"#), 6)
-            .unwrap();
+        s.put_dashboard(
+            Some("other-1"),
+            Some(r#"{"widgets":[]}"#),
+            &tag("k", "v"),
+            6,
+        )
+        .unwrap();
         assert!(matches!(
-            s.put_dashboard(Some("bad name"), Some(r#"{"widgets":[]}"#), 6),
+            s.put_dashboard(Some("bad name"), Some(r#"{"widgets":[]}"#), &[], 6),
             Err(MetricsError::DashboardInvalidInput { .. })
         ));
-        let err = s.put_dashboard(Some("x"), Some("{}"), 7).unwrap_err();
+        let err = s.put_dashboard(Some("x"), Some("{}"), &[], 7).unwrap_err();
         assert_eq!(err.aws_error().1, "InvalidParameterInput");
         assert_eq!(
             s.get_dashboard(Some("main")).unwrap().body,
@@ -576,7 +677,13 @@ mod tests {
         let reopened = DashboardStore::open(dir.path(), DashboardLimits::default()).unwrap();
         assert_eq!(reopened.list_dashboards(None, None).unwrap().0.len(), 2);
         reopened.delete_dashboards(&["main".into()]).unwrap();
+        assert_eq!(reopened.list_tags("other-1").unwrap(), tag("k", "v"));
+        reopened
+            .edit_tags("other-1", &tag("env", "prod"), &["k".to_string()])
+            .unwrap();
+        assert!(reopened.list_tags("main").is_err());
         let again = DashboardStore::open(dir.path(), DashboardLimits::default()).unwrap();
+        assert_eq!(again.list_tags("other-1").unwrap(), tag("env", "prod"));
         assert_eq!(again.list_dashboards(None, None).unwrap().0.len(), 1);
         assert!(matches!(
             again.get_dashboard(Some("main")),

@@ -108,7 +108,7 @@
 //! Anomaly-detection bands and their operators, PromQL (`EvaluationCriteria`),
 //! `ActionsSuppressor`, `SEARCH`/`SLICE`/`INSIGHT_RULE_METRIC`/`SERVICE_QUOTA`, Metrics
 //! Insights SQL, cross-account `AccountId`, `LabelOptions`/dynamic labels, `EvaluationState`,
-//! Auto Scaling repeat actions, EventBridge events, dashboard tags, `fieldSelectionCriteria` and
+//! Auto Scaling repeat actions, EventBridge events, `fieldSelectionCriteria` and
 //! `emitSystemFieldDimensions` of metric filters, and the Parquet metrics table of DESIGN.md
 //! decision 4 (the store is memory plus a durable log).
 #![deny(missing_docs)]

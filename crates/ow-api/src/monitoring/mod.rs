@@ -15,7 +15,8 @@
 //! Operations: PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics,
 //! PutMetricAlarm, PutCompositeAlarm, DescribeAlarms, DescribeAlarmsForMetric,
 //! DescribeAlarmHistory, SetAlarmState, DeleteAlarms, EnableAlarmActions,
-//! DisableAlarmActions, TagResource, UntagResource, ListTagsForResource (alarm ARNs),
+//! DisableAlarmActions, TagResource, UntagResource, ListTagsForResource (alarm and dashboard
+//! ARNs),
 //! PutDashboard, GetDashboard, ListDashboards, DeleteDashboards.
 //!
 //! The metric-filter operations of CloudWatch Logs (PutMetricFilter, …) are in

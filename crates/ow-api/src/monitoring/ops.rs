@@ -159,7 +159,10 @@ pub(crate) fn run(m: &Monitoring, account: &str, op: Op, input: &Value) -> R<Opt
             if !i.has("Tags") {
                 return Err(missing("Tags"));
             }
-            m.alarms.tag_resource(&arn, &tags(&i)?)?;
+            match dashboard_of_arn(&arn) {
+                Some(name) => m.dashboards.edit_tags(name, &tags(&i)?, &[])?,
+                None => m.alarms.tag_resource(&arn, &tags(&i)?)?,
+            }
             St::new().done()
         }
         Op::UntagResource => {
@@ -167,12 +170,18 @@ pub(crate) fn run(m: &Monitoring, account: &str, op: Op, input: &Value) -> R<Opt
             if !i.has("TagKeys") {
                 return Err(missing("TagKeys"));
             }
-            m.alarms.untag_resource(&arn, &i.strs("TagKeys")?)?;
+            match dashboard_of_arn(&arn) {
+                Some(name) => m.dashboards.edit_tags(name, &[], &i.strs("TagKeys")?)?,
+                None => m.alarms.untag_resource(&arn, &i.strs("TagKeys")?)?,
+            }
             St::new().done()
         }
         Op::ListTagsForResource => {
             let arn = i.s("ResourceARN")?.ok_or_else(|| missing("ResourceARN"))?;
-            let tags = m.alarms.list_tags_for_resource(&arn)?;
+            let tags = match dashboard_of_arn(&arn) {
+                Some(name) => m.dashboards.list_tags(name)?,
+                None => m.alarms.list_tags_for_resource(&arn)?,
+            };
             St::new()
                 .list("Tags", tags.iter().map(tag_out).collect())
                 .done()
@@ -182,6 +191,7 @@ pub(crate) fn run(m: &Monitoring, account: &str, op: Op, input: &Value) -> R<Opt
             let warnings = m.dashboards.put_dashboard(
                 i.s("DashboardName")?.as_deref(),
                 i.s("DashboardBody")?.as_deref(),
+                &tags(&i)?,
                 now,
             )?;
             St::new()
@@ -238,6 +248,14 @@ pub(crate) fn run(m: &Monitoring, account: &str, op: Op, input: &Value) -> R<Opt
 /// `arn:aws:cloudwatch::<account>:dashboard/<name>` (dashboards are global) \[I\].
 pub(crate) fn dashboard_arn(account: &str, name: &str) -> String {
     format!("arn:aws:cloudwatch::{account}:dashboard/{name}")
+}
+
+/// The dashboard name in a dashboard ARN (`arn:<partition>:cloudwatch::<account>:dashboard/<name>`).
+fn dashboard_of_arn(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_, name) = rest.split_once(":dashboard/")?;
+    rest.split(':').nth(1).filter(|s| *s == "cloudwatch")?;
+    Some(name)
 }
 
 fn required_names(i: &In<'_>) -> R<Vec<String>> {

@@ -792,7 +792,7 @@ async fn all_operations(p: Proto) {
         .ok(
             p,
             "PutDashboard",
-            json!({"DashboardName": "main", "DashboardBody": body}),
+            json!({"DashboardName": "main", "DashboardBody": body, "Tags": [{"Key": "team", "Value": "core"}]}),
         )
         .await;
     assert!(arr(&out["DashboardValidationMessages"]).is_empty(), "{out}");
@@ -832,6 +832,36 @@ async fn all_operations(p: Proto) {
     assert_eq!(
         arr(&vm)[0]["Message"],
         "Should have required property 'properties'"
+    );
+    let darn = "arn:aws:cloudwatch::123456789012:dashboard/main";
+    h.ok(
+        p,
+        "TagResource",
+        json!({"ResourceARN": darn, "Tags": [{"Key": "owner", "Value": "sec"}]}),
+    )
+    .await;
+    let out = h
+        .ok(p, "ListTagsForResource", json!({"ResourceARN": darn}))
+        .await;
+    assert_eq!(
+        arr(&out["Tags"]),
+        vec![
+            json!({"Key": "team", "Value": "core"}),
+            json!({"Key": "owner", "Value": "sec"})
+        ]
+    );
+    h.ok(
+        p,
+        "UntagResource",
+        json!({"ResourceARN": darn, "TagKeys": ["owner"]}),
+    )
+    .await;
+    let out = h
+        .ok(p, "ListTagsForResource", json!({"ResourceARN": darn}))
+        .await;
+    assert_eq!(
+        arr(&out["Tags"]),
+        vec![json!({"Key": "team", "Value": "core"})]
     );
     h.ok(p, "DeleteDashboards", json!({"DashboardNames": ["main"]}))
         .await;
