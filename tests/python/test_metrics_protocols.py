@@ -299,3 +299,22 @@ def test_serve_delivers_alarm_notifications_to_a_webhook(tmp_path):
         proc.terminate()
         assert proc.wait(timeout=60) == 0
         hook.shutdown()
+
+
+def test_large_put_metric_data_is_gzip_compressed(cw):
+    """botocore gzips PutMetricData bodies of 10 KiB and more (the model's
+    `requestcompression`); the server inflates them after checking the signature."""
+    if BOTOCORE < FIRST_MULTI_PROTOCOL and not cw.meta.service_model.operation_model(
+            "PutMetricData").request_compression:
+        pytest.skip("this botocore's model does not compress PutMetricData")
+    sent = []
+    cw.meta.events.register("before-send.cloudwatch.PutMetricData",
+                            lambda request, **_: sent.append(dict(request.headers)))
+    ns = unique("Py/Gzip")
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": f"metric-{i:04d}-{'x' * 40}", "Value": float(i)} for i in range(400)])
+    assert sent and sent[0].get("Content-Encoding") in ("gzip", b"gzip"), sent
+    names = set()
+    for page in cw.get_paginator("list_metrics").paginate(Namespace=ns):
+        names.update(m["MetricName"] for m in page["Metrics"])
+    assert len(names) == 400

@@ -284,6 +284,9 @@ async fn process(
         .keys()
         .verify_service(&parts, &bytes, SystemTime::now(), SIGNING_NAME)
         .map_err(|e| fail(e.into()))?;
+    // PutMetricData bodies may be gzip-compressed (the model's `requestcompression`; botocore
+    // compresses bodies of 10 KiB and more). The signature covers the compressed bytes.
+    let bytes = decode_content(&parts.headers, bytes, limit).map_err(fail)?;
     let (op_name, input) = match protocol {
         Protocol::Query => {
             let (action, version, tree) = query_xml::decode_form(&bytes).map_err(fail)?;
@@ -351,6 +354,50 @@ async fn process(
         })?
         .map_err(|e| (op_name.clone(), e))?;
     Ok(ok_response(protocol, op, out.as_ref(), request_id))
+}
+
+/// Undoes `Content-Encoding: gzip` (at most `limit` bytes once inflated); other codings are
+/// refused.
+fn decode_content(
+    headers: &HeaderMap,
+    body: bytes::Bytes,
+    limit: usize,
+) -> Result<bytes::Bytes, WireError> {
+    let Some(coding) = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(body);
+    };
+    let mut out = body;
+    // Codings are listed in the order they were applied: undo them from the last.
+    for c in coding.split(',').map(str::trim).rev() {
+        match c.to_ascii_lowercase().as_str() {
+            "" | "identity" => {}
+            "gzip" | "x-gzip" => {
+                use std::io::Read;
+                let mut inflated = Vec::new();
+                let reader = flate2::read::MultiGzDecoder::new(&out[..]);
+                reader
+                    .take(limit as u64 + 1)
+                    .read_to_end(&mut inflated)
+                    .map_err(|e| {
+                        WireError::serialization(format!("The gzip request body is corrupt: {e}"))
+                    })?;
+                if inflated.len() > limit {
+                    return Err(ApiError::RequestTooLarge { limit_bytes: limit }.into());
+                }
+                out = inflated.into();
+            }
+            other => {
+                return Err(WireError::invalid_value(format!(
+                    "Content-Encoding {} is not supported (only gzip)",
+                    other.chars().take(40).collect::<String>()
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, WireError> {

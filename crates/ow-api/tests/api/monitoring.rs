@@ -1618,3 +1618,54 @@ async fn hostile_bodies_get_client_errors() {
         }
     }
 }
+
+/// PutMetricData with `Content-Encoding: gzip` (botocore and the Rust SDK compress large
+/// bodies) on every protocol; corrupt gzip is a client error.
+#[tokio::test]
+async fn gzip_request_bodies() {
+    use std::io::Write as _;
+    let h = Mon::new();
+    for (i, p) in ALL.into_iter().enumerate() {
+        let ns = format!("Gz/{i}");
+        let data: Vec<Value> = (0..200)
+            .map(|k| json!({"MetricName": format!("m{k}"), "Value": k, "Timestamp": secs(T0_MS - 60_000)}))
+            .collect();
+        let req = build(
+            p,
+            "PutMetricData",
+            &json!({"Namespace": ns, "MetricData": data}),
+            "monitoring",
+        );
+        let (parts, body) = req.into_parts();
+        let plain = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut req = Request::from_parts(parts, Body::from(gz.clone()));
+        req.headers_mut()
+            .insert("content-encoding", "gzip".parse().unwrap());
+        req.headers_mut().remove("authorization");
+        req.headers_mut().remove("x-amz-date");
+        sign(&mut req, &gz, "monitoring");
+        let (status, _, body) = h.raw(req).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{p:?}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let out = h.ok(p, "ListMetrics", json!({"Namespace": ns})).await;
+        assert_eq!(arr(&out["Metrics"]).len(), 200, "{p:?}");
+
+        let mut req = build(p, "ListMetrics", &json!({}), "monitoring");
+        let junk = b"\x1f\x8b\x08\x00garbage".to_vec();
+        *req.body_mut() = Body::from(junk.clone());
+        req.headers_mut()
+            .insert("content-encoding", "gzip".parse().unwrap());
+        req.headers_mut().remove("authorization");
+        req.headers_mut().remove("x-amz-date");
+        sign(&mut req, &junk, "monitoring");
+        let (status, _, _) = h.raw(req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{p:?}");
+    }
+}
