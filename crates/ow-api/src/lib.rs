@@ -230,7 +230,10 @@ impl AppState {
 /// `GET /health`. Each request gets a tracing span with its request id and target.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", post(monitoring::handle_root))
+        .route(
+            "/",
+            post(monitoring::handle_root).get(monitoring::handle_query_get),
+        )
         .merge(monitoring::routes())
         .route("/health", get(dispatch::health))
         .merge(console::routes())

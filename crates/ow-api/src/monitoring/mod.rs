@@ -242,6 +242,12 @@ pub async fn handle_root(State(state): State<AppState>, request: Request) -> Res
     }
 }
 
+/// `GET /?Action=<Op>&Version=2010-08-01&…`: AWS Query with the parameters in the query
+/// string (older tools and hand-written requests; the signature covers the query string).
+pub async fn handle_query_get(State(state): State<AppState>, request: Request) -> Response {
+    handle(state, request, Protocol::Query).await
+}
+
 async fn handle_cbor(State(state): State<AppState>, request: Request) -> Response {
     handle(state, request, Protocol::Cbor).await
 }
@@ -289,7 +295,12 @@ async fn process(
     let bytes = decode_content(&parts.headers, bytes, limit).map_err(fail)?;
     let (op_name, input) = match protocol {
         Protocol::Query => {
-            let (action, version, tree) = query_xml::decode_form(&bytes).map_err(fail)?;
+            let form: &[u8] = if parts.method == axum::http::Method::GET {
+                parts.uri.query().unwrap_or("").as_bytes()
+            } else {
+                &bytes
+            };
+            let (action, version, tree) = query_xml::decode_form(form).map_err(fail)?;
             if let Some(v) = version.as_deref() {
                 if v != query_xml::VERSION {
                     return Err(fail(WireError::invalid_value(format!(

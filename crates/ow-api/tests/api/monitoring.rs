@@ -189,14 +189,18 @@ fn sign(req: &mut Request<Body>, body: &[u8], service: &str) {
         .build()
         .unwrap()
         .into();
-    let uri = format!("http://signing.invalid{}", req.uri().path());
+    let uri = format!(
+        "http://signing.invalid{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let method = req.method().as_str().to_string();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
         .collect();
     let signable = SignableRequest::new(
-        "POST",
+        &method,
         uri,
         headers.iter().map(|(a, b)| (a.as_str(), b.as_str())),
         SignableBody::Bytes(body),
@@ -1668,4 +1672,47 @@ async fn gzip_request_bodies() {
         let (status, _, _) = h.raw(req).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{p:?}");
     }
+}
+
+/// AWS Query over `GET /?Action=…` (parameters in the signed query string).
+#[tokio::test]
+async fn query_protocol_over_get() {
+    let h = Mon::new();
+    h.ok(
+        Proto::Query,
+        "PutMetricData",
+        json!({"Namespace": "Get/Ns", "MetricData": [{"MetricName": "m", "Value": 1}]}),
+    )
+    .await;
+    let q = "Action=ListMetrics&Version=2010-08-01&Namespace=Get%2FNs";
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(format!("/?{q}"))
+        .header("host", "localhost:4566")
+        .body(Body::empty())
+        .unwrap();
+    sign(&mut req, b"", "monitoring");
+    let (status, headers, body) = h.raw(req).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let v = decode(Proto::Query, &headers, &body);
+    let metrics = arr(&v["ListMetricsResult"]["Metrics"]);
+    assert_eq!(metrics.len(), 1, "{v}");
+    assert_eq!(metrics[0]["Namespace"], "Get/Ns");
+    // Tampering with the signed query string is caught.
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(format!("/?{q}"))
+        .header("host", "localhost:4566")
+        .body(Body::empty())
+        .unwrap();
+    sign(&mut req, b"", "monitoring");
+    *req.uri_mut() = "/?Action=ListMetrics&Version=2010-08-01&Namespace=Other"
+        .parse()
+        .unwrap();
+    let (status, headers, body) = h.raw(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        decode(Proto::Query, &headers, &body)["Error"]["Code"],
+        "SignatureDoesNotMatch"
+    );
 }
