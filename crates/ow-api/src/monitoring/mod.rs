@@ -3,7 +3,7 @@
 //!
 //! | Protocol | How a request is recognised | Input | Output |
 //! |---|---|---|---|
-//! | AWS Query | `POST /`, `Content-Type: application/x-www-form-urlencoded`, `Action=<Op>&Version=2010-08-01` | [`query_xml::decode_form`] | XML `<OpResponse>` / `<ErrorResponse>` |
+//! | AWS Query | `POST /`, `Content-Type: application/x-www-form-urlencoded`, `Action=<Op>&Version=2010-08-01` (or the same parameters in `GET /?…`) | [`query_xml::decode_form`] | XML `<OpResponse>` / `<ErrorResponse>` |
 //! | AWS JSON 1.0 | `POST /`, `X-Amz-Target: GraniteServiceVersion20100801.<Op>` | JSON | JSON, errors `{"__type","message"}` |
 //! | Smithy RPC v2 CBOR | `POST /service/GraniteServiceVersion20100801/operation/<Op>` | CBOR | CBOR, `smithy-protocol: rpc-v2-cbor` |
 //!
