@@ -26,7 +26,7 @@ pub struct StoreConfig {
     pub compaction_window_ms: i64,
     /// Target size of compacted segments, rows. A segment below a quarter of it is
     /// "small"; compaction runs on a window holding at least 4 small segments, or at least
-    /// 2 whose rows add up to less than a tenth of it. Default 1,000,000.
+    /// 2 whose rows add up to less than 1 % of it. Default 1,000,000.
     pub compaction_target_rows: usize,
     /// At most this many bytes of events (message + 26) are merged by one compaction
     /// step, which holds them in memory. Default 256 MiB.

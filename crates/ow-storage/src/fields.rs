@@ -21,7 +21,8 @@
 //! * A top-level key starting with `@` gets an extra `@` (`@timestamp` → `@@timestamp`)
 //!   so it cannot shadow a system field (CONTRACTS.md). [I] Only the first path segment
 //!   is renamed: a nested `a.@x` cannot collide with a system field.
-//! * A key repeated inside one object: the first occurrence wins (document order) [I].
+//! * A key repeated inside one object: the first occurrence's value wins (document
+//!   order); the leaves of every occurrence count toward the cap [I].
 //! * Nesting deeper than [`MAX_DEPTH`] makes the message "not JSON" (no fields) instead of
 //!   risking the stack on hostile input [I].
 //!
@@ -92,14 +93,19 @@ impl<'a> JsonScalar<'a> {
 /// Never panics, whatever the input.
 pub fn flatten(message: &str, max_fields: usize) -> Option<Vec<(String, JsonScalar<'_>)>> {
     let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::default();
     let ok = flatten_with(message, max_fields, |path, value| {
-        out.push((path.to_owned(), value));
+        // a path seen twice (a repeated key): the first value wins
+        if seen.insert(path.to_owned()) {
+            out.push((path.to_owned(), value));
+        }
     });
     ok.then_some(out)
 }
 
 /// Like [`flatten`], but calls `sink(path, value)` for each field instead of allocating
-/// a vector. The sink may be called before the parser finds that the message is invalid
+/// a vector. A path repeated through a repeated key is passed again (callers keep the
+/// first). The sink may be called before the parser finds that the message is invalid
 /// JSON further on; the return value (`false` = not a JSON object, no fields) is the
 /// verdict, so callers that must not see fields of invalid messages should buffer.
 pub fn flatten_with<'a, F>(message: &'a str, max_fields: usize, mut sink: F) -> bool
@@ -191,9 +197,11 @@ impl PathExtractor {
         if !ok {
             return false;
         }
+        let mut taken = vec![false; self.paths.len()];
         for (i, v) in found {
-            // first occurrence wins
-            if out[i].is_none() {
+            // first occurrence wins (even a null one)
+            if !taken[i] {
+                taken[i] = true;
                 out[i] = v.as_text();
             }
         }
@@ -353,8 +361,6 @@ impl<'a> Parser<'a> {
             return Some(());
         }
         let base_len = self.path.len();
-        let mut seen: Option<HashSet<Cow<'a, str>>> = None;
-        let mut first_key: Option<Cow<'a, str>> = None;
         loop {
             self.skip_ws();
             if self.peek()? != b'"' {
@@ -366,39 +372,17 @@ impl<'a> Parser<'a> {
                 return None;
             }
             self.pos += 1;
-            // child walking: only when still collecting fields and the path is wanted
+            // child walking: only when still collecting fields and the path is wanted.
+            // A repeated key is walked again; consumers keep the first value per path.
             let mut child_walk = walk && self.fields < self.max_fields;
             if child_walk {
-                // duplicate keys: first occurrence wins
-                let dup = match (&first_key, &mut seen) {
-                    (None, _) => {
-                        first_key = Some(key.clone());
-                        false
-                    }
-                    (Some(f), None) => {
-                        if *f == key {
-                            true
-                        } else {
-                            let mut set = HashSet::default();
-                            set.insert(f.clone());
-                            set.insert(key.clone());
-                            seen = Some(set);
-                            false
-                        }
-                    }
-                    (Some(_), Some(set)) => !set.insert(key.clone()),
-                };
-                if dup {
-                    child_walk = false;
-                } else {
-                    if !top {
-                        self.path.push('.');
-                    } else if key.starts_with('@') {
-                        self.path.push('@');
-                    }
-                    self.path.push_str(&key);
-                    child_walk = sel.wants(&self.path);
+                if !top {
+                    self.path.push('.');
+                } else if key.starts_with('@') {
+                    self.path.push('@');
                 }
+                self.path.push_str(&key);
+                child_walk = sel.wants(&self.path);
             }
             self.value(sink, sel, child_walk)?;
             self.path.truncate(base_len);

@@ -74,9 +74,23 @@ pub(crate) struct EncodedSegment {
 
 /// Concatenates core-column batches and sorts them by (`@timestamp`, `__seq`).
 pub(crate) fn sort_rows(batches: &[RecordBatch]) -> Result<RecordBatch> {
-    let all = concat_batches(&core_schema(), batches).map_err(internal)?;
+    let all = match batches {
+        [one] => one.clone(),
+        _ => concat_batches(&core_schema(), batches).map_err(internal)?,
+    };
     if all.num_rows() <= 1 {
         return Ok(all);
+    }
+    // Events usually arrive in time order (imports of time-ordered files, live logs):
+    // then there is nothing to reorder and no copy to make.
+    if let (Some(ts), Some(seq)) = (
+        all.column(0).as_any().downcast_ref::<Int64Array>(),
+        all.column(4).as_any().downcast_ref::<UInt64Array>(),
+    ) {
+        let (t, q) = (ts.values(), seq.values());
+        if (1..t.len()).all(|i| (t[i - 1], q[i - 1]) <= (t[i], q[i])) {
+            return Ok(all);
+        }
     }
     let idx = lexsort_to_indices(
         &[
@@ -289,9 +303,11 @@ pub(crate) fn encode(
         .map(|_| StringBuilder::with_capacity(n, n * 16))
         .collect();
     let mut row_vals: Vec<Option<&str>> = vec![None; promoted.len()];
+    let mut taken: Vec<bool> = vec![false; promoted.len()];
     let mut vi = 0;
     for ev in 0..n {
         row_vals.iter_mut().for_each(|v| *v = None);
+        taken.iter_mut().for_each(|t| *t = false);
         let msg = messages.value(ev);
         while vi < disc.values.len() && disc.values[vi].0 as usize == ev {
             let (_, id, start, len) = disc.values[vi];
@@ -300,7 +316,8 @@ pub(crate) fn encode(
             if slot == usize::MAX {
                 continue;
             }
-            if row_vals[slot].is_some() || len == u32::MAX {
+            // first occurrence of a path wins, even a null one
+            if std::mem::replace(&mut taken[slot], true) || len == u32::MAX {
                 continue;
             }
             let s = if len & ARENA != 0 {

@@ -1231,7 +1231,7 @@ impl Store {
 
     /// Compaction: in each log group, merges the small segments (below a quarter of
     /// `compaction_target_rows`) that fall in one `compaction_window_ms` window, when there
-    /// are at least 4 of them, or at least 2 adding up to less than a tenth of the target.
+    /// are at least 4 of them, or at least 2 adding up to less than 1 % of the target.
     /// A merged segment that is no longer small is not rewritten again. Returns the number
     /// of segments replaced.
     pub fn compact(&self) -> Result<usize> {
@@ -1259,7 +1259,7 @@ impl Store {
                         bytes <= self.config.compaction_max_bytes as u64
                     });
                     let rows: u64 = segs.iter().map(|s| s.info.row_count).sum();
-                    if segs.len() >= 4 || (segs.len() >= 2 && rows < target / 10) {
+                    if segs.len() >= 4 || (segs.len() >= 2 && rows < target / 100) {
                         plans.push((g.id, segs));
                     }
                 }
