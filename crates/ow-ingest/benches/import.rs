@@ -29,7 +29,10 @@ fn main() {
     let summary = ow_ingest::import_paths(
         &store,
         &[PathBuf::from(input)],
-        &ow_ingest::ImportOptions::new("bench"),
+        &ow_ingest::ImportOptions {
+            bulk: std::env::var_os("OW_BENCH_WAL").is_none(),
+            ..ow_ingest::ImportOptions::new("bench")
+        },
         &ow_ingest::NoProgress,
     )
     .expect("import");

@@ -99,6 +99,10 @@ pub struct ImportOptions {
     pub batch_events: usize,
     /// At most this many individual rejections are kept in the summary (all are counted).
     pub max_reported_rejections: usize,
+    /// Bulk load ([`ow_storage::Store::bulk_import_streams`]): skip the WAL; the events
+    /// are durable once the caller flushes or closes the store. Default false (every
+    /// batch is durable when stored).
+    pub bulk: bool,
 }
 
 impl ImportOptions {
@@ -113,6 +117,7 @@ impl ImportOptions {
             max_event_bytes: ow_storage::PutLimits::default().max_event_bytes,
             batch_events: 20_000,
             max_reported_rejections: 100,
+            bulk: false,
         }
     }
 }
@@ -977,7 +982,12 @@ impl StoreWriter<'_> {
             }
         }
         let names: Vec<String> = valid.iter().map(|(s, _)| s.clone()).collect();
-        let out = self.store.import_streams(&self.opts.log_group, valid)?;
+        let out = if self.opts.bulk {
+            self.store
+                .bulk_import_streams(&self.opts.log_group, valid)?
+        } else {
+            self.store.import_streams(&self.opts.log_group, valid)?
+        };
         self.summary.events += out.events;
         self.summary.stored_bytes += out.bytes;
         self.summary.log_streams.extend(names);

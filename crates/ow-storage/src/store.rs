@@ -835,6 +835,62 @@ impl Store {
         result.map(|()| out)
     }
 
+    /// Bulk load: like [`Store::import_streams`] but without the WAL. The events are
+    /// visible at once and become durable at the next flush ([`Store::flush`] or
+    /// [`Store::close`], or when the buffer fills); a crash before that loses them (and
+    /// only them). For `openwatch import`, which closes the store before reporting
+    /// success: it saves writing every event twice.
+    ///
+    /// # Errors
+    /// As [`Store::import_events`].
+    pub fn bulk_import_streams(
+        &self,
+        group: &str,
+        streams: Vec<(String, Vec<NewEvent>)>,
+    ) -> Result<ImportOutput> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed("the store was closed".into()));
+        }
+        for (stream, _) in &streams {
+            self.ensure_stream(group, stream)?;
+        }
+        let ingest = now_ms();
+        let mut out = ImportOutput::default();
+        {
+            // the WAL lock orders __seq assignment with logged writes
+            let _w = self.wal.lock();
+            let mut st = self.state.write();
+            let g = st
+                .groups
+                .get_mut(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            for (stream, events) in streams {
+                let Some(sname) = g.streams.get(&stream).map(|s| s.name.clone()) else {
+                    return Err(StoreError::LogStreamNotFound {
+                        group: group.to_owned(),
+                        stream,
+                    });
+                };
+                let mut stats = StreamStats::default();
+                for e in events {
+                    let bytes = e.message.len() as u64 + EVENT_OVERHEAD;
+                    out.events += 1;
+                    out.bytes += bytes;
+                    stats.add(e.timestamp_ms, ingest, bytes);
+                    let seq = g.next_seq;
+                    g.next_seq += 1;
+                    g.buffer
+                        .push(e.timestamp_ms, ingest, &sname, e.message, seq);
+                }
+                if let Some(s) = g.streams.get_mut(&stream) {
+                    merge_stats(&mut s.live, &stats);
+                }
+            }
+        }
+        self.maybe_flush()?;
+        Ok(out)
+    }
+
     fn ensure_stream(&self, group: &str, stream: &str) -> Result<()> {
         {
             let st = self.state.read();

@@ -2,7 +2,9 @@
 //!
 //! Imports CloudTrail delivery files and trees, NDJSON, text, CloudWatch event dumps and
 //! CreateExportTask files (see `ow_ingest` for the formats) into a log group of the
-//! embedded store, then flushes the store so the data sits in Parquet segments.
+//! embedded store, then flushes the store so the data sits in Parquet segments. The
+//! import bulk-loads (no WAL: every event would be written twice) and is durable when
+//! the command reports success; an interrupted import keeps what earlier flushes wrote.
 //!
 //! Output: a progress bar on stderr when stderr is a terminal; at the end a summary on
 //! stdout (events, bytes, events/s, rejected records by reason, peak memory, bytes on
@@ -95,6 +97,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         timestamp_field: args.timestamp_field.clone(),
         timestamp_format: args.timestamp_format.clone(),
         max_reported_rejections: args.max_warnings,
+        // the store is closed (flushed) below before success is reported
+        bulk: true,
         ..ImportOptions::new(&args.log_group)
     };
     let filters = super::pack::ImportFilters::prepare(&store, &args.data_dir, &args.log_group)?;

@@ -279,3 +279,31 @@ fn read_events_prunes_row_groups_by_time_and_filters_streams() {
         .collect();
     assert_eq!(b, [85, 86, 87]);
 }
+
+#[test]
+fn bulk_import_is_visible_at_once_and_durable_after_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = ow_storage::now_ms();
+    {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        store
+            .import_events("g", "a", crate::events(0..3, now))
+            .unwrap();
+        let out = store
+            .bulk_import_streams(
+                "g",
+                vec![
+                    ("a".into(), crate::events(3..5, now)),
+                    ("b".into(), crate::events(5..6, now)),
+                ],
+            )
+            .unwrap();
+        assert_eq!(out.events, 3);
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        assert_eq!(seqs(&snap), (0..6).collect::<Vec<_>>());
+        assert_eq!(store.log_stream("g", "b").unwrap().event_count, 1);
+        store.close().unwrap();
+    }
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    assert_eq!(crate::stored_ids(&store, "g"), (0..6).collect::<Vec<_>>());
+}
