@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod account;
 mod cmd;
 
 /// OpenWatch: a self-hosted CloudWatch Logs and Logs Insights.

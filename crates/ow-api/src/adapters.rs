@@ -485,3 +485,38 @@ pub fn malformed(src: &str, diagnostics: &[ow_diagnostics::Diagnostic]) -> ApiEr
         },
     }
 }
+
+/// An [`crate::AccountOpener`] over directories: account `A` gets a [`Store`] opened at
+/// [`crate::account_data_dir`]`(data_dir, A, default_account)` with `store_config` whose
+/// `account_id` is `A` (so its ARNs and `@log` name `A`), a query engine with
+/// `engine_config`, and a metrics service on the system clock in the same directory.
+pub fn dir_opener(
+    data_dir: std::path::PathBuf,
+    default_account: String,
+    store_config: ow_storage::StoreConfig,
+    engine_config: ow_query::EngineConfig,
+    api_config: crate::ApiConfig,
+) -> crate::AccountOpener {
+    Arc::new(move |account_id: &str| {
+        let dir = crate::account_data_dir(&data_dir, account_id, &default_account);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::Internal(format!("creating {}: {e}", dir.display())))?;
+        let mut sc = store_config.clone();
+        sc.account_id = account_id.to_string();
+        let store = Arc::new(
+            Store::open(&dir, sc)
+                .map_err(|e| ApiError::Internal(format!("opening {}: {e}", dir.display())))?,
+        );
+        let engine = Arc::new(ow_query::QueryEngine::new(
+            store.clone(),
+            engine_config.clone(),
+        ));
+        let monitoring = crate::monitoring::open(&dir, &api_config, account_id)?;
+        Ok(crate::AccountParts {
+            store: Arc::new(StoreBackend::new(store)),
+            engine: Arc::new(EngineBackend::new(engine)),
+            data_dir: dir,
+            monitoring,
+        })
+    })
+}

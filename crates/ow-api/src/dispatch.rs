@@ -210,9 +210,12 @@ pub async fn run(
     body: bytes::Bytes,
 ) -> Result<Value, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || crate::ops::dispatch(&state, op, &principal, &body))
-        .await
-        .map_err(|e| ApiError::Internal(format!("operation task failed: {e}")))?
+    tokio::task::spawn_blocking(move || {
+        let state = state.for_account(&principal.account_id)?;
+        crate::ops::dispatch(&state, op, &principal, &body)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("operation task failed: {e}")))?
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {

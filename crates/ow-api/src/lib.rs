@@ -25,11 +25,10 @@
 //! # }
 //! ```
 //!
-//! Accounts: every access key has an account id. Query definitions and queries
-//! (DescribeQueries, GetQueryResults, StopQuery) are per account. Log groups live in one
-//! store whose `StoreConfig::account_id` is the account in their ARNs and in `@log`;
-//! `openwatch serve` sets it to the first configured key's account. Keys of other accounts
-//! see the same log groups (the store has no per-group owner on create yet).
+//! Accounts: every access key has an account id. Accounts are isolated as in AWS: [`AppState`] keeps one backend per account id (store,
+//! query engine, queries, query definitions, metrics service), opened on first use; the
+//! default account uses the data directory itself, every other account
+//! `<data-dir>/accounts/<account-id>/` ([`account_data_dir`]).
 //!
 //! Architecture invariants: no request reaches an operation before its signature is
 //! verified; an operation validates its whole input before it changes anything; no input
@@ -114,26 +113,113 @@ impl Default for ApiConfig {
     }
 }
 
-/// The state shared by every request. Cloning shares it.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
+/// The data directory of `account_id` under a server data directory `data_dir`: the
+/// default account (the first configured key's, see [`default_account_id`]) uses
+/// `data_dir` itself, so `openwatch import/query --data-dir D` keep working for it; every
+/// other account uses `<data_dir>/accounts/<account_id>/`. The one place this layout is
+/// defined (`openwatch serve`, `import`, `query` and `pack install` all use it).
+pub fn account_data_dir(data_dir: &Path, account_id: &str, default_account: &str) -> PathBuf {
+    if account_id == default_account {
+        data_dir.to_path_buf()
+    } else {
+        data_dir.join("accounts").join(account_id)
+    }
 }
 
-struct Inner {
-    config: ApiConfig,
-    keys: KeyStore,
+/// The default account of a key set: the first key's account, else
+/// [`auth::DEFAULT_ACCOUNT_ID`] (`000000000000`).
+pub fn default_account_id(keys: &KeyStore) -> String {
+    keys.keys()
+        .first()
+        .map(|k| k.account_id.clone())
+        .unwrap_or_else(|| auth::DEFAULT_ACCOUNT_ID.to_string())
+}
+
+/// What an [`AccountOpener`] returns for one account: its store, query engine, data
+/// directory (query definitions) and metrics service.
+pub struct AccountParts {
+    /// The account's log store (its `StoreConfig::account_id` must be the account).
+    pub store: Arc<dyn LogBackend>,
+    /// The query engine over that store.
+    pub engine: Arc<dyn QueryBackend>,
+    /// The account's data directory (see [`account_data_dir`]).
+    pub data_dir: PathBuf,
+    /// The account's metrics service (alarm ARNs in the account).
+    pub monitoring: ow_metrics::Monitoring,
+}
+
+/// Opens the backend of an account that is not the default one, on first use.
+pub type AccountOpener = Arc<dyn Fn(&str) -> Result<AccountParts, ApiError> + Send + Sync>;
+
+/// One account's isolated backend: log store, query engine, running queries, query
+/// definitions and metrics service. AWS isolates accounts completely; so does this.
+pub struct AccountBackend {
+    account_id: String,
     store: Arc<dyn LogBackend>,
     engine: Arc<dyn QueryBackend>,
     queries: queries::QueryManager,
     definitions: definitions::DefinitionStore,
     monitoring: ow_metrics::Monitoring,
+}
+
+impl AccountBackend {
+    fn build(config: &ApiConfig, account_id: &str, parts: AccountParts) -> Result<Self, ApiError> {
+        let definitions = definitions::DefinitionStore::open(
+            parts.data_dir.join(definitions::FILE_NAME),
+            config.max_query_definitions,
+        )?;
+        let queries =
+            queries::QueryManager::new(parts.engine.clone(), config.max_concurrent_queries);
+        Ok(AccountBackend {
+            account_id: account_id.to_string(),
+            store: parts.store,
+            engine: parts.engine,
+            queries,
+            definitions,
+            monitoring: parts.monitoring,
+        })
+    }
+
+    /// The account id.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The account's store.
+    pub fn store(&self) -> &Arc<dyn LogBackend> {
+        &self.store
+    }
+
+    /// The account's metrics service.
+    pub fn monitoring(&self) -> &ow_metrics::Monitoring {
+        &self.monitoring
+    }
+}
+
+/// The state shared by every request. Cloning shares it. A state is scoped to one account
+/// (the default account, until [`AppState::for_account`] picks another): its
+/// [`store`](AppState::store), [`engine`](AppState::engine),
+/// [`monitoring`](AppState::monitoring), queries and query definitions are that account's.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+    account: Arc<AccountBackend>,
+}
+
+struct Inner {
+    config: ApiConfig,
+    keys: KeyStore,
+    default_account: String,
+    accounts: parking_lot::Mutex<std::collections::BTreeMap<String, Arc<AccountBackend>>>,
+    opener: std::sync::OnceLock<AccountOpener>,
     shutting_down: AtomicBool,
 }
 
 impl AppState {
-    /// Builds the state over a store and a query engine (see [`backend`]). Query
+    /// Builds the state over the default account's store and query engine (see
+    /// [`backend`]); the default account is [`default_account_id`] of `keys`. Query
     /// definitions are loaded from (and saved to) `<data_dir>/query-definitions.json`.
+    /// Other accounts need an opener ([`AppState::set_account_opener`]).
     ///
     /// # Errors
     /// [`ApiError::Internal`] if the query definitions file exists but cannot be read or
@@ -145,7 +231,7 @@ impl AppState {
         engine: Arc<dyn QueryBackend>,
         data_dir: &Path,
     ) -> Result<Self, ApiError> {
-        let monitoring = monitoring::open(data_dir, &config, &keys)?;
+        let monitoring = monitoring::open(data_dir, &config, &default_account_id(&keys))?;
         Self::with_monitoring(config, keys, store, engine, data_dir, monitoring)
     }
 
@@ -161,23 +247,86 @@ impl AppState {
         data_dir: &Path,
         monitoring: ow_metrics::Monitoring,
     ) -> Result<Self, ApiError> {
-        let definitions = definitions::DefinitionStore::open(
-            data_dir.join(definitions::FILE_NAME),
-            config.max_query_definitions,
-        )?;
-        let queries = queries::QueryManager::new(engine.clone(), config.max_concurrent_queries);
+        let default_account = default_account_id(&keys);
+        let account = Arc::new(AccountBackend::build(
+            &config,
+            &default_account,
+            AccountParts {
+                store,
+                engine,
+                data_dir: data_dir.to_path_buf(),
+                monitoring,
+            },
+        )?);
+        let mut accounts = std::collections::BTreeMap::new();
+        accounts.insert(default_account.clone(), account.clone());
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
                 keys,
-                store,
-                engine,
-                queries,
-                definitions,
-                monitoring,
+                default_account,
+                accounts: parking_lot::Mutex::new(accounts),
+                opener: std::sync::OnceLock::new(),
                 shutting_down: AtomicBool::new(false),
             }),
+            account,
         })
+    }
+
+    /// Sets how the backends of accounts other than the default one are opened (once;
+    /// a second call is ignored and returns `false`).
+    pub fn set_account_opener(&self, opener: AccountOpener) -> bool {
+        self.inner.opener.set(opener).is_ok()
+    }
+
+    /// This state scoped to `account_id`: its backend is opened (once, with the opener)
+    /// on first use. Blocking (opening a store reads its files): call it off the reactor.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] when no opener is set for a non-default account or opening
+    /// fails.
+    pub fn for_account(&self, account_id: &str) -> Result<AppState, ApiError> {
+        if self.account.account_id == account_id {
+            return Ok(self.clone());
+        }
+        let mut accounts = self.inner.accounts.lock();
+        if let Some(a) = accounts.get(account_id) {
+            return Ok(AppState {
+                inner: self.inner.clone(),
+                account: a.clone(),
+            });
+        }
+        let opener = self.inner.opener.get().ok_or_else(|| {
+            ApiError::Internal(format!("no storage is configured for account {account_id}"))
+        })?;
+        let parts = opener(account_id)?;
+        let account = Arc::new(AccountBackend::build(
+            &self.inner.config,
+            account_id,
+            parts,
+        )?);
+        accounts.insert(account_id.to_string(), account.clone());
+        tracing::info!(account = account_id, "opened the account's backend");
+        Ok(AppState {
+            inner: self.inner.clone(),
+            account,
+        })
+    }
+
+    /// The backends of every account opened so far (the default one first is not
+    /// guaranteed: ordered by account id).
+    pub fn opened_accounts(&self) -> Vec<Arc<AccountBackend>> {
+        self.inner.accounts.lock().values().cloned().collect()
+    }
+
+    /// The default account (the first configured key's).
+    pub fn default_account(&self) -> &str {
+        &self.inner.default_account
+    }
+
+    /// The account this state is scoped to.
+    pub fn account_id(&self) -> &str {
+        &self.account.account_id
     }
 
     /// The configuration.
@@ -190,28 +339,28 @@ impl AppState {
         &self.inner.keys
     }
 
-    /// The store.
+    /// The scoped account's store.
     pub fn store(&self) -> &Arc<dyn LogBackend> {
-        &self.inner.store
+        &self.account.store
     }
 
-    /// The query engine.
+    /// The scoped account's query engine.
     pub fn engine(&self) -> &Arc<dyn QueryBackend> {
-        &self.inner.engine
+        &self.account.engine
     }
 
     pub(crate) fn queries(&self) -> &queries::QueryManager {
-        &self.inner.queries
+        &self.account.queries
     }
 
     pub(crate) fn definitions(&self) -> &definitions::DefinitionStore {
-        &self.inner.definitions
+        &self.account.definitions
     }
 
-    /// The CloudWatch metrics service (metric store, metric filters, alarms, dashboards),
-    /// opened from `<data_dir>/metrics` (see [`monitoring`]).
+    /// The scoped account's CloudWatch metrics service (metric store, metric filters,
+    /// alarms, dashboards), opened from `<account data dir>/metrics` (see [`monitoring`]).
     pub fn monitoring(&self) -> &ow_metrics::Monitoring {
-        &self.inner.monitoring
+        &self.account.monitoring
     }
 
     /// Whether graceful shutdown has begun (health then answers 503).
@@ -219,10 +368,12 @@ impl AppState {
         self.inner.shutting_down.load(Ordering::Relaxed)
     }
 
-    /// Marks shutdown as begun and cancels running queries.
+    /// Marks shutdown as begun and cancels running queries of every account.
     pub fn begin_shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::Relaxed);
-        self.inner.queries.cancel_all();
+        for a in self.opened_accounts() {
+            a.queries.cancel_all();
+        }
     }
 }
 
@@ -254,14 +405,19 @@ pub async fn serve(
     let router = app(state.clone());
     let signal_state = state.clone();
     let maintenance = state.config().maintenance_interval.map(|every| {
-        let store = state.store().clone();
+        let state = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await; // the first tick is immediate
             loop {
                 tick.tick().await;
-                let store = store.clone();
-                match tokio::task::spawn_blocking(move || store.maintain()).await {
+                let accounts = state.opened_accounts();
+                let work = move || {
+                    accounts
+                        .iter()
+                        .try_for_each(|a| a.store().maintain().map_err(|e| e.to_string()))
+                };
+                match tokio::task::spawn_blocking(work).await {
                     Ok(Ok(())) => tracing::debug!("maintenance done"),
                     Ok(Err(e)) => tracing::warn!(error = %e, "maintenance failed"),
                     Err(e) => tracing::error!(error = %e, "maintenance task failed"),
@@ -280,11 +436,15 @@ pub async fn serve(
     if let Some(task) = maintenance {
         task.abort();
     }
-    let store = state.store().clone();
-    tokio::task::spawn_blocking(move || store.flush())
-        .await
-        .map_err(|e| ApiError::Internal(format!("flush task: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("final flush: {e}")))?;
+    let accounts = state.opened_accounts();
+    tokio::task::spawn_blocking(move || {
+        accounts
+            .iter()
+            .try_for_each(|a| a.store().flush().map_err(|e| e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("flush task: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("final flush: {e}")))?;
     tracing::info!("store flushed; server stopped");
     Ok(())
 }

@@ -22,6 +22,22 @@ pub fn sign_request<B>(
     region: &str,
     time: SystemTime,
 ) -> Result<(), String> {
+    sign_request_for(request, body, key, region, "logs", time)
+}
+
+/// [`sign_request`] for another signing name (`service`), e.g. `monitoring` for the
+/// CloudWatch metrics API.
+///
+/// # Errors
+/// As [`sign_request`].
+pub fn sign_request_for<B>(
+    request: &mut Request<B>,
+    body: &[u8],
+    key: &AccessKey,
+    region: &str,
+    service: &str,
+    time: SystemTime,
+) -> Result<(), String> {
     if !request.headers().contains_key("host") {
         return Err("the request has no host header".to_string());
     }
@@ -36,7 +52,7 @@ pub fn sign_request<B>(
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("logs")
+        .name(service)
         .time(time)
         .settings(SigningSettings::default())
         .build()

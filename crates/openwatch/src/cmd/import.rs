@@ -56,6 +56,10 @@ pub struct Args {
     /// Data directory of the store (created when missing).
     #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
     pub data_dir: PathBuf,
+    /// Account (12 digits) whose data to use, as `openwatch serve` keeps it: the server's
+    /// default account uses the data directory itself, others `<data-dir>/accounts/<ID>/`.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
     /// Log group to import into (created when missing).
     #[arg(long, short = 'g', value_name = "NAME")]
     pub log_group: String,
@@ -87,7 +91,8 @@ pub struct Args {
 }
 
 /// Runs `openwatch import`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let started = Instant::now();
     let store = ow_storage::Store::open(&args.data_dir, ow_storage::StoreConfig::default())
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;

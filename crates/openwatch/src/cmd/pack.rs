@@ -10,8 +10,10 @@
 //! server is running on the same data directory: stop it, install, start it again.
 //! `--alarm-action ARN` sets the alarms' `AlarmActions` (an SNS topic mapped in the
 //! server's `actions` configuration delivers them). `--config FILE` (the server's) gives
-//! the region and account used in the alarm ARNs; default `us-east-1` and the first key's
-//! account, or `000000000000` as for the demo key.
+//! the region and the default account used in the alarm ARNs; `--account ID` installs into
+//! another account (`<data-dir>/accounts/<ID>/`, see `crate::account`). Without either,
+//! the account is the one `serve` would use: the demo key's saved in the data directory,
+//! else `000000000000`; region `us-east-1`.
 //!
 //! Output: one line per filter/alarm installed on stdout. Exit status 0, or 2 for usage and
 //! I/O errors.
@@ -60,9 +62,14 @@ struct InstallArgs {
     /// `AlarmActions` of every alarm (e.g. an SNS topic ARN); repeatable.
     #[arg(long = "alarm-action", value_name = "ARN")]
     alarm_actions: Vec<String>,
-    /// The server's configuration file (region and account for alarm ARNs).
+    /// The server's configuration file (region and default account, as `serve` uses it).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The account to install into (12 digits); default: the server's default account
+    /// (the config's first key, else the demo key saved in the data directory, else
+    /// `000000000000`). Other accounts live in `<data-dir>/accounts/<ID>/`.
+    #[arg(long, value_name = "ID")]
+    account: Option<String>,
 }
 
 /// Runs `openwatch pack`.
@@ -95,31 +102,35 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         pack.with_alarm_actions(&args.alarm_actions)
     };
 
-    let (region, account) = match &args.config {
+    // The same default account as `openwatch serve`: the config's first key, else the
+    // demo key (or the account `serve` recorded) in the data directory, else 000000000000.
+    let (region, config_default) = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading config {}", path.display()))?;
             let c = ow_api::config::ServerConfig::from_json(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let account = c
-                .keys
-                .first()
-                .map(|k| k.account_id.clone())
-                .unwrap_or_else(|| ow_api::auth::DEFAULT_ACCOUNT_ID.to_string());
-            (c.api.region, account)
+            (c.api.region, c.keys.first().map(|k| k.account_id.clone()))
         }
-        None => (
-            "us-east-1".to_string(),
-            ow_api::auth::DEFAULT_ACCOUNT_ID.to_string(),
-        ),
+        None => ("us-east-1".to_string(), None),
     };
+    let default_account = match config_default {
+        Some(a) => a,
+        None => crate::account::recorded_default_account(&args.data_dir)?
+            .unwrap_or_else(|| ow_api::auth::DEFAULT_ACCOUNT_ID.to_string()),
+    };
+    let account = args
+        .account
+        .clone()
+        .unwrap_or_else(|| default_account.clone());
+    let dir = crate::account::account_dir(&args.data_dir, Some(&account), Some(&default_account))?;
 
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
     // Opening the store takes its lock: a running server on this directory makes this fail
     // instead of both writing the metrics files.
     let store = ow_storage::Store::open(
-        &args.data_dir,
+        &dir,
         ow_storage::StoreConfig {
             account_id: account.clone(),
             region: region.clone(),
@@ -129,7 +140,7 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     .with_context(|| {
         format!(
             "cannot open the store in {} (is `openwatch serve` running on it? stop it first)",
-            args.data_dir.display()
+            dir.display()
         )
     })?;
     if store.log_group(&args.log_group).is_err() {
@@ -142,9 +153,8 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let mut config = ow_metrics::MonitoringConfig::default();
     config.alarm.region = region;
     config.alarm.account_id = account;
-    let monitoring =
-        ow_metrics::Monitoring::open(&args.data_dir, config, Arc::new(ow_metrics::SystemClock))
-            .map_err(|e| anyhow::anyhow!("opening {}: {e}", args.data_dir.display()))?;
+    let monitoring = ow_metrics::Monitoring::open(&dir, config, Arc::new(ow_metrics::SystemClock))
+        .map_err(|e| anyhow::anyhow!("opening {}: {e}", dir.display()))?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     for f in &pack.metric_filters {
         monitoring

@@ -50,6 +50,10 @@ pub struct Args {
     /// Data directory of the store.
     #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
     pub data_dir: PathBuf,
+    /// Account (12 digits) whose data to use, as `openwatch serve` keeps it: the server's
+    /// default account uses the data directory itself, others `<data-dir>/accounts/<ID>/`.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
     /// Log group to query (repeatable). Default: every log group, unless the query starts
     /// with SOURCE.
     #[arg(long = "log-group", short = 'g', value_name = "NAME")]
@@ -81,7 +85,8 @@ pub struct Args {
 }
 
 /// Runs `openwatch query`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let query = match (&args.query, &args.query_file) {
         (Some(q), _) => q.clone(),
         (None, Some(f)) => std::fs::read_to_string(f)

@@ -53,9 +53,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let key_store = ow_api::KeyStore::new(keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    // Accounts are isolated: the first key's account (the default one) uses the data
+    // directory itself, every other account `<data-dir>/accounts/<id>/`
+    // (`ow_api::account_data_dir`).
+    let default_account = ow_api::default_account_id(&key_store);
+    crate::account::record_default_account(&args.data_dir, &default_account)?;
     let mut store_config = ow_storage::StoreConfig {
-        // The store holds one account id; it is the first key's (see the ow-api docs).
-        account_id: keys[0].account_id.clone(),
+        account_id: default_account.clone(),
         region: config.api.region.clone(),
         ..Default::default()
     };
@@ -68,15 +72,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let store = Arc::new(
-            ow_storage::Store::open(&args.data_dir, store_config)
+            ow_storage::Store::open(&args.data_dir, store_config.clone())
                 .with_context(|| format!("opening store {}", args.data_dir.display()))?,
         );
+        let engine_config = ow_query::EngineConfig {
+            timeout: config.query_timeout,
+            ..Default::default()
+        };
         let engine = Arc::new(ow_query::QueryEngine::new(
             store.clone(),
-            ow_query::EngineConfig {
-                timeout: config.query_timeout,
-                ..Default::default()
-            },
+            engine_config.clone(),
         ));
         let state = ow_api::AppState::new(
             config.api.clone(),
@@ -86,7 +91,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &args.data_dir,
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let scheduler = start_alarms(&state, &config.actions, &args.data_dir);
+        // Every other account gets its own store, engine and metrics service, and its own
+        // alarm scheduler, when first opened.
+        let schedulers = Arc::new(std::sync::Mutex::new(vec![start_alarms(
+            state.monitoring(),
+            &config.actions,
+            &args.data_dir,
+        )]));
+        let dir_opener = ow_api::adapters::dir_opener(
+            args.data_dir.clone(),
+            default_account.clone(),
+            store_config.clone(),
+            engine_config,
+            config.api.clone(),
+        );
+        {
+            let schedulers = schedulers.clone();
+            let actions = config.actions.clone();
+            state.set_account_opener(Arc::new(move |account: &str| {
+                let parts = dir_opener(account)?;
+                schedulers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(start_alarms(&parts.monitoring, &actions, &parts.data_dir));
+                Ok(parts)
+            }));
+        }
+        // Open the configured accounts now, so their alarms are evaluated from the start.
+        for key in &keys {
+            let state = state.clone();
+            let account = key.account_id.clone();
+            tokio::task::spawn_blocking(move || state.for_account(&account).map(|_| ()))
+                .await
+                .context("opening an account")?
+                .map_err(|e| anyhow::anyhow!("account {}: {e}", key.account_id))?;
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("binding {}", args.listen))?;
@@ -99,7 +138,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ow_api::serve(listener, state, shutdown)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        scheduler.stop();
+        let all: Vec<_> = schedulers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for scheduler in all {
+            scheduler.stop();
+        }
         store.close().context("closing the store")?;
         note("openwatch: stopped; data flushed");
         anyhow::Ok(())
@@ -116,7 +162,7 @@ fn note(line: &str) {
 /// `actions`. Actions that finally fail go to `<data-dir>/metrics/dead-letters.jsonl` unless
 /// the config names another dead-letter file.
 fn start_alarms(
-    state: &ow_api::AppState,
+    monitoring: &ow_metrics::Monitoring,
     actions: &ow_metrics::ActionsConfig,
     data_dir: &Path,
 ) -> ow_metrics::AlarmScheduler {
@@ -126,7 +172,7 @@ fn start_alarms(
             Some(ow_metrics::Monitoring::dir(data_dir).join("dead-letters.jsonl"));
     }
     ow_metrics::AlarmScheduler::start(
-        state.monitoring().alarms.clone(),
+        monitoring.alarms.clone(),
         ow_metrics::ActionDispatcher::new(actions),
         std::time::Duration::from_secs(10),
     )

@@ -179,3 +179,149 @@ fn import_feeds_the_log_groups_metric_filters_with_the_new_events_only() {
 fn flate2_reader(path: &str) -> impl std::io::Read {
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
 }
+
+/// QA finding B: `pack install` uses the account `serve` would (the config's first key,
+/// else the demo key saved in the data directory), `--account` another one in
+/// `<data-dir>/accounts/<ID>/`, and the alarms' ARNs name the owning account.
+#[test]
+fn qa_pack_install_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let cfg = dir.path().join("cfg.json");
+    std::fs::write(
+        &cfg,
+        r#"{"accessKeys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s",
+            "accountId": "123456789012"}], "region": "eu-west-1"}"#,
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let install = |extra: &[&str]| {
+        let mut args = vec!["pack", "install", "cis", "-g", "trail", "--data-dir", d];
+        args.extend_from_slice(extra);
+        let out = openwatch(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let alarms_text =
+        |p: &std::path::Path| std::fs::read_to_string(p.join("metrics/alarms.json")).unwrap();
+
+    install(&["--config", c]);
+    let text = alarms_text(dir.path());
+    assert!(
+        text.contains("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:RootUsage"),
+        "{text}"
+    );
+    assert!(!text.contains("000000000000"));
+
+    install(&["--config", c, "--account", "222222222222"]);
+    let other = dir.path().join("accounts/222222222222");
+    let text = alarms_text(&other);
+    assert!(
+        text.contains("arn:aws:cloudwatch:eu-west-1:222222222222:alarm:RootUsage"),
+        "{text}"
+    );
+    // The default account's alarms are untouched by the other account's install.
+    assert!(!alarms_text(dir.path()).contains("222222222222"));
+
+    // No config: the demo key saved in the data directory names the account.
+    let demo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        demo.path().join("credentials.json"),
+        r#"{"accessKeys": [{"accessKeyId": "AKIDDEMO", "secretAccessKey": "s",
+            "accountId": "333333333333"}]}"#,
+    )
+    .unwrap();
+    let out = openwatch(&[
+        "pack",
+        "install",
+        "cis",
+        "-g",
+        "trail",
+        "--data-dir",
+        demo.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(alarms_text(demo.path()).contains("us-east-1:333333333333:alarm:RootUsage"));
+
+    let out = openwatch(&[
+        "pack",
+        "install",
+        "cis",
+        "-g",
+        "t",
+        "--data-dir",
+        d,
+        "--account",
+        "12",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not 12 digits"));
+}
+
+/// QA finding A (CLI side): `import --account` / `query --account` use the account's own
+/// directory, the one `serve` opens for it; the default account does not see those events.
+#[test]
+fn qa_import_query_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(
+        &input,
+        "{\"timestamp\": 1700000000000, \"msg\": \"one\"}\n{\"timestamp\": 1700000001000, \"msg\": \"two\"}\n",
+    )
+    .unwrap();
+    let out = openwatch(&[
+        "import",
+        "--data-dir",
+        d,
+        "--account",
+        "222222222222",
+        "-g",
+        "app",
+        "--quiet",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("accounts/222222222222").is_dir());
+    let query = |extra: &[&str]| {
+        let mut args = vec![
+            "query",
+            "--data-dir",
+            d,
+            "--start",
+            "0",
+            "--end",
+            "1800000000",
+            "--format",
+            "ndjson",
+        ];
+        args.extend_from_slice(extra);
+        args.push("stats count(*) as n");
+        openwatch(&args)
+    };
+    let out = query(&["--account", "222222222222", "-g", "app"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\"n\":\"2\"") || text.contains("\"n\":2"),
+        "{text}"
+    );
+    // The default account has no log group `app`.
+    let out = query(&["-g", "app"]);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

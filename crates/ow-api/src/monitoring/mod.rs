@@ -353,17 +353,20 @@ async fn process(
             WireError::unknown_operation(&op_name, protocol),
         )
     })?;
-    let metrics = state.monitoring().clone();
+    let state = state.clone();
     let account = principal.account_id.clone();
-    let out = tokio::task::spawn_blocking(move || ops::run(&metrics, &account, op, &input))
-        .await
-        .map_err(|e| {
-            (
-                op_name.clone(),
-                WireError::from(ApiError::Internal(format!("operation task failed: {e}"))),
-            )
-        })?
-        .map_err(|e| (op_name.clone(), e))?;
+    let out = tokio::task::spawn_blocking(move || {
+        let scoped = state.for_account(&account)?;
+        ops::run(scoped.monitoring(), &account, op, &input)
+    })
+    .await
+    .map_err(|e| {
+        (
+            op_name.clone(),
+            WireError::from(ApiError::Internal(format!("operation task failed: {e}"))),
+        )
+    })?
+    .map_err(|e| (op_name.clone(), e))?;
     Ok(ok_response(protocol, op, out.as_ref(), request_id))
 }
 
@@ -566,32 +569,31 @@ pub(crate) fn wants_events(state: &AppState, log_group: &str) -> bool {
     state.monitoring().filters.has_filters(log_group)
 }
 
-/// The alarm settings the server uses: ARNs in the configured region and the first access
-/// key's account (the account the store uses too).
+/// The alarm settings of one account's metrics service: ARNs in the configured region and
+/// in `account_id` (the account that owns the alarms).
 pub fn monitoring_config(
     config: &crate::ApiConfig,
-    keys: &crate::KeyStore,
+    account_id: &str,
 ) -> ow_metrics::MonitoringConfig {
     let mut m = ow_metrics::MonitoringConfig::default();
     m.alarm.region = config.region.clone();
-    if let Some(k) = keys.keys().first() {
-        m.alarm.account_id = k.account_id.clone();
-    }
+    m.alarm.account_id = account_id.to_string();
     m
 }
 
-/// Opens the metrics service of `data_dir` on the system clock.
+/// Opens the metrics service of `data_dir` (one account's data directory, see
+/// [`crate::account_data_dir`]) for `account_id` on the system clock.
 ///
 /// # Errors
 /// [`ApiError::Internal`] when its files cannot be read (they are never overwritten then).
 pub fn open(
     data_dir: &std::path::Path,
     config: &crate::ApiConfig,
-    keys: &crate::KeyStore,
+    account_id: &str,
 ) -> Result<ow_metrics::Monitoring, ApiError> {
     ow_metrics::Monitoring::open(
         data_dir,
-        monitoring_config(config, keys),
+        monitoring_config(config, account_id),
         std::sync::Arc::new(ow_metrics::SystemClock),
     )
     .map_err(|e| ApiError::Internal(format!("opening the metrics service: {e}")))

@@ -231,7 +231,12 @@ pub(crate) fn describe_log_groups(
     if let Some(p) = &input.log_group_name_prefix {
         check_len("logGroupNamePrefix", p, 1, 512)?;
     }
-    let names: Vec<String> = ids.iter().map(|i| super::identifier_to_name(i)).collect();
+    // Another account's ARNs name groups the caller cannot see: they match nothing.
+    let names: Vec<String> = ids
+        .iter()
+        .filter(|i| super::check_identifier_account(i, state.account_id()).is_ok())
+        .map(|i| super::identifier_to_name(i))
+        .collect();
     let after = input
         .next_token
         .as_deref()
@@ -249,7 +254,7 @@ pub(crate) fn describe_log_groups(
                 .log_group_name_pattern
                 .as_deref()
                 .is_none_or(|p| g.name.contains(p))
-            && (names.is_empty() || names.contains(&g.name))
+            && (ids.is_empty() || names.contains(&g.name))
             && input
                 .log_group_class
                 .as_deref()
@@ -327,7 +332,11 @@ pub(crate) fn describe_log_streams(
     principal: &Principal,
     input: DescribeLogStreamsInput,
 ) -> Result<Value, ApiError> {
-    let group = group_name_or_identifier(input.log_group_name, input.log_group_identifier)?;
+    let group = group_name_or_identifier(
+        input.log_group_name,
+        input.log_group_identifier,
+        state.account_id(),
+    )?;
     let limit = int_in("limit", input.limit, 1, 50, 50)? as usize;
     let by_time = match input.order_by.as_deref() {
         None | Some("LogStreamName") => false,
@@ -518,7 +527,11 @@ pub(crate) fn get_log_events(
     _principal: &Principal,
     input: GetLogEventsInput,
 ) -> Result<Value, ApiError> {
-    let group = group_name_or_identifier(input.log_group_name, input.log_group_identifier)?;
+    let group = group_name_or_identifier(
+        input.log_group_name,
+        input.log_group_identifier,
+        state.account_id(),
+    )?;
     let stream = log_stream_name("logStreamName", input.log_stream_name)?;
     let limit = int_in("limit", input.limit, 1, 10_000, 10_000)? as usize;
     let _ = input.unmask;
@@ -647,7 +660,11 @@ pub(crate) fn filter_log_events(
     _principal: &Principal,
     input: FilterLogEventsInput,
 ) -> Result<Value, ApiError> {
-    let group = group_name_or_identifier(input.log_group_name, input.log_group_identifier)?;
+    let group = group_name_or_identifier(
+        input.log_group_name,
+        input.log_group_identifier,
+        state.account_id(),
+    )?;
     let limit = int_in("limit", input.limit, 1, 10_000, 10_000)? as usize;
     let _ = (input.interleaved, input.unmask);
     if input.log_stream_names.is_some() && input.log_stream_name_prefix.is_some() {
@@ -758,7 +775,11 @@ pub(crate) fn get_log_group_fields(
     principal: &Principal,
     input: GetLogGroupFieldsInput,
 ) -> Result<Value, ApiError> {
-    let group = group_name_or_identifier(input.log_group_name, input.log_group_identifier)?;
+    let group = group_name_or_identifier(
+        input.log_group_name,
+        input.log_group_identifier,
+        state.account_id(),
+    )?;
     require_group(state, principal, &group)?;
     let (start_ms, end_ms) = match input.time {
         Some(t) => {
@@ -878,7 +899,9 @@ pub(crate) fn delete_retention_policy(
 
 /// The log group named by a TagResource-style `resourceArn`
 /// (`arn:aws:logs:<region>:<account>:log-group:<name>`, optionally with `:*`).
-fn group_from_arn(arn: &str) -> Result<String, ApiError> {
+/// An ARN of another account than `account` is `ResourceNotFoundException`.
+fn group_from_arn(arn: &str, account: &str) -> Result<String, ApiError> {
+    super::check_identifier_account(arn, account)?;
     let name = super::identifier_to_name(arn);
     if name == arn {
         return Err(ApiError::InvalidParameter(format!(
@@ -910,7 +933,7 @@ pub(crate) fn tag_resource(
         ));
     }
     check_tags(&tags)?;
-    let group = group_from_arn(&arn)?;
+    let group = group_from_arn(&arn, state.account_id())?;
     let info = require_group(state, principal, &group)?;
     let mut merged = info.tags.clone();
     merged.extend(tags.clone());
@@ -945,7 +968,7 @@ pub(crate) fn untag_resource(
             "Member must have length between 1 and 50",
         ));
     }
-    let group = group_from_arn(&arn)?;
+    let group = group_from_arn(&arn, state.account_id())?;
     state.store().untag(&group, &keys)?;
     Ok(json!({}))
 }
@@ -962,7 +985,7 @@ pub(crate) fn list_tags_for_resource(
     input: ListTagsForResourceInput,
 ) -> Result<Value, ApiError> {
     let arn = required(input.resource_arn, "resourceArn")?;
-    let group = group_from_arn(&arn)?;
+    let group = group_from_arn(&arn, state.account_id())?;
     let info = require_group(state, principal, &group)?;
     Ok(json!({ "tags": info.tags }))
 }

@@ -151,10 +151,18 @@ pub(crate) fn log_stream_name(member: &str, value: Option<String>) -> Result<Str
 
 /// A log group named by `logGroupName` xor `logGroupIdentifier` (a name or an ARN, with or
 /// without the trailing `:*`).
+///
+/// An ARN naming another account than `account` (the caller's) is
+/// `ResourceNotFoundException` [I: AWS answers a log group the caller cannot see as not
+/// existing; cross-account observability is not supported].
 pub(crate) fn group_name_or_identifier(
     name: Option<String>,
     identifier: Option<String>,
+    account: &str,
 ) -> Result<String, ApiError> {
+    if let Some(id) = &identifier {
+        check_identifier_account(id, account)?;
+    }
     match (name, identifier) {
         (Some(_), Some(_)) => Err(ApiError::InvalidParameter(
             "LogGroup name and LogGroup ARN are mutually exclusive parameters.".to_string(),
@@ -164,6 +172,35 @@ pub(crate) fn group_name_or_identifier(
         )),
         (Some(n), None) => log_group_name("logGroupName", Some(n)),
         (None, Some(id)) => log_group_name("logGroupIdentifier", Some(identifier_to_name(&id))),
+    }
+}
+
+/// The account of a log group ARN `arn:<partition>:logs:<region>:<account>:log-group:…`
+/// (`None` for a plain name).
+pub(crate) fn arn_account(identifier: &str) -> Option<&str> {
+    let rest = identifier.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(6, ':');
+    let (_, service, _, account, kind) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    );
+    (service == Some("logs") && kind == Some("log-group"))
+        .then_some(account)
+        .flatten()
+}
+
+/// `ResourceNotFoundException` ("The specified log group does not exist.") when
+/// `identifier` is a log group ARN of another account than `account`: accounts are
+/// isolated, so another account's log group does not exist for the caller.
+pub(crate) fn check_identifier_account(identifier: &str, account: &str) -> Result<(), ApiError> {
+    match arn_account(identifier) {
+        Some(a) if a != account => Err(ApiError::ResourceNotFound(
+            "The specified log group does not exist.".to_string(),
+        )),
+        _ => Ok(()),
     }
 }
 

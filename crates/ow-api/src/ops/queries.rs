@@ -106,6 +106,7 @@ pub(crate) fn start_query(
         groups.push(log_group_name("logGroupNames", Some(n))?);
     }
     for id in input.log_group_identifiers.unwrap_or_default() {
+        super::check_identifier_account(&id, state.account_id())?;
         groups.push(log_group_name(
             "logGroupIdentifiers",
             Some(identifier_to_name(&id)),

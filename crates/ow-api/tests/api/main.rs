@@ -1,6 +1,7 @@
 //! ow-api integration tests (one binary): the HTTP layer and every operation through
 //! `app()` + `oneshot`, the query lifecycle, random-input properties, and real clients.
 
+mod accounts;
 mod common;
 mod http;
 mod load;

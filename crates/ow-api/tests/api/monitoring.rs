@@ -54,7 +54,7 @@ impl Mon {
         let clock = Arc::new(FakeClock::new(T0_MS));
         let monitoring = Monitoring::open(
             dir.path(),
-            ow_api::monitoring::monitoring_config(&config, &keys),
+            ow_api::monitoring::monitoring_config(&config, &ow_api::default_account_id(&keys)),
             clock.clone(),
         )
         .unwrap();
