@@ -452,6 +452,15 @@ pub(crate) fn put_log_events(
         let ts = e
             .timestamp
             .ok_or_else(|| ApiError::missing(&format!("logEvents.{}.member.timestamp", i + 1)))?;
+        // The model's `InputLogEvent.timestamp` has `range min 0` (ms since the epoch): a
+        // negative one fails validation before anything is written.
+        if ts < 0 {
+            return Err(ApiError::constraint(
+                &format!("logEvents.{}.member.timestamp", i + 1),
+                ts,
+                "Member must have value greater than or equal to 0",
+            ));
+        }
         let message = e
             .message
             .ok_or_else(|| ApiError::missing(&format!("logEvents.{}.member.message", i + 1)))?;

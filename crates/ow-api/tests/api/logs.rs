@@ -707,3 +707,34 @@ async fn deletion_protection_blocks_delete() {
         .await;
     assert_eq!(kind, "InvalidParameterException");
 }
+
+/// QA finding C: a negative InputLogEvent timestamp (model: `range min 0`) is rejected with
+/// AWS's validation wording before anything is written, even beside valid events.
+#[tokio::test]
+async fn qa_put_log_events_negative_timestamp() {
+    let h = Harness::new();
+    setup(&h, "g", "s").await;
+    let now = now_ms();
+    let (kind, message, status) = h
+        .err(
+            "PutLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "logEvents": [
+                {"timestamp": now, "message": "fine"},
+                {"timestamp": -5, "message": "bad"}]}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message,
+        "1 validation error detected: Value '-5' at 'logEvents.2.member.timestamp' failed to \
+         satisfy constraint: Member must have value greater than or equal to 0"
+    );
+    let got = h
+        .ok(
+            "GetLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true}),
+        )
+        .await;
+    assert_eq!(got["events"], json!([]), "{got}");
+}
