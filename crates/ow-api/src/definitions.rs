@@ -39,6 +39,10 @@ pub struct QueryDefinition {
     pub parameters: Vec<Value>,
     /// `lastModified`, epoch ms.
     pub last_modified_ms: i64,
+    /// The `clientToken` of the PutQueryDefinition that created it (idempotency; not on
+    /// the wire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 impl QueryDefinition {
@@ -119,19 +123,36 @@ impl DefinitionStore {
 
     /// Creates (`definition.query_definition_id` unknown and `create` true) or replaces a
     /// definition, then saves the file. On a failed save nothing changes in memory either.
+    /// Returns the definition's id: a create whose `client_token` an earlier create of the
+    /// same account carried changes nothing and returns that definition's id (AWS:
+    /// `clientToken` makes PutQueryDefinition idempotent [I: a repeat with other members
+    /// returns the first definition unchanged]).
     ///
     /// # Errors
     /// `ResourceNotFound` when updating an id that does not exist for the account;
     /// `LimitExceeded` past the per-account quota; `Internal` when the file cannot be written.
-    pub fn put(&self, definition: QueryDefinition, create: bool) -> Result<(), ApiError> {
+    pub fn put(&self, definition: QueryDefinition, create: bool) -> Result<String, ApiError> {
         let mut defs = self.definitions.lock();
+        if create && definition.client_token.is_some() {
+            if let Some(d) = defs.iter().find(|d| {
+                d.account_id == definition.account_id && d.client_token == definition.client_token
+            }) {
+                return Ok(d.query_definition_id.clone());
+            }
+        }
+        let id = definition.query_definition_id.clone();
         let mut next = defs.clone();
         let pos = next.iter().position(|d| {
             d.query_definition_id == definition.query_definition_id
                 && d.account_id == definition.account_id
         });
         match (pos, create) {
-            (Some(i), _) => next[i] = definition,
+            (Some(i), _) => {
+                // An update keeps the creating request's token.
+                let token = next[i].client_token.take();
+                next[i] = definition;
+                next[i].client_token = next[i].client_token.take().or(token);
+            }
             (None, false) => {
                 return Err(ApiError::ResourceNotFound(format!(
                     "Query definition {} does not exist",
@@ -154,7 +175,7 @@ impl DefinitionStore {
         }
         self.save(&next)?;
         *defs = next;
-        Ok(())
+        Ok(id)
     }
 
     /// Deletes a definition of `account_id`; saves the file.
@@ -223,6 +244,7 @@ mod tests {
             query_language: "CWLI".into(),
             parameters: vec![],
             last_modified_ms: 1,
+            client_token: None,
         }
     }
 

@@ -41,7 +41,8 @@ fn language(member: &str, value: Option<&str>) -> Result<String, ApiError> {
 }
 
 /// PutQueryDefinition: absent `queryDefinitionId` creates, present updates (and must exist).
-/// `clientToken` is validated (36–128 chars) but creates are not deduplicated by it [I].
+/// `clientToken` (36–128 chars) makes a create idempotent: the same token again returns the
+/// same `queryDefinitionId` and creates no duplicate.
 /// The query text is stored as given, not compiled (AWS saves invalid queries too [I]).
 pub(crate) fn put_query_definition(
     state: &AppState,
@@ -102,7 +103,8 @@ pub(crate) fn put_query_definition(
         }
         None => (uuid::Uuid::new_v4().to_string(), true),
     };
-    state.definitions().put(
+    let client_token = if create { input.client_token } else { None };
+    let id = state.definitions().put(
         QueryDefinition {
             account_id: principal.account_id.clone(),
             query_definition_id: id.clone(),
@@ -112,6 +114,7 @@ pub(crate) fn put_query_definition(
             query_language: language,
             parameters,
             last_modified_ms: crate::queries::now_ms(),
+            client_token,
         },
         create,
     )?;

@@ -313,3 +313,51 @@ async fn query_definitions_crud_and_persistence() {
         .await;
     assert_eq!(kind, "ResourceNotFoundException");
 }
+
+/// QA finding D: PutQueryDefinition with the same `clientToken` returns the same id and
+/// creates no duplicate; another token creates another definition.
+#[tokio::test]
+async fn qa_put_query_definition_client_token() {
+    let h = Harness::new();
+    let token = "0b5e3c1a-7f1d-4a57-9d2e-6b1c8f4a9e01";
+    let body = json!({"name": "errors", "queryString": "fields @message", "clientToken": token});
+    let first = h.ok("PutQueryDefinition", body.clone()).await;
+    let again = h.ok("PutQueryDefinition", body).await;
+    assert_eq!(first["queryDefinitionId"], again["queryDefinitionId"]);
+    let defs = h.ok("DescribeQueryDefinitions", json!({})).await;
+    assert_eq!(
+        defs["queryDefinitions"].as_array().unwrap().len(),
+        1,
+        "{defs}"
+    );
+    // An update by id keeps working, and the token still maps to the same definition.
+    let id = first["queryDefinitionId"].as_str().unwrap();
+    h.ok(
+        "PutQueryDefinition",
+        json!({"queryDefinitionId": id, "name": "renamed", "queryString": "fields @message"}),
+    )
+    .await;
+    let third = h
+        .ok(
+            "PutQueryDefinition",
+            json!({"name": "errors", "queryString": "fields @message", "clientToken": token}),
+        )
+        .await;
+    assert_eq!(third["queryDefinitionId"], id);
+    let other = h
+        .ok(
+            "PutQueryDefinition",
+            json!({"name": "other", "queryString": "fields @message",
+                   "clientToken": "1b5e3c1a-7f1d-4a57-9d2e-6b1c8f4a9e02"}),
+        )
+        .await;
+    assert_ne!(other["queryDefinitionId"], id);
+    let defs = h.ok("DescribeQueryDefinitions", json!({})).await;
+    let names: Vec<&str> = defs["queryDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["other", "renamed"]);
+}
