@@ -60,6 +60,8 @@ pub struct Principal {
 #[derive(Debug, Clone, Default)]
 pub struct KeyStore {
     keys: Vec<AccessKey>,
+    /// The region signatures must be scoped to (`None`: any; see [`KeyStore::with_region`]).
+    region: Option<String>,
 }
 
 /// The credentials file: `{"accessKeys": [{"accessKeyId": "…", "secretAccessKey": "…",
@@ -103,7 +105,20 @@ impl KeyStore {
                 )));
             }
         }
-        Ok(KeyStore { keys })
+        Ok(KeyStore { keys, region: None })
+    }
+
+    /// This key store, accepting only signatures whose credential scope names `region`
+    /// (the server's region, `ApiConfig::region`); others get `InvalidSignatureException`
+    /// "Credential should be scoped to a valid region." as AWS answers them.
+    pub fn with_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_string());
+        self
+    }
+
+    /// The region signatures must name, if one is set.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
     }
 
     /// Parses a credentials file ([`CredentialsFile`], JSON).
@@ -165,6 +180,15 @@ impl KeyStore {
         if parts.headers.contains_key("x-amz-security-token") {
             // Temporary credentials are not issued by this server.
             return Err(ApiError::UnrecognizedClient);
+        }
+        if let Some(region) = &self.region {
+            if auth.region != region {
+                // AWS's answer to a signature scoped to another region than the endpoint's.
+                tracing::debug!(got = auth.region, expected = %region, "signature for another region");
+                return Err(ApiError::InvalidSignature(
+                    "Credential should be scoped to a valid region.".to_string(),
+                ));
+            }
         }
         if auth.service != service {
             return Err(ApiError::InvalidSignature(format!(

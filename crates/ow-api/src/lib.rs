@@ -92,7 +92,9 @@ pub struct ApiConfig {
     /// the store still runs them after each flush). Default 10 minutes [I: AWS deletes
     /// expired events lazily, typically within 72 hours].
     pub maintenance_interval: Option<Duration>,
-    /// Region named in ARNs the API builds. Default `us-east-1`.
+    /// The server's region: named in the ARNs the API builds, and the region every SigV4
+    /// credential scope must name (`InvalidSignatureException` otherwise). Default
+    /// `us-east-1` (config file `region`).
     pub region: String,
 }
 
@@ -247,6 +249,8 @@ impl AppState {
         data_dir: &Path,
         monitoring: ow_metrics::Monitoring,
     ) -> Result<Self, ApiError> {
+        // Signatures must be scoped to the server's region, as AWS endpoints require.
+        let keys = keys.with_region(&config.region);
         let default_account = default_account_id(&keys);
         let account = Arc::new(AccountBackend::build(
             &config,

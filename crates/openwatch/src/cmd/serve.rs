@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         keys.push(k);
     }
     if keys.is_empty() {
-        keys.push(demo_key(&args.data_dir)?);
+        keys.push(demo_key(&args.data_dir, &config.api.region)?);
     }
     let key_store = ow_api::KeyStore::new(keys.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -197,7 +197,7 @@ fn key_from_env() -> anyhow::Result<Option<AccessKey>> {
 
 /// The demo key of `data_dir`: read from `credentials.json`, or generated, saved (mode
 /// 0600 on Unix) and printed once.
-fn demo_key(data_dir: &Path) -> anyhow::Result<AccessKey> {
+fn demo_key(data_dir: &Path, region: &str) -> anyhow::Result<AccessKey> {
     let path = ow_api::demo_credentials_path(data_dir);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
@@ -226,10 +226,11 @@ fn demo_key(data_dir: &Path) -> anyhow::Result<AccessKey> {
     let _ = writeln!(
         out,
         "No access keys configured: generated a demo key pair (saved in {}):\n  \
-         AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n  AWS_REGION=us-east-1",
+         AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n  AWS_REGION={}",
         path.display(),
         key.access_key_id,
-        key.secret_access_key
+        key.secret_access_key,
+        region
     );
     let _ = out.flush();
     Ok(key)

@@ -139,13 +139,33 @@ async fn stale_signature_is_rejected() {
         .contains("Signature expired"));
 }
 
+/// QA finding E: a signature scoped to another region than the server's is rejected as AWS
+/// does; the server's region is configuration (default us-east-1).
 #[tokio::test]
-async fn any_region_in_the_scope_is_accepted() {
+async fn qa_sigv4_region() {
     let h = Harness::new();
+    let mut req = unsigned("DescribeLogGroups", "{}");
+    ow_api::sign::sign_request(&mut req, b"{}", &key(), "eu-west-1", SystemTime::now()).unwrap();
+    let (status, json, _) = h.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["__type"], "InvalidSignatureException");
+    assert_eq!(
+        json["message"],
+        "Credential should be scoped to a valid region."
+    );
+
+    let config = ow_api::ApiConfig {
+        region: "eu-central-1".into(),
+        ..Default::default()
+    };
+    let h = Harness::with(config, std::sync::Arc::new(crate::common::ScriptedEngine));
     let mut req = unsigned("DescribeLogGroups", "{}");
     ow_api::sign::sign_request(&mut req, b"{}", &key(), "eu-central-1", SystemTime::now()).unwrap();
     let (status, _, _) = h.send(req).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, json, _) = h.send(Harness::request("DescribeLogGroups", "{}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    assert_eq!(json["__type"], "InvalidSignatureException");
 }
 
 #[tokio::test]
