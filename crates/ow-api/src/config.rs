@@ -20,8 +20,7 @@
 //! how often retention and compaction run in the background. Unknown members are an error
 //! (a typo must not be ignored).
 //!
-//! `actions` maps the SNS topics alarms name to deliveries (the `[[actions.sns]]` table of
-//! `ow_metrics::ActionsConfig`): `{"actions": {"sns": [{"topicArn":
+//! `actions` maps the SNS topics alarms name to deliveries (`ow_metrics::ActionsConfig`): `{"actions": {"sns": [{"topicArn":
 //! "arn:aws:sns:us-east-1:123456789012:ops", "webhook": "http://127.0.0.1:9000/hook"}],
 //! "retry": {"maxAttempts": 5}, "deadLetterPath": "/var/lib/openwatch/dead.jsonl"}}`.
 

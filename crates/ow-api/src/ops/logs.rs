@@ -694,7 +694,8 @@ pub(crate) fn filter_log_events(
         None | Some("") => None,
         Some(p) => Some(ow_filter_pattern::FilterPattern::parse(p).map_err(|e| {
             if e.is_user_error() {
-                ApiError::InvalidParameter(format!("Invalid filter pattern: {e}"))
+                // The error text already starts "Invalid filter pattern: ".
+                ApiError::InvalidParameter(e.to_string())
             } else {
                 ApiError::Internal(format!("filter pattern: {e}"))
             }

@@ -738,3 +738,23 @@ async fn qa_put_log_events_negative_timestamp() {
         .await;
     assert_eq!(got["events"], json!([]), "{got}");
 }
+
+/// QA finding F: a bad filter pattern's message says "Invalid filter pattern: " once.
+#[tokio::test]
+async fn qa_filter_pattern_error_text_once() {
+    let h = Harness::new();
+    setup(&h, "g", "s").await;
+    let (kind, message, _) = h
+        .err(
+            "FilterLogEvents",
+            json!({"logGroupName": "g", "filterPattern": "{ $.x = "}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    assert!(message.starts_with("Invalid filter pattern: "), "{message}");
+    assert_eq!(
+        message.matches("Invalid filter pattern").count(),
+        1,
+        "{message}"
+    );
+}
