@@ -3,15 +3,14 @@
 //! with bounded exponential-backoff retries and a JSONL dead-letter file for what finally
 //! failed.
 //!
-//! Configuration, e.g. in the server's TOML:
-//! ```toml
-//! [[actions.sns]]
-//! topic_arn = "arn:aws:sns:us-east-1:000000000000:ops"
-//! webhook = "http://127.0.0.1:9000/alarms"
-//!
-//! [[actions.sns]]
-//! topic_arn = "arn:aws:sns:us-east-1:000000000000:pager"
-//! command = ["/usr/local/bin/page", "--json"]
+//! Configuration: the `actions` member of the server's JSON config file, e.g.
+//! ```json
+//! {"actions": {"sns": [
+//!   {"topicArn": "arn:aws:sns:us-east-1:000000000000:ops",
+//!    "webhook": "http://127.0.0.1:9000/alarms"},
+//!   {"topicArn": "arn:aws:sns:us-east-1:000000000000:pager",
+//!    "command": ["/usr/local/bin/page", "--json"]}
+//! ]}}
 //! ```
 //! Only `http://` webhooks are supported (the client is built without TLS); put a local
 //! TLS-terminating proxy in front of HTTPS endpoints.
@@ -72,11 +71,11 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The `[actions]` configuration.
+/// The `actions` configuration (the server config file's `actions` member).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionsConfig {
-    /// `[[actions.sns]]` entries.
+    /// `actions.sns` entries.
     pub sns: Vec<SnsTarget>,
     /// Retry policy.
     pub retry: RetryPolicy,
@@ -337,7 +336,7 @@ impl ActionDispatcher {
     /// Executes one request: up to `max_attempts` tries with exponential backoff
     /// (`initial_backoff_ms × 2^k`, capped at `max_backoff_ms`). What finally fails is
     /// appended to the dead-letter file as one JSON line (the [`ActionOutcome`]). ARNs with
-    /// no `[[actions.sns]]` mapping (Lambda, EC2, Auto Scaling, unmapped topics) fail at once
+    /// no `actions.sns` mapping (Lambda, EC2, Auto Scaling, unmapped topics) fail at once
     /// and are dead-lettered.
     pub fn execute(&self, request: ActionRequest) -> ActionOutcome {
         let target = self
@@ -352,7 +351,7 @@ impl ActionDispatcher {
         match target {
             None => {
                 last_error = Some(format!(
-                    "no [[actions.sns]] target is configured for {} (only SNS topics mapped to a webhook or command can be executed)",
+                    "no actions.sns entry of the server config maps {} (only SNS topics mapped to a webhook or command can be executed)",
                     request.action_arn
                 ));
             }
@@ -367,8 +366,7 @@ impl ActionDispatcher {
                         (Some(url), _) => self.post(url, &body, &request),
                         (None, Some(cmd)) => self.run_command(cmd, &body),
                         (None, None) => {
-                            Err("the [[actions.sns]] entry has neither webhook nor command"
-                                .to_string())
+                            Err("the actions.sns entry has neither webhook nor command".to_string())
                         }
                     };
                     match res {
@@ -467,7 +465,7 @@ impl ActionDispatcher {
     }
 
     fn dead_letter(&self, outcome: &ActionOutcome) {
-        tracing::error!(action = %outcome.request.action_arn, alarm = %outcome.request.alarm_name, error = ?outcome.error, "alarm action finally failed");
+        tracing::error!(action = %outcome.request.action_arn, alarm = %outcome.request.alarm_name, error = outcome.error.as_deref().unwrap_or(""), "alarm action finally failed");
         let Some(path) = &self.config.dead_letter_path else {
             return;
         };

@@ -628,7 +628,8 @@ impl MetricStore {
         };
         let check = |param: String, v: f64| -> Result<f64> {
             if !v.is_finite() || v.abs() > self.limits.max_abs_value {
-                Err(MetricsError::invalid_value(&param, v))
+                // `{:?}` is the shortest round-trip form (`1e200`, not 201 digits).
+                Err(MetricsError::invalid_value(&param, format!("{v:?}")))
             } else {
                 Ok(v)
             }
@@ -937,21 +938,28 @@ impl MetricStore {
         );
         let datapoints = aggs
             .into_iter()
-            .map(|((ts, _), a)| {
+            .filter_map(|((ts, _), a)| {
                 let want = |b: BasicStatistic| basics.contains(&b).then(|| a.basic(b));
-                Datapoint {
+                let extended_statistics: BTreeMap<String, f64> = extended
+                    .iter()
+                    .filter_map(|(k, e)| Some((k.clone(), e.compute(a.values.as_deref()?)?)))
+                    .collect();
+                // A period where none of the requested extended statistics is available
+                // (api.md B.2: data published as statistic sets) has no datapoint, as in
+                // GetMetricData, rather than one with only Timestamp and Unit.
+                if basics.is_empty() && extended_statistics.is_empty() {
+                    return None;
+                }
+                Some(Datapoint {
                     timestamp_ms: ts,
                     sample_count: want(BasicStatistic::SampleCount),
                     average: want(BasicStatistic::Average),
                     sum: want(BasicStatistic::Sum),
                     minimum: want(BasicStatistic::Minimum),
                     maximum: want(BasicStatistic::Maximum),
-                    extended_statistics: extended
-                        .iter()
-                        .filter_map(|(k, e)| Some((k.clone(), e.compute(a.values.as_deref()?)?)))
-                        .collect(),
+                    extended_statistics,
                     unit: a.unit.clone(),
-                }
+                })
             })
             .collect();
         Ok(GetMetricStatisticsOutput {

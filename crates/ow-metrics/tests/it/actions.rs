@@ -195,7 +195,7 @@ fn webhook_always_failing_goes_to_dead_letter() {
         .error
         .as_deref()
         .unwrap()
-        .contains("no [[actions.sns]] target"));
+        .contains("no actions.sns entry of the server config maps"));
 
     let lines: Vec<Value> = std::fs::read_to_string(&dlq)
         .unwrap()

@@ -370,7 +370,8 @@ fn get_metric_statistics_hand_worked() {
     assert_eq!(e0.get("p20"), Some(&10.0));
     assert_eq!(e0.get("TM(20%:80%)"), Some(&30.0));
     assert_eq!(e0.get("PR(:25)"), Some(&40.0)); // 10 and 20 of 5 values
-    assert!(out.datapoints[1].extended_statistics.is_empty());
+                                                // Minute 1 (the statistic set) has no datapoint at all (see qa_gms_extended_on_statistic_set).
+    assert_eq!(out.datapoints.len(), 1);
 
     // Unit filter and per-unit datapoints.
     put(
@@ -1063,4 +1064,59 @@ fn compaction_drops_expired_samples_and_keeps_the_rest() {
         })
         .unwrap();
     assert!(zero.datapoints.is_empty());
+}
+
+/// QA finding F: an out-of-range value is printed in its shortest form, not 201 digits.
+#[test]
+fn qa_put_metric_data_large_value_message() {
+    let (_, s) = store(T0);
+    assert_eq!(
+        err_code(&s, Some("A"), vec![datum("M", T0, 1e200)]),
+        (
+            "InvalidParameterValue".into(),
+            "The value 1e200 for parameter MetricData.member.1.Value is invalid.".into()
+        )
+    );
+    assert_eq!(
+        err_code(&s, Some("A"), vec![datum("M", T0, -3.5e120)]).1,
+        "The value -3.5e120 for parameter MetricData.member.1.Value is invalid."
+    );
+}
+
+/// QA finding F: GetMetricStatistics with ExtendedStatistics over a period holding only a
+/// statistic set (api.md B.2: extended statistics are not available there) omits that
+/// period, as GetMetricData does, instead of a datapoint with only Timestamp and Unit.
+#[test]
+fn qa_gms_extended_on_statistic_set() {
+    let (_, s) = store(T0 + 10 * MIN);
+    let dim = vec![Dimension::new("Service", "api")];
+    put(
+        &s,
+        "App",
+        vec![
+            MetricDatumInput {
+                dimensions: dim.clone(),
+                value: None,
+                statistic_values: Some(StatisticSet {
+                    sample_count: 4.0,
+                    sum: 10.0,
+                    minimum: 1.0,
+                    maximum: 4.0,
+                }),
+                ..datum("Latency", T0 + 5_000, 0.0)
+            },
+            MetricDatumInput {
+                dimensions: dim.clone(),
+                ..datum("Latency", T0 + MIN + 5_000, 8.0)
+            },
+        ],
+    );
+    let out = gms(&s, &[], &["p50"], 60, T0, T0 + 2 * MIN);
+    assert_eq!(out.datapoints.len(), 1, "{:?}", out.datapoints);
+    assert_eq!(out.datapoints[0].timestamp_ms, T0 + MIN);
+    assert_eq!(out.datapoints[0].extended_statistics.get("p50"), Some(&8.0));
+    // The basic statistics of the statistic set are still there.
+    let out = gms(&s, &["Sum"], &[], 60, T0, T0 + 2 * MIN);
+    assert_eq!(out.datapoints.len(), 2);
+    assert_eq!(out.datapoints[0].sum, Some(10.0));
 }
