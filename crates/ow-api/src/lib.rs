@@ -71,8 +71,9 @@ pub struct ApiConfig {
     /// JSON encoding may be several times larger with escapes). The PutLogEvents batch
     /// limit itself is the store's (`PutLimits::max_batch_bytes`).
     pub max_body_bytes: usize,
-    /// Queries that may be Scheduled or Running at once per server; more are rejected with
-    /// `LimitExceededException`. Default 30 (the value; AWS's quota is per account).
+    /// Queries that may be Scheduled or Running at once per account (each account has its
+    /// own query manager); more are rejected with `LimitExceededException`. Default 30
+    /// (AWS's quota is per account too).
     pub max_concurrent_queries: usize,
     /// How long finished queries' results stay available to GetQueryResults, and how long
     /// DescribeQueries lists them. Default 24 hours [I: AWS keeps results 7 days; ours live
