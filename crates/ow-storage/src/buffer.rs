@@ -109,6 +109,36 @@ impl GroupBuffer {
         self.sealed.splice(0..0, batches);
     }
 
+    /// A copy of this buffer without the rows of log stream `stream` (DeleteLogStream).
+    pub fn without_stream(&self, stream: &str) -> Result<GroupBuffer> {
+        let mut out = GroupBuffer::default();
+        for b in self.batches()? {
+            let Some(st) = b
+                .column(2)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+            else {
+                return Err(StoreError::Internal("@logStream column is not Utf8".into()));
+            };
+            let mask: BooleanArray = st.iter().map(|s| Some(s != Some(stream))).collect();
+            let f =
+                filter_record_batch(&b, &mask).map_err(|e| StoreError::Internal(e.to_string()))?;
+            if f.num_rows() > 0 {
+                out.rows += f.num_rows();
+                if let Some(m) = f
+                    .column(3)
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                {
+                    let offs = m.value_offsets();
+                    out.message_bytes += (offs[offs.len() - 1] - offs[0]) as usize;
+                }
+                out.sealed.push(f);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows == 0
     }

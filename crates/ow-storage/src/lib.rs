@@ -32,6 +32,11 @@
 //! or corrupt tail (checksums detect it), and removes segment files no manifest lists.
 //! Every acknowledged event therefore ends up exactly once in segments or the buffer.
 //!
+//! [`Store::delete_log_stream`] deletes the stream's events physically: it flushes, rewrites
+//! the segments holding them into new files, and swaps them in with one atomic manifest
+//! replacement that also records a tombstone WAL replay honours (events of the stream
+//! acknowledged during the deletion are skipped); old files go once no snapshot holds them.
+//!
 //! ```
 //! use ow_storage::{Store, StoreConfig, InputLogEvent};
 //! let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,12 @@
 //! `manifest.json` in the data directory, replaced atomically (write `manifest.json.tmp`,
 //! fsync, rename, fsync the directory). `wal_start` is the checkpoint: WAL files numbered
 //! below it are fully contained in the listed segments; files from it on are replayed.
+//!
+//! A log group's `deleted_streams` are the tombstones of DeleteLogStream: WAL records of
+//! that stream with `__seq` below `before_seq` are skipped on replay (the deleted events
+//! were already removed from segments and the buffer when the tombstone was written). A
+//! tombstone is dropped once the checkpoint passes `wal_number` (no WAL file that can
+//! hold such a record remains).
 
 use std::io::Write;
 use std::path::Path;
@@ -42,6 +48,22 @@ pub(crate) struct ManifestGroup {
     pub next_seq: u64,
     pub streams: Vec<ManifestStream>,
     pub segments: Vec<ManifestSegment>,
+    /// Tombstones of deleted log streams (absent in manifests written before they existed).
+    #[serde(default)]
+    pub deleted_streams: Vec<StreamTombstone>,
+}
+
+/// A deleted log stream whose events may still be in WAL files from the checkpoint on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StreamTombstone {
+    /// The log stream's name.
+    pub name: String,
+    /// Every event of the stream with `__seq` below this was deleted (the group's next
+    /// `__seq` when the deletion committed; a re-created stream's events come after).
+    pub before_seq: u64,
+    /// The WAL file being written when the deletion committed: files numbered up to it may
+    /// hold deleted events; once `wal_start` is above it the tombstone is not needed.
+    pub wal_number: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

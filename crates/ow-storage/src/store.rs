@@ -18,7 +18,7 @@ use crate::buffer::{filter_range, GroupBuffer};
 use crate::config::{StoreConfig, RETENTION_DAYS};
 use crate::error::{Result, StoreError};
 use crate::manifest::{
-    self, Manifest, ManifestGroup, ManifestSegment, ManifestStream, StreamStats,
+    self, Manifest, ManifestGroup, ManifestSegment, ManifestStream, StreamStats, StreamTombstone,
 };
 use crate::model::{
     FieldStats, ImportOutput, InputLogEvent, LogGroup, LogStream, NewEvent, Page, PageRequest,
@@ -128,6 +128,8 @@ struct GroupState {
     segments: Vec<Arc<SegmentHandle>>,
     buffer: GroupBuffer,
     flushing: Vec<RecordBatch>,
+    /// Deleted log streams whose events may still be in WAL files (see `manifest`).
+    tombstones: Vec<StreamTombstone>,
 }
 
 struct StreamState {
@@ -279,6 +281,7 @@ impl Store {
                     segments,
                     buffer: GroupBuffer::default(),
                     flushing: Vec::new(),
+                    tombstones: g.deleted_streams,
                 },
             );
         }
@@ -319,6 +322,15 @@ impl Store {
                 let Some(g) = state.groups.get_mut(&name) else {
                     continue;
                 };
+                if g.tombstones
+                    .iter()
+                    .any(|t| t.name == b.stream && b.first_seq < t.before_seq)
+                {
+                    // DeleteLogStream removed these events (and committed after this
+                    // record was written)
+                    recovery.replayed_records -= 1;
+                    continue;
+                }
                 let stream = g
                     .streams
                     .entry(b.stream.clone())
@@ -434,6 +446,7 @@ impl Store {
                     segments: Vec::new(),
                     buffer: GroupBuffer::default(),
                     flushing: Vec::new(),
+                    tombstones: Vec::new(),
                 },
             );
             Ok(meta)
@@ -610,18 +623,186 @@ impl Store {
         })
     }
 
-    /// Deletes a log stream's metadata (DeleteLogStream). [I] Its events stay in the
-    /// group's segments until retention removes them; they keep their `@logStream`.
+    /// Deletes a log stream and permanently deletes all its events (DeleteLogStream:
+    /// "deletes the specified log stream and permanently deletes all the archived log
+    /// events associated with the log stream", AWS API reference [V]).
+    ///
+    /// When it returns, no reader sees the events any more ([`Store::snapshot`],
+    /// [`Store::read_events`], [`Store::get_event`], [`Store::field_stats`], stored bytes
+    /// and event counts), also after a restart, and a log stream re-created with the same
+    /// name starts empty. How (under the flush lock, so no flush or other deletion runs
+    /// meanwhile, and the manifest lock, so no compaction or retention commits):
+    /// 1. the buffer is flushed (the WAL checkpoint moves past the stream's events);
+    /// 2. every segment of the group holding rows of the stream is rewritten without them
+    ///    into a new file (fsynced); the old files stay untouched;
+    /// 3. one atomic manifest replacement (write, fsync, rename) swaps the segments, drops
+    ///    the stream and records a tombstone `(stream, next __seq, current WAL file)` so
+    ///    that WAL replay skips the stream's records written before the deletion (events
+    ///    acknowledged while the deletion ran); in the same critical section (state lock)
+    ///    the stream's rows leave the in-memory buffer and the pending WAL writes;
+    /// 4. the old segment files are deleted once no [`Snapshot`] holds them (a snapshot
+    ///    taken before keeps reading its files).
+    ///
+    /// A crash before step 3's rename leaves the old state (the new files are orphans that
+    /// [`Store::open`] removes); after it, the new state (the old files are orphans).
+    ///
+    /// # Errors
+    /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamNotFound`]; I/O errors
+    /// (nothing is deleted then).
     pub fn delete_log_stream(&self, group: &str, stream: &str) -> Result<()> {
-        self.mutate_group(group, |g| {
-            g.streams
-                .remove(stream)
-                .map(|_| ())
-                .ok_or_else(|| StoreError::LogStreamNotFound {
-                    group: group.to_owned(),
-                    stream: stream.to_owned(),
-                })
-        })
+        let not_found = || StoreError::LogStreamNotFound {
+            group: group.to_owned(),
+            stream: stream.to_owned(),
+        };
+        self.log_stream(group, stream)?;
+        let guard = self.flush_lock.lock();
+        // 1. flush
+        self.flush_locked(&guard)?;
+        // 2. rewrite the segments holding rows of the stream
+        let _m = self.manifest_lock.lock();
+        let (gid, segments) = {
+            let st = self.state.read();
+            let g = st
+                .groups
+                .get(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            if !g.streams.contains_key(stream) {
+                return Err(not_found());
+            }
+            (g.id, g.segments.clone())
+        };
+        let mut olds: Vec<Arc<SegmentHandle>> = Vec::new();
+        let mut news: Vec<SegmentInfo> = Vec::new();
+        let rewrite = (|| -> Result<()> {
+            for s in &segments {
+                let data = block_on(
+                    self.objects
+                        .get(&ObjectPath::from(s.info.object_path.as_str())),
+                )?;
+                let bytes = block_on(data.bytes())?;
+                let batches = segment::read_core(bytes, &s.info.object_path)?;
+                let mut kept = Vec::with_capacity(batches.len());
+                let mut hit = false;
+                for b in batches {
+                    let Some(st) = b.column(2).as_any().downcast_ref::<StringArray>() else {
+                        return Err(StoreError::Internal("@logStream is not Utf8".into()));
+                    };
+                    let mask: arrow::array::BooleanArray =
+                        st.iter().map(|v| Some(v != Some(stream))).collect();
+                    if mask.true_count() == b.num_rows() {
+                        kept.push(b);
+                        continue;
+                    }
+                    hit = true;
+                    let f = arrow::compute::filter_record_batch(&b, &mask)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    if f.num_rows() > 0 {
+                        kept.push(f);
+                    }
+                }
+                if !hit {
+                    continue;
+                }
+                if kept.iter().any(|b| b.num_rows() > 0) {
+                    let sorted = segment::sort_rows(&kept)?;
+                    news.push(self.write_segment(gid, &sorted)?);
+                }
+                olds.push(s.clone());
+            }
+            Ok(())
+        })();
+        let discard = |news: Vec<SegmentInfo>| {
+            self.garbage
+                .lock()
+                .extend(news.into_iter().map(|i| i.object_path));
+            self.collect_garbage();
+        };
+        if let Err(e) = rewrite {
+            discard(news);
+            return Err(e);
+        }
+        crash_point("delete_log_stream:segments_written");
+        // 3. commit
+        let mut w = self.wal.lock();
+        self.apply_durable_locked(&mut w);
+        let mut st = self.state.write();
+        let prepared = (|| -> Result<(Manifest, GroupBuffer, Vec<Arc<SegmentHandle>>)> {
+            let g = st
+                .groups
+                .get(group)
+                .filter(|g| g.id == gid)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            let old_paths: HashSet<&str> =
+                olds.iter().map(|s| s.info.object_path.as_str()).collect();
+            let mut segs: Vec<Arc<SegmentHandle>> = g
+                .segments
+                .iter()
+                .filter(|s| !old_paths.contains(s.info.object_path.as_str()))
+                .cloned()
+                .collect();
+            segs.extend(
+                news.iter()
+                    .map(|i| Arc::new(SegmentHandle::new(i.clone(), self.garbage.clone()))),
+            );
+            let buffer = g.buffer.without_stream(stream)?;
+            let tomb = StreamTombstone {
+                name: stream.to_owned(),
+                before_seq: g.next_seq,
+                wal_number: w.number,
+            };
+            let mut m = to_manifest(&st);
+            let mg = m
+                .groups
+                .iter_mut()
+                .find(|mg| mg.id == gid)
+                .ok_or_else(|| StoreError::Internal("group missing from manifest".into()))?;
+            mg.segments = segs.iter().map(|s| manifest_segment(&s.info)).collect();
+            mg.streams.retain(|s| s.name != stream);
+            mg.deleted_streams.retain(|t| t.name != stream);
+            mg.deleted_streams.push(tomb);
+            Ok((m, buffer, segs))
+        })();
+        let (m, buffer, segs) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                drop(st);
+                drop(w);
+                discard(news);
+                return Err(e);
+            }
+        };
+        if let Err(e) = manifest::save(&self.dir, &m) {
+            drop(segs);
+            drop(st);
+            drop(w);
+            discard(news);
+            return Err(e);
+        }
+        crash_point("delete_log_stream:manifest_saved");
+        let g = st
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| StoreError::Internal("log group vanished under lock".into()))?;
+        g.segments = segs;
+        g.buffer = buffer;
+        g.streams.remove(stream);
+        if let Some(mg) = m.groups.into_iter().find(|mg| mg.id == gid) {
+            g.tombstones = mg.deleted_streams;
+        }
+        w.pending
+            .retain(|p| !(p.group_id == gid && &*p.stream == stream));
+        drop(st);
+        drop(w);
+        drop(_m);
+        drop(guard);
+        // 4. old files go once no snapshot holds them
+        for s in &olds {
+            s.mark_obsolete();
+        }
+        drop(olds);
+        drop(segments);
+        self.collect_garbage();
+        Ok(())
     }
 
     /// One log stream's metadata.
@@ -1191,6 +1372,10 @@ impl Store {
             }
         }
         st.wal_start = old_number + 1;
+        let wal_start = st.wal_start;
+        for g in st.groups.values_mut() {
+            g.tombstones.retain(|t| t.wal_number >= wal_start);
+        }
         let m = to_manifest(&st);
         manifest::save(&self.dir, &m)?;
         drop(st);
@@ -1766,21 +1951,35 @@ fn to_manifest(st: &State) -> Manifest {
                     segments: g
                         .segments
                         .iter()
-                        .map(|s| ManifestSegment {
-                            object_path: s.info.object_path.clone(),
-                            min_ts: s.info.min_timestamp_ms,
-                            max_ts: s.info.max_timestamp_ms,
-                            min_seq: s.info.min_seq,
-                            max_seq: s.info.max_seq,
-                            rows: s.info.row_count,
-                            bytes: s.info.byte_size,
-                            event_bytes: s.info.event_bytes,
-                            columns: s.info.promoted_columns.clone(),
-                        })
+                        .map(|s| manifest_segment(&s.info))
                         .collect(),
+                    deleted_streams: g.tombstones.clone(),
                 }
             })
             .collect(),
+    }
+}
+
+fn manifest_segment(i: &SegmentInfo) -> ManifestSegment {
+    ManifestSegment {
+        object_path: i.object_path.clone(),
+        min_ts: i.min_timestamp_ms,
+        max_ts: i.max_timestamp_ms,
+        min_seq: i.min_seq,
+        max_seq: i.max_seq,
+        rows: i.row_count,
+        bytes: i.byte_size,
+        event_bytes: i.event_bytes,
+        columns: i.promoted_columns.clone(),
+    }
+}
+
+/// Test hook: with `OW_STORAGE_CRASH_AT=<point>` in the environment of a debug build, the
+/// process aborts (no destructors, no flush: like a crash) when it reaches `point`.
+/// Points: `delete_log_stream:segments_written`, `delete_log_stream:manifest_saved`.
+fn crash_point(point: &str) {
+    if cfg!(debug_assertions) && std::env::var("OW_STORAGE_CRASH_AT").as_deref() == Ok(point) {
+        std::process::abort();
     }
 }
 

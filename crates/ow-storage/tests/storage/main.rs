@@ -1,6 +1,7 @@
 //! Integration tests of `ow-storage` (one test binary: linking is slow).
 
 mod crash;
+mod delete_stream;
 mod metadata;
 mod segments;
 mod write_path;
