@@ -172,6 +172,11 @@ pub struct ImportSummary {
     pub input_bytes: u64,
     /// Events whose time could not be found or parsed, stored with the ingestion time.
     pub ingestion_time_fallbacks: u64,
+    /// Lines (or JSON array elements) that were not JSON objects in `auto`/`ndjson`
+    /// input (broken JSON, a JSON scalar or array, nesting too deep, or plain text among
+    /// JSON lines): stored as text events with the ingestion time, as CloudWatch Logs
+    /// stores every line and discovers JSON fields per event. Counted in `events` too.
+    pub non_json_lines: u64,
     /// Records rejected.
     pub rejected: u64,
     /// Rejections per reason kind (e.g. `invalid JSON`), all of them.
@@ -563,6 +568,10 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         let text = match std::str::from_utf8(data) {
             Ok(t) => t,
+            Err(_) if self.lenient_json() => {
+                // auto: not one JSON document after all; read it line by line instead
+                return self.import_rest_as_lines(name, data, 0, default_stream, file_ct);
+            }
             Err(e) => {
                 let line = line_of(data, e.valid_up_to());
                 self.reject(name, Some(line), "not valid UTF-8", None);
@@ -575,6 +584,12 @@ impl<'a> Importer<'a> {
                 None => break,
                 Some(Ok(d)) => d,
                 Some(Err(e)) => {
+                    if self.lenient_json() {
+                        // auto: what follows the last complete JSON value is not JSON
+                        // documents; keep it line by line (text lines become text events)
+                        let off = stream.byte_offset();
+                        return self.import_rest_as_lines(name, data, off, default_stream, file_ct);
+                    }
                     self.reject(
                         name,
                         Some(e.line() as u64),
@@ -610,6 +625,8 @@ impl<'a> Importer<'a> {
                         // a lone object: one event
                         (vec![doc], None)
                     }
+                    // e.g. `{"Records": 5}`: valid JSON, so in auto it is one event
+                    Err(_) if self.lenient_json() => (vec![doc], Some(Kind::Ndjson)),
                     Err(e) => {
                         self.reject(
                             name,
@@ -637,7 +654,14 @@ impl<'a> Importer<'a> {
                     Kind::Events => self.cw_event(name, Some(line()), el.get(), default_stream)?,
                     _ => {
                         if !el.get().starts_with('{') {
-                            self.reject(name, Some(line()), "not a JSON object", None);
+                            if self.lenient_json() {
+                                self.summary.non_json_lines += 1;
+                                let ts = self.fallback_ts();
+                                let message = minify_json(el.get());
+                                self.push(name, Some(line()), default_stream, ts, message)?;
+                            } else {
+                                self.reject(name, Some(line()), "not a JSON object", None);
+                            }
                             continue;
                         }
                         let message = minify_json(el.get());
@@ -654,6 +678,42 @@ impl<'a> Importer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `auto` fallback: imports `data[offset..]` as lines (kind detected from its first
+    /// non-blank line), numbering lines from the start of `data`.
+    fn import_rest_as_lines(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        offset: usize,
+        default_stream: &str,
+        file_ct: Option<&(String, String)>,
+    ) -> Result<()> {
+        let offset = offset.min(data.len());
+        let mut skipped = data[..offset].iter().filter(|b| **b == b'\n').count() as u64;
+        let mut rest = &data[offset..];
+        // the first non-blank line decides the kind, as for a fresh input
+        let first = loop {
+            let end = rest
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(rest.len(), |i| i + 1);
+            let (line, tail) = rest.split_at(end);
+            rest = tail;
+            if line.is_empty() {
+                return Ok(());
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                skipped += 1;
+                continue;
+            }
+            break line.to_vec();
+        };
+        let first_text = String::from_utf8_lossy(&first);
+        let kind = detect_line_kind(first_text.trim_start_matches('\u{feff}').trim());
+        let reader: Box<dyn BufRead + '_> = Box::new(rest);
+        self.import_lines(name, first, skipped, reader, kind, default_stream, file_ct)
     }
 
     // ------------------------------------------------------------ line formats
@@ -757,6 +817,12 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
+    /// `auto` and `ndjson` keep lines that are not JSON objects as text events; an
+    /// explicit `cloudtrail` (or `cloudwatch-events`) format rejects them.
+    fn lenient_json(&self) -> bool {
+        matches!(self.opts.format, Format::Auto | Format::Ndjson)
+    }
+
     fn fallback_ts(&mut self) -> i64 {
         self.summary.ingestion_time_fallbacks += 1;
         ow_storage::now_ms()
@@ -775,6 +841,13 @@ impl<'a> Importer<'a> {
         let (ts, stream) = {
             let mut vals: Vec<Option<Cow<'_, str>>> = Vec::new();
             let ok = self.extractor.extract_into(&message, &mut vals);
+            if !ok && self.lenient_json() {
+                // not a JSON object: keep the line as a text event (no field to read a time from)
+                drop(vals);
+                self.summary.non_json_lines += 1;
+                let ts = self.fallback_ts();
+                return self.push(name, line, default_stream, ts, message);
+            }
             if !ok {
                 let detail = match serde_json::from_str::<serde_json::Value>(&message) {
                     Ok(_) => None,
@@ -846,6 +919,19 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         let ev: CwEvent = match serde_json::from_str(text) {
             Ok(e) => e,
+            Err(_)
+                if self.opts.format == Format::Auto
+                    && !matches!(
+                        serde_json::from_str::<serde_json::Value>(text),
+                        Ok(serde_json::Value::Object(_))
+                    ) =>
+            {
+                // auto-detected events file, but this line is not a JSON object: keep it
+                // as a text event (a JSON object without timestamp/message stays rejected)
+                self.summary.non_json_lines += 1;
+                let ts = self.fallback_ts();
+                return self.push(name, line, default_stream, ts, text.to_owned());
+            }
             Err(e) => {
                 let kind = if serde_json::from_str::<serde_json::Value>(text).is_ok() {
                     "not a CloudWatch event (needs timestamp and message)"

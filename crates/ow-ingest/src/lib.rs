@@ -19,21 +19,29 @@
 //! timestamp and a space, else text. Without a usable time an event gets the ingestion
 //! time (counted in [`ImportSummary::ingestion_time_fallbacks`]).
 //!
-//! Malformed records (invalid JSON or UTF-8, missing CloudWatch fields, events over 1 MB)
-//! are skipped and reported with file and line in [`ImportSummary::rejections`]; they
-//! never stop an import.
+//! In `auto` and `ndjson` a line that is not a JSON object (broken JSON, a JSON scalar or
+//! array, nesting too deep, plain text among JSON lines, or an `auto` input that looked
+//! like a JSON document but is not one) is stored as a text event with the ingestion
+//! time, as CloudWatch Logs stores every line and discovers JSON fields per event
+//! (counted in [`ImportSummary::non_json_lines`]).
+//!
+//! Records AWS would not accept, and malformed records of an explicit `cloudtrail` or
+//! `cloudwatch-events` format (invalid JSON, missing CloudWatch fields), are skipped and
+//! reported with file and line in [`ImportSummary::rejections`]: lines that are not
+//! UTF-8, events over 1 MB, empty `cloudwatch-events` messages. They never stop an import.
 //!
 //! ```
 //! use ow_ingest::{import_reader, ImportOptions};
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = ow_storage::Store::open(dir.path(), Default::default()).unwrap();
-//! let input = "{\"time\":1700000000,\"msg\":\"a\"}\nnot json\n";
-//! let summary = import_reader(&store, "app.ndjson", input.as_bytes(), &ImportOptions {
+//! let input = b"{\"time\":1700000000,\"msg\":\"a\"}\nnot json\n\xFF\n";
+//! let summary = import_reader(&store, "app.ndjson", &input[..], &ImportOptions {
 //!     format: ow_ingest::Format::Ndjson,
 //!     ..ImportOptions::new("app")
 //! }).unwrap();
-//! assert_eq!(summary.events, 1);
-//! assert_eq!(summary.rejections[0].line, Some(2));
+//! assert_eq!(summary.events, 2); // `not json` is kept as a text event
+//! assert_eq!(summary.non_json_lines, 1);
+//! assert_eq!(summary.rejections[0].line, Some(3)); // not UTF-8
 //! ```
 
 #![deny(missing_docs)]

@@ -113,18 +113,12 @@ fn ndjson_compressed_timestamp_fields_and_malformed_lines() {
         format: Format::Ndjson,
         ..ImportOptions::new("g")
     };
-    let s = import_paths(&store, &[zst], &opts, &NoProgress).unwrap();
-    assert_eq!(s.events, 4);
-    assert_eq!(s.rejected, 2);
-    assert_eq!(s.rejections[0].line, Some(4));
-    assert!(
-        s.rejections[0].reason.starts_with("invalid JSON"),
-        "{}",
-        s.rejections[0]
-    );
-    assert_eq!(s.rejections[1].line, Some(6));
-    assert_eq!(s.rejections[1].reason, "not a JSON object");
-    assert_eq!(s.ingestion_time_fallbacks, 1);
+    let s = import_paths(&store, &[zst.clone()], &opts, &NoProgress).unwrap();
+    // `{broken` and `[1,2]` are not JSON objects: kept as text events (QA finding 1)
+    assert_eq!(s.events, 6);
+    assert_eq!(s.rejected, 0, "{:?}", s.rejections);
+    assert_eq!(s.non_json_lines, 2);
+    assert_eq!(s.ingestion_time_fallbacks, 3);
     let ev = events(&store, "g");
     let ts: Vec<i64> = ev.iter().take(3).map(|e| e.timestamp_ms).collect();
     assert_eq!(
@@ -137,6 +131,9 @@ fn ndjson_compressed_timestamp_fields_and_malformed_lines() {
     );
     assert_eq!(ev[0].log_stream, "app.ndjson");
     assert_eq!(ev[0].message, "{\"ts\":\"2024-03-01T00:00:01Z\",\"n\":1}");
+    let mut rest: Vec<&str> = ev[3..].iter().map(|e| e.message.as_str()).collect();
+    rest.sort();
+    assert_eq!(rest, ["[1,2]", "{\"n\":4}", "{broken"]);
 
     // a JSON key "@timestamp" given as such
     let opts = ImportOptions {
@@ -260,23 +257,116 @@ fn pretty_printed_cloudtrail_documents_and_arrays() {
 
     let arr = r#"[{"eventTime":"2024-07-30T21:31:10Z","eventSource":"a","eventName":"b","awsRegion":"r1","recipientAccountId":"222222222222"}, 5]"#;
     let s = import_reader(&store, "arr.json", arr.as_bytes(), &ImportOptions::new("a")).unwrap();
+    // auto: the element `5` is not a JSON object, kept as a text event
+    assert_eq!((s.events, s.rejected, s.non_json_lines), (2, 0, 1));
+    let a = events(&store, "a");
+    assert_eq!(a[0].log_stream, "222222222222_CloudTrail_r1");
+    assert_eq!(a[1].message, "5");
+    assert_eq!(a[1].log_stream, "arr.json");
+    // --format cloudtrail rejects it
+    let opts = ImportOptions {
+        format: Format::CloudTrail,
+        ..ImportOptions::new("a2")
+    };
+    let s = import_reader(&store, "arr.json", arr.as_bytes(), &opts).unwrap();
     assert_eq!((s.events, s.rejected), (1, 1));
-    assert_eq!(
-        events(&store, "a")[0].log_stream,
-        "222222222222_CloudTrail_r1"
-    );
 
-    // a document cut short is reported, not a crash
+    // a document cut short, explicit cloudtrail: reported, not a crash
+    let opts = ImportOptions {
+        format: Format::CloudTrail,
+        ..ImportOptions::new("c")
+    };
+    let s = import_reader(&store, "cut.json", &doc.as_bytes()[..200], &opts).unwrap();
+    assert_eq!(s.events, 0);
+    assert_eq!(s.rejected, 1);
+    assert!(s.rejections[0].reason.starts_with("invalid JSON"));
+    // auto: not JSON after all, so its 8 non-blank lines are kept as text events
     let s = import_reader(
         &store,
         "cut.json",
         &doc.as_bytes()[..200],
-        &ImportOptions::new("c"),
+        &ImportOptions::new("c2"),
     )
     .unwrap();
-    assert_eq!(s.events, 0);
-    assert_eq!(s.rejected, 1);
+    assert_eq!((s.events, s.rejected, s.non_json_lines), (8, 0, 8));
+    let c2 = events(&store, "c2");
+    assert!(c2.iter().any(|e| e.message == "  \"Records\": ["));
+}
+
+/// QA finding 1 (data loss): in `auto` (and `ndjson`) every line that is not a JSON
+/// object is stored as a text event with the ingestion time, as CloudWatch Logs does.
+#[test]
+fn qa_import_mixed_lines_kept() {
+    let (_d, store) = store();
+    let mixed = "{\"time\":1700000000,\"msg\":\"started\"}\n\
+                 plain text line\n\
+                 2023-11-14 ERROR something broke\n";
+    let before = ow_storage::now_ms();
+    let s = import_reader(
+        &store,
+        "mixed.log",
+        mixed.as_bytes(),
+        &ImportOptions::new("m"),
+    )
+    .unwrap();
+    assert_eq!((s.events, s.rejected, s.non_json_lines), (3, 0, 2));
+    assert_eq!(s.ingestion_time_fallbacks, 2);
+    let ev = events(&store, "m");
+    assert_eq!(ev.len(), 3);
+    assert_eq!(ev[0].timestamp_ms, 1_700_000_000_000);
+    assert_eq!(ev[1].message, "plain text line");
+    assert_eq!(ev[2].message, "2023-11-14 ERROR something broke");
+    assert!(ev[1].timestamp_ms >= before && ev[2].timestamp_ms >= before);
+
+    // broken JSON, a JSON scalar, a JSON array and nesting too deep for the parser
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let nd = format!(
+        "{{\"time\":1700000000,\"a\":1}}\n{{\"a\":\n42\n{deep}\n\"str\"\n{{\"time\":1700000001}}\n"
+    );
+    for format in [Format::Auto, Format::Ndjson] {
+        let group = format!("n-{format}");
+        let opts = ImportOptions {
+            format,
+            ..ImportOptions::new(&group)
+        };
+        let s = import_reader(&store, "x.ndjson", nd.as_bytes(), &opts).unwrap();
+        assert_eq!(
+            (s.events, s.rejected, s.non_json_lines),
+            (6, 0, 4),
+            "{format}"
+        );
+        let msgs: Vec<String> = events(&store, &group)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert!(msgs.contains(&"{\"a\":".to_string()), "{msgs:?}");
+        assert!(msgs.contains(&deep), "{format}");
+    }
+
+    // an auto-detected CloudTrail-per-line file keeps a broken line as text;
+    // explicit --format cloudtrail rejects it with its line
+    let ct = "{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"123456789012\"}\n\
+              {\"eventVersion\":\"1.08\",\"eventTi\n";
+    let s = import_reader(&store, "ct.json", ct.as_bytes(), &ImportOptions::new("ct")).unwrap();
+    assert_eq!((s.events, s.rejected, s.non_json_lines), (2, 0, 1));
+    let opts = ImportOptions {
+        format: Format::CloudTrail,
+        ..ImportOptions::new("ct2")
+    };
+    let s = import_reader(&store, "ct.json", ct.as_bytes(), &opts).unwrap();
+    assert_eq!((s.events, s.rejected), (1, 1));
+    assert_eq!(s.rejections[0].line, Some(2));
     assert!(s.rejections[0].reason.starts_with("invalid JSON"));
+
+    // a broken first line that opens an object is not a document: every line is kept
+    let s = import_reader(
+        &store,
+        "b.log",
+        "{\"a\":\nplain\n{\"time\":1700000002}\n".as_bytes(),
+        &ImportOptions::new("b"),
+    )
+    .unwrap();
+    assert_eq!((s.events, s.rejected, s.non_json_lines), (3, 0, 2));
 }
 
 #[test]
@@ -316,16 +406,12 @@ fn awslogs_trees_are_walked_and_digest_files_skipped() {
 #[test]
 fn leading_blank_lines_and_a_bom_do_not_change_detection_or_line_numbers() {
     let (_d, store) = store();
-    let input = "\n  \n\u{feff}{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}\n{oops\n";
-    let s = import_reader(
-        &store,
-        "x.ndjson",
-        input.as_bytes(),
-        &ImportOptions::new("g"),
-    )
-    .unwrap();
-    assert_eq!(s.events, 1);
-    assert_eq!(s.rejections[0].line, Some(4));
+    // `{oops` is kept as a text event; the invalid UTF-8 line is rejected with its line
+    let input = b"\n  \n\xEF\xBB\xBF{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}\n{oops\n\xFF\n";
+    let s = import_reader(&store, "x.ndjson", &input[..], &ImportOptions::new("g")).unwrap();
+    assert_eq!((s.events, s.non_json_lines, s.rejected), (2, 1, 1));
+    assert_eq!(s.rejections[0].line, Some(5));
+    assert_eq!(s.rejections[0].reason, "not valid UTF-8");
     let ev = events(&store, "g");
     assert_eq!(ev[0].timestamp_ms, 1_709_251_200_000);
     assert_eq!(ev[0].message, "{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}");
