@@ -9,8 +9,10 @@
 //! Output: a progress bar on stderr when stderr is a terminal; at the end a summary on
 //! stdout (events, bytes, events/s, rejected records by reason, peak memory, bytes on
 //! disk) and each kept rejection as `warning: <file>:<line>: <reason>` on stderr.
-//! Exit status: 0 when the import ran, even if some records were rejected (they are
-//! listed); 2 for usage and I/O errors.
+//! Lines that are not JSON objects in `auto`/`ndjson` input are stored as text events and
+//! counted in a warning. Exit status: 0 when every record was imported; 1 if any record
+//! was rejected (they are listed; everything else was still imported); 2 for usage and
+//! I/O errors.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,12 @@ impl From<Format> for ow_ingest::Format {
 
 /// Arguments of `openwatch import`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Lines that are not JSON objects in auto/ndjson input are stored as text events (with \
+                  the ingestion time) and counted in a warning.\n\
+                  Exit status: 0 when every record was imported; 1 if any record was rejected \
+                  (everything else was still imported); 2 for usage and I/O errors."
+)]
 pub struct Args {
     /// Data directory of the store (created when missing).
     #[arg(long, env = "OPENWATCH_DATA_DIR", default_value = "openwatch-data")]
@@ -122,7 +130,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     drop(store);
     summary.elapsed = started.elapsed();
     print_summary(&args, &summary);
-    Ok(ExitCode::SUCCESS)
+    // exit 1 if any record was rejected; everything else was still imported
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_summary(args: &Args, s: &ImportSummary) {
@@ -157,6 +170,17 @@ fn print_summary(args: &Args, s: &ImportSummary) {
             .collect();
         println!("rejected: {} ({})", s.rejected, reasons.join(", "));
     }
+    if s.non_json_lines > 0 {
+        println!(
+            "warning: {} line{} not JSON objects; stored as text events",
+            s.non_json_lines,
+            if s.non_json_lines == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        );
+    }
     if s.ingestion_time_fallbacks > 0 {
         println!(
             "events without a usable timestamp (ingestion time used): {}",
@@ -164,7 +188,9 @@ fn print_summary(args: &Args, s: &ImportSummary) {
         );
     }
     let streams: Vec<&str> = s.log_streams.iter().map(String::as_str).collect();
-    if streams.len() <= 10 {
+    if streams.is_empty() {
+        // nothing imported: no log streams line
+    } else if streams.len() <= 10 {
         println!("log streams: {}", streams.join(", "));
     } else {
         println!(

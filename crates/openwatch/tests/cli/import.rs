@@ -127,7 +127,8 @@ fn import_from_stdin_reports_malformed_lines_with_line_numbers() {
     );
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{out}\n{err}");
+    // a rejected record: exit 1, everything else imported
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(out.contains("imported 2 events"), "{out}");
     assert!(out.contains("rejected: 1 (invalid JSON: 1)"), "{out}");
     assert!(err.contains("warning: -:2: invalid JSON"), "{err}");
@@ -157,4 +158,94 @@ fn a_missing_path_is_an_error_and_imports_nothing() {
         None,
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// QA finding 1: text lines among JSON lines are stored as text events, not rejected.
+#[test]
+fn qa_import_mixed_lines_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("mixed.log");
+    std::fs::write(
+        &file,
+        "{\"time\":1700000000,\"msg\":\"started\"}\nplain text line\n2023-11-14 ERROR something broke\n",
+    )
+    .unwrap();
+    let o = openwatch(
+        &["import", "--data-dir", d, "-g", "m", file.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("imported 3 events"), "{out}");
+    assert!(out.contains("rejected: 0"), "{out}");
+    assert!(
+        out.contains("warning: 2 lines were not JSON objects; stored as text events"),
+        "{out}"
+    );
+    let q = openwatch(
+        &[
+            "query",
+            "--data-dir",
+            d,
+            "-g",
+            "m",
+            "--start",
+            "1700000000",
+            "--format",
+            "csv",
+            "fields @message | filter @message like /ERROR|plain/ | sort @message asc",
+        ],
+        None,
+    );
+    let qout = String::from_utf8_lossy(&q.stdout);
+    assert!(
+        q.status.success(),
+        "{qout}\n{}",
+        String::from_utf8_lossy(&q.stderr)
+    );
+    assert_eq!(
+        qout.lines().skip(1).collect::<Vec<_>>(),
+        ["2023-11-14 ERROR something broke", "plain text line"],
+        "{qout}"
+    );
+}
+
+/// QA finding 3: exit 1 when any record was rejected; no empty `log streams:` line.
+#[test]
+fn qa_import_exit_code_on_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // a binary file: no line is UTF-8, nothing is imported
+    let bin = dir.path().join("blob.bin");
+    std::fs::write(&bin, [0xffu8, 0xfe, b'\n', 0x80, 0x81, b'\n', 0xc3, b'\n']).unwrap();
+    let o = openwatch(
+        &["import", "--data-dir", d, "-g", "b", bin.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(out.contains("imported 0 events"), "{out}");
+    assert!(out.contains("rejected: 3 (not valid UTF-8: 3)"), "{out}");
+    assert!(!out.contains("log streams:"), "{out}");
+    assert!(err.contains("blob.bin:2: not valid UTF-8"), "{err}");
+
+    // one bad line among good ones: the good ones are imported, exit 1
+    let f = dir.path().join("t.log");
+    std::fs::write(&f, b"ok 1\n\xff\nok 2\n").unwrap();
+    let o = openwatch(
+        &["import", "--data-dir", d, "-g", "t2", f.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("imported 2 events"), "{out}");
+    assert!(out.contains("log streams: t.log"), "{out}");
+
+    // --help documents it
+    let h = openwatch(&["import", "--help"], None);
+    let help = String::from_utf8_lossy(&h.stdout);
+    assert!(help.contains("1 if any record was rejected"), "{help}");
 }
