@@ -316,6 +316,34 @@ pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
     anyhow::bail!("expected now, 15m/24h/7d, epoch seconds or ISO 8601")
 }
 
+/// A value (or field name) as a `table` cell: newline, carriage return and tab become a
+/// space; every other control character (C0, DEL, C1, so ESC sequences and BEL) becomes a
+/// visible `\x1b`-style escape, and bidi embedding/override/isolate and mark characters
+/// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) a `\u{202e}`-style escape, so
+/// values cannot drive the terminal or reorder what is shown. Only the table is escaped:
+/// json, csv and ndjson output keep values exact.
+pub fn table_cell(value: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{61c}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     let cols = &o.columns;
     let cells: Vec<Vec<String>> = o
@@ -326,13 +354,13 @@ fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
                 .map(|c| {
                     r.iter()
                         .find(|f| &f.field == c)
-                        .map(|f| f.value.replace(['\n', '\r', '\t'], " "))
+                        .map(|f| table_cell(&f.value))
                         .unwrap_or_default()
                 })
                 .collect()
         })
         .collect();
-    let mut widths: Vec<usize> = cols.iter().map(|c| c.chars().count()).collect();
+    let mut widths: Vec<usize> = cols.iter().map(|c| table_cell(c).chars().count()).collect();
     for row in &cells {
         for (w, v) in widths.iter_mut().zip(row) {
             *w = (*w).max(v.chars().count());
@@ -350,7 +378,8 @@ fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
         }
         writeln!(out)
     };
-    line(out, cols)?;
+    let header: Vec<String> = cols.iter().map(|c| table_cell(c)).collect();
+    line(out, &header)?;
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     line(out, &rule)?;
     for row in &cells {

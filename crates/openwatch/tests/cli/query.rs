@@ -250,3 +250,79 @@ fn a_bad_query_prints_a_diagnostic_and_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
 }
+
+/// QA finding 2: control and bidi characters in values are escaped in `table` output only.
+#[test]
+fn qa_table_escapes_control_chars() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("evil.ndjson");
+    std::fs::write(
+        &file,
+        "{\"time\":1700000000,\"v\":\"red\\u001b[31mX\\u0007\\u009b2J\\u007f\\u0000end\"}\n\
+         {\"time\":1700000001,\"v\":\"abc\\u202egpj.exe\\u2066\\u202a\\u2069 tab\\there\"}\n",
+    )
+    .unwrap();
+    let o = openwatch(&[
+        "import",
+        "--data-dir",
+        d,
+        "-g",
+        "e",
+        "-q",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = |format: &str| {
+        stdout(&query(
+            dir.path(),
+            &[
+                "-g",
+                "e",
+                "--start",
+                "1700000000",
+                "--format",
+                format,
+                "fields v | sort @timestamp asc",
+            ],
+        ))
+    };
+    let table = run("table");
+    let raw: Vec<char> = table
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+        })
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "raw control/bidi characters {raw:?} in {table:?}"
+    );
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0], "v");
+    assert_eq!(lines[2], r"red\x1b[31mX\x07\x9b2J\x7f\x00end");
+    assert_eq!(
+        lines[3],
+        r"abc\u{202e}gpj.exe\u{2066}\u{202a}\u{2069} tab here"
+    );
+    // json and ndjson keep the values exact
+    let nd = run("ndjson");
+    let vals: Vec<String> = nd
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["v"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        vals,
+        [
+            "red\u{1b}[31mX\u{7}\u{9b}2J\u{7f}\u{0}end",
+            "abc\u{202e}gpj.exe\u{2066}\u{202a}\u{2069} tab\there"
+        ]
+    );
+    let json = run("json");
+    assert!(json.contains(r"red\u001b[31mX\u0007"), "{json}");
+}
