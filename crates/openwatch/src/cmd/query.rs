@@ -5,9 +5,11 @@
 //!                 [--format table|json|csv|ndjson] [--limit N] ('QUERY' | --query-file F)
 //! ```
 //!
-//! - Times (`--start`, `--end`): relative to now (`15m`, `24h`, `7d`, `2w`: that long ago),
+//! - Times (`--start`, `--end`): relative to now (`15m`, `24h`, `7d`, `2w`: that long ago;
+//!   `-15m` means the same, `+15m` (future) is refused with an error),
 //!   ISO 8601 (`2023-07-10T11:42:18Z`, `2023-07-10 11:42:18` = UTC, `2023-07-10`), `now`, or
-//!   epoch seconds (the unit of StartQuery). Both ends are inclusive; an end given in whole
+//!   epoch seconds (the unit of StartQuery; a value after the year 9999 is refused, with a
+//!   hint when it looks like milliseconds). Both ends are inclusive; an end given in whole
 //!   seconds includes that whole second. Without them the whole stored range is read.
 //! - Without `--log-group`, a query that does not start with `SOURCE` reads every log group
 //!   of the store (a CLI convenience; the API requires names).
@@ -58,7 +60,9 @@ pub struct Args {
     /// with SOURCE.
     #[arg(long = "log-group", short = 'g', value_name = "NAME")]
     pub log_groups: Vec<String>,
-    /// Range start (inclusive): 15m / 24h / 7d ago, ISO 8601, `now` or epoch seconds.
+    /// Range start (inclusive): 15m / 24h / 7d ago (`-15m` is the same; `+15m` is refused),
+    /// ISO 8601, `now` or epoch seconds (not milliseconds: values after the year 9999 are
+    /// refused).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub start: Option<String>,
     /// Range end (inclusive): same forms as --start.
@@ -267,26 +271,54 @@ pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_millis(n.saturating_mul(ms)))
 }
 
-/// Parses a CLI time to epoch ms: `now`, relative (`15m` = 15 minutes ago), epoch seconds,
-/// or ISO 8601 (UTC when no offset is given). `end` makes whole-second and whole-day forms
-/// inclusive of their last millisecond.
+/// 9999-12-31T23:59:59Z in epoch seconds: a larger epoch value is refused (it is most
+/// likely milliseconds, which would silently mean a year like 55841).
+const MAX_EPOCH_SECONDS: i64 = 253_402_300_799;
+
+/// Parses a CLI time to epoch ms: `now`, relative (`15m` or `-15m` = 15 minutes ago; `+15m`
+/// is refused), epoch seconds (up to the year 9999; a larger value is refused with a hint
+/// when it looks like milliseconds), or ISO 8601 (UTC when no offset is given). `end` makes
+/// whole-second and whole-day forms inclusive of their last millisecond.
+///
+/// # Errors
+/// Text of none of these forms, a future relative time, an epoch value after 9999.
 pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
     use chrono::{NaiveDate, NaiveDateTime};
     let s = s.trim();
     if s.eq_ignore_ascii_case("now") {
         return Ok(now_ms);
     }
+    // A relative time is always that long ago: `-5m` reads as `5m` (as in `date -d -5min`),
+    // a future `+5m` is refused rather than silently turned into the past.
+    let is_rel = |r: &str| {
+        let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && digits < r.len() && r[digits..].bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    if let Some(r) = s.strip_prefix('+').filter(|r| is_rel(r)) {
+        anyhow::bail!(
+            "a relative time counts back from now ({r} = {r} ago); the future time {s:?} is \
+             not supported: give an ISO 8601 time"
+        );
+    }
     let rel = s.strip_prefix('-').unwrap_or(s);
-    let digits = rel.bytes().take_while(u8::is_ascii_digit).count();
-    if digits > 0 && digits < rel.len() && rel[digits..].bytes().all(|b| b.is_ascii_alphabetic()) {
+    if is_rel(rel) {
         let d = parse_duration(rel)?;
         return Ok(now_ms.saturating_sub(d.as_millis() as i64));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let secs: i64 = s.parse().context("epoch seconds out of range")?;
-        let ms = secs
-            .checked_mul(1000)
-            .context("epoch seconds out of range")?;
+        if secs > MAX_EPOCH_SECONDS {
+            let hint = if secs / 1000 <= MAX_EPOCH_SECONDS {
+                format!(
+                    "; it looks like epoch milliseconds: pass seconds ({})",
+                    secs / 1000
+                )
+            } else {
+                String::new()
+            };
+            anyhow::bail!("epoch seconds {secs} are after the year 9999{hint}");
+        }
+        let ms = secs * 1000;
         return Ok(if end { ms + 999 } else { ms });
     }
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {

@@ -326,3 +326,66 @@ fn qa_table_escapes_control_chars() {
     let json = run("json");
     assert!(json.contains(r"red\u001b[31mX\u0007"), "{json}");
 }
+
+/// QA finding 4: epoch milliseconds are refused with a hint; `-5m` is 5 minutes ago like
+/// `5m`; `+5m` (the future) is refused.
+#[test]
+fn qa_time_args() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("now.log");
+    // text without a timestamp: stored at the ingestion time (now)
+    std::fs::write(&file, "just now\n").unwrap();
+    let o = openwatch(&[
+        "import",
+        "--data-dir",
+        d,
+        "-g",
+        "t",
+        "-q",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let count = |range: &[&str]| {
+        let mut args = vec!["-g", "t", "--format", "ndjson"];
+        args.extend_from_slice(range);
+        args.push("stats count(*) as n");
+        let out = stdout(&query(dir.path(), &args));
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["n"].as_str().unwrap().to_owned()
+    };
+    let fails = |range: &[&str]| {
+        let mut args = vec!["-g", "t"];
+        args.extend_from_slice(range);
+        args.push("stats count(*) as n");
+        let o = query(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{range:?}");
+        assert!(o.stdout.is_empty());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // -5m is 5 minutes ago, like 5m: the event of just now is after it
+    assert_eq!(count(&["--start", "-5m"]), "1");
+    assert_eq!(count(&["--start", "5m"]), "1");
+    assert_eq!(count(&["--end", "-5m"]), "0");
+    assert_eq!(count(&["--start=-1h", "--end", "now"]), "1");
+    // the future is refused, not silently turned into the past
+    let err = fails(&["--start", "+5m"]);
+    assert!(
+        err.contains("future time \"+5m\" is not supported"),
+        "{err}"
+    );
+    // epoch milliseconds
+    let err = fails(&["--start", "1700000005000"]);
+    assert!(
+        err.contains(
+            "after the year 9999; it looks like epoch milliseconds: pass seconds (1700000005)"
+        ),
+        "{err}"
+    );
+    let err = fails(&["--end", "99999999999999999"]);
+    assert!(err.contains("after the year 9999"), "{err}");
+    assert!(!err.contains("milliseconds"), "{err}");
+    // the last second of 9999 is still fine
+    assert_eq!(count(&["--start", "0", "--end", "253402300799"]), "1");
+    assert_eq!(count(&["--start", "253402300799"]), "0");
+}
