@@ -113,7 +113,7 @@ fn ndjson_compressed_timestamp_fields_and_malformed_lines() {
         format: Format::Ndjson,
         ..ImportOptions::new("g")
     };
-    let s = import_paths(&store, &[zst.clone()], &opts, &NoProgress).unwrap();
+    let s = import_paths(&store, &[zst], &opts, &NoProgress).unwrap();
     // `{broken` and `[1,2]` are not JSON objects: kept as text events (QA finding 1)
     assert_eq!(s.events, 6);
     assert_eq!(s.rejected, 0, "{:?}", s.rejections);
