@@ -28,7 +28,9 @@ pub enum Format {
     /// alone or in `AWSLogs/...` trees), JSON arrays of records, or one record per line.
     /// `@timestamp` = `eventTime`; log stream `<account>_CloudTrail_<region>`.
     CloudTrail,
-    /// One JSON object per line (plain, gzip or zstd); the line is the message.
+    /// One JSON object per line (plain, gzip or zstd); the line is the message. A line
+    /// that is not a JSON object is kept as a text event with the ingestion time
+    /// ([`ImportSummary::non_json_lines`]), as in `Auto`.
     Ndjson,
     /// One event per line of text; the line is the message.
     Text,
