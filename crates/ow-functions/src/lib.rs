@@ -570,15 +570,46 @@ pub fn compare(op: CmpOp, left: Expr, right: Expr) -> Expr {
 /// `left <op> right` for `+ - * / ^ %` (spec §5.1). `Float64`; null on a missing or
 /// non-numeric operand, division/modulo by zero, or a non-finite result.
 pub fn arithmetic(op: ArithOp, left: Expr, right: Expr) -> Expr {
-    let name = match op {
+    call(
+        arith_symbol(op),
+        Op::Ops(OpFn::Arith(op)),
+        vec![left, right],
+    )
+}
+
+/// The operator's spelling in a query (`+ - * / ^ %`).
+pub(crate) fn arith_symbol(op: ArithOp) -> &'static str {
+    match op {
         ArithOp::Add => "+",
         ArithOp::Sub => "-",
         ArithOp::Mul => "*",
         ArithOp::Div => "/",
         ArithOp::Pow => "^",
         ArithOp::Mod => "%",
-    };
-    call(name, Op::Ops(OpFn::Arith(op)), vec![left, right])
+    }
+}
+
+/// A left-to-right arithmetic chain `first op1 e1 op2 e2 …` (spec §5.1) as ONE call:
+/// the same value as the left-deep tree of [`arithmetic`] calls (each step with the
+/// same null rules), but flat, so a long chain such as `1+1+…+1` (queries may be
+/// 10,000 characters, spec §2.1) neither recurses deeply nor makes DataFusion derive
+/// names and types of nested calls per node (which was super-linear). With one step
+/// this is exactly [`arithmetic`]. `Float64`.
+pub fn arithmetic_chain(first: Expr, mut rest: Vec<(ArithOp, Expr)>) -> Expr {
+    if rest.len() <= 1 {
+        return match rest.pop() {
+            Some((op, right)) => arithmetic(op, first, right),
+            None => first,
+        };
+    }
+    let mut ops = Vec::with_capacity(rest.len());
+    let mut args = Vec::with_capacity(rest.len() + 1);
+    args.push(first);
+    for (op, e) in rest {
+        ops.push(op);
+        args.push(e);
+    }
+    call("arith", Op::Ops(OpFn::ArithChain(ops)), args)
 }
 
 /// Unary minus. `Float64`, null when the operand is not numeric.

@@ -119,14 +119,25 @@ impl Hash for Needle {
 pub(crate) enum OpFn {
     Cmp(CmpOp),
     Arith(ArithOp),
+    /// `a0 op1 a1 op2 a2 …` evaluated left to right, exactly as the left-deep tree of
+    /// [`OpFn::Arith`] it replaces (so a 1,000-term chain is one call, not 1,000 nested ones).
+    ArithChain(Vec<ArithOp>),
     Neg,
     And,
     Or,
     Not,
     Truthy,
-    Like { needle: Box<Needle>, negated: bool },
-    Regex { re: Re, negated: bool },
-    In { negated: bool },
+    Like {
+        needle: Box<Needle>,
+        negated: bool,
+    },
+    Regex {
+        re: Re,
+        negated: bool,
+    },
+    In {
+        negated: bool,
+    },
     Access,
     ToNumber,
 }
@@ -134,7 +145,7 @@ pub(crate) enum OpFn {
 impl OpFn {
     pub(crate) fn return_type(&self, _args: &[DataType]) -> DataType {
         match self {
-            OpFn::Arith(_) | OpFn::Neg | OpFn::ToNumber => DataType::Float64,
+            OpFn::Arith(_) | OpFn::ArithChain(_) | OpFn::Neg | OpFn::ToNumber => DataType::Float64,
             OpFn::Access => DataType::LargeUtf8,
             _ => DataType::Boolean,
         }
@@ -145,6 +156,13 @@ impl OpFn {
         match self {
             OpFn::Cmp(op) => Val::Bool(compare_op(*op, &arg(0), &arg(1))),
             OpFn::Arith(op) => arith(*op, &arg(0), &arg(1)),
+            OpFn::ArithChain(chain) => {
+                let mut acc: Val<'a> = arg(0);
+                for (i, op) in chain.iter().enumerate() {
+                    acc = arith(*op, &acc, &arg(i + 1));
+                }
+                acc
+            }
             OpFn::Neg => arg(0).as_num().map_or(Val::Null, |n| Val::Num(-n)),
             OpFn::And => Val::Bool(args.iter().all(Val::truthy)),
             OpFn::Or => Val::Bool(args.iter().any(Val::truthy)),
@@ -319,6 +337,20 @@ mod tests {
 
     #[test]
     fn arithmetic() {
+        let chain = OpFn::ArithChain(vec![ArithOp::Sub, ArithOp::Mul, ArithOp::Div]);
+        // ((10 - 4) * 3) / 2, left to right like the nested operators.
+        assert_eq!(
+            chain.eval(&[Val::Num(10.0), s("4"), Val::Num(3.0), Val::Num(2.0)]),
+            Val::Num(9.0)
+        );
+        assert_eq!(
+            chain.eval(&[Val::Num(10.0), Val::Null, Val::Num(3.0), Val::Num(2.0)]),
+            Val::Null
+        );
+        assert_eq!(
+            chain.eval(&[Val::Num(10.0), s("4"), Val::Num(3.0), Val::Num(0.0)]),
+            Val::Null
+        );
         let a = |op, x: Val<'static>, y: Val<'static>| OpFn::Arith(op).eval(&[x, y]);
         assert_eq!(a(ArithOp::Pow, Val::Num(2.0), Val::Num(3.0)), Val::Num(8.0));
         assert_eq!(

@@ -55,6 +55,25 @@ pub fn binary(op: BinaryOp, l: Expr, r: Expr) -> Result<Expr, String> {
     }
 }
 
+/// The arithmetic operator for `op`, or `None` when `op` is not one of `+ - * / % ^`.
+pub fn arith_op(op: BinaryOp) -> Option<ArithOp> {
+    Some(match op {
+        BinaryOp::Add => ArithOp::Add,
+        BinaryOp::Sub => ArithOp::Sub,
+        BinaryOp::Mul => ArithOp::Mul,
+        BinaryOp::Div => ArithOp::Div,
+        BinaryOp::Mod => ArithOp::Mod,
+        BinaryOp::Pow => ArithOp::Pow,
+        _ => return None,
+    })
+}
+
+/// `first op1 e1 op2 e2 …` evaluated left to right as one flat call (see
+/// [`ow_functions::arithmetic_chain`]).
+pub fn arith_chain(first: Expr, rest: Vec<(ArithOp, Expr)>) -> Expr {
+    ow_functions::arithmetic_chain(first, rest)
+}
+
 /// `l like 'text'` (substring, case-sensitive, spec §5.2) or `not like`.
 pub fn like_substring(l: Expr, needle: &str, negated: bool) -> Expr {
     ow_functions::like_substring(l, needle, negated)

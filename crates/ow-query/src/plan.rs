@@ -262,6 +262,27 @@ impl<'a, 'c> State<'a, 'c> {
                     .pop()
                     .ok_or_else(|| QueryError::Internal("empty boolean chain".into()))?
             }
+            Ast::Binary { op, .. } if fx::arith_op(*op).is_some() => {
+                // A left-deep arithmetic chain `a + b - c * …` (the parser builds
+                // `((a + b) - c) …`): walk its left spine without recursion and plan it as
+                // one flat call, so that a 1,000-term chain (legal: queries may be 10,000
+                // characters, spec §2.1) neither overflows the stack nor makes DataFusion
+                // re-derive names/types of nested calls per node (QA: super-linear).
+                let mut rest = Vec::new();
+                let mut cur = e;
+                while let Ast::Binary { op, lhs, rhs } = &cur.node {
+                    let Some(a) = fx::arith_op(*op) else { break };
+                    rest.push((a, rhs));
+                    cur = lhs;
+                }
+                rest.reverse();
+                let first = self.expr_in(cur, aggs.as_deref_mut())?;
+                let rest = rest
+                    .into_iter()
+                    .map(|(a, r)| Ok((a, self.expr_in(r, aggs.as_deref_mut())?)))
+                    .collect::<Result<Vec<_>, QueryError>>()?;
+                fx::arith_chain(first, rest)
+            }
             Ast::Binary { op, lhs, rhs } => {
                 let l = self.expr_in(lhs, aggs.as_deref_mut())?;
                 match (op, &rhs.node) {

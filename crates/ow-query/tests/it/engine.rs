@@ -198,3 +198,33 @@ fn a_query_past_its_timeout_fails_with_timeout() {
         Err(QueryError::Timeout(_))
     ));
 }
+
+/// QA (HIGH): a long arithmetic chain (legal: queries may be 10,000 characters, spec §2.1)
+/// overflowed the stack at 1,000 terms and was super-linear below that. Left-deep
+/// chains are planned as one flat call; values must equal left-to-right evaluation.
+#[test]
+fn qa_long_arithmetic_chain() {
+    let ts = store_with(3);
+    let engine = ts.engine(None);
+    let ones = vec!["1"; 1000].join("+");
+    let q = format!("fields {ones} as x | sort i asc | limit 1");
+    let out = run(&engine, &["g1"], &q).unwrap();
+    assert_eq!(out.get(0, "x"), Some("1000"));
+    // 2,000 terms over a field: i = 2 on the newest event gives 4000.
+    let xs = vec!["i"; 2000].join("+");
+    let q = format!("filter i = 2 | fields {xs} as y");
+    let out = run(&engine, &["g1"], &q).unwrap();
+    assert_eq!(out.get(0, "y"), Some("4000"));
+    // Mixed operators keep precedence and left-to-right order:
+    // 100 - 1 - 1 … (50 times) = 50; 2 * 3 - 4 / 2 + 10 % 4 - 2 ^ 3 ^ 2 = 6 - 2 + 2 - 512.
+    let minus = format!("100{}", " - 1".repeat(50));
+    let q = format!("fields {minus} as m, 2 * 3 - 4 / 2 + 10 % 4 - 2 ^ 3 ^ 2 as p | limit 1");
+    let out = run(&engine, &["g1"], &q).unwrap();
+    assert_eq!(out.get(0, "m"), Some("50"));
+    assert_eq!(out.get(0, "p"), Some("-506"));
+    // A missing operand anywhere in the chain makes it null, as with nested operators.
+    let q = "fields 1 + 2 + nosuchfield + 3 as z, 1 + 2 + 3 as w | limit 1";
+    let out = run(&engine, &["g1"], q).unwrap();
+    assert_eq!(out.get(0, "w"), Some("6"));
+    assert_eq!(out.get(0, "z"), None, "null fields are absent from the row");
+}
