@@ -286,6 +286,98 @@ impl CompositeAlarm {
     }
 }
 
+/// The state fields and actions that metric and composite alarms share, so that one
+/// state-transition routine (`apply_state`) serves both.
+trait AlarmRecord {
+    /// `StateValue`, `StateReason`, `StateReasonData`, `StateUpdatedTimestamp` and
+    /// `StateTransitionedTimestamp` (epoch ms).
+    fn state_fields(
+        &mut self,
+    ) -> (
+        &mut AlarmState,
+        &mut String,
+        &mut Option<String>,
+        &mut i64,
+        &mut i64,
+    );
+    /// The actions configured for entering `state`.
+    fn actions_for(&self, state: AlarmState) -> &[String];
+    /// `ActionsEnabled` (default true).
+    fn actions_enabled(&self) -> bool;
+}
+
+macro_rules! impl_alarm_record {
+    ($t:ty) => {
+        impl AlarmRecord for $t {
+            fn state_fields(
+                &mut self,
+            ) -> (
+                &mut AlarmState,
+                &mut String,
+                &mut Option<String>,
+                &mut i64,
+                &mut i64,
+            ) {
+                (
+                    &mut self.state_value,
+                    &mut self.state_reason,
+                    &mut self.state_reason_data,
+                    &mut self.state_updated_ms,
+                    &mut self.state_transitioned_ms,
+                )
+            }
+            fn actions_for(&self, state: AlarmState) -> &[String] {
+                match state {
+                    AlarmState::Ok => &self.config.ok_actions,
+                    AlarmState::Alarm => &self.config.alarm_actions,
+                    AlarmState::InsufficientData => &self.config.insufficient_data_actions,
+                }
+            }
+            fn actions_enabled(&self) -> bool {
+                self.config.actions_enabled != Some(false)
+            }
+        }
+    };
+}
+impl_alarm_record!(MetricAlarm);
+impl_alarm_record!(CompositeAlarm);
+
+/// What a state transition replaced, and the actions it triggers.
+struct AppliedState {
+    old: AlarmState,
+    old_reason: String,
+    old_data: Option<String>,
+    actions_enabled: bool,
+    actions: Vec<String>,
+}
+
+/// Moves `alarm` to `new` at `now` (epoch ms) with its reason; `None` when it is already
+/// in that state (no transition, no history, no actions).
+fn apply_state<A: AlarmRecord>(
+    alarm: &mut A,
+    new: AlarmState,
+    reason: &str,
+    reason_data: &Option<String>,
+    now: i64,
+) -> Option<AppliedState> {
+    let (value, state_reason, state_data, updated_ms, transitioned_ms) = alarm.state_fields();
+    if *value == new {
+        return None;
+    }
+    let old = std::mem::replace(value, new);
+    let old_reason = std::mem::replace(state_reason, reason.to_string());
+    let old_data = std::mem::replace(state_data, reason_data.clone());
+    *updated_ms = now;
+    *transitioned_ms = now;
+    Some(AppliedState {
+        old,
+        old_reason,
+        old_data,
+        actions_enabled: alarm.actions_enabled(),
+        actions: alarm.actions_for(new).to_vec(),
+    })
+}
+
 /// One `AlarmHistoryItems` element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmHistoryItem {
@@ -1400,68 +1492,28 @@ impl AlarmEngine {
         now: i64,
         changed: &mut Vec<String>,
     ) -> bool {
-        let (old, old_reason, old_data, alarm_type, actions_enabled, actions, message) =
-            if let Some(a) = inner.metric.get_mut(name) {
-                let old = (
-                    a.state_value,
-                    a.state_reason.clone(),
-                    a.state_reason_data.clone(),
-                );
-                if old.0 == new {
-                    return false;
-                }
-                a.state_value = new;
-                a.state_reason = reason.clone();
-                a.state_reason_data = reason_data.clone();
-                a.state_updated_ms = now;
-                a.state_transitioned_ms = now;
-                let actions = match new {
-                    AlarmState::Ok => a.config.ok_actions.clone(),
-                    AlarmState::Alarm => a.config.alarm_actions.clone(),
-                    AlarmState::InsufficientData => a.config.insufficient_data_actions.clone(),
-                };
-                let msg = crate::actions::metric_alarm_message(a, old.0, &self.config);
-                (
-                    old.0,
-                    old.1,
-                    old.2,
-                    "MetricAlarm",
-                    a.config.actions_enabled != Some(false),
-                    actions,
-                    msg,
-                )
-            } else if let Some(a) = inner.composite.get_mut(name) {
-                let old = (
-                    a.state_value,
-                    a.state_reason.clone(),
-                    a.state_reason_data.clone(),
-                );
-                if old.0 == new {
-                    return false;
-                }
-                a.state_value = new;
-                a.state_reason = reason.clone();
-                a.state_reason_data = reason_data.clone();
-                a.state_updated_ms = now;
-                a.state_transitioned_ms = now;
-                let actions = match new {
-                    AlarmState::Ok => a.config.ok_actions.clone(),
-                    AlarmState::Alarm => a.config.alarm_actions.clone(),
-                    AlarmState::InsufficientData => a.config.insufficient_data_actions.clone(),
-                };
-                let msg = crate::actions::composite_alarm_message(a, old.0, &self.config);
-                (
-                    old.0,
-                    old.1,
-                    old.2,
-                    "CompositeAlarm",
-                    a.config.actions_enabled != Some(false),
-                    actions,
-                    msg,
-                )
-            } else {
+        let (t, alarm_type, message) = if let Some(a) = inner.metric.get_mut(name) {
+            let Some(t) = apply_state(a, new, &reason, &reason_data, now) else {
                 return false;
             };
+            let msg = crate::actions::metric_alarm_message(a, t.old, &self.config);
+            (t, "MetricAlarm", msg)
+        } else if let Some(a) = inner.composite.get_mut(name) {
+            let Some(t) = apply_state(a, new, &reason, &reason_data, now) else {
+                return false;
+            };
+            let msg = crate::actions::composite_alarm_message(a, t.old, &self.config);
+            (t, "CompositeAlarm", msg)
+        } else {
+            return false;
+        };
+        let AppliedState {
+            old,
+            old_reason,
+            old_data,
+            actions_enabled,
+            actions,
+        } = t;
         let parse = |d: &Option<String>| {
             d.as_deref()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
