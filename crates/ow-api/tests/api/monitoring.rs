@@ -1103,199 +1103,12 @@ async fn metric_filters_on_the_logs_api_feed_metrics_from_put_log_events() {
 // ---------------------------------------------------------------------------------------
 // End to end: CIS pack + real CloudTrail through PutLogEvents, alarms, webhook receiver.
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/cloudtrail"
-);
 /// Real CloudTrail only (the hand-made fixtures trigger every control, which would make
 /// the "right alarms" check weaker).
 const FILES: [&str; 2] = [
     "stratus-red-team-detonation-logs.ndjson.gz",
     "invictus-aws_dataset.ndjson.gz",
 ];
-
-fn cloudtrail() -> Vec<(i64, String, Value)> {
-    let mut out = Vec::new();
-    for f in FILES {
-        let path = format!("{DATA}/{f}");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for line in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-            let line = line.unwrap();
-            let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            let Some(t) = v["eventTime"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            else {
-                continue;
-            };
-            out.push((t.timestamp_millis(), line, v));
-        }
-    }
-    out.sort_by_key(|e| e.0);
-    out
-}
-
-fn field<'a>(e: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(e, |v, k| v.get(*k))?.as_str()
-}
-
-/// The CIS controls' intent, written independently of the filter patterns (filter-patterns.md
-/// §9): which events each alarm is about.
-fn cis_intent(alarm: &str, e: &Value) -> bool {
-    let name = field(e, &["eventName"]).unwrap_or("");
-    let source = field(e, &["eventSource"]).unwrap_or("");
-    let is = |n: &[&str]| n.contains(&name);
-    // `!=` in a filter pattern needs the field to be present.
-    let present_and_not = |path: &[&str], v: &str| field(e, path).is_some_and(|x| x != v);
-    match alarm {
-        "UnauthorizedAPICalls" => {
-            let code = field(e, &["errorCode"]).unwrap_or("");
-            (code.ends_with("UnauthorizedOperation") || code.starts_with("AccessDenied"))
-                && present_and_not(&["sourceIPAddress"], "delivery.logs.amazonaws.com")
-                && present_and_not(&["eventName"], "HeadBucket")
-        }
-        "NoMFAConsoleSignin" => {
-            name == "ConsoleLogin" && present_and_not(&["additionalEventData", "MFAUsed"], "Yes")
-        }
-        "NoMFAConsoleSigninSSOAware" => {
-            name == "ConsoleLogin"
-                && present_and_not(&["additionalEventData", "MFAUsed"], "Yes")
-                && field(e, &["userIdentity", "type"]) == Some("IAMUser")
-                && field(e, &["responseElements", "ConsoleLogin"]) == Some("Success")
-        }
-        "RootUsage" => {
-            field(e, &["userIdentity", "type"]) == Some("Root")
-                && e["userIdentity"].get("invokedBy").is_none()
-                && present_and_not(&["eventType"], "AwsServiceEvent")
-        }
-        "IAMChanges" => is(&[
-            "DeleteGroupPolicy",
-            "DeleteRolePolicy",
-            "DeleteUserPolicy",
-            "PutGroupPolicy",
-            "PutRolePolicy",
-            "PutUserPolicy",
-            "CreatePolicy",
-            "DeletePolicy",
-            "CreatePolicyVersion",
-            "DeletePolicyVersion",
-            "AttachRolePolicy",
-            "DetachRolePolicy",
-            "AttachUserPolicy",
-            "DetachUserPolicy",
-            "AttachGroupPolicy",
-            "DetachGroupPolicy",
-        ]),
-        "CloudTrailCfgChanges" => is(&[
-            "CreateTrail",
-            "UpdateTrail",
-            "DeleteTrail",
-            "StartLogging",
-            "StopLogging",
-        ]),
-        "ConsoleSigninFailures" => {
-            name == "ConsoleLogin" && field(e, &["errorMessage"]) == Some("Failed authentication")
-        }
-        "DisableOrDeleteCMK" => {
-            source == "kms.amazonaws.com" && is(&["DisableKey", "ScheduleKeyDeletion"])
-        }
-        "S3BucketPolicyChanges" => {
-            source == "s3.amazonaws.com"
-                && is(&[
-                    "PutBucketAcl",
-                    "PutBucketPolicy",
-                    "PutBucketCors",
-                    "PutBucketLifecycle",
-                    "PutBucketReplication",
-                    "DeleteBucketPolicy",
-                    "DeleteBucketCors",
-                    "DeleteBucketLifecycle",
-                    "DeleteBucketReplication",
-                ])
-        }
-        "AWSConfigChanges" => {
-            source == "config.amazonaws.com"
-                && is(&[
-                    "StopConfigurationRecorder",
-                    "DeleteDeliveryChannel",
-                    "PutDeliveryChannel",
-                    "PutConfigurationRecorder",
-                ])
-        }
-        "SecurityGroupChanges" => is(&[
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "CreateSecurityGroup",
-            "DeleteSecurityGroup",
-        ]),
-        "NACLChanges" => is(&[
-            "CreateNetworkAcl",
-            "CreateNetworkAclEntry",
-            "DeleteNetworkAcl",
-            "DeleteNetworkAclEntry",
-            "ReplaceNetworkAclEntry",
-            "ReplaceNetworkAclAssociation",
-        ]),
-        "NetworkGWChanges" => is(&[
-            "CreateCustomerGateway",
-            "DeleteCustomerGateway",
-            "AttachInternetGateway",
-            "CreateInternetGateway",
-            "DeleteInternetGateway",
-            "DetachInternetGateway",
-        ]),
-        "RouteTableChanges" => is(&[
-            "CreateRoute",
-            "CreateRouteTable",
-            "ReplaceRoute",
-            "ReplaceRouteTableAssociation",
-            "DeleteRouteTable",
-            "DeleteRoute",
-            "DisassociateRouteTable",
-        ]),
-        "VPCChanges" => is(&[
-            "CreateVpc",
-            "DeleteVpc",
-            "ModifyVpcAttribute",
-            "AcceptVpcPeeringConnection",
-            "CreateVpcPeeringConnection",
-            "DeleteVpcPeeringConnection",
-            "RejectVpcPeeringConnection",
-            "AttachClassicLinkVpc",
-            "DetachClassicLinkVpc",
-            "DisableVpcClassicLink",
-            "EnableVpcClassicLink",
-        ]),
-        "OrganizationsChanges" => {
-            source == "organizations.amazonaws.com"
-                && is(&[
-                    "AcceptHandshake",
-                    "AttachPolicy",
-                    "CreateAccount",
-                    "CreateOrganizationalUnit",
-                    "CreatePolicy",
-                    "DeclineHandshake",
-                    "DeleteOrganization",
-                    "DeleteOrganizationalUnit",
-                    "DeletePolicy",
-                    "DetachPolicy",
-                    "DisablePolicyType",
-                    "EnablePolicyType",
-                    "InviteAccountToOrganization",
-                    "LeaveOrganization",
-                    "MoveAccount",
-                    "RemoveAccountFromOrganization",
-                    "UpdatePolicy",
-                    "UpdateOrganizationalUnit",
-                ])
-        }
-        other => panic!("no intent written for CIS alarm {other}"),
-    }
-}
 
 /// A local HTTP receiver on 127.0.0.1: answers 500 to the first `fail_first` requests,
 /// then 200; records every body it answered 200 to (and counts all requests).
@@ -1366,7 +1179,7 @@ impl Receiver {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cis_pack_on_cloudtrail_through_the_api_alarms_and_notifies_a_webhook() {
     let h = Mon::new();
-    let evs = cloudtrail();
+    let evs = ow_test_utils::cloudtrail::events(&FILES);
     assert!(evs.len() > 600, "{} events", evs.len());
     let topic = "arn:aws:sns:us-east-1:123456789012:security";
     // Install the CIS pack through the APIs: filters on JSON 1.1, alarms on JSON 1.0.
@@ -1438,7 +1251,10 @@ async fn cis_pack_on_cloudtrail_through_the_api_alarms_and_notifies_a_webhook() 
     // Expected: every alarm whose intent some event matches.
     let expected: BTreeSet<String> = names
         .iter()
-        .filter(|n| evs.iter().any(|(_, _, e)| cis_intent(n, e)))
+        .filter(|n| {
+            evs.iter()
+                .any(|(_, _, e)| ow_test_utils::cis::intent_of(n, e))
+        })
         .cloned()
         .collect();
     assert!(expected.len() >= 4, "{expected:?}");

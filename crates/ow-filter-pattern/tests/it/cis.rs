@@ -6,16 +6,10 @@
 //! single line of every file. The predicates encode the spec's semantics directly: wildcard
 //! = prefix/suffix test, `!=` on a missing field is false (§4.2 [I]), `NOT EXISTS` = absent.
 
-use std::io::BufRead;
-
 use ow_filter_pattern::packs::{cis, CisMetricFilter};
 use ow_filter_pattern::{FilterPattern, LogMessage, PatternFamily, ValueSelector};
+use ow_test_utils::{cis, cloudtrail};
 use serde_json::Value;
-
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/cloudtrail"
-);
 
 const FILES: [&str; 6] = [
     "invictus-aws_dataset.ndjson.gz",
@@ -25,16 +19,6 @@ const FILES: [&str; 6] = [
     "fixtures/awsdocs-cloudtrail-user-guide.ndjson.gz",
     "fixtures/panther-analysis-rule-tests.ndjson.gz",
 ];
-
-fn read_lines(file: &str) -> Vec<String> {
-    let path = format!("{DATA}/{file}");
-    let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    std::io::BufReader::new(flate2::read::GzDecoder::new(f))
-        .lines()
-        .map(|l| l.expect("gzip NDJSON line"))
-        .filter(|l| !l.trim().is_empty())
-        .collect()
-}
 
 fn at<'a>(e: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(e, |v, k| v.as_object()?.get(*k))
@@ -46,198 +30,6 @@ fn text<'a>(e: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 fn is(e: &Value, path: &[&str], want: &str) -> bool {
     text(e, path) == Some(want)
-}
-
-/// `!=` on a present string field.
-fn is_not(e: &Value, path: &[&str], unwanted: &str) -> bool {
-    text(e, path).is_some_and(|v| v != unwanted)
-}
-
-fn name_in(e: &Value, names: &[&str]) -> bool {
-    text(e, &["eventName"]).is_some_and(|n| names.contains(&n))
-}
-
-/// The hand-written meaning of each CIS row.
-fn expected(id: &str, e: &Value) -> bool {
-    match id {
-        "4.1" => {
-            let code = text(e, &["errorCode"]).unwrap_or("");
-            (code.ends_with("UnauthorizedOperation") || code.starts_with("AccessDenied"))
-                && is_not(e, &["sourceIPAddress"], "delivery.logs.amazonaws.com")
-                && is_not(e, &["eventName"], "HeadBucket")
-        }
-        "4.2" => {
-            is(e, &["eventName"], "ConsoleLogin")
-                && is_not(e, &["additionalEventData", "MFAUsed"], "Yes")
-        }
-        "4.2-sso" => {
-            is(e, &["eventName"], "ConsoleLogin")
-                && is_not(e, &["additionalEventData", "MFAUsed"], "Yes")
-                && is(e, &["userIdentity", "type"], "IAMUser")
-                && is(e, &["responseElements", "ConsoleLogin"], "Success")
-        }
-        "4.3" => {
-            is(e, &["userIdentity", "type"], "Root")
-                && at(e, &["userIdentity", "invokedBy"]).is_none()
-                && is_not(e, &["eventType"], "AwsServiceEvent")
-        }
-        "4.4" => name_in(
-            e,
-            &[
-                "DeleteGroupPolicy",
-                "DeleteRolePolicy",
-                "DeleteUserPolicy",
-                "PutGroupPolicy",
-                "PutRolePolicy",
-                "PutUserPolicy",
-                "CreatePolicy",
-                "DeletePolicy",
-                "CreatePolicyVersion",
-                "DeletePolicyVersion",
-                "AttachRolePolicy",
-                "DetachRolePolicy",
-                "AttachUserPolicy",
-                "DetachUserPolicy",
-                "AttachGroupPolicy",
-                "DetachGroupPolicy",
-            ],
-        ),
-        "4.5" => name_in(
-            e,
-            &[
-                "CreateTrail",
-                "UpdateTrail",
-                "DeleteTrail",
-                "StartLogging",
-                "StopLogging",
-            ],
-        ),
-        "4.6" => {
-            is(e, &["eventName"], "ConsoleLogin")
-                && is(e, &["errorMessage"], "Failed authentication")
-        }
-        "4.7" => {
-            is(e, &["eventSource"], "kms.amazonaws.com")
-                && name_in(e, &["DisableKey", "ScheduleKeyDeletion"])
-        }
-        "4.8" => {
-            is(e, &["eventSource"], "s3.amazonaws.com")
-                && name_in(
-                    e,
-                    &[
-                        "PutBucketAcl",
-                        "PutBucketPolicy",
-                        "PutBucketCors",
-                        "PutBucketLifecycle",
-                        "PutBucketReplication",
-                        "DeleteBucketPolicy",
-                        "DeleteBucketCors",
-                        "DeleteBucketLifecycle",
-                        "DeleteBucketReplication",
-                    ],
-                )
-        }
-        "4.9" => {
-            is(e, &["eventSource"], "config.amazonaws.com")
-                && name_in(
-                    e,
-                    &[
-                        "StopConfigurationRecorder",
-                        "DeleteDeliveryChannel",
-                        "PutDeliveryChannel",
-                        "PutConfigurationRecorder",
-                    ],
-                )
-        }
-        "4.10" => name_in(
-            e,
-            &[
-                "AuthorizeSecurityGroupIngress",
-                "AuthorizeSecurityGroupEgress",
-                "RevokeSecurityGroupIngress",
-                "RevokeSecurityGroupEgress",
-                "CreateSecurityGroup",
-                "DeleteSecurityGroup",
-            ],
-        ),
-        "4.11" => name_in(
-            e,
-            &[
-                "CreateNetworkAcl",
-                "CreateNetworkAclEntry",
-                "DeleteNetworkAcl",
-                "DeleteNetworkAclEntry",
-                "ReplaceNetworkAclEntry",
-                "ReplaceNetworkAclAssociation",
-            ],
-        ),
-        "4.12" => name_in(
-            e,
-            &[
-                "CreateCustomerGateway",
-                "DeleteCustomerGateway",
-                "AttachInternetGateway",
-                "CreateInternetGateway",
-                "DeleteInternetGateway",
-                "DetachInternetGateway",
-            ],
-        ),
-        "4.13" => name_in(
-            e,
-            &[
-                "CreateRoute",
-                "CreateRouteTable",
-                "ReplaceRoute",
-                "ReplaceRouteTableAssociation",
-                "DeleteRouteTable",
-                "DeleteRoute",
-                "DisassociateRouteTable",
-            ],
-        ),
-        "4.14" => name_in(
-            e,
-            &[
-                "CreateVpc",
-                "DeleteVpc",
-                "ModifyVpcAttribute",
-                "AcceptVpcPeeringConnection",
-                "CreateVpcPeeringConnection",
-                "DeleteVpcPeeringConnection",
-                "RejectVpcPeeringConnection",
-                "AttachClassicLinkVpc",
-                "DetachClassicLinkVpc",
-                "DisableVpcClassicLink",
-                "EnableVpcClassicLink",
-            ],
-        ),
-        "4.15" => {
-            is(e, &["eventSource"], "organizations.amazonaws.com")
-                && name_in(
-                    e,
-                    &[
-                        "AcceptHandshake",
-                        "AttachPolicy",
-                        "CreateAccount",
-                        "CreateOrganizationalUnit",
-                        "CreatePolicy",
-                        "DeclineHandshake",
-                        "DeleteOrganization",
-                        "DeleteOrganizationalUnit",
-                        "DeletePolicy",
-                        "DetachPolicy",
-                        "DisablePolicyType",
-                        "EnablePolicyType",
-                        "InviteAccountToOrganization",
-                        "LeaveOrganization",
-                        "MoveAccount",
-                        "RemoveAccountFromOrganization",
-                        "UpdatePolicy",
-                        "UpdateOrganizationalUnit",
-                    ],
-                )
-        }
-        other => panic!("no hand-written predicate for CIS {other}"),
-    }
 }
 
 #[test]
@@ -256,7 +48,7 @@ fn every_cis_pattern_agrees_with_its_predicate_on_every_record() {
     let mut not_matched = vec![0usize; pack.len()];
     let mut records = 0;
     for file in FILES {
-        for (n, line) in read_lines(file).iter().enumerate() {
+        for (n, line) in cloudtrail::lines(file).iter().enumerate() {
             records += 1;
             let record: Value =
                 serde_json::from_str(line).unwrap_or_else(|e| panic!("{file}:{}: {e}", n + 1));
@@ -264,7 +56,7 @@ fn every_cis_pattern_agrees_with_its_predicate_on_every_record() {
             let msg = LogMessage::new(line);
             for (i, (f, p)) in compiled.iter().enumerate() {
                 let got = p.matches_message(&msg);
-                let want = expected(f.cis_id, &record);
+                let want = cis::intent(f.cis_id, &record);
                 assert_eq!(
                     got,
                     want,
@@ -301,7 +93,7 @@ fn cloudtrail_tampering_and_failed_logins() {
         FilterPattern::parse(f.pattern).expect("parses")
     };
     let trail = by_id("4.5");
-    let lines = read_lines("stratus-red-team-detonation-logs.ndjson.gz");
+    let lines = cloudtrail::lines("stratus-red-team-detonation-logs.ndjson.gz");
     let hits: Vec<String> = lines
         .iter()
         .filter(|l| trail.matches(l))
@@ -328,7 +120,7 @@ fn cloudtrail_tampering_and_failed_logins() {
 
     let failures = by_id("4.6");
     for file in FILES.iter().filter(|f| f.starts_with("fixtures/")) {
-        let lines = read_lines(file);
+        let lines = cloudtrail::lines(file);
         let independent = lines
             .iter()
             .filter(|l| {
@@ -355,7 +147,7 @@ fn mfa_value_is_compared_case_sensitively() {
             .pattern,
     )
     .expect("parses");
-    let lines = read_lines("fixtures/awsdocs-cloudtrail-user-guide.ndjson.gz");
+    let lines = cloudtrail::lines("fixtures/awsdocs-cloudtrail-user-guide.ndjson.gz");
     let upper: Vec<&String> = lines
         .iter()
         .filter(|l| {
@@ -375,7 +167,7 @@ fn extracts_selectors_from_real_records() {
     let p = FilterPattern::parse(f.pattern).expect("parses");
     let dim = ValueSelector::parse("$.userIdentity.type").expect("selector");
     let region = ValueSelector::parse("$.awsRegion").expect("selector");
-    let lines = read_lines("invictus-aws_dataset.ndjson.gz");
+    let lines = cloudtrail::lines("invictus-aws_dataset.ndjson.gz");
     let mut n = 0;
     for l in &lines {
         let v: Value = serde_json::from_str(l).expect("json");
@@ -398,7 +190,7 @@ fn extracts_selectors_from_real_records() {
     }
     let independent = lines
         .iter()
-        .filter(|l| expected("4.1", &serde_json::from_str(l).expect("json")))
+        .filter(|l| cis::intent("4.1", &serde_json::from_str(l).expect("json")))
         .count();
     assert!(independent > 0);
     assert_eq!(n, independent);

@@ -5,243 +5,20 @@
 //! independently by hand-written predicates over the parsed records.
 
 use std::collections::BTreeSet;
-use std::io::BufRead;
 use std::sync::Arc;
 
 use ow_metrics::*;
+use ow_test_utils::{cis, cloudtrail};
 use serde_json::Value;
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/cloudtrail"
-);
 const FILES: [&str; 3] = [
     "stratus-red-team-detonation-logs.ndjson.gz",
     "fixtures/awsdocs-cloudtrail-user-guide.ndjson.gz",
     "fixtures/panther-analysis-rule-tests.ndjson.gz",
 ];
 
-/// `(event time ms, raw line, parsed record)` for every record with a parseable `eventTime`.
-fn events() -> Vec<(i64, String, Value)> {
-    let mut out = Vec::new();
-    for f in FILES {
-        let path = format!("{DATA}/{f}");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for line in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-            let line = line.expect("gzip NDJSON");
-            let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            let Some(t) = v["eventTime"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            else {
-                continue;
-            };
-            out.push((t.timestamp_millis(), line, v));
-        }
-    }
-    out.sort_by_key(|e| e.0);
-    out
-}
-
 fn s<'a>(e: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(e, |v, k| v.get(*k))?.as_str()
-}
-fn eq(e: &Value, path: &[&str], want: &str) -> bool {
-    s(e, path) == Some(want)
-}
-/// `!=`: the field is present and differs (a missing field makes the comparison false).
-fn ne(e: &Value, path: &[&str], other: &str) -> bool {
-    s(e, path).is_some_and(|v| v != other)
-}
-fn name_is(e: &Value, names: &[&str]) -> bool {
-    s(e, &["eventName"]).is_some_and(|n| names.contains(&n))
-}
-
-/// What each CIS alarm means, written from the benchmark's intent (filter-patterns.md §9).
-fn cis_predicate(filter_name: &str, e: &Value) -> bool {
-    match filter_name {
-        "UnauthorizedAPICalls" => {
-            let code = s(e, &["errorCode"]).unwrap_or("");
-            (code.ends_with("UnauthorizedOperation") || code.starts_with("AccessDenied"))
-                && ne(e, &["sourceIPAddress"], "delivery.logs.amazonaws.com")
-                && ne(e, &["eventName"], "HeadBucket")
-        }
-        "NoMFAConsoleSignin" => {
-            eq(e, &["eventName"], "ConsoleLogin")
-                && ne(e, &["additionalEventData", "MFAUsed"], "Yes")
-        }
-        "NoMFAConsoleSigninSSOAware" | "NoMFAConsoleSigninIAMUser" => {
-            eq(e, &["eventName"], "ConsoleLogin")
-                && ne(e, &["additionalEventData", "MFAUsed"], "Yes")
-                && eq(e, &["userIdentity", "type"], "IAMUser")
-                && eq(e, &["responseElements", "ConsoleLogin"], "Success")
-        }
-        "RootUsage" => {
-            eq(e, &["userIdentity", "type"], "Root")
-                && e.get("userIdentity")
-                    .and_then(|u| u.get("invokedBy"))
-                    .is_none()
-                && ne(e, &["eventType"], "AwsServiceEvent")
-        }
-        "IAMChanges" => name_is(
-            e,
-            &[
-                "DeleteGroupPolicy",
-                "DeleteRolePolicy",
-                "DeleteUserPolicy",
-                "PutGroupPolicy",
-                "PutRolePolicy",
-                "PutUserPolicy",
-                "CreatePolicy",
-                "DeletePolicy",
-                "CreatePolicyVersion",
-                "DeletePolicyVersion",
-                "AttachRolePolicy",
-                "DetachRolePolicy",
-                "AttachUserPolicy",
-                "DetachUserPolicy",
-                "AttachGroupPolicy",
-                "DetachGroupPolicy",
-            ],
-        ),
-        "CloudTrailCfgChanges" => name_is(
-            e,
-            &[
-                "CreateTrail",
-                "UpdateTrail",
-                "DeleteTrail",
-                "StartLogging",
-                "StopLogging",
-            ],
-        ),
-        "ConsoleSigninFailures" => {
-            eq(e, &["eventName"], "ConsoleLogin")
-                && eq(e, &["errorMessage"], "Failed authentication")
-        }
-        "DisableOrDeleteCMK" => {
-            eq(e, &["eventSource"], "kms.amazonaws.com")
-                && name_is(e, &["DisableKey", "ScheduleKeyDeletion"])
-        }
-        "S3BucketPolicyChanges" => {
-            eq(e, &["eventSource"], "s3.amazonaws.com")
-                && name_is(
-                    e,
-                    &[
-                        "PutBucketAcl",
-                        "PutBucketPolicy",
-                        "PutBucketCors",
-                        "PutBucketLifecycle",
-                        "PutBucketReplication",
-                        "DeleteBucketPolicy",
-                        "DeleteBucketCors",
-                        "DeleteBucketLifecycle",
-                        "DeleteBucketReplication",
-                    ],
-                )
-        }
-        "AWSConfigChanges" => {
-            eq(e, &["eventSource"], "config.amazonaws.com")
-                && name_is(
-                    e,
-                    &[
-                        "StopConfigurationRecorder",
-                        "DeleteDeliveryChannel",
-                        "PutDeliveryChannel",
-                        "PutConfigurationRecorder",
-                    ],
-                )
-        }
-        "SecurityGroupChanges" => name_is(
-            e,
-            &[
-                "AuthorizeSecurityGroupIngress",
-                "AuthorizeSecurityGroupEgress",
-                "RevokeSecurityGroupIngress",
-                "RevokeSecurityGroupEgress",
-                "CreateSecurityGroup",
-                "DeleteSecurityGroup",
-            ],
-        ),
-        "NACLChanges" => name_is(
-            e,
-            &[
-                "CreateNetworkAcl",
-                "CreateNetworkAclEntry",
-                "DeleteNetworkAcl",
-                "DeleteNetworkAclEntry",
-                "ReplaceNetworkAclEntry",
-                "ReplaceNetworkAclAssociation",
-            ],
-        ),
-        "NetworkGWChanges" => name_is(
-            e,
-            &[
-                "CreateCustomerGateway",
-                "DeleteCustomerGateway",
-                "AttachInternetGateway",
-                "CreateInternetGateway",
-                "DeleteInternetGateway",
-                "DetachInternetGateway",
-            ],
-        ),
-        "RouteTableChanges" => name_is(
-            e,
-            &[
-                "CreateRoute",
-                "CreateRouteTable",
-                "ReplaceRoute",
-                "ReplaceRouteTableAssociation",
-                "DeleteRouteTable",
-                "DeleteRoute",
-                "DisassociateRouteTable",
-            ],
-        ),
-        "VPCChanges" => name_is(
-            e,
-            &[
-                "CreateVpc",
-                "DeleteVpc",
-                "ModifyVpcAttribute",
-                "AcceptVpcPeeringConnection",
-                "CreateVpcPeeringConnection",
-                "DeleteVpcPeeringConnection",
-                "RejectVpcPeeringConnection",
-                "AttachClassicLinkVpc",
-                "DetachClassicLinkVpc",
-                "DisableVpcClassicLink",
-                "EnableVpcClassicLink",
-            ],
-        ),
-        "OrganizationsChanges" => {
-            eq(e, &["eventSource"], "organizations.amazonaws.com")
-                && name_is(
-                    e,
-                    &[
-                        "AcceptHandshake",
-                        "AttachPolicy",
-                        "CreateAccount",
-                        "CreateOrganizationalUnit",
-                        "CreatePolicy",
-                        "DeclineHandshake",
-                        "DeleteOrganization",
-                        "DeleteOrganizationalUnit",
-                        "DeletePolicy",
-                        "DetachPolicy",
-                        "DisablePolicyType",
-                        "EnablePolicyType",
-                        "InviteAccountToOrganization",
-                        "LeaveOrganization",
-                        "MoveAccount",
-                        "RemoveAccountFromOrganization",
-                        "UpdatePolicy",
-                        "UpdateOrganizationalUnit",
-                    ],
-                )
-        }
-        other => panic!("no predicate written for CIS filter {other}"),
-    }
 }
 
 /// Installs a pack, feeds the events, evaluates after every event minute; returns the alarms
@@ -286,7 +63,7 @@ fn run_pack(
 
 #[test]
 fn cis_pack_on_real_cloudtrail() {
-    let evs = events();
+    let evs = cloudtrail::events(&FILES);
     assert!(evs.len() > 600, "{} events", evs.len());
     let pack = packs::cis("cloudtrail");
     assert_eq!(pack.metric_filters.len(), 16);
@@ -294,7 +71,7 @@ fn cis_pack_on_real_cloudtrail() {
         .metric_filters
         .iter()
         .map(|f| f.filter_name.clone().unwrap())
-        .filter(|name| evs.iter().any(|(_, _, e)| cis_predicate(name, e)))
+        .filter(|name| evs.iter().any(|(_, _, e)| cis::intent_of(name, e)))
         .collect();
     // The fixtures hold a positive example for every row.
     assert_eq!(expected.len(), 16, "{expected:?}");
@@ -302,28 +79,12 @@ fn cis_pack_on_real_cloudtrail() {
     assert_eq!(fired, expected);
 
     // The Stratus detonation logs alone: real attack traffic, where only some rows fire.
-    let stratus: Vec<(i64, String, Value)> = {
-        let first_fixture_free = |l: &str| !l.is_empty();
-        let mut only = Vec::new();
-        let path = format!("{DATA}/{}", FILES[0]);
-        let file = std::fs::File::open(&path).unwrap();
-        for line in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-            let line = line.unwrap();
-            if !first_fixture_free(&line) {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&line).unwrap();
-            let t = chrono::DateTime::parse_from_rfc3339(v["eventTime"].as_str().unwrap()).unwrap();
-            only.push((t.timestamp_millis(), line, v));
-        }
-        only.sort_by_key(|e| e.0);
-        only
-    };
+    let stratus = cloudtrail::events(&FILES[..1]);
     let expected_stratus: BTreeSet<String> = pack
         .metric_filters
         .iter()
         .map(|f| f.filter_name.clone().unwrap())
-        .filter(|name| stratus.iter().any(|(_, _, e)| cis_predicate(name, e)))
+        .filter(|name| stratus.iter().any(|(_, _, e)| cis::intent_of(name, e)))
         .collect();
     assert!(
         expected_stratus.len() >= 3 && expected_stratus.len() < 16,
@@ -340,7 +101,7 @@ fn cis_pack_on_real_cloudtrail() {
         let name = f.filter_name.clone().unwrap();
         let want = evs
             .iter()
-            .filter(|(_, _, e)| cis_predicate(&name, e))
+            .filter(|(_, _, e)| cis::intent_of(&name, e))
             .count();
         let got = evs
             .iter()
@@ -391,7 +152,7 @@ fn cis_pack_on_real_cloudtrail() {
 /// Canary pack: any event naming a decoy resource alarms.
 #[test]
 fn canary_pack_on_real_cloudtrail() {
-    let evs = events();
+    let evs = cloudtrail::events(&FILES);
     let names = [
         "malicious-iam-user",
         "stratus-red-team-retrieve-secret-7",
