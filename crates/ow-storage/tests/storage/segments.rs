@@ -25,7 +25,11 @@ fn read(
 #[test]
 fn flush_writes_sorted_zstd_parquet_with_promoted_columns_and_raw_message() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let config = StoreConfig {
+        promote_min_fraction: 0.3,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
     let base = 1_700_000_000_000i64;
     // out of order timestamps; 'common' in all events, 'rare' in 1 of 10, '@timestamp' key
     let events: Vec<InputLogEvent> = (0..10)
@@ -220,4 +224,34 @@ fn identifier_like_paths_are_not_promoted() {
     // the field still counts for field statistics
     let st = store.field_stats("g", i64::MIN, i64::MAX).unwrap();
     assert!(st.fields.contains(&("rid".to_string(), 200)));
+}
+
+#[test]
+fn repeated_long_values_and_sparse_fields_are_promoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    // arn: long (> 16 bytes) but only 40 distinct values over 4,000 events, in runs, so the
+    // first few hundred values look unique (a time-sorted prefix overstates distinctness);
+    // err: present in 6 % of events only; rid: unique and long.
+    let events: Vec<InputLogEvent> = (0..4000)
+        .map(|i| {
+            let err = if i % 50 < 3 {
+                r#","err":"AccessDenied""#
+            } else {
+                ""
+            };
+            InputLogEvent {
+                timestamp_ms: now,
+                message: format!(
+                    r#"{{"rid":"{i:08}-aaaa-bbbb-cccc-dddddddddddd","arn":"arn:aws:iam::123456789012:user/someone-{}"{err}}}"#,
+                    (i * 40) / 4000
+                ),
+            }
+        })
+        .collect();
+    store.import_events("g", "s", events).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(snap.groups[0].segments[0].promoted_columns, ["arn", "err"]);
 }
