@@ -9,7 +9,7 @@
 //! Main types: [`QueryEngine`] (runs a [`QueryRequest`] to a [`QueryOutput`]),
 //! [`EngineConfig`] (AWS limits as data), [`QueryError`], [`CancelToken`]. Modules:
 //! [`scan`] (what is read from segments and the buffer), [`plan`] (AST -> logical plan),
-//! [`render`] (GetQueryResults value strings), [`ptr`] (`@ptr` encoding), [`lookup`]
+//! [`skip`] (block skipping with the segments' n-gram index), [`render`] (GetQueryResults value strings), [`ptr`] (`@ptr` encoding), [`lookup`]
 //! (lookup tables).
 //!
 //! # Behaviour where the spec says [I] (our choices)
@@ -63,6 +63,7 @@ pub mod plan;
 pub mod ptr;
 pub mod render;
 pub mod scan;
+pub mod skip;
 mod udf;
 
 pub use config::EngineConfig;

@@ -42,8 +42,11 @@ use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelectionPolicy,
+};
 use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::file::metadata::PageIndexPolicy;
 use datafusion::parquet::file::statistics::Statistics as ParquetStatistics;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
@@ -175,6 +178,11 @@ pub struct ScanCounters {
     pub bytes_scanned: AtomicU64,
     /// Rows that reached the matched-rows counter (`recordsMatched`).
     pub records_matched: AtomicU64,
+    /// Blocks of segments with a usable n-gram index that the `@message like` prefilter
+    /// was evaluated on ([`crate::skip`]).
+    pub ngram_blocks_considered: AtomicU64,
+    /// Of those, blocks not read because they cannot hold a match.
+    pub ngram_blocks_skipped: AtomicU64,
 }
 
 /// What one query needs from the store.
@@ -444,7 +452,16 @@ fn read_segment(
             segment.path.display()
         ))
     })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(ext)?;
+    // Blocks the n-gram index rules out (explicit `@message like` prefilter only); the page
+    // index lets the reader skip their pages.
+    let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
+    let options = ArrowReaderOptions::new().with_page_index_policy(if candidates.is_some() {
+        PageIndexPolicy::Optional
+    } else {
+        PageIndexPolicy::Skip
+    });
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).map_err(ext)?;
     let arrow_schema = builder.schema().clone();
     let has = |name: &str| arrow_schema.index_of(name).ok();
     // Which paths have a promoted column in this file.
@@ -535,7 +552,20 @@ fn read_segment(
     if row_groups.is_empty() {
         return Ok(true);
     }
+    let in_range =
+        segment.min_timestamp_ms >= req.start_ms && segment.max_timestamp_ms <= req.end_ms;
+    let selection =
+        candidates.and_then(|c| c.selection(&meta, &row_groups, &shared.counters, in_range));
+    if selection.as_ref().is_some_and(|s| !s.selects_any()) {
+        return Ok(true);
+    }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    let builder = match selection {
+        Some(s) => builder
+            .with_row_selection(s)
+            .with_row_selection_policy(RowSelectionPolicy::Selectors),
+        None => builder,
+    };
     let reader = builder
         .with_row_groups(row_groups)
         .with_projection(mask)

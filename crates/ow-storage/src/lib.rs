@@ -8,6 +8,8 @@
 //! * [`fields`]: field discovery (spec `insights-language.md` §3.2): the flattening
 //!   rules shared by column promotion, field statistics and the engine's per-row
 //!   extraction.
+//! * [`ngram`]: the per-segment n-gram index sidecar that lets `@message like 'x'` skip
+//!   blocks of rows.
 //! * [`schema`]: column names and the Arrow schema of the core event columns.
 //! * [`validate_put_log_events`]: AWS's PutLogEvents rules, applied by
 //!   [`Store::put_log_events`].
@@ -64,6 +66,7 @@ pub mod fields;
 mod hash;
 mod manifest;
 mod model;
+pub mod ngram;
 pub mod schema;
 mod segment;
 mod snapshot;

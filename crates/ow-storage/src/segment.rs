@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::metadata::{KeyValue, PageIndexPolicy, ParquetMetaDataReader, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
@@ -28,6 +28,7 @@ use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
 use crate::hash::{FxHashMap, FxHashSet};
+use crate::ngram::NgramIndex;
 use crate::schema::{self, core_schema};
 use crate::snapshot::SegmentInfo;
 
@@ -68,8 +69,10 @@ impl Drop for SegmentHandle {
 
 /// A segment encoded in memory, ready to be stored.
 pub(crate) struct EncodedSegment {
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub info: SegmentInfo,
+    /// The segment's n-gram index sidecar ([`crate::ngram`]), unless disabled.
+    pub ngram: Option<Vec<u8>>,
 }
 
 /// Concatenates core-column batches and sorts them by (`@timestamp`, `__seq`).
@@ -403,10 +406,11 @@ pub(crate) fn encode(
             disc.field_counts_json(n),
         )]))
         .build();
-    let mut bytes = Vec::with_capacity(messages.value_data().len() / 4);
-    let mut w = ArrowWriter::try_new(&mut bytes, schema, Some(props)).map_err(internal)?;
+    let mut buf = Vec::with_capacity(messages.value_data().len() / 4);
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(internal)?;
     w.write(&batch).map_err(internal)?;
     w.close().map_err(internal)?;
+    let bytes = Bytes::from(buf);
 
     let event_bytes: u64 = (0..n).map(|i| messages.value_length(i) as u64 + 26).sum();
     let info = SegmentInfo {
@@ -421,7 +425,43 @@ pub(crate) fn encode(
         event_bytes,
         promoted_columns: promoted_names,
     };
-    Ok(EncodedSegment { bytes, info })
+    let ngram = (config.ngram_bits_per_kib > 0)
+        .then(|| ngram_sidecar(&bytes, messages, config.ngram_bits_per_kib))
+        .transpose()?;
+    Ok(EncodedSegment { bytes, info, ngram })
+}
+
+/// Builds the n-gram sidecar of a freshly written segment: one block per `@message` data
+/// page (from the file's offset index), so a reader skips whole pages.
+fn ngram_sidecar(bytes: &Bytes, messages: &StringArray, bits_per_kib: u64) -> Result<Vec<u8>> {
+    let meta = ParquetMetaDataReader::new()
+        .with_offset_index_policy(PageIndexPolicy::Optional)
+        .parse_and_finish(bytes)
+        .map_err(internal)?;
+    let leaf = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == schema::MESSAGE);
+    let mut starts: Vec<u64> = Vec::new();
+    let mut rg_start = 0u64;
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        let pages = leaf.and_then(|l| meta.offset_index().and_then(|o| o.get(i)?.get(l)));
+        match pages {
+            Some(p) => starts.extend(
+                p.page_locations()
+                    .iter()
+                    .map(|loc| rg_start + loc.first_row_index.max(0) as u64),
+            ),
+            None => starts.push(rg_start),
+        }
+        rg_start += rg.num_rows().max(0) as u64;
+    }
+    let msgs: Vec<&[u8]> = (0..messages.len())
+        .map(|i| messages.value(i).as_bytes())
+        .collect();
+    Ok(NgramIndex::build(&msgs, &starts, bits_per_kib).encode())
 }
 
 /// Reads the core columns of a segment's bytes.

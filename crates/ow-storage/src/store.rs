@@ -24,6 +24,7 @@ use crate::model::{
     FieldStats, ImportOutput, InputLogEvent, LogGroup, LogStream, NewEvent, Page, PageRequest,
     PutLogEventsOutput, RecoveryReport, StoredEvent, StreamOrder,
 };
+use crate::ngram;
 use crate::segment::{self, SegmentHandle};
 use crate::snapshot::{GroupSnapshot, SegmentInfo, SegmentRef, Snapshot};
 use crate::validate::validate_put_log_events;
@@ -253,6 +254,7 @@ impl Store {
                         )));
                     }
                     listed.insert(path.clone());
+                    listed.insert(ngram::sidecar_path(&path));
                     Ok(Arc::new(SegmentHandle::new(
                         SegmentInfo {
                             path,
@@ -1421,6 +1423,25 @@ impl Store {
         File::open(&local)
             .and_then(|f| f.sync_all())
             .map_err(|e| StoreError::io(&local, e))?;
+        // the n-gram sidecar too: it is only read for segments the manifest lists, and is
+        // deleted with its segment (collect_garbage, remove_unlisted)
+        if let Some(ngram) = enc.ngram {
+            let side_path = format!("{object_path}{}", ngram::SIDECAR_SUFFIX);
+            let side_local = ngram::sidecar_path(&local);
+            let written = block_on(self.objects.put(
+                &ObjectPath::from(side_path.as_str()),
+                PutPayload::from(ngram),
+            ));
+            if let Err(e) = written {
+                // the segment file is not listed yet: it goes with the error
+                self.garbage.lock().push(object_path.clone());
+                self.collect_garbage();
+                return Err(e.into());
+            }
+            File::open(&side_local)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io(&side_local, e))?;
+        }
         if let Some(parent) = local.parent() {
             wal::sync_dir(parent)?;
             wal::sync_dir(&self.seg_dir)?;
@@ -1557,6 +1578,13 @@ impl Store {
             if let Err(e) = block_on(self.objects.delete(&ObjectPath::from(p.as_str()))) {
                 if !matches!(e, object_store::Error::NotFound { .. }) {
                     tracing::warn!(segment = %p, error = %e, "could not delete dropped segment");
+                }
+            }
+            // its n-gram sidecar (absent for segments written without one)
+            let side = format!("{p}{}", ngram::SIDECAR_SUFFIX);
+            if let Err(e) = block_on(self.objects.delete(&ObjectPath::from(side.as_str()))) {
+                if !matches!(e, object_store::Error::NotFound { .. }) {
+                    tracing::warn!(sidecar = %side, error = %e, "could not delete dropped n-gram index");
                 }
             }
         }
@@ -1997,7 +2025,13 @@ fn remove_unlisted(seg_dir: &Path, listed: &HashSet<PathBuf>) -> Result<u64> {
                 let fp = f.path();
                 if fp.is_file() && !listed.contains(&fp) {
                     std::fs::remove_file(&fp).map_err(|e| StoreError::io(&fp, e))?;
-                    removed += 1;
+                    // n-gram sidecars go with their segment, uncounted
+                    let sidecar = fp
+                        .to_str()
+                        .is_some_and(|s| s.ends_with(ngram::SIDECAR_SUFFIX));
+                    if !sidecar {
+                        removed += 1;
+                    }
                 }
             }
         }
