@@ -205,7 +205,11 @@ impl NgramIndex {
             return Err("not an n-gram index (bad magic)".into());
         }
         let params = r.take(4)?;
-        if params[0] != VERSION || params[1] as usize != NGRAM_BYTES || params[2] != 1 {
+        if params[0] != VERSION
+            || params[1] as usize != NGRAM_BYTES
+            || params[2] != 1
+            || params[3] != 0
+        {
             return Err(format!(
                 "unsupported n-gram index version {} (n {}, hashes {})",
                 params[0], params[1], params[2]

@@ -3,6 +3,7 @@
 mod crash;
 mod delete_stream;
 mod metadata;
+mod ngram;
 mod segments;
 mod write_path;
 
