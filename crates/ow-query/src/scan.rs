@@ -455,7 +455,8 @@ fn read_segment(
     // Blocks the n-gram index rules out (explicit `@message like` prefilter only); the page
     // index lets the reader skip their pages.
     let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
-    let options = ArrowReaderOptions::new().with_page_index_policy(if candidates.is_some() {
+    let prunes = candidates.as_ref().is_some_and(|c| c.prunes());
+    let options = ArrowReaderOptions::new().with_page_index_policy(if prunes {
         PageIndexPolicy::Optional
     } else {
         PageIndexPolicy::Skip

@@ -40,22 +40,23 @@ pub struct Candidates {
 
 impl Candidates {
     /// Loads the sidecar of the segment at `path` and evaluates `prefilter` on its blocks.
-    /// `None` when there is no prefilter or no usable sidecar, or when every block is a
-    /// candidate (then there is nothing to skip).
+    /// `None` when there is no prefilter or no usable sidecar.
     pub fn load(path: &Path, prefilter: Option<&Prefilter>) -> Option<Candidates> {
         let p = prefilter?;
         let index = NgramIndex::load(path, None)?;
         let keep: Vec<bool> = index.blocks.iter().map(|b| may_match(p, b)).collect();
-        if keep.iter().all(|&k| k) {
-            return None;
-        }
         Some(Candidates { index, keep })
     }
 
+    /// Whether some block is ruled out (else reading the page index is wasted).
+    pub fn prunes(&self) -> bool {
+        self.keep.iter().any(|&k| !k)
+    }
+
     /// The row selection over the row groups `row_groups` (ascending indexes into `meta`)
-    /// that reads only candidate blocks, or `None` when the index does not describe this
-    /// file (row count differs). An empty selection (no row selected) means the segment
-    /// holds no match.
+    /// that reads only candidate blocks, or `None` when every block is a candidate or the
+    /// index does not describe this file (row count differs). An empty selection (no row
+    /// selected) means the segment holds no match.
     ///
     /// Counts the blocks considered and skipped in `counters`. When `in_range` (every row of
     /// the segment lies in the query's time range), the rows and `@message` bytes of skipped
@@ -137,6 +138,9 @@ impl Candidates {
             counters
                 .bytes_scanned
                 .fetch_add(skipped_bytes, Ordering::Relaxed);
+        }
+        if skipped == 0 {
+            return None;
         }
         Some(RowSelection::from(selectors))
     }

@@ -11,5 +11,6 @@ mod conformance;
 mod corpus;
 mod engine;
 mod hunt;
+mod ngram;
 mod seed;
 mod units;
