@@ -1,5 +1,8 @@
-//! Adapter over [`ow_storage::fields`]: extraction of field paths from a JSON `@message`
-//! with the same flattening rules as promotion (spec §3.2, CONTRACTS.md).
+//! Adapter over [`ow_storage::fields`]: extraction of field paths from a `@message` with
+//! the same discovery rules as promotion and field statistics (spec §3.2, CONTRACTS.md):
+//! JSON objects flattened, and the AWS text formats (Lambda `REPORT`/`START`/`END` lines,
+//! the first JSON fragment of a Lambda runtime line, VPC flow log records), recognised by
+//! the message's shape in every log group ([I], see `ow_storage::fields::aws`).
 
 use std::borrow::Cow;
 
@@ -9,17 +12,17 @@ use ow_storage::fields::{PathExtractor, DEFAULT_MAX_FIELDS};
 pub struct Extractor(PathExtractor);
 
 impl Extractor {
-    /// An extractor for `paths` (flattened names as a query writes them), with the default
-    /// 200-field cap.
+    /// An extractor for `paths` (field names as a query writes them: `userIdentity.arn`,
+    /// `@duration`, `srcAddr`), with the default 200-field cap.
     pub fn new(paths: &[&str]) -> Self {
-        Extractor(PathExtractor::new(
+        Extractor(PathExtractor::discovering(
             paths.iter().copied(),
             DEFAULT_MAX_FIELDS,
         ))
     }
 
     /// Fills `out` with one value per path: the field's text, or `None` when absent,
-    /// null/object/array, beyond the cap, or the message is not a JSON object.
+    /// null/object/array, beyond the cap, or the message has no discoverable fields.
     pub fn extract_into<'a>(&self, message: &'a str, out: &mut Vec<Option<Cow<'a, str>>>) {
         out.clear();
         if !self.0.extract_into(message, out) {

@@ -1,12 +1,21 @@
-//! Field discovery: flattening JSON `@message`s into Logs Insights fields.
+//! Field discovery: the Logs Insights fields of a `@message` — a JSON object flattened, or
+//! the fields of an AWS text format (Lambda platform lines, Lambda runtime lines with a
+//! JSON fragment, VPC flow logs; see [`aws`] for the shapes and the [I] choice of
+//! recognising them by shape in every log group).
 //!
 //! Rules (spec `insights-language.md` §3.2 and CONTRACTS.md, shared by the engine's
-//! per-row extraction, the flush-time column promotion and the field statistics):
+//! per-row extraction, the flush-time column promotion, the field statistics and
+//! GetLogRecord):
 //!
-//! * Only a message that is, after optional surrounding whitespace, one complete and
-//!   valid JSON **object** has fields. Anything else (text, a JSON array, an object
-//!   followed by trailing text, invalid JSON) has none [V: "if `@message` is a JSON
-//!   object, its keys become fields"].
+//! * A message that is, after optional surrounding whitespace, one complete and valid
+//!   JSON **object** has its keys as fields [V: "if `@message` is a JSON object, its keys
+//!   become fields"]. A message starting with `{` that is not (a JSON array, an object
+//!   followed by trailing text, invalid JSON) has none.
+//! * Any other message has fields only if it has one of the [`aws`] text shapes; for a
+//!   Lambda runtime line they are the fields of its first JSON fragment (the first `{`,
+//!   of at most [`MAX_FRAGMENT_ATTEMPTS`], that starts a complete JSON object; text after
+//!   it is ignored) [V: "only for the first embedded JSON fragment"], flattened with the
+//!   rules below. Plain text has none [V].
 //! * Nested objects flatten with `.`; array elements become a zero-based numeric path
 //!   segment: `requestParameters.instancesSet.items.0.instanceId` [V].
 //! * Every scalar leaf (string, number, boolean, `null`) is one field, visited in
@@ -26,8 +35,10 @@
 //! * Nesting deeper than [`MAX_DEPTH`] makes the message "not JSON" (no fields) instead of
 //!   risking the stack on hostile input [I].
 //!
-//! Two entry points: [`flatten`] (all fields, for promotion and statistics) and
-//! [`PathExtractor`] (a fixed set of paths, one parse per message, for the engine).
+//! Entry points: [`flatten`]/[`flatten_with`] (all fields, for promotion, statistics and
+//! GetLogRecord) and [`PathExtractor::discovering`] (a fixed set of paths, one parse per
+//! message, for the engine). [`PathExtractor::new`] is the JSON-only variant importers
+//! use to read a time from JSON lines.
 //!
 //! ```
 //! use ow_storage::fields::{flatten, PathExtractor, DEFAULT_MAX_FIELDS};
@@ -37,7 +48,7 @@
 //! assert_eq!(all[1].0, "resources.0.ARN");
 //! assert_eq!(all[2].1.as_text().as_deref(), Some("1.50"));
 //!
-//! let ex = PathExtractor::new(["n", "eventName", "missing"], DEFAULT_MAX_FIELDS);
+//! let ex = PathExtractor::discovering(["n", "eventName", "missing"], DEFAULT_MAX_FIELDS);
 //! let values = ex.extract(msg);
 //! assert_eq!(values[0].as_deref(), Some("1.50"));
 //! assert_eq!(values[1].as_deref(), Some("AssumeRole"));
@@ -46,6 +57,8 @@
 
 use crate::hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
+
+pub mod aws;
 
 /// AWS's limit on fields extracted from one JSON event (spec §3.2 [V]: "no more than 200
 /// log event fields"). Configurable through [`crate::StoreConfig::max_fields_per_event`].
@@ -59,8 +72,9 @@ pub const MAX_DEPTH: usize = 256;
 pub enum JsonScalar<'a> {
     /// A JSON string, unescaped (borrowed from the message when it has no escapes).
     String(Cow<'a, str>),
-    /// A JSON number, exactly as written in the message.
-    Number(&'a str),
+    /// A number, exactly as written in the message (borrowed), or computed by a text
+    /// format's rules (owned, e.g. a Lambda `128 MB` as `128000000`).
+    Number(Cow<'a, str>),
     /// `true` or `false`.
     Bool(bool),
     /// JSON `null`: the field exists for the 200-field cap but has no value.
@@ -73,7 +87,7 @@ impl<'a> JsonScalar<'a> {
     pub fn as_text(&self) -> Option<Cow<'a, str>> {
         match self {
             JsonScalar::String(s) => Some(s.clone()),
-            JsonScalar::Number(n) => Some(Cow::Borrowed(n)),
+            JsonScalar::Number(n) => Some(n.clone()),
             JsonScalar::Bool(true) => Some(Cow::Borrowed("true")),
             JsonScalar::Bool(false) => Some(Cow::Borrowed("false")),
             JsonScalar::Null => None,
@@ -86,11 +100,27 @@ impl<'a> JsonScalar<'a> {
     }
 }
 
-/// Flattens a JSON-object message into `(path, value)` pairs in depth-first document
-/// order, at most `max_fields` of them (module docs give the rules).
-///
-/// Returns `None` when the message is not one valid JSON object (it then has no fields).
-/// Never panics, whatever the input.
+/// Which rule gave a message its fields (module docs, "Non-JSON AWS formats").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The message is one JSON object.
+    Json,
+    /// A Lambda `START`/`END`/`REPORT` platform line.
+    LambdaPlatform,
+    /// A Lambda runtime line: the fields of its first JSON fragment.
+    LambdaJsonFragment,
+    /// A VPC flow log record in the default (version 2) format.
+    VpcFlowLog,
+}
+
+/// At most this many `{` of a Lambda runtime line are tried as the start of its first JSON
+/// fragment, bounding the work on hostile input [I].
+pub const MAX_FRAGMENT_ATTEMPTS: usize = 16;
+
+/// Discovers the fields of one message: a JSON object flattened (see module docs), or one
+/// of the AWS text formats of [`aws`]. Returns the fields as `(path, value)` pairs in
+/// document order, at most `max_fields` of them, or `None` when the message has no
+/// discoverable fields (plain text, a JSON array, invalid JSON…). Never panics.
 pub fn flatten(message: &str, max_fields: usize) -> Option<Vec<(String, JsonScalar<'_>)>> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::default();
@@ -105,15 +135,78 @@ pub fn flatten(message: &str, max_fields: usize) -> Option<Vec<(String, JsonScal
 
 /// Like [`flatten`], but calls `sink(path, value)` for each field instead of allocating
 /// a vector. A path repeated through a repeated key is passed again (callers keep the
-/// first). The sink may be called before the parser finds that the message is invalid
-/// JSON further on; the return value (`false` = not a JSON object, no fields) is the
+/// first). For a JSON-object message the sink may be called before the parser finds that
+/// the message is invalid JSON further on; the return value (`false` = no fields) is the
 /// verdict, so callers that must not see fields of invalid messages should buffer.
+/// Borrowed values (`Cow::Borrowed` strings and numbers) always point into `message`.
 pub fn flatten_with<'a, F>(message: &'a str, max_fields: usize, mut sink: F) -> bool
 where
     F: FnMut(&str, JsonScalar<'a>),
 {
-    let mut parser = Parser::new(message, max_fields);
-    parser.run(&mut |p: &PathCtx, v| sink(p.path, v), &Selector::All)
+    discover(
+        message,
+        max_fields,
+        &Selector::All,
+        &mut |p: &PathCtx, v| sink(p.path, v),
+    )
+    .is_some()
+}
+
+/// Which rule, if any, gives `message` fields (the same decision [`flatten`] makes, without
+/// collecting the fields of a JSON object).
+pub fn source_of(message: &str, max_fields: usize) -> Option<Source> {
+    discover(
+        message,
+        max_fields,
+        &Selector::All,
+        &mut |_: &PathCtx, _| {},
+    )
+}
+
+/// The one discovery routine behind [`flatten`], [`flatten_with`] and
+/// [`PathExtractor::discovering`].
+fn discover<'a>(
+    message: &'a str,
+    max_fields: usize,
+    sel: &Selector<'_>,
+    sink: &mut Sink<'_, 'a>,
+) -> Option<Source> {
+    let first = message
+        .bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(b'{') {
+        let mut parser = Parser::new(message, max_fields);
+        return parser.run(sink, sel).then_some(Source::Json);
+    }
+    match aws::shape(message)? {
+        aws::Shape::Fields(source, fields) => {
+            for (name, v) in fields.into_iter().take(max_fields) {
+                if sel.wants(name) {
+                    sink(&PathCtx { path: name }, v);
+                }
+            }
+            Some(source)
+        }
+        aws::Shape::Fragment { from } => {
+            let rest = message.get(from..)?;
+            for off in memchr::memchr_iter(b'{', rest.as_bytes()).take(MAX_FRAGMENT_ATTEMPTS) {
+                let frag = rest.get(off..)?;
+                let mut found: Vec<(String, JsonScalar<'a>)> = Vec::new();
+                let mut parser = Parser::new(frag, max_fields);
+                let ok = parser.run_prefix(
+                    &mut |p: &PathCtx, v| found.push((p.path.to_owned(), v)),
+                    sel,
+                );
+                if ok {
+                    for (path, v) in found {
+                        sink(&PathCtx { path: &path }, v);
+                    }
+                    return Some(Source::LambdaJsonFragment);
+                }
+            }
+            None
+        }
+    }
 }
 
 /// Extracts a fixed set of field paths from messages with one parse per message, using
@@ -128,13 +221,35 @@ pub struct PathExtractor {
     index: HashMap<String, usize>,
     prefixes: HashSet<String>,
     max_fields: usize,
+    discover: bool,
 }
 
 impl PathExtractor {
-    /// Builds an extractor for `paths` (flattened names exactly as a query names them,
-    /// e.g. `userIdentity.arn`, `resources.0.ARN`, `@@timestamp`). Duplicates are allowed
-    /// and each position gets the value. `max_fields` is the per-event field cap.
+    /// Builds a **JSON-only** extractor for `paths` (flattened names exactly as a query
+    /// names them, e.g. `userIdentity.arn`, `resources.0.ARN`, `@@timestamp`): a message
+    /// that is not one JSON object has no fields, whatever its shape (importers use this to
+    /// read a time from JSON lines). Duplicates are allowed and each position gets the
+    /// value. `max_fields` is the per-event field cap.
     pub fn new<I, S>(paths: I, max_fields: usize) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::build(paths, max_fields, false)
+    }
+
+    /// Like [`PathExtractor::new`] but with the full field discovery of [`flatten`]: JSON
+    /// objects and the AWS text formats (Lambda, VPC flow logs). This is what the query
+    /// engine uses, so that it sees exactly the fields the flush promotes and counts.
+    pub fn discovering<I, S>(paths: I, max_fields: usize) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::build(paths, max_fields, true)
+    }
+
+    fn build<I, S>(paths: I, max_fields: usize, discover: bool) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -154,6 +269,7 @@ impl PathExtractor {
             index,
             prefixes,
             max_fields,
+            discover,
         }
     }
 
@@ -164,7 +280,8 @@ impl PathExtractor {
 
     /// Values of the paths for one message: `result[i]` is the text of `paths()[i]`, or
     /// `None` when the field is absent, `null`, an object/array, beyond the field cap, or
-    /// the message is not a JSON object.
+    /// the message has no fields (not a JSON object, or for [`PathExtractor::discovering`]
+    /// not one of the AWS text formats either).
     pub fn extract<'a>(&self, message: &'a str) -> Vec<Option<Cow<'a, str>>> {
         let mut out = vec![None; self.paths.len()];
         self.extract_into(message, &mut out);
@@ -173,7 +290,7 @@ impl PathExtractor {
 
     /// Like [`PathExtractor::extract`] but writes into `out` (resized to `paths().len()`
     /// and reset to `None` first), so a caller can reuse one buffer per batch. Returns
-    /// whether the message was a JSON object.
+    /// whether the message has fields (for [`PathExtractor::new`]: is a JSON object).
     pub fn extract_into<'a>(&self, message: &'a str, out: &mut Vec<Option<Cow<'a, str>>>) -> bool {
         out.clear();
         out.resize(self.paths.len(), None);
@@ -181,19 +298,20 @@ impl PathExtractor {
             return false;
         }
         let mut found: Vec<(usize, JsonScalar<'a>)> = Vec::new();
-        let mut parser = Parser::new(message, self.max_fields);
         let selector = Selector::Paths {
             exact: &self.index,
             prefixes: &self.prefixes,
         };
-        let ok = parser.run(
-            &mut |p: &PathCtx, v| {
-                if let Some(&i) = self.index.get(p.path) {
-                    found.push((i, v));
-                }
-            },
-            &selector,
-        );
+        let mut sink = |p: &PathCtx, v| {
+            if let Some(&i) = self.index.get(p.path) {
+                found.push((i, v));
+            }
+        };
+        let ok = if self.discover {
+            discover(message, self.max_fields, &selector, &mut sink).is_some()
+        } else {
+            Parser::new(message, self.max_fields).run(&mut sink, &selector)
+        };
         if !ok {
             return false;
         }
@@ -283,6 +401,15 @@ impl<'a> Parser<'a> {
         self.pos == self.bytes.len()
     }
 
+    /// Parses one JSON object at the start of the input and ignores what follows it (a
+    /// JSON fragment embedded in a text line).
+    fn run_prefix(&mut self, sink: &mut Sink<'_, 'a>, sel: &Selector<'_>) -> bool {
+        if self.peek() != Some(b'{') {
+            return false;
+        }
+        self.object(sink, sel, true, true).is_some()
+    }
+
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -323,7 +450,7 @@ impl<'a> Parser<'a> {
             }
             b'-' | b'0'..=b'9' => {
                 let n = self.number()?;
-                self.leaf(sink, walk, JsonScalar::Number(n));
+                self.leaf(sink, walk, JsonScalar::Number(Cow::Borrowed(n)));
                 Some(())
             }
             _ => None,
@@ -593,7 +720,10 @@ mod tests {
     #[test]
     fn numbers_keep_published_text_and_type() {
         let v = flatten(r#"{"t":1.688560107857E9,"s":"1"}"#, 200).unwrap();
-        assert_eq!(v[0].1, JsonScalar::Number("1.688560107857E9"));
+        assert_eq!(
+            v[0].1,
+            JsonScalar::Number(Cow::Borrowed("1.688560107857E9"))
+        );
         assert!(v[0].1.is_number());
         assert!(!v[1].1.is_number());
     }

@@ -142,9 +142,6 @@ impl Discovery {
         let max_paths = config.max_field_stats_paths;
         for ev in 0..messages.len() {
             let msg = messages.value(ev);
-            if !msg.trim_start().starts_with('{') {
-                continue;
-            }
             let mark = d.values.len();
             let arena_mark = d.arena.len();
             let base = msg.as_ptr() as usize;
@@ -164,8 +161,15 @@ impl Discovery {
                         id
                     }
                 };
+                let inside = |s: &str| {
+                    let p = s.as_ptr() as usize;
+                    p >= base && p + s.len() <= base + msg.len()
+                };
                 let (start, len) = match &v {
-                    JsonScalar::String(std::borrow::Cow::Borrowed(s)) | JsonScalar::Number(s) => {
+                    JsonScalar::String(std::borrow::Cow::Borrowed(s))
+                    | JsonScalar::Number(std::borrow::Cow::Borrowed(s))
+                        if inside(s) =>
+                    {
                         ((s.as_ptr() as usize - base) as u32, s.len() as u32)
                     }
                     other => match other.as_text() {
