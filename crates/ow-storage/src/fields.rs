@@ -12,7 +12,7 @@
 //!   become fields"]. A message starting with `{` that is not (a JSON array, an object
 //!   followed by trailing text, invalid JSON) has none.
 //! * Any other message has fields only if it has one of the [`aws`] text shapes; for a
-//!   Lambda runtime line they are the fields of its first JSON fragment (the first `{`,
+//!   Lambda runtime line they are `@requestId` and the fields of its first JSON fragment (the first `{`,
 //!   of at most [`MAX_FRAGMENT_ATTEMPTS`], that starts a complete JSON object; text after
 //!   it is ignored) [V: "only for the first embedded JSON fragment"], flattened with the
 //!   rules below. Plain text has none [V].
@@ -107,8 +107,8 @@ pub enum Source {
     Json,
     /// A Lambda `START`/`END`/`REPORT` platform line.
     LambdaPlatform,
-    /// A Lambda runtime line: the fields of its first JSON fragment.
-    LambdaJsonFragment,
+    /// A Lambda runtime line: `@requestId` and the fields of its first JSON fragment.
+    LambdaRuntime,
     /// A VPC flow log record in the default (version 2) format.
     VpcFlowLog,
 }
@@ -187,12 +187,25 @@ fn discover<'a>(
             }
             Some(source)
         }
-        aws::Shape::Fragment { from } => {
-            let rest = message.get(from..)?;
+        aws::Shape::Runtime { request_id, from } => {
+            const NAME: &str = "@requestId";
+            if max_fields == 0 {
+                return Some(Source::LambdaRuntime);
+            }
+            if sel.wants(NAME) {
+                sink(
+                    &PathCtx { path: NAME },
+                    JsonScalar::String(Cow::Borrowed(request_id)),
+                );
+            }
+            let Some(rest) = message.get(from..) else {
+                return Some(Source::LambdaRuntime);
+            };
             for off in memchr::memchr_iter(b'{', rest.as_bytes()).take(MAX_FRAGMENT_ATTEMPTS) {
-                let frag = rest.get(off..)?;
+                let Some(frag) = rest.get(off..) else { break };
                 let mut found: Vec<(String, JsonScalar<'a>)> = Vec::new();
-                let mut parser = Parser::new(frag, max_fields);
+                // the request id counts toward the cap
+                let mut parser = Parser::new(frag, max_fields - 1);
                 let ok = parser.run_prefix(
                     &mut |p: &PathCtx, v| found.push((p.path.to_owned(), v)),
                     sel,
@@ -201,10 +214,10 @@ fn discover<'a>(
                     for (path, v) in found {
                         sink(&PathCtx { path: &path }, v);
                     }
-                    return Some(Source::LambdaJsonFragment);
+                    break;
                 }
             }
-            None
+            Some(Source::LambdaRuntime)
         }
     }
 }

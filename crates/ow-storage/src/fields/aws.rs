@@ -12,11 +12,14 @@
 //!
 //! * Lambda platform line: the message starts with exactly `REPORT RequestId: `,
 //!   `START RequestId: ` or `END RequestId: ` followed by a non-empty request id.
-//! * Lambda runtime line: tab-separated prefix `<ISO-8601 UTC time>\t<request id>\t[<LEVEL>\t]`
-//!   (Node.js runtime) or `[<LEVEL>]\t<ISO-8601 UTC time>\t<request id>\t` (Python runtime),
-//!   where the request id has the UUID shape (36 characters, dashes at 8/13/18/23, ASCII
-//!   letters/digits elsewhere: the AWS docs mask ids with `xmpl`) and LEVEL is one of
-//!   TRACE/DEBUG/INFO/WARN/ERROR/FATAL. Only then is a JSON fragment looked for.
+//! * Lambda runtime line: prefix `<ISO-8601 UTC time>␣<request id>␣[<LEVEL>␣]` (Node.js
+//!   runtime; ␣ is one TAB or one space, as in `… Task timed out after 3.00 seconds`) or
+//!   `[<LEVEL>]\t<ISO-8601 UTC time>\t<request id>\t` (Python runtime), where the request id
+//!   has the UUID shape (36 characters, dashes at 8/13/18/23, ASCII letters/digits
+//!   elsewhere: the AWS docs mask ids with `xmpl`) and LEVEL is one of
+//!   TRACE/DEBUG/INFO/WARN/ERROR/FATAL. Such a line has the field `@requestId` [I: the
+//!   spec's example 11 reads `@requestId` from `Task timed out` lines, which have this
+//!   shape], followed by the fields of its first JSON fragment, if any [V].
 //! * VPC flow log record: exactly 14 fields separated by single spaces, version `2`, a
 //!   12-digit account id, a `-`-or-`eni-…` interface id, addresses made of hex digits, `.`
 //!   and `:`, numeric ports/protocol/packets/bytes/times, action `ACCEPT`/`REJECT`/`-`,
@@ -32,8 +35,9 @@ pub(super) enum Shape<'a> {
     /// A fixed list of fields (Lambda platform line or VPC flow log record), in message
     /// order; every borrowed value points into the message.
     Fields(super::Source, Vec<(&'static str, JsonScalar<'a>)>),
-    /// A Lambda runtime line: its first JSON fragment is searched from this byte offset.
-    Fragment { from: usize },
+    /// A Lambda runtime line: its request id, and the byte offset from which its first
+    /// JSON fragment is searched.
+    Runtime { request_id: &'a str, from: usize },
 }
 
 /// Recognises one of the formats of the module docs; `None` for any other text.
@@ -46,7 +50,8 @@ pub(super) fn shape(message: &str) -> Option<Shape<'_>> {
         b'2' if b.get(1) == Some(&b' ') => {
             vpc_flow_log(message).map(|f| Shape::Fields(super::Source::VpcFlowLog, f))
         }
-        b'0'..=b'9' | b'[' => lambda_runtime_prefix(message).map(|from| Shape::Fragment { from }),
+        b'0'..=b'9' | b'[' => lambda_runtime_prefix(message)
+            .map(|(request_id, from)| Shape::Runtime { request_id, from }),
         _ => None,
     }
 }
@@ -184,30 +189,43 @@ fn is_decimal(s: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Lambda runtime lines
 
-/// Byte offset of the application text after a Lambda runtime prefix (module docs), or
-/// `None` when the message does not start with one.
-fn lambda_runtime_prefix(message: &str) -> Option<usize> {
-    let mut parts = message.splitn(4, '\t');
-    let f0 = parts.next()?;
-    let f1 = parts.next()?;
-    let f2 = parts.next()?;
-    let rest = parts.next();
-    // offset of field k = sum of previous lengths + tabs
-    let after = |fields: &[&str]| fields.iter().map(|f| f.len() + 1).sum::<usize>();
-    if is_iso_utc(f0) && is_request_id(f1) {
-        // Node.js: TIME \t ID \t [LEVEL \t] text
-        if is_level(f2) && rest.is_some() {
-            return Some(after(&[f0, f1, f2]));
-        }
-        return Some(after(&[f0, f1]));
-    }
-    if let Some(level) = f0.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+/// The request id and the byte offset of the application text after a Lambda runtime
+/// prefix (module docs), or `None` when the message does not start with one.
+fn lambda_runtime_prefix(message: &str) -> Option<(&str, usize)> {
+    if let Some(rest) = message.strip_prefix('[') {
         // Python: [LEVEL] \t TIME \t ID \t text
-        if is_level(level) && is_iso_utc(f1) && is_request_id(f2) && rest.is_some() {
-            return Some(after(&[f0, f1, f2]));
+        let mut parts = rest.splitn(4, '\t');
+        let level = parts.next()?.strip_suffix(']')?;
+        let time = parts.next()?;
+        let id = parts.next()?;
+        parts.next()?;
+        return (is_level(level) && is_iso_utc(time) && is_request_id(id))
+            .then(|| (id, 1 + level.len() + 2 + time.len() + 1 + id.len() + 1));
+    }
+    // Node.js: TIME ␣ ID ␣ [LEVEL ␣] text, ␣ = one TAB or one space
+    let sep = |c: char| c == '\t' || c == ' ';
+    let time_end = message.find(sep)?;
+    if !is_iso_utc(&message[..time_end]) {
+        return None;
+    }
+    let id_start = time_end + 1;
+    let id = message.get(id_start..id_start + 36)?;
+    if !is_request_id(id) {
+        return None;
+    }
+    let after_id = id_start + 36;
+    match message[after_id..].chars().next() {
+        None => return Some((id, after_id)),
+        Some(c) if sep(c) => {}
+        Some(_) => return None,
+    }
+    let text = after_id + 1;
+    if let Some(level_len) = message[text..].find(sep) {
+        if is_level(&message[text..text + level_len]) {
+            return Some((id, text + level_len + 1));
         }
     }
-    None
+    Some((id, text))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`
@@ -428,6 +446,9 @@ mod tests {
             "2 123456789010 eni-1 host.example 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
             "3 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
             "2024-01-01T00:00:00Z\tnot-a-request-id\tINFO\t{\"a\":1}",
+            "2024-01-01T00:00:00Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bfx\tINFO",
+            "2024-01-01T00:00:00Z  4ce9340a-b765-490f-ad8a-02ab3415e2bf INFO",
+            "[INFO]\t2024-01-01T00:00:00Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf",
             "2024-01-01 00:00:00 INFO {\"a\":1}",
             "[INFO] {\"a\":1}",
             "{\"a\":1} trailing",
@@ -516,18 +537,22 @@ mod tests {
     #[test]
     fn lambda_runtime_lines_use_the_first_json_fragment() {
         // Node.js runtime, first fragment only
+        const ID: &str = "4ce9340a-b765-490f-ad8a-02ab3415e2bf";
         let m = "2024-05-01T10:00:00.123Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf\tINFO\tgot {\"a\":1,\"@b\":{\"c\":true}} then {\"z\":2}";
-        assert_eq!(fields(m), pairs(&[("a", "1"), ("@@b.c", "true")]));
-        assert_eq!(source_of(m, 200), Some(Source::LambdaJsonFragment));
+        assert_eq!(
+            fields(m),
+            pairs(&[("@requestId", ID), ("a", "1"), ("@@b.c", "true")])
+        );
+        assert_eq!(source_of(m, 200), Some(Source::LambdaRuntime));
         // a '{' that does not start valid JSON is skipped; the next one is the fragment
         let m = "2024-05-01T10:00:00Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf\tERROR\tset {x} {\"k\":\"v\"}";
-        assert_eq!(fields(m), pairs(&[("k", "v")]));
+        assert_eq!(fields(m), pairs(&[("@requestId", ID), ("k", "v")]));
         // Python runtime
         let m = "[WARN]\t2024-05-01T10:00:00.123Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf\t{\"level\":\"w\"}\n";
-        assert_eq!(fields(m), pairs(&[("level", "w")]));
-        // no fragment: no fields
-        let m = "2024-05-01T10:00:00.123Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf\tINFO\thello";
-        assert_eq!(flatten(m, 200), None);
+        assert_eq!(fields(m), pairs(&[("@requestId", ID), ("level", "w")]));
+        // no fragment: only the request id (space-separated, as the runtime's timeout line)
+        let m = "2024-05-01T10:00:03.000Z 4ce9340a-b765-490f-ad8a-02ab3415e2bf Task timed out after 3.00 seconds";
+        assert_eq!(fields(m), pairs(&[("@requestId", ID)]));
         // the extractor agrees
         let m = "2024-05-01T10:00:00.123Z\t4ce9340a-b765-490f-ad8a-02ab3415e2bf\tINFO\tx {\"a\":{\"b\":[5]}} {\"a\":9}";
         let ex = PathExtractor::discovering(["a.b.0", "a"], 200);
@@ -551,10 +576,14 @@ mod tests {
         assert_eq!(msgs.len(), 5);
         // START
         assert_eq!(fields(&msgs[0])[0], ("@type".into(), "START".into()));
-        // a fragment truncated by the docs ("...") is not JSON: no fields
-        assert_eq!(flatten(&msgs[1], 200), None);
+        // a fragment truncated by the docs ("...") is not JSON: only the request id
+        let id = "4ce9340a-b765-490f-ad8a-02ab3415e2bf";
+        assert_eq!(fields(&msgs[1]), pairs(&[("@requestId", id)]));
         // "EVENT\r{\r  \"key\": \"value\"\r}\n"
-        assert_eq!(fields(&msgs[2]), pairs(&[("key", "value")]));
+        assert_eq!(
+            fields(&msgs[2]),
+            pairs(&[("@requestId", id), ("key", "value")])
+        );
         // REPORT with "27 ms \t" (space before the TAB) and a trailing "\t\n"
         assert_eq!(
             fields(&msgs[4]),
