@@ -389,3 +389,146 @@ fn qa_time_args() {
     assert_eq!(count(&["--start", "0", "--end", "253402300799"]), "1");
     assert_eq!(count(&["--start", "253402300799"]), "0");
 }
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        .join("other/fixtures")
+        .join(name)
+}
+
+fn import_into(dir: &Path, group: &str, format: &str, file: &Path) {
+    let o = openwatch(&[
+        "import",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--log-group",
+        group,
+        "--format",
+        format,
+        "--quiet",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Rows of `--format json` output as field -> value maps.
+fn json_rows(o: &Output) -> Vec<std::collections::BTreeMap<String, String>> {
+    let v: serde_json::Value = serde_json::from_str(&stdout(o)).expect("JSON");
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["field"] != "@ptr")
+                .map(|c| {
+                    (
+                        c["field"].as_str().unwrap().to_string(),
+                        c["value"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Spec §3.2: Lambda fields discovered from the AWS docs' get-log-events capture, imported
+/// with `openwatch import` (the REPORT line: 26.73 ms, billed 27 ms, 128 MB, 75 MB used;
+/// memory in bytes) and the first JSON fragment of the `EVENT {"key": "value"}` line.
+#[test]
+fn lambda_fields_after_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("lambda-get-log-events.awsdocs.ndjson");
+    import_into(dir.path(), "/aws/lambda/demo", "cloudwatch-events", &file);
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "/aws/lambda/demo",
+            "--format",
+            "json",
+            "filter @type = \"REPORT\" | fields @requestId, @duration, @billedDuration, @memorySize, @maxMemoryUsed, @maxMemoryUsed / 1000 / 1000 as usedMB",
+        ],
+    );
+    let rows = json_rows(&o);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(r["@requestId"], "4ce9340a-b765-490f-ad8a-02ab3415e2bf");
+    assert_eq!(r["@duration"], "26.73");
+    assert_eq!(r["@billedDuration"], "27");
+    assert_eq!(r["@memorySize"], "128000000");
+    assert_eq!(r["@maxMemoryUsed"], "75000000");
+    assert_eq!(r["usedMB"], "75");
+
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "/aws/lambda/demo",
+            "--format",
+            "json",
+            "filter ispresent(key) | fields @requestId, key",
+        ],
+    );
+    let rows = json_rows(&o);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["key"], "value");
+
+    // START, END, REPORT have a @type; the two runtime lines only a @requestId
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "/aws/lambda/demo",
+            "--format",
+            "json",
+            "filter ispresent(@requestId) | stats count(*) as n, count(@type) as typed",
+        ],
+    );
+    let rows = json_rows(&o);
+    assert_eq!(rows[0]["n"], "5");
+    assert_eq!(rows[0]["typed"], "3");
+}
+
+/// Spec §3.2 and example 18: VPC flow log fields of the AWS docs' default-format records,
+/// imported as plain text. Expected values are read from the file with a plain split.
+#[test]
+fn vpc_flow_log_fields_after_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("vpc-flow-logs-v2.awsdocs.log");
+    import_into(dir.path(), "vpc", "text", &file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut want: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(' ').collect();
+        if f[12] == "REJECT" {
+            let e = want.entry(f[3].to_string()).or_default();
+            e.0 += 1;
+            e.1 += f[9].parse::<u64>().unwrap();
+        }
+    }
+    assert_eq!(want.len(), 2);
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "vpc",
+            "--format",
+            "json",
+            "filter action = \"REJECT\" | stats count(*) as rejects, sum(bytes) as b by srcAddr",
+        ],
+    );
+    let rows = json_rows(&o);
+    assert_eq!(rows.len(), want.len(), "{rows:?}");
+    for r in &rows {
+        let (n, b) = want[&r["srcAddr"]];
+        assert_eq!(r["rejects"], n.to_string());
+        assert_eq!(r["b"], b.to_string());
+    }
+}

@@ -255,3 +255,128 @@ fn repeated_long_values_and_sparse_fields_are_promoted() {
     let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
     assert_eq!(snap.groups[0].segments[0].promoted_columns, ["arn", "err"]);
 }
+
+fn fixture_lines(name: &str) -> Vec<String> {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/other/fixtures/"
+    );
+    std::fs::read_to_string(format!("{p}{name}"))
+        .expect("fixture")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Spec §3.2: the fields of VPC flow logs and Lambda platform lines (AWS docs fixtures)
+/// appear in the field statistics (GetLogGroupFields), the same before and after the
+/// flush, and are promoted like JSON fields; a plain text line adds nothing.
+#[test]
+fn field_stats_and_promotion_cover_vpc_and_lambda_text_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let now = ow_storage::now_ms();
+    let vpc = fixture_lines("vpc-flow-logs-v2.awsdocs.log");
+    let lambda = fixture_lines("lambda-platform-lines.awsdocs.log");
+    let to_events = |lines: &[String]| -> Vec<InputLogEvent> {
+        lines
+            .iter()
+            .map(|m| InputLogEvent {
+                timestamp_ms: now,
+                message: m.clone(),
+            })
+            .chain(std::iter::once(InputLogEvent {
+                timestamp_ms: now,
+                message: "2 packets lost; REPORT RequestId: none".into(),
+            }))
+            .collect()
+    };
+    store.import_events("vpc", "s", to_events(&vpc)).unwrap();
+    store.import_events("fn", "s", to_events(&lambda)).unwrap();
+
+    // expected counts read off the files with plain string tests
+    let with_traffic = vpc.iter().filter(|l| !l.contains(" - ")).count() as u64;
+    let typed = lambda
+        .iter()
+        .filter(|l| l.starts_with("START ") || l.starts_with("END ") || l.starts_with("REPORT "))
+        .count() as u64;
+    let reports = lambda.iter().filter(|l| l.starts_with("REPORT ")).count() as u64;
+    let inline_xray = lambda
+        .iter()
+        .filter(|l| l.starts_with("REPORT ") && l.contains("XRAY TraceId"))
+        .count() as u64;
+    assert_eq!(
+        (vpc.len(), with_traffic, reports, inline_xray),
+        (7, 5, 11, 1)
+    );
+
+    let before_vpc = store.field_stats("vpc", now, now).unwrap();
+    let before_fn = store.field_stats("fn", now, now).unwrap();
+    store.flush().unwrap();
+    let after_vpc = store.field_stats("vpc", now, now).unwrap();
+    let after_fn = store.field_stats("fn", now, now).unwrap();
+    assert_eq!(before_vpc.fields, after_vpc.fields);
+    assert_eq!(before_fn.fields, after_fn.fields);
+
+    let get = |st: &ow_storage::FieldStats, p: &str| {
+        st.fields.iter().find(|(n, _)| n == p).map(|(_, c)| *c)
+    };
+    assert_eq!(after_vpc.events, 8);
+    for p in [
+        "version",
+        "accountId",
+        "interfaceId",
+        "startTime",
+        "endTime",
+        "logStatus",
+    ] {
+        assert_eq!(get(&after_vpc, p), Some(7), "{p}");
+    }
+    for p in [
+        "srcAddr", "dstAddr", "srcPort", "dstPort", "protocol", "packets", "bytes", "action",
+    ] {
+        assert_eq!(get(&after_vpc, p), Some(with_traffic), "{p}");
+    }
+    assert_eq!(after_vpc.fields.len(), 14);
+
+    assert_eq!(after_fn.events, lambda.len() as u64 + 1);
+    assert_eq!(get(&after_fn, "@type"), Some(typed));
+    assert_eq!(get(&after_fn, "@requestId"), Some(typed));
+    for p in [
+        "@duration",
+        "@billedDuration",
+        "@memorySize",
+        "@maxMemoryUsed",
+    ] {
+        assert_eq!(get(&after_fn, p), Some(reports), "{p}");
+    }
+    assert_eq!(get(&after_fn, "@xrayTraceId"), Some(inline_xray));
+    assert_eq!(get(&after_fn, "@xraySegmentId"), Some(inline_xray));
+    assert_eq!(after_fn.fields.len(), 8);
+
+    // promotion: `action` is in 5 of 8 VPC events; its column holds the text, null where
+    // the record has '-' (NODATA/SKIPDATA) or is not a flow log at all
+    let snap = store.snapshot(&["vpc"], now, now).unwrap();
+    let seg = &snap.groups[0].segments[0];
+    let (batch, _) = read(&seg.path);
+    let msgs = batch
+        .column_by_name("@message")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let action = batch
+        .column_by_name("action")
+        .expect("action promoted")
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    for i in 0..batch.num_rows() {
+        let m = msgs.value(i);
+        let want = m
+            .split(' ')
+            .nth(12)
+            .filter(|a| *a == "ACCEPT" || *a == "REJECT");
+        assert_eq!(action.is_valid(i).then(|| action.value(i)), want, "{m}");
+    }
+}
