@@ -520,6 +520,7 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
                 })
                 .collect(),
             buffer: g.buffered.clone(),
+            min_timestamp_ms: g.min_timestamp_ms,
         })
         .collect()
 }

@@ -85,6 +85,9 @@ pub struct ScanSource {
     pub segments: Vec<ScanSegment>,
     /// In-memory buffer batches (core columns only, CONTRACTS.md names and types).
     pub buffer: Vec<RecordBatch>,
+    /// Retention cutoff, epoch ms: rows with an earlier `@timestamp` have expired and are
+    /// never returned (`ow_storage::GroupSnapshot::min_timestamp_ms`; `i64::MIN` = none).
+    pub min_timestamp_ms: i64,
 }
 
 /// One Parquet segment file.
@@ -446,6 +449,8 @@ fn read_segment(
     emit: &mut dyn FnMut(RecordBatch) -> DfResult<bool>,
 ) -> DfResult<bool> {
     let req = &shared.request;
+    // the query range, clipped to the group's retention cutoff
+    let start_ms = req.start_ms.max(shared.sources[source].min_timestamp_ms);
     let file = File::open(&segment.path).map_err(|e| {
         DataFusionError::Execution(format!(
             "cannot open segment {}: {e}",
@@ -527,7 +532,7 @@ fn read_segment(
     for (i, rg) in meta.row_groups().iter().enumerate() {
         let keep = match ts_leaf.map(|l| rg.column(l).statistics()) {
             Some(Some(ParquetStatistics::Int64(s))) => match (s.min_opt(), s.max_opt()) {
-                (Some(min), Some(max)) => *max >= req.start_ms && *min <= req.end_ms,
+                (Some(min), Some(max)) => *max >= start_ms && *min <= req.end_ms,
                 _ => true,
             },
             _ => true,
@@ -553,8 +558,7 @@ fn read_segment(
     if row_groups.is_empty() {
         return Ok(true);
     }
-    let in_range =
-        segment.min_timestamp_ms >= req.start_ms && segment.max_timestamp_ms <= req.end_ms;
+    let in_range = segment.min_timestamp_ms >= start_ms && segment.max_timestamp_ms <= req.end_ms;
     let selection =
         candidates.and_then(|c| c.selection(&meta, &row_groups, &shared.counters, in_range));
     if selection.as_ref().is_some_and(|s| !s.selects_any()) {
@@ -618,6 +622,7 @@ fn convert(
 ) -> DfResult<RecordBatch> {
     let req = &shared.request;
     let src = &shared.sources[source];
+    let start_ms = req.start_ms.max(src.min_timestamp_ms);
     let ts: &Int64Array = column(batch, "@timestamp")?;
     let message: Option<&StringArray> = match batch.column_by_name("@message") {
         Some(c) => Some(c.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
@@ -631,7 +636,7 @@ fn convert(
     let keep: BooleanArray = (0..batch.num_rows())
         .map(|i| {
             let t = ts.value(i);
-            if t < req.start_ms || t > req.end_ms {
+            if t < start_ms || t > req.end_ms {
                 return Some(false);
             }
             scanned += 1;

@@ -28,11 +28,19 @@ pub struct GroupSnapshot {
     /// The group's metadata (name, account id, ARN via [`LogGroup::arn`], `@log` via
     /// [`LogGroup::at_log`]).
     pub log_group: LogGroup,
-    /// Segment files whose `[min_timestamp_ms, max_timestamp_ms]` overlaps the range.
-    /// Rows inside may still fall outside the range: the reader filters `@timestamp`.
+    /// Retention cutoff at the time of the snapshot, epoch ms UTC: events with
+    /// `@timestamp` before it have expired and **must not be returned** (spec api.md
+    /// PutRetentionPolicy; [I] expired events are invisible at once, their deletion is
+    /// lazy). `i64::MIN` when the group keeps events forever. The snapshot already applies
+    /// it to `segments` and `buffered`; readers of segment rows must apply it too, like
+    /// the range (a segment may straddle the cutoff).
+    pub min_timestamp_ms: i64,
+    /// Segment files whose `[min_timestamp_ms, max_timestamp_ms]` overlaps the range
+    /// (clipped to the retention cutoff). Rows inside may still fall outside it: the reader
+    /// filters `@timestamp`.
     pub segments: Vec<SegmentRef>,
-    /// Buffered (not yet flushed) events with `@timestamp` in the range, as batches of
-    /// [`crate::schema::core_schema`] (core columns only, unsorted).
+    /// Buffered (not yet flushed) events with `@timestamp` in the range and not expired, as
+    /// batches of [`crate::schema::core_schema`] (core columns only, unsorted).
     pub buffered: Vec<RecordBatch>,
 }
 

@@ -1291,12 +1291,13 @@ impl Store {
             }
             self.apply_durable_locked(&mut w);
             let mut st = self.state.write();
-            let mut frozen: Vec<(u64, Vec<RecordBatch>)> = Vec::new();
+            let now = now_ms();
+            let mut frozen: Vec<(u64, Vec<RecordBatch>, i64)> = Vec::new();
             for g in st.groups.values_mut() {
                 if !g.buffer.is_empty() {
                     let batches = g.buffer.take()?;
                     g.flushing = batches.clone();
-                    frozen.push((g.id, batches));
+                    frozen.push((g.id, batches, retention_cutoff_ms(&g.meta, now)));
                 }
             }
             if frozen.is_empty() {
@@ -1315,12 +1316,18 @@ impl Store {
         // 2. write segments, no locks held
         let mut written: Vec<(u64, Vec<SegmentInfo>, HashMap<String, StreamStats>)> = Vec::new();
         let mut result = Ok(());
-        for (gid, batches) in &frozen {
+        for (gid, batches, cutoff) in &frozen {
             let r = segment::sort_rows(batches).and_then(|sorted| {
+                // Retention of buffered events: rows already expired are not written (they
+                // leave with the WAL files this flush retires). They still count as
+                // committed in the stream statistics, so they no longer count as buffered.
                 let stats = stream_stats(&sorted);
+                let kept = filter_range(std::slice::from_ref(&sorted), *cutoff, i64::MAX)?;
                 let mut infos = Vec::new();
-                for part in split_windows(&sorted, self.config.segment_window_ms) {
-                    infos.push(self.write_segment(*gid, &part)?);
+                for rows in &kept {
+                    for part in split_windows(rows, self.config.segment_window_ms) {
+                        infos.push(self.write_segment(*gid, &part)?);
+                    }
                 }
                 Ok((infos, stats))
             });
@@ -1462,15 +1469,18 @@ impl Store {
 
     /// Retention: deletes whole segments whose newest event is older than the group's
     /// retention at `now_ms` (AWS deletes expired events lazily [V]). Returns the number of
-    /// segments dropped.
+    /// segments dropped. Expired events are never visible, whether deleted yet or not:
+    /// [`Store::snapshot`], [`Store::read_events`] and [`Store::get_event`] hide every
+    /// event older than the cutoff at the time of the call, and a flush does not write
+    /// expired buffered events to segments (see [`GroupSnapshot::min_timestamp_ms`]).
     pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
         let mut dropped = Vec::new();
         self.mutate_manifest_if(|st| {
             for g in st.groups.values_mut() {
-                let Some(days) = g.meta.retention_in_days else {
+                if g.meta.retention_in_days.is_none() {
                     continue;
-                };
-                let cutoff = now_ms.saturating_sub(i64::from(days) * 86_400_000);
+                }
+                let cutoff = retention_cutoff_ms(&g.meta, now_ms);
                 g.segments.retain(|s| {
                     if s.info.max_timestamp_ms < cutoff {
                         dropped.push(s.clone());
@@ -1598,6 +1608,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::LogGroupNotFound`] naming the first missing group.
     pub fn snapshot(&self, log_groups: &[&str], start_ms: i64, end_ms: i64) -> Result<Snapshot> {
+        let now = now_ms();
         let st = self.state.read();
         let mut groups = Vec::with_capacity(log_groups.len());
         for name in log_groups {
@@ -1605,6 +1616,9 @@ impl Store {
                 .groups
                 .get(*name)
                 .ok_or_else(|| StoreError::LogGroupNotFound((*name).to_owned()))?;
+            // expired events are invisible from the moment they expire (see GroupSnapshot)
+            let cutoff = retention_cutoff_ms(&g.meta, now);
+            let start_ms = start_ms.max(cutoff);
             let segments = g
                 .segments
                 .iter()
@@ -1617,6 +1631,7 @@ impl Store {
             batches.extend(g.buffer.batches()?);
             groups.push(GroupSnapshot {
                 log_group: describe_group(g),
+                min_timestamp_ms: cutoff,
                 segments,
                 buffered: filter_range(&batches, start_ms, end_ms)?,
             });
@@ -1628,26 +1643,30 @@ impl Store {
         })
     }
 
-    /// The event with `__seq` = `seq` in `group` (GetLogRecord), or `None`.
+    /// The event with `__seq` = `seq` in `group` (GetLogRecord), or `None` (also when the
+    /// event has expired under the group's retention, see [`GroupSnapshot`]).
     pub fn get_event(&self, group: &str, seq: u64) -> Result<Option<StoredEvent>> {
-        let (batches, segments) = {
+        let (batches, segments, cutoff) = {
             let st = self.state.read();
             let g = st
                 .groups
                 .get(group)
                 .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            let cutoff = retention_cutoff_ms(&g.meta, now_ms());
             let mut b = g.flushing.clone();
             b.extend(g.buffer.batches()?);
             let segs: Vec<Arc<SegmentHandle>> = g
                 .segments
                 .iter()
                 .filter(|s| s.info.min_seq <= seq && seq <= s.info.max_seq)
+                .filter(|s| s.info.max_timestamp_ms >= cutoff)
                 .cloned()
                 .collect();
-            (b, segs)
+            (b, segs, cutoff)
         };
+        let live = |e: Option<StoredEvent>| e.filter(|e| e.timestamp_ms >= cutoff);
         if let Some(e) = find_seq(&batches, seq)? {
-            return Ok(Some(e));
+            return Ok(live(Some(e)));
         }
         for s in segments {
             let data = block_on(
@@ -1657,7 +1676,7 @@ impl Store {
             let bytes = block_on(data.bytes())?;
             let batches = segment::read_core(bytes, &s.info.object_path)?;
             if let Some(e) = find_seq(&batches, seq)? {
-                return Ok(Some(e));
+                return Ok(live(Some(e)));
             }
         }
         Ok(None)
@@ -1679,6 +1698,7 @@ impl Store {
         let snap = self.snapshot(&[group], start_ms, end_ms)?;
         let mut batches = Vec::new();
         for g in &snap.groups {
+            let start_ms = start_ms.max(g.min_timestamp_ms);
             for s in &g.segments {
                 let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
                 let bytes = block_on(data.bytes())?;
@@ -1723,7 +1743,8 @@ impl Store {
 
     /// Field statistics of `group` over `[start_ms, end_ms]` (GetLogGroupFields): how
     /// many events have each flattened field. Segments count as a whole when they overlap
-    /// the range [I]; buffered events are flattened one by one.
+    /// the range (and the unexpired part of the group's retention) [I]; buffered events
+    /// are flattened one by one.
     pub fn field_stats(&self, group: &str, start_ms: i64, end_ms: i64) -> Result<FieldStats> {
         let snap = self.snapshot(&[group], start_ms, end_ms)?;
         let mut counts: HashMap<String, u64> = HashMap::new();
@@ -1901,6 +1922,15 @@ fn find_seq(batches: &[RecordBatch], seq: u64) -> Result<Option<StoredEvent>> {
         }
     }
     Ok(None)
+}
+
+/// Events of a group with `@timestamp` before this (epoch ms) have expired at `now_ms`
+/// under its retention (`retentionInDays` × 86,400,000 ms); `i64::MIN` without retention.
+fn retention_cutoff_ms(meta: &LogGroup, now_ms: i64) -> i64 {
+    match meta.retention_in_days {
+        Some(days) => now_ms.saturating_sub(i64::from(days).saturating_mul(86_400_000)),
+        None => i64::MIN,
+    }
 }
 
 fn describe_group(g: &GroupState) -> LogGroup {

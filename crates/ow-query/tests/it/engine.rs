@@ -228,3 +228,57 @@ fn qa_long_arithmetic_chain() {
     assert_eq!(out.get(0, "w"), Some("6"));
     assert_eq!(out.get(0, "z"), None, "null fields are absent from the row");
 }
+
+/// Retention (spec api.md PutRetentionPolicy; [I] expired events are never returned, even
+/// before their lazy deletion): a query skips expired events in the buffer and in a
+/// segment that straddles the cutoff, and `@ptr`s of expired events resolve to nothing.
+#[test]
+fn queries_never_return_expired_events() {
+    const DAY: i64 = 86_400_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ow_storage::StoreConfig {
+        segment_window_ms: 1_000 * DAY, // one segment holds expired and live events
+        compaction_window_ms: 1_000 * DAY,
+        ..ow_storage::StoreConfig::default()
+    };
+    let store = ow_storage::Store::open(dir.path(), config).expect("open");
+    let ts = TestStore {
+        dir,
+        store: std::sync::Arc::new(store),
+    };
+    let now = ow_storage::now_ms();
+    let ev = |n: i64, t: i64| (t, format!(r#"{{"n":{n}}}"#));
+    // segment: n=1 (3 days old), n=2 (1 day minus 10 minutes old)
+    ts.import(
+        "g",
+        "s",
+        vec![ev(1, now - 3 * DAY), ev(2, now - DAY + 600_000)],
+    );
+    ts.flush();
+    // buffer: n=3 (2 days old), n=4 (now)
+    ts.import("g", "s", vec![ev(3, now - 2 * DAY), ev(4, now)]);
+    let engine = ts.engine(None);
+    let q = "stats count(*) as c, sum(n) as s";
+    let out = run(&engine, &["g"], q).unwrap();
+    assert_eq!(
+        plain_rows(&out)[0],
+        [("c".into(), "4".into()), ("s".into(), "10".into())]
+    );
+
+    ts.store.put_retention_policy("g", 1).unwrap();
+    let out = run(&engine, &["g"], q).unwrap();
+    assert_eq!(
+        plain_rows(&out)[0],
+        [("c".into(), "2".into()), ("s".into(), "6".into())]
+    );
+    let out = run(&engine, &["g"], "fields n | sort n").unwrap();
+    let ns: Vec<String> = plain_rows(&out).iter().map(|r| r[0].1.clone()).collect();
+    assert_eq!(ns, ["4", "2"]);
+    // the same after the buffer is flushed (the expired n=3 is not written)
+    ts.flush();
+    let out = run(&engine, &["g"], q).unwrap();
+    assert_eq!(
+        plain_rows(&out)[0],
+        [("c".into(), "2".into()), ("s".into(), "6".into())]
+    );
+}

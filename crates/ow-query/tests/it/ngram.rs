@@ -63,6 +63,7 @@ fn scan(store: &Store, prefilter: Prefilter) -> (Vec<String>, Arc<ScanCounters>)
             })
             .collect(),
         buffer: g.buffered.clone(),
+        min_timestamp_ms: g.min_timestamp_ms,
     };
     let request = ScanRequest {
         paths: Vec::new(),

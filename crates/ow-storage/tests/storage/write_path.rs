@@ -17,7 +17,8 @@ fn put_log_events_reports_rejected_indexes_and_stores_the_rest() {
     store.create_log_group("g", BTreeMap::new()).unwrap();
     store.create_log_stream("g", "s").unwrap();
     store.put_retention_policy("g", 1).unwrap();
-    let now = 1_700_000_000_000;
+    // the real clock: reads hide events expired at the time of the read
+    let now = ow_storage::now_ms();
     let ts = [
         now - 15 * DAY,       // too old and expired
         now - 2 * DAY,        // expired (retention 1 day)
@@ -306,4 +307,88 @@ fn bulk_import_is_visible_at_once_and_durable_after_close() {
     }
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
     assert_eq!(crate::stored_ids(&store, "g"), (0..6).collect::<Vec<_>>());
+}
+
+/// Retention and reads agree (spec api.md PutRetentionPolicy; [I] an expired event is never
+/// returned, even before its lazy deletion): buffered events, a segment straddling the
+/// cutoff, GetLogRecord; a flush does not write expired buffered events, and the group's
+/// stored bytes / event count stop counting them.
+#[test]
+fn expired_events_are_never_read_from_the_buffer_or_a_straddling_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    // one segment window for everything, so one segment straddles the cutoff
+    let config = StoreConfig {
+        segment_window_ms: 1_000 * DAY,
+        compaction_window_ms: 1_000 * DAY,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let now = ow_storage::now_ms();
+    // seq 0-2: 3 days old (expired under 1 day); 3-4: 1 day minus 10 minutes old (kept
+    // for the 10 minutes this test may take); 5-6: now
+    store
+        .import_events("g", "s", crate::events(0..3, now - 3 * DAY))
+        .unwrap();
+    store
+        .import_events("g", "s", crate::events(3..5, now - DAY + 600_000))
+        .unwrap();
+    store.flush().unwrap(); // no retention yet: one segment with seq 0-4
+    store
+        .import_events("g", "s", crate::events(5..7, now))
+        .unwrap();
+    store
+        .import_events("g", "s", crate::events(7..9, now - 2 * DAY))
+        .unwrap();
+    let all = |store: &Store| -> Vec<u64> {
+        let mut v: Vec<u64> = store
+            .read_events("g", None, i64::MIN, i64::MAX, None)
+            .unwrap()
+            .iter()
+            .map(|e| crate::id_of(&e.message))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(all(&store), (0..9).collect::<Vec<_>>());
+
+    store.put_retention_policy("g", 1).unwrap();
+    // visible at once: 3, 4 (segment) and 5, 6 (buffer); 0-2 and 7-8 expired
+    assert_eq!(all(&store), vec![3, 4, 5, 6]);
+    assert_eq!(crate::stored_ids(&store, "g"), vec![3, 4, 5, 6]);
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    let g = &snap.groups[0];
+    assert!(g.min_timestamp_ms > now - 3 * DAY && g.min_timestamp_ms <= now - DAY + 600_000);
+    assert_eq!(g.segments.len(), 1, "the straddling segment is still read");
+    let buffered: usize = g.buffered.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(buffered, 2);
+    // GetLogRecord: seq 7 (buffer) and 0 (segment) expired, 3 and 5 not
+    assert!(store.get_event("g", 7).unwrap().is_none());
+    assert!(store.get_event("g", 0).unwrap().is_none());
+    assert_eq!(store.get_event("g", 3).unwrap().unwrap().seq, 3);
+    assert_eq!(store.get_event("g", 5).unwrap().unwrap().seq, 5);
+
+    drop(snap);
+    // a flush writes 5, 6 but not the expired 7, 8; the straddling segment stays until all
+    // of it has expired
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    let rows: u64 = snap.groups[0].segments.iter().map(|s| s.row_count).sum();
+    assert_eq!(rows, 5 + 2);
+    assert_eq!(all(&store), vec![3, 4, 5, 6]);
+    let group = store.log_group("g").unwrap();
+    assert_eq!(
+        group.event_count, 7,
+        "expired buffered events no longer count"
+    );
+
+    // nothing expired survives a reopen (the WAL holding 7, 8 was retired by the flush)
+    drop(snap);
+    store.close().unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    assert_eq!(all(&store), vec![3, 4, 5, 6]);
+    // a longer retention makes not-yet-deleted events visible again, as in AWS [V: deletion
+    // is lazy]: 0-2 are still in the straddling segment
+    store.put_retention_policy("g", 5).unwrap();
+    assert_eq!(all(&store), (0..7).collect::<Vec<_>>());
 }
