@@ -231,9 +231,8 @@ fn repeated_long_values_and_sparse_fields_are_promoted() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
     let now = ow_storage::now_ms();
-    // arn: long (> 16 bytes) but only 40 distinct values over 4,000 events, in runs, so the
-    // first few hundred values look unique (a time-sorted prefix overstates distinctness);
-    // err: present in 6 % of events only; rid: unique and long.
+    // arn: long (> 16 bytes) but only 40 distinct values over 4,000 events; err: present in
+    // 6 % of events only (below the old 30 % bar); rid: unique and long (identifier-like).
     let events: Vec<InputLogEvent> = (0..4000)
         .map(|i| {
             let err = if i % 50 < 3 {
