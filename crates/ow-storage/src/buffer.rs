@@ -21,6 +21,8 @@ pub(crate) struct GroupBuffer {
     /// Σ(message bytes) buffered (sealed + active).
     pub message_bytes: usize,
     pub rows: usize,
+    /// Smallest ingestion time (epoch ms) of the buffered events, for the flush by age.
+    pub oldest_ingest_ms: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +39,7 @@ impl GroupBuffer {
     pub fn push(&mut self, ts: i64, ingest: i64, stream: &Arc<str>, message: String, seq: u64) {
         self.message_bytes += message.len();
         self.rows += 1;
+        self.oldest_ingest_ms = Some(self.oldest_ingest_ms.map_or(ingest, |o| o.min(ingest)));
         let a = &mut self.active;
         a.ts.push(ts);
         a.ingest.push(ingest);
@@ -98,6 +101,7 @@ impl GroupBuffer {
     pub fn restore(&mut self, batches: Vec<RecordBatch>) {
         for b in &batches {
             self.rows += b.num_rows();
+            self.see_ingest(b);
             if let Some(m) = b
                 .column(3)
                 .as_any()
@@ -125,6 +129,7 @@ impl GroupBuffer {
                 filter_record_batch(&b, &mask).map_err(|e| StoreError::Internal(e.to_string()))?;
             if f.num_rows() > 0 {
                 out.rows += f.num_rows();
+                out.see_ingest(&f);
                 if let Some(m) = f
                     .column(3)
                     .as_any()
@@ -137,6 +142,15 @@ impl GroupBuffer {
             }
         }
         Ok(out)
+    }
+
+    /// Lowers `oldest_ingest_ms` to the smallest `@ingestionTime` of `b`.
+    fn see_ingest(&mut self, b: &RecordBatch) {
+        if let Some(ing) = b.column(1).as_any().downcast_ref::<Int64Array>() {
+            if let Some(min) = ing.values().iter().min() {
+                self.oldest_ingest_ms = Some(self.oldest_ingest_ms.map_or(*min, |o| o.min(*min)));
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -16,6 +16,12 @@ pub struct StoreConfig {
     /// Flush the in-memory buffer to segments once it holds this many bytes of messages.
     /// Default 64 MiB.
     pub flush_threshold_bytes: usize,
+    /// Flush by age, in ms: a background thread owned by the store flushes once the
+    /// oldest buffered event was acknowledged this long ago, so a quiet store does not
+    /// keep events only in the WAL and memory. `None`: no background thread (flushes at
+    /// `flush_threshold_bytes`, on [`crate::Store::flush`] and on close only). Default
+    /// 5 minutes [I].
+    pub flush_max_age_ms: Option<i64>,
     /// Time window of a segment, in ms: a flush writes one segment per log group and
     /// window (`floor(@timestamp / window)`). Default 1 day: live ingestion fills one
     /// window per flush anyway, and bulk imports of old data get segments of useful size;
@@ -65,6 +71,7 @@ impl Default for StoreConfig {
             max_fields_per_event: crate::fields::DEFAULT_MAX_FIELDS,
             put_limits: PutLimits::default(),
             flush_threshold_bytes: 64 << 20,
+            flush_max_age_ms: Some(300_000),
             segment_window_ms: 86_400_000,
             compaction_window_ms: 86_400_000,
             compaction_target_rows: 1_000_000,

@@ -65,6 +65,16 @@ pub fn now_ms() -> i64 {
 /// Dropping the store flushes the buffer to segments (errors are logged); call
 /// [`Store::close`] to see them.
 pub struct Store {
+    inner: Arc<Inner>,
+    /// The background flush thread (only in the handle [`Store::open`] returns).
+    flusher: Mutex<Option<Flusher>>,
+    /// Whether this handle is the one [`Store::open`] returned (it closes the store on
+    /// drop); the background flush thread works through a second handle.
+    owner: bool,
+}
+
+/// The state shared by the store handles.
+struct Inner {
     dir: PathBuf,
     wal_dir: PathBuf,
     seg_dir: PathBuf,
@@ -85,7 +95,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).finish()
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .finish()
     }
 }
 
@@ -358,7 +370,7 @@ impl Store {
         let number = last_number + 1;
         let file = wal::create_file(&wal_dir, number)?;
 
-        Ok(Store {
+        let inner = Arc::new(Inner {
             dir,
             wal_dir,
             seg_dir,
@@ -384,28 +396,44 @@ impl Store {
             closed: AtomicBool::new(false),
             recovery,
             _lock: lock,
-        })
+        });
+        let store = Store {
+            inner,
+            flusher: Mutex::new(None),
+            owner: true,
+        };
+        if let Some(age) = store.inner.config.flush_max_age_ms {
+            *store.flusher.lock() = Some(Flusher::start(
+                Store {
+                    inner: store.inner.clone(),
+                    flusher: Mutex::new(None),
+                    owner: false,
+                },
+                age,
+            )?);
+        }
+        Ok(store)
     }
 
     /// What [`Store::open`] found and repaired.
     pub fn recovery_report(&self) -> &RecoveryReport {
-        &self.recovery
+        &self.inner.recovery
     }
 
     /// The configuration the store was opened with.
     pub fn config(&self) -> &StoreConfig {
-        &self.config
+        &self.inner.config
     }
 
     /// The data directory (absolute).
     pub fn data_dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
     }
 
     /// The object store holding segment files (rooted at `<data dir>/segments`); segment
     /// [`SegmentInfo::object_path`]s are relative to it.
     pub fn object_store(&self) -> Arc<dyn ObjectStore> {
-        self.objects.clone()
+        self.inner.objects.clone()
     }
 
     // ------------------------------------------------------------------ metadata
@@ -425,8 +453,8 @@ impl Store {
             st.next_group_id += 1;
             let meta = LogGroup {
                 name: name.to_owned(),
-                account_id: self.config.account_id.clone(),
-                region: self.config.region.clone(),
+                account_id: self.inner.config.account_id.clone(),
+                region: self.inner.config.region.clone(),
                 creation_time_ms: now_ms(),
                 retention_in_days: None,
                 stored_bytes: 0,
@@ -490,7 +518,7 @@ impl Store {
     /// One log group's metadata, with `stored_bytes`, `event_count` and first/last event
     /// times computed over segments and buffer.
     pub fn log_group(&self, name: &str) -> Result<LogGroup> {
-        let st = self.state.read();
+        let st = self.inner.state.read();
         let g = st
             .groups
             .get(name)
@@ -514,7 +542,7 @@ impl Store {
             None => None,
         };
         let prefix = req.prefix.as_deref().unwrap_or("");
-        let st = self.state.read();
+        let st = self.inner.state.read();
         let mut items = Vec::new();
         let mut more = false;
         let range = match &after {
@@ -657,13 +685,13 @@ impl Store {
             stream: stream.to_owned(),
         };
         self.log_stream(group, stream)?;
-        let guard = self.flush_lock.lock();
+        let guard = self.inner.flush_lock.lock();
         // 1. flush
         self.flush_locked(&guard)?;
         // 2. rewrite the segments holding rows of the stream
-        let _m = self.manifest_lock.lock();
+        let _m = self.inner.manifest_lock.lock();
         let (gid, segments) = {
-            let st = self.state.read();
+            let st = self.inner.state.read();
             let g = st
                 .groups
                 .get(group)
@@ -678,7 +706,8 @@ impl Store {
         let rewrite = (|| -> Result<()> {
             for s in &segments {
                 let data = block_on(
-                    self.objects
+                    self.inner
+                        .objects
                         .get(&ObjectPath::from(s.info.object_path.as_str())),
                 )?;
                 let bytes = block_on(data.bytes())?;
@@ -714,7 +743,8 @@ impl Store {
             Ok(())
         })();
         let discard = |news: Vec<SegmentInfo>| {
-            self.garbage
+            self.inner
+                .garbage
                 .lock()
                 .extend(news.into_iter().map(|i| i.object_path));
             self.collect_garbage();
@@ -725,9 +755,9 @@ impl Store {
         }
         crash_point("delete_log_stream:segments_written");
         // 3. commit
-        let mut w = self.wal.lock();
+        let mut w = self.inner.wal.lock();
         self.apply_durable_locked(&mut w);
-        let mut st = self.state.write();
+        let mut st = self.inner.state.write();
         let prepared = (|| -> Result<(Manifest, GroupBuffer, Vec<Arc<SegmentHandle>>)> {
             let g = st
                 .groups
@@ -744,7 +774,7 @@ impl Store {
                 .collect();
             segs.extend(
                 news.iter()
-                    .map(|i| Arc::new(SegmentHandle::new(i.clone(), self.garbage.clone()))),
+                    .map(|i| Arc::new(SegmentHandle::new(i.clone(), self.inner.garbage.clone()))),
             );
             let buffer = g.buffer.without_stream(stream)?;
             let tomb = StreamTombstone {
@@ -773,7 +803,7 @@ impl Store {
                 return Err(e);
             }
         };
-        if let Err(e) = manifest::save(&self.dir, &m) {
+        if let Err(e) = manifest::save(&self.inner.dir, &m) {
             drop(segs);
             drop(st);
             drop(w);
@@ -809,7 +839,7 @@ impl Store {
 
     /// One log stream's metadata.
     pub fn log_stream(&self, group: &str, stream: &str) -> Result<LogStream> {
-        let st = self.state.read();
+        let st = self.inner.state.read();
         let g = st
             .groups
             .get(group)
@@ -849,7 +879,7 @@ impl Store {
                 .ok_or_else(|| StoreError::InvalidNextToken(t.clone()))?,
             None => 0,
         };
-        let st = self.state.read();
+        let st = self.inner.state.read();
         let g = st
             .groups
             .get(group)
@@ -904,7 +934,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<PutLogEventsOutput> {
         let retention = {
-            let st = self.state.read();
+            let st = self.inner.state.read();
             let g = st
                 .groups
                 .get(group)
@@ -917,7 +947,7 @@ impl Store {
             }
             g.meta.retention_in_days
         };
-        let v = validate_put_log_events(events, &self.config.put_limits, retention, now_ms)?;
+        let v = validate_put_log_events(events, &self.inner.config.put_limits, retention, now_ms)?;
         let accepted: Vec<(i64, String)> = events[v.accepted.clone()]
             .iter()
             .map(|e| (e.timestamp_ms, e.message.clone()))
@@ -1031,7 +1061,7 @@ impl Store {
         group: &str,
         streams: Vec<(String, Vec<NewEvent>)>,
     ) -> Result<ImportOutput> {
-        if self.closed.load(Ordering::SeqCst) {
+        if self.inner.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed("the store was closed".into()));
         }
         for (stream, _) in &streams {
@@ -1041,8 +1071,8 @@ impl Store {
         let mut out = ImportOutput::default();
         {
             // the WAL lock orders __seq assignment with logged writes
-            let _w = self.wal.lock();
-            let mut st = self.state.write();
+            let _w = self.inner.wal.lock();
+            let mut st = self.inner.state.write();
             let g = st
                 .groups
                 .get_mut(group)
@@ -1076,7 +1106,7 @@ impl Store {
 
     fn ensure_stream(&self, group: &str, stream: &str) -> Result<()> {
         {
-            let st = self.state.read();
+            let st = self.inner.state.read();
             if st
                 .groups
                 .get(group)
@@ -1103,12 +1133,12 @@ impl Store {
         ingest: i64,
         events: Vec<(i64, String)>,
     ) -> Result<(u64, u64)> {
-        if self.closed.load(Ordering::SeqCst) {
+        if self.inner.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed("the store was closed".into()));
         }
-        let mut w = self.wal.lock();
+        let mut w = self.inner.wal.lock();
         let (group_id, first_seq, stream_name) = {
-            let mut st = self.state.write();
+            let mut st = self.inner.state.write();
             let g = st
                 .groups
                 .get_mut(group)
@@ -1140,9 +1170,12 @@ impl Store {
         if let Err(e) = (&**file).write_all(buf) {
             // A partial record may be on disk; it fails its checksum on replay, but later
             // records would then be lost behind it: stop accepting writes.
-            self.sync.lock().error = Some(format!("WAL write failed: {e}"));
-            self.closed.store(true, Ordering::SeqCst);
-            return Err(StoreError::io(wal::file_path(&self.wal_dir, w.number), e));
+            self.inner.sync.lock().error = Some(format!("WAL write failed: {e}"));
+            self.inner.closed.store(true, Ordering::SeqCst);
+            return Err(StoreError::io(
+                wal::file_path(&self.inner.wal_dir, w.number),
+                e,
+            ));
         }
         w.end_lsn += buf.len() as u64;
         if buf.capacity() > 2 * IMPORT_RECORD_BYTES {
@@ -1170,7 +1203,7 @@ impl Store {
 
     /// Group commit: one writer fsyncs for everyone who appended before it started.
     fn wait_durable(&self, lsn: u64) -> Result<()> {
-        let mut s = self.sync.lock();
+        let mut s = self.inner.sync.lock();
         loop {
             if s.durable_lsn >= lsn {
                 return Ok(());
@@ -1179,44 +1212,44 @@ impl Store {
                 return Err(StoreError::Closed(e.clone()));
             }
             if s.syncing {
-                self.sync_cv.wait(&mut s);
+                self.inner.sync_cv.wait(&mut s);
                 continue;
             }
             s.syncing = true;
             drop(s);
             let (file, target, number) = {
-                let w = self.wal.lock();
+                let w = self.inner.wal.lock();
                 (w.file.clone(), w.end_lsn, w.number)
             };
             let r = file.sync_data();
-            s = self.sync.lock();
+            s = self.inner.sync.lock();
             s.syncing = false;
             match r {
                 Ok(()) => s.durable_lsn = s.durable_lsn.max(target),
                 Err(e) => {
                     s.error = Some(format!(
                         "fsync of {} failed: {e}",
-                        wal::file_path(&self.wal_dir, number).display()
+                        wal::file_path(&self.inner.wal_dir, number).display()
                     ));
-                    self.closed.store(true, Ordering::SeqCst);
+                    self.inner.closed.store(true, Ordering::SeqCst);
                 }
             }
-            self.sync_cv.notify_all();
+            self.inner.sync_cv.notify_all();
         }
     }
 
     /// Moves every durable pending write into the in-memory buffer, in LSN order.
     fn apply_durable(&self) {
-        let mut w = self.wal.lock();
+        let mut w = self.inner.wal.lock();
         self.apply_durable_locked(&mut w);
     }
 
     fn apply_durable_locked(&self, w: &mut WalState) {
-        let durable = self.sync.lock().durable_lsn;
+        let durable = self.inner.sync.lock().durable_lsn;
         if w.pending.front().is_none_or(|p| p.lsn > durable) {
             return;
         }
-        let mut st = self.state.write();
+        let mut st = self.inner.state.write();
         while w.pending.front().is_some_and(|p| p.lsn <= durable) {
             let Some(p) = w.pending.pop_front() else {
                 break;
@@ -1239,25 +1272,49 @@ impl Store {
         }
     }
 
+    /// Ingestion time (epoch ms) of the oldest event in the in-memory buffer, if any.
+    fn oldest_buffered_ms(&self) -> Option<i64> {
+        let st = self.inner.state.read();
+        st.groups
+            .values()
+            .filter_map(|g| g.buffer.oldest_ingest_ms)
+            .min()
+    }
+
+    /// One check of the background flush: flushes when the oldest buffered event was
+    /// acknowledged `max_age_ms` or more before `now_ms`. Returns whether it flushed.
+    fn flush_if_older(&self, max_age_ms: i64, now_ms: i64) -> Result<bool> {
+        match self.oldest_buffered_ms() {
+            Some(oldest) if now_ms.saturating_sub(oldest) >= max_age_ms => {
+                if self.inner.closed.load(Ordering::SeqCst) {
+                    return Ok(false);
+                }
+                self.flush()?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn buffered_bytes(&self) -> usize {
-        let st = self.state.read();
+        let st = self.inner.state.read();
         st.groups.values().map(|g| g.buffer.message_bytes).sum()
     }
 
     fn maybe_flush(&self) -> Result<()> {
-        let threshold = self.config.flush_threshold_bytes;
+        let threshold = self.inner.config.flush_threshold_bytes;
         if self.buffered_bytes() < threshold {
             return Ok(());
         }
         // One writer flushes; others continue unless the buffer is far over the
         // threshold (back-pressure bounds memory).
-        let guard = match self.flush_lock.try_lock() {
+        let guard = match self.inner.flush_lock.try_lock() {
             Some(g) => g,
             None => {
                 if self.buffered_bytes() < threshold.saturating_mul(2) {
                     return Ok(());
                 }
-                self.flush_lock.lock()
+                self.inner.flush_lock.lock()
             }
         };
         if self.buffered_bytes() < threshold {
@@ -1273,24 +1330,24 @@ impl Store {
     /// they came from, then compacts and applies retention. Queries see the events
     /// throughout (in the buffer, then in segments; never both, never neither).
     pub fn flush(&self) -> Result<()> {
-        let guard = self.flush_lock.lock();
+        let guard = self.inner.flush_lock.lock();
         self.flush_locked(&guard)
     }
 
     fn flush_locked(&self, _guard: &parking_lot::MutexGuard<'_, ()>) -> Result<()> {
         // 1. rotate the WAL and freeze the buffer
         let (old_number, frozen) = {
-            let mut w = self.wal.lock();
+            let mut w = self.inner.wal.lock();
             w.file
                 .sync_data()
-                .map_err(|e| StoreError::io(wal::file_path(&self.wal_dir, w.number), e))?;
+                .map_err(|e| StoreError::io(wal::file_path(&self.inner.wal_dir, w.number), e))?;
             {
-                let mut s = self.sync.lock();
+                let mut s = self.inner.sync.lock();
                 s.durable_lsn = s.durable_lsn.max(w.end_lsn);
-                self.sync_cv.notify_all();
+                self.inner.sync_cv.notify_all();
             }
             self.apply_durable_locked(&mut w);
-            let mut st = self.state.write();
+            let mut st = self.inner.state.write();
             let now = now_ms();
             let mut frozen: Vec<(u64, Vec<RecordBatch>, i64)> = Vec::new();
             for g in st.groups.values_mut() {
@@ -1307,7 +1364,7 @@ impl Store {
                 return Ok(());
             }
             let old = w.number;
-            let file = wal::create_file(&self.wal_dir, old + 1)?;
+            let file = wal::create_file(&self.inner.wal_dir, old + 1)?;
             w.file = Arc::new(file);
             w.number = old + 1;
             (old, frozen)
@@ -1325,7 +1382,7 @@ impl Store {
                 let kept = filter_range(std::slice::from_ref(&sorted), *cutoff, i64::MAX)?;
                 let mut infos = Vec::new();
                 for rows in &kept {
-                    for part in split_windows(rows, self.config.segment_window_ms) {
+                    for part in split_windows(rows, self.inner.config.segment_window_ms) {
                         infos.push(self.write_segment(*gid, &part)?);
                     }
                 }
@@ -1343,7 +1400,7 @@ impl Store {
             // Nothing is committed: the events go back to the buffer (they are still in
             // the WAL files, which are only deleted after a commit), and the files written
             // so far are orphans, removed now or on the next open.
-            let mut st = self.state.write();
+            let mut st = self.inner.state.write();
             for g in st.groups.values_mut() {
                 let back = std::mem::take(&mut g.flushing);
                 g.buffer.restore(back);
@@ -1351,7 +1408,7 @@ impl Store {
             drop(st);
             for (_, infos, _) in written {
                 for i in infos {
-                    self.garbage.lock().push(i.object_path);
+                    self.inner.garbage.lock().push(i.object_path);
                 }
             }
             self.collect_garbage();
@@ -1359,13 +1416,13 @@ impl Store {
         }
 
         // 3. commit: segments in, frozen buffer out, checkpoint advanced, atomically
-        let _m = self.manifest_lock.lock();
-        let mut st = self.state.write();
+        let _m = self.inner.manifest_lock.lock();
+        let mut st = self.inner.state.write();
         let names = st.names_by_id.clone();
         for (gid, infos, stats) in written {
             let handles: Vec<Arc<SegmentHandle>> = infos
                 .into_iter()
-                .map(|i| Arc::new(SegmentHandle::new(i, self.garbage.clone())))
+                .map(|i| Arc::new(SegmentHandle::new(i, self.inner.garbage.clone())))
                 .collect();
             match names.get(&gid).and_then(|n| st.groups.get_mut(n)) {
                 Some(g) if g.id == gid => {
@@ -1386,14 +1443,14 @@ impl Store {
             g.tombstones.retain(|t| t.wal_number >= wal_start);
         }
         let m = to_manifest(&st);
-        manifest::save(&self.dir, &m)?;
+        manifest::save(&self.inner.dir, &m)?;
         drop(st);
         drop(_m);
 
         // 4. the WAL files before the checkpoint are no longer needed
-        for n in wal::list_files(&self.wal_dir)? {
+        for n in wal::list_files(&self.inner.wal_dir)? {
             if n <= old_number {
-                let p = wal::file_path(&self.wal_dir, n);
+                let p = wal::file_path(&self.inner.wal_dir, n);
                 std::fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
             }
         }
@@ -1420,9 +1477,9 @@ impl Store {
             seq.values().iter().max().copied().unwrap_or(0),
             unique_suffix()
         );
-        let local = self.seg_dir.join(&object_path);
-        let enc = segment::encode(rows, object_path.clone(), local.clone(), &self.config)?;
-        block_on(self.objects.put(
+        let local = self.inner.seg_dir.join(&object_path);
+        let enc = segment::encode(rows, object_path.clone(), local.clone(), &self.inner.config)?;
+        block_on(self.inner.objects.put(
             &ObjectPath::from(object_path.as_str()),
             PutPayload::from(enc.bytes),
         ))?;
@@ -1435,13 +1492,13 @@ impl Store {
         if let Some(ngram) = enc.ngram {
             let side_path = format!("{object_path}{}", ngram::SIDECAR_SUFFIX);
             let side_local = ngram::sidecar_path(&local);
-            let written = block_on(self.objects.put(
+            let written = block_on(self.inner.objects.put(
                 &ObjectPath::from(side_path.as_str()),
                 PutPayload::from(ngram),
             ));
             if let Err(e) = written {
                 // the segment file is not listed yet: it goes with the error
-                self.garbage.lock().push(object_path.clone());
+                self.inner.garbage.lock().push(object_path.clone());
                 self.collect_garbage();
                 return Err(e.into());
             }
@@ -1451,7 +1508,7 @@ impl Store {
         }
         if let Some(parent) = local.parent() {
             wal::sync_dir(parent)?;
-            wal::sync_dir(&self.seg_dir)?;
+            wal::sync_dir(&self.inner.seg_dir)?;
         }
         Ok(enc.info)
     }
@@ -1507,11 +1564,11 @@ impl Store {
     /// A merged segment that is no longer small is not rewritten again. Returns the number
     /// of segments replaced.
     pub fn compact(&self) -> Result<usize> {
-        let cw = self.config.compaction_window_ms.max(1);
-        let target = self.config.compaction_target_rows as u64;
+        let cw = self.inner.config.compaction_window_ms.max(1);
+        let target = self.inner.config.compaction_target_rows as u64;
         // pick candidates
         let plans: Vec<(u64, Vec<Arc<SegmentHandle>>)> = {
-            let st = self.state.read();
+            let st = self.inner.state.read();
             let mut plans = Vec::new();
             for g in st.groups.values() {
                 let mut buckets: BTreeMap<i64, Vec<Arc<SegmentHandle>>> = BTreeMap::new();
@@ -1528,7 +1585,7 @@ impl Store {
                     let mut bytes = 0u64;
                     segs.retain(|s| {
                         bytes += s.info.event_bytes;
-                        bytes <= self.config.compaction_max_bytes as u64
+                        bytes <= self.inner.config.compaction_max_bytes as u64
                     });
                     let rows: u64 = segs.iter().map(|s| s.info.row_count).sum();
                     if segs.len() >= 4 || (segs.len() >= 2 && rows < target / 100) {
@@ -1543,7 +1600,8 @@ impl Store {
             let mut batches = Vec::new();
             for s in &segs {
                 let data = block_on(
-                    self.objects
+                    self.inner
+                        .objects
                         .get(&ObjectPath::from(s.info.object_path.as_str())),
                 )?;
                 let bytes = block_on(data.bytes())?;
@@ -1551,7 +1609,7 @@ impl Store {
             }
             let sorted = segment::sort_rows(&batches)?;
             let info = self.write_segment(gid, &sorted)?;
-            let new = Arc::new(SegmentHandle::new(info, self.garbage.clone()));
+            let new = Arc::new(SegmentHandle::new(info, self.inner.garbage.clone()));
             let olds: HashSet<String> = segs.iter().map(|s| s.info.object_path.clone()).collect();
             let applied = self.mutate_manifest_if(|st| {
                 let name = st.names_by_id.get(&gid).cloned();
@@ -1583,16 +1641,16 @@ impl Store {
 
     /// Deletes files of segments that were dropped and are no longer held by a snapshot.
     fn collect_garbage(&self) {
-        let paths: Vec<String> = std::mem::take(&mut *self.garbage.lock());
+        let paths: Vec<String> = std::mem::take(&mut *self.inner.garbage.lock());
         for p in paths {
-            if let Err(e) = block_on(self.objects.delete(&ObjectPath::from(p.as_str()))) {
+            if let Err(e) = block_on(self.inner.objects.delete(&ObjectPath::from(p.as_str()))) {
                 if !matches!(e, object_store::Error::NotFound { .. }) {
                     tracing::warn!(segment = %p, error = %e, "could not delete dropped segment");
                 }
             }
             // its n-gram sidecar (absent for segments written without one)
             let side = format!("{p}{}", ngram::SIDECAR_SUFFIX);
-            if let Err(e) = block_on(self.objects.delete(&ObjectPath::from(side.as_str()))) {
+            if let Err(e) = block_on(self.inner.objects.delete(&ObjectPath::from(side.as_str()))) {
                 if !matches!(e, object_store::Error::NotFound { .. }) {
                     tracing::warn!(sidecar = %side, error = %e, "could not delete dropped n-gram index");
                 }
@@ -1609,7 +1667,7 @@ impl Store {
     /// [`StoreError::LogGroupNotFound`] naming the first missing group.
     pub fn snapshot(&self, log_groups: &[&str], start_ms: i64, end_ms: i64) -> Result<Snapshot> {
         let now = now_ms();
-        let st = self.state.read();
+        let st = self.inner.state.read();
         let mut groups = Vec::with_capacity(log_groups.len());
         for name in log_groups {
             let g = st
@@ -1647,7 +1705,7 @@ impl Store {
     /// event has expired under the group's retention, see [`GroupSnapshot`]).
     pub fn get_event(&self, group: &str, seq: u64) -> Result<Option<StoredEvent>> {
         let (batches, segments, cutoff) = {
-            let st = self.state.read();
+            let st = self.inner.state.read();
             let g = st
                 .groups
                 .get(group)
@@ -1670,7 +1728,8 @@ impl Store {
         }
         for s in segments {
             let data = block_on(
-                self.objects
+                self.inner
+                    .objects
                     .get(&ObjectPath::from(s.info.object_path.as_str())),
             )?;
             let bytes = block_on(data.bytes())?;
@@ -1700,7 +1759,11 @@ impl Store {
         for g in &snap.groups {
             let start_ms = start_ms.max(g.min_timestamp_ms);
             for s in &g.segments {
-                let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
+                let data = block_on(
+                    self.inner
+                        .objects
+                        .get(&ObjectPath::from(s.object_path.as_str())),
+                )?;
                 let bytes = block_on(data.bytes())?;
                 batches.extend(filter_range(
                     &segment::read_core_range(bytes, &s.object_path, start_ms, end_ms)?,
@@ -1751,7 +1814,11 @@ impl Store {
         let mut events = 0u64;
         for g in &snap.groups {
             for s in &g.segments {
-                let data = block_on(self.objects.get(&ObjectPath::from(s.object_path.as_str())))?;
+                let data = block_on(
+                    self.inner
+                        .objects
+                        .get(&ObjectPath::from(s.object_path.as_str())),
+                )?;
                 let bytes = block_on(data.bytes())?;
                 let (n, fields) = segment::read_field_counts(bytes, &s.object_path)?;
                 events += n;
@@ -1766,9 +1833,10 @@ impl Store {
                 for i in 0..msgs.len() {
                     events += 1;
                     let mut seen = HashSet::new();
-                    if let Some(fields) =
-                        crate::fields::flatten(msgs.value(i), self.config.max_fields_per_event)
-                    {
+                    if let Some(fields) = crate::fields::flatten(
+                        msgs.value(i),
+                        self.inner.config.max_fields_per_event,
+                    ) {
                         for (p, _) in fields {
                             if seen.insert(p.clone()) {
                                 *counts.entry(p).or_default() += 1;
@@ -1785,10 +1853,14 @@ impl Store {
 
     /// Flushes and stops accepting writes. Later writes fail with [`StoreError::Closed`].
     pub fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::SeqCst) {
+        // stop the background flush first (it may be flushing: joining waits for that)
+        if let Some(f) = self.flusher.lock().take() {
+            f.stop();
+        }
+        if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let guard = self.flush_lock.lock();
+        let guard = self.inner.flush_lock.lock();
         self.flush_locked(&guard)
     }
 
@@ -1811,20 +1883,20 @@ impl Store {
     /// Applies `f` to the state and writes the manifest, holding the state lock so
     /// that no one sees a change that is not durable yet.
     fn mutate_manifest<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let _m = self.manifest_lock.lock();
-        let mut st = self.state.write();
+        let _m = self.inner.manifest_lock.lock();
+        let mut st = self.inner.state.write();
         let out = f(&mut st)?;
-        manifest::save(&self.dir, &to_manifest(&st))?;
+        manifest::save(&self.inner.dir, &to_manifest(&st))?;
         Ok(out)
     }
 
     /// Like `mutate_manifest`, writing only when `f` returns true.
     fn mutate_manifest_if(&self, f: impl FnOnce(&mut State) -> Result<bool>) -> Result<bool> {
-        let _m = self.manifest_lock.lock();
-        let mut st = self.state.write();
+        let _m = self.inner.manifest_lock.lock();
+        let mut st = self.inner.state.write();
         let changed = f(&mut st)?;
         if changed {
-            manifest::save(&self.dir, &to_manifest(&st))?;
+            manifest::save(&self.inner.dir, &to_manifest(&st))?;
         }
         Ok(changed)
     }
@@ -1832,8 +1904,68 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         if let Err(e) = self.close() {
             tracing::error!(error = %e, "flush on close failed; the WAL keeps the events");
+        }
+    }
+}
+
+/// The background flush thread of a store ([`StoreConfig::flush_max_age_ms`]).
+///
+/// It wakes every quarter of the age (at most every second, at least every 10 ms) and
+/// flushes when the oldest buffered event is at least that old, so buffered data reaches
+/// segments within about 1.25 × the age even when no writer fills the buffer. It runs
+/// the same [`Store::flush`] a writer runs at the size threshold, so writers wait on it no
+/// longer than on that flush (the WAL fsync under the WAL lock when the buffer is frozen;
+/// segment writing holds no lock). The WAL invariants are unchanged: events leave the WAL
+/// only after the segments holding them are committed in the manifest.
+struct Flusher {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Flusher {
+    fn start(handle: Store, max_age_ms: i64) -> Result<Flusher> {
+        let max_age_ms = max_age_ms.max(1);
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let tick = std::time::Duration::from_millis((max_age_ms / 4).clamp(10, 1000) as u64);
+        let stop2 = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("ow-storage-flush".into())
+            .spawn(move || loop {
+                {
+                    let (lock, cv) = &*stop2;
+                    let mut stopped = lock.lock();
+                    if !*stopped {
+                        cv.wait_for(&mut stopped, tick);
+                    }
+                    if *stopped {
+                        return;
+                    }
+                }
+                if let Err(e) = handle.flush_if_older(max_age_ms, now_ms()) {
+                    tracing::error!(error = %e, "background flush failed; the WAL keeps the events");
+                }
+            })
+            .map_err(|e| StoreError::Internal(format!("cannot start the flush thread: {e}")))?;
+        Ok(Flusher {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread and waits for it (and for a flush it is running).
+    fn stop(mut self) {
+        {
+            let (lock, cv) = &*self.stop;
+            *lock.lock() = true;
+            cv.notify_all();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }

@@ -392,3 +392,117 @@ fn expired_events_are_never_read_from_the_buffer_or_a_straddling_segment() {
     store.put_retention_policy("g", 5).unwrap();
     assert_eq!(all(&store), (0..7).collect::<Vec<_>>());
 }
+
+/// Waits (up to 60 s) until `cond` holds; the flush thread runs on its own schedule.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..6000 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    false
+}
+
+/// Flush by age: the store's background thread moves buffered events to segments once
+/// the oldest is `flush_max_age_ms` old, with no writer involved; events stay readable
+/// exactly once throughout, and the flushed WAL files are retired.
+#[test]
+fn background_flush_by_age_moves_the_buffer_to_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        flush_max_age_ms: Some(100),
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let now = ow_storage::now_ms();
+    store
+        .import_events("g", "s", crate::events(0..50, now))
+        .unwrap();
+    assert_eq!(crate::stored_ids(&store, "g"), (0..50).collect::<Vec<_>>());
+    let flushed = eventually(|| {
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        snap.groups[0].buffered.is_empty() && !snap.groups[0].segments.is_empty()
+    });
+    assert!(flushed, "the buffer was not flushed by age");
+    assert_eq!(crate::stored_ids(&store, "g"), (0..50).collect::<Vec<_>>());
+    let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+    assert_eq!(wal_files, 1, "only the current WAL file remains");
+}
+
+/// With a long age (or none) nothing is flushed behind the writer's back.
+#[test]
+fn no_background_flush_before_the_age_or_when_disabled() {
+    for age in [Some(3_600_000), None] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            flush_max_age_ms: age,
+            ..StoreConfig::default()
+        };
+        let store = Store::open(dir.path(), config).unwrap();
+        let now = ow_storage::now_ms();
+        store
+            .import_events("g", "s", crate::events(0..5, now))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        assert!(snap.groups[0].segments.is_empty(), "{age:?}");
+        assert_eq!(
+            snap.groups[0]
+                .buffered
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>(),
+            5
+        );
+    }
+}
+
+/// Writers keep writing while the background thread flushes every few ms; closing stops
+/// the thread (the data directory's lock is free at once) and every acknowledged event is
+/// stored exactly once, before and after a reopen.
+#[test]
+fn background_flush_races_writers_and_stops_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        flush_max_age_ms: Some(5),
+        ..StoreConfig::default()
+    };
+    let store = Arc::new(Store::open(dir.path(), config).unwrap());
+    let now = ow_storage::now_ms();
+    let writers: Vec<_> = (0..2u64)
+        .map(|w| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for k in 0..40u64 {
+                    let base = w * 10_000 + k * 10;
+                    store
+                        .import_events("g", "s", crate::events(base..base + 10, now))
+                        .unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            })
+        })
+        .collect();
+    for t in writers {
+        t.join().unwrap();
+    }
+    let mut want: Vec<u64> = (0..2u64)
+        .flat_map(|w| w * 10_000..w * 10_000 + 400)
+        .collect();
+    want.sort_unstable();
+    let mut got = crate::stored_ids(&store, "g");
+    got.sort_unstable();
+    assert_eq!(got, want);
+    let segments = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap().groups[0]
+        .segments
+        .len();
+    assert!(segments >= 1, "the background thread flushed");
+    let store = Arc::try_unwrap(store).expect("only handle");
+    store.close().unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    let mut got = crate::stored_ids(&store, "g");
+    got.sort_unstable();
+    assert_eq!(got, want);
+}
