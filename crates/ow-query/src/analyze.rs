@@ -21,6 +21,10 @@ pub struct Analysis {
     /// A stronger necessary condition that also uses tests on JSON fields; applied when
     /// `@message` is read anyway (see `prefilters`).
     pub implied_prefilter: Option<Prefilter>,
+    /// Whether the scan should read newest events first: false only when the order that
+    /// feeds the final cap is `sort @timestamp asc` (a reading-order hint for early
+    /// termination, see [`crate::scan::ScanRequest::newest_first`]).
+    pub newest_first: bool,
 }
 
 /// Whether `name` is a system field the scan provides.
@@ -162,7 +166,35 @@ pub fn analyze(query: &Query) -> Analysis {
         needs_message: w.needs_message,
         prefilter: explicit,
         implied_prefilter: full,
+        newest_first: newest_first(query),
     }
+}
+
+/// The reading order that lets a top-N end early: the last `sort` before any `stats`
+/// decides; `sort @timestamp asc` (first key) reads oldest first, anything else (and the
+/// default `@timestamp desc`) newest first.
+fn newest_first(query: &Query) -> bool {
+    use ow_query_syntax::ast::SortOrder;
+    let mut newest = true;
+    for cmd in &query.commands {
+        match &cmd.node {
+            Command::Stats(_) => break,
+            Command::Sort(keys) => {
+                newest = match keys.first() {
+                    Some(k) if matches!(&k.expr.node, Expr::Field(f) if f.name == "@timestamp") => {
+                        k.order
+                            .as_ref()
+                            .map(|o| o.node)
+                            .unwrap_or(SortOrder::DEFAULT)
+                            != SortOrder::Asc
+                    }
+                    _ => true,
+                };
+            }
+            _ => {}
+        }
+    }
+    newest
 }
 
 /// Names a command defines (outputs), for tracking what a field name means at a filter.

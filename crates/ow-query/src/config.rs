@@ -28,6 +28,14 @@ pub struct EngineConfig {
     pub max_lookup_bytes: u64,
     /// Parallel scan partitions (DataFusion target partitions).
     pub partitions: usize,
+    /// Let the scan use the plan's filters early (late materialisation) and end top-N
+    /// queries by `@timestamp` early (see [`crate::scan::EventScanExec`]). Results are the
+    /// same either way; `false` is for comparison tests and diagnosis. Default `true`.
+    pub scan_pushdown: bool,
+    /// Rows per Arrow batch (DataFusion's batch size and the scan's read unit). Smaller
+    /// batches let a top-N see its first rows, and end the scan, sooner; larger ones cost
+    /// less per row. Default 8,192.
+    pub batch_rows: usize,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +52,8 @@ impl Default for EngineConfig {
             partitions: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            scan_pushdown: true,
+            batch_rows: 8192,
         }
     }
 }

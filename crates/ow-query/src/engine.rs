@@ -180,6 +180,9 @@ impl QueryEngine {
                 end_ms: request.end_ms,
                 prefilter: analysis.prefilter.clone(),
                 implied_prefilter: analysis.implied_prefilter.clone(),
+                newest_first: analysis.newest_first,
+                pushdown: self.config.scan_pushdown,
+                batch_rows: self.config.batch_rows.max(1),
             };
             let table = event_table(
                 sources,
@@ -223,9 +226,15 @@ impl QueryEngine {
                 self.config.max_limit,
             )?;
 
-            let session = session(self.config.partitions);
+            let session = session(self.config.partitions, self.config.batch_rows);
             let df = session.execute_logical_plan(planned.plan).await?;
-            let mut stream = df.execute_stream().await?;
+            let task = Arc::new(df.task_ctx());
+            let physical = df.create_physical_plan().await?;
+            tracing::debug!(
+                plan = %datafusion::physical_plan::displayable(physical.as_ref()).indent(true),
+                "physical plan"
+            );
+            let mut stream = datafusion::physical_plan::execute_stream(physical, task)?;
             let mut batches: Vec<RecordBatch> = Vec::new();
             // Progress is reported on a timer (aggregations emit nothing until they finish);
             // cancellation is checked on every batch and every tick.
@@ -268,6 +277,7 @@ impl QueryEngine {
                     bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed) as f64,
                     log_groups_scanned: log_groups_scanned as f64,
                 },
+                scan: counters.metrics(),
             })
         })
     }
@@ -525,10 +535,10 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
         .collect()
 }
 
-fn session(partitions: usize) -> SessionContext {
+fn session(partitions: usize, batch_rows: usize) -> SessionContext {
     let config = SessionConfig::new()
         .with_target_partitions(partitions.max(1))
-        .with_batch_size(8192);
+        .with_batch_size(batch_rows.max(1));
     // PushDownFilter is left out on purpose: filters stay where the query put them, so the
     // matched-rows counter (a volatile filter) sees exactly the rows that passed the query's
     // filters. The planner already places filters next to the data they need.

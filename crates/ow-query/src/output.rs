@@ -55,6 +55,11 @@ pub struct QueryOutput {
     pub rows: Vec<Vec<ResultField>>,
     /// Statistics.
     pub statistics: QueryStatistics,
+    /// Work counters of the scan (rows parsed, row groups read/skipped), for tests and
+    /// diagnosis; not part of GetQueryResults.
+    #[serde(skip)]
+    #[doc(hidden)]
+    pub scan: crate::scan::ScanMetrics,
 }
 
 impl QueryOutput {

@@ -62,6 +62,10 @@ pub struct Planned {
     pub final_limit: usize,
 }
 
+/// Longest top-level `and` chain of a filter split into separate conjuncts (longer chains
+/// stay one balanced call, see `expr_in`).
+const MAX_SPLIT_CONJUNCTS: usize = 16;
+
 fn column(name: &str) -> Expr {
     Expr::Column(Column::new_unqualified(name))
 }
@@ -368,7 +372,22 @@ impl<'a, 'c> State<'a, 'c> {
     }
 
     /// A filter predicate: the expression coerced to boolean (non-zero numbers are true).
+    ///
+    /// A top-level `a and b and …` (up to [`MAX_SPLIT_CONJUNCTS`] operands) becomes
+    /// DataFusion's `truthy(a) AND truthy(b) …`: the same rows (`and` is `truthy(a) &&
+    /// truthy(b)`, never null), but conjuncts DataFusion can push into the scan one by one.
     fn predicate(&self, e: &Node<Ast>) -> Result<Expr, QueryError> {
+        let mut operands = Vec::new();
+        flatten_chain(e, BinaryOp::And, &mut operands);
+        if operands.len() > 1 && operands.len() <= MAX_SPLIT_CONJUNCTS {
+            let parts = operands
+                .into_iter()
+                .map(|o| Ok(fx::truthy(self.expr(o)?)))
+                .collect::<Result<Vec<_>, QueryError>>()?;
+            if let Some(p) = datafusion::logical_expr::utils::conjunction(parts) {
+                return Ok(p);
+            }
+        }
         Ok(fx::truthy(self.expr(e)?))
     }
 
@@ -429,8 +448,18 @@ impl<'a, 'c> State<'a, 'c> {
         } else {
             lit(1i64)
         };
-        let b = self.take();
-        self.builder = b.filter(udf.call(vec![arg]))?;
+        // Below a sort that ends the plan so far (`sort … | limit n`): a sort keeps every
+        // row, so the count is the same, and the sort meets the limit directly, which lets
+        // DataFusion plan a top-N (with its dynamic filter for the scan).
+        let plan = self.take().build()?;
+        self.builder = match plan {
+            LogicalPlan::Sort(s) if s.fetch.is_none() => {
+                LogicalPlanBuilder::from(Arc::unwrap_or_clone(s.input))
+                    .filter(udf.call(vec![arg]))?
+                    .sort(s.expr)?
+            }
+            other => LogicalPlanBuilder::from(other).filter(udf.call(vec![arg]))?,
+        };
         Ok(())
     }
 
@@ -505,11 +534,15 @@ impl<'a, 'c> State<'a, 'c> {
                 .as_ref()
                 .map(|o| o.node)
                 .unwrap_or(SortOrder::DEFAULT);
-            sort.push(SortExpr::new(
-                fx::sort_key(e),
-                order == SortOrder::Asc,
-                false,
+            // A timestamp column sorts as itself (the natural order of times is their
+            // order); keeping it a plain column lets DataFusion's top-N publish a dynamic
+            // filter on `@timestamp` that the scan uses to stop early.
+            let plain_time = matches!(&e, Expr::Column(c) if matches!(
+                self.builder.schema().field_with_unqualified_name(&c.name).map(|f| f.data_type()),
+                Ok(DataType::Timestamp(_, _))
             ));
+            let key = if plain_time { e } else { fx::sort_key(e) };
+            sort.push(SortExpr::new(key, order == SortOrder::Asc, false));
         }
         self.tie_breakers(&mut sort);
         let b = self.take();

@@ -18,40 +18,60 @@
 //! - time-range pruning: segments outside `[start_ms, end_ms]` are skipped by the snapshot,
 //!   row groups by their `@timestamp` min/max statistics, rows by an exact inclusive test;
 //! - a promoted Parquet column is read instead of parsing `@message`;
-//! - all remaining paths are extracted with ONE JSON parse per row
-//!   ([`ow_storage::fields`]);
+//! - filters the plan pushes into the scan ([`EventScanExec`]) run in two stages: those on
+//!   cheap columns (system fields, promoted columns) inside the Parquet reader, so other
+//!   columns and `@message` are decoded only for surviving rows; then, on those rows only,
+//!   the missing paths are extracted with ONE JSON parse per row ([`ow_storage::fields`])
+//!   and the other filters run;
 //! - a [`Prefilter`] built from `@message like 'literal'` runs with `memchr::memmem` on the raw
-//!   bytes before any JSON parse, so non-matching rows are never parsed.
+//!   bytes before any JSON parse, so non-matching rows are never parsed;
+//! - early termination: a top-N by `@timestamp` (the default `sort @timestamp desc | limit`)
+//!   reads newest first and skips row groups its dynamic filter rules out.
 //!
 //! Statistics (`recordsScanned`, `bytesScanned`) are counted in [`ScanCounters`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, StringBuilder,
-    TimestampMillisecondArray, UInt64Array,
+    new_null_array, Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, RecordBatchOptions,
+    StringArray, StringBuilder, TimestampMillisecondArray, UInt64Array,
 };
-use arrow::compute::filter_record_batch;
+use arrow::compute::{filter_record_batch, prep_null_mask_filter};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::error::ArrowError;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::pruning::PruningStatistics;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::config::ConfigOptions;
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelectionPolicy,
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    RowFilter, RowSelectionPolicy,
 };
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::file::metadata::PageIndexPolicy;
+use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
 use datafusion::parquet::file::statistics::Statistics as ParquetStatistics;
+use datafusion::physical_expr::utils::collect_columns;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr_common::physical_expr::{
+    snapshot_generation, snapshot_physical_expr,
+};
+use datafusion::physical_optimizer::pruning::{PruningPredicate, PruningPredicateBuilder};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
-use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::physical_plan::streaming::StreamingTableExec;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
 use memchr::memmem;
 use std::future::Future;
 use std::pin::Pin;
@@ -70,9 +90,6 @@ pub const SYSTEM_FIELDS: [&str; 5] = [
     "@log",
     "@message",
 ];
-
-/// Rows per Arrow batch produced by the scan.
-const BATCH_ROWS: usize = 8192;
 
 /// One log group's data in a snapshot, as the scan consumes it.
 #[derive(Debug, Clone)]
@@ -173,19 +190,70 @@ impl Prefilters<'_> {
 }
 
 /// Counters shared between the scan partitions and the engine.
+///
+/// Statistics rules ([I], our choice; they do not depend on which blocks the scan skips):
+/// - `records_scanned`: events of the selected log groups inside the time range. Rows the
+///   scan reads count exactly (rows whose `@timestamp` is in the range). Row groups that
+///   early termination skips, and blocks the n-gram index rules out, count whole (all their
+///   rows), also when they only partly overlap the range: AWS reports every event of the
+///   range as scanned.
+/// - `bytes_scanned`: UTF-8 bytes of `@message` of those events: for segments the
+///   `@message` column chunk of every row group overlapping the range, whole (its unencoded
+///   byte size from the Parquet metadata, or the uncompressed size minus the 4-byte length
+///   prefixes when the writer recorded none), whether its rows were decoded or not; for the
+///   in-memory buffer the exact bytes of the in-range events.
+/// - `records_matched` is counted by the planner (see `plan::count_matched`), not here.
+///   [I] With early termination (top-N by `@timestamp`) it counts the matches among the
+///   events actually read, a lower bound of all matches in the range.
+///
+/// The remaining counters describe the work done, for tests and diagnosis.
 #[derive(Debug, Default)]
 pub struct ScanCounters {
-    /// Events in the time range that were read (`recordsScanned`).
+    /// Events in the time range (`recordsScanned`).
     pub records_scanned: AtomicU64,
     /// UTF-8 bytes of `@message` of those events (`bytesScanned`).
     pub bytes_scanned: AtomicU64,
     /// Rows that reached the matched-rows counter (`recordsMatched`).
     pub records_matched: AtomicU64,
+    /// Row extractions from `@message`: one per row and extraction pass (JSON parses).
+    pub rows_parsed: AtomicU64,
+    /// Segment rows whose `@message` value was decoded from Parquet.
+    pub rows_message_decoded: AtomicU64,
+    /// Segment row groups read (at least their filter columns decoded).
+    pub row_groups_read: AtomicU64,
+    /// Segment row groups in the time range skipped without decoding (early termination,
+    /// or no candidate block in the n-gram index).
+    pub row_groups_skipped: AtomicU64,
     /// Blocks of segments with a usable n-gram index that the `@message like` prefilter
     /// was evaluated on ([`crate::skip`]).
     pub ngram_blocks_considered: AtomicU64,
     /// Of those, blocks not read because they cannot hold a match.
     pub ngram_blocks_skipped: AtomicU64,
+}
+
+impl ScanCounters {
+    /// A plain copy of the work counters.
+    pub fn metrics(&self) -> ScanMetrics {
+        ScanMetrics {
+            rows_parsed: self.rows_parsed.load(Ordering::Relaxed),
+            rows_message_decoded: self.rows_message_decoded.load(Ordering::Relaxed),
+            row_groups_read: self.row_groups_read.load(Ordering::Relaxed),
+            row_groups_skipped: self.row_groups_skipped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Work counters of one query's scan (see [`ScanCounters`]); for tests and diagnosis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanMetrics {
+    /// Row extractions from `@message` (JSON parses).
+    pub rows_parsed: u64,
+    /// Segment rows whose `@message` was decoded.
+    pub rows_message_decoded: u64,
+    /// Segment row groups read.
+    pub row_groups_read: u64,
+    /// Segment row groups in the time range skipped without decoding.
+    pub row_groups_skipped: u64,
 }
 
 /// What one query needs from the store.
@@ -205,6 +273,16 @@ pub struct ScanRequest {
     /// A stronger necessary condition (also from tests on JSON fields), applied only where
     /// `@message` is read anyway.
     pub implied_prefilter: Option<Prefilter>,
+    /// Read segments, row groups and buffer batches newest first (`true`) or oldest first.
+    /// Only a hint for early termination (a top-N by `@timestamp` desc or asc): results
+    /// never depend on it.
+    pub newest_first: bool,
+    /// Use the filters DataFusion pushes into the scan (late materialisation) and the
+    /// dynamic top-N filter (early termination). `false` reads every event of the range
+    /// and leaves all filtering to the plan (for tests and diagnosis).
+    pub pushdown: bool,
+    /// Rows per Arrow batch read from a segment (see [`crate::EngineConfig::batch_rows`]).
+    pub batch_rows: usize,
 }
 
 /// Builds the schema of a scan for the given field paths.
@@ -235,82 +313,32 @@ enum Work {
 /// Shared state of a scan.
 #[derive(Debug)]
 struct ScanShared {
+    /// Output schema (the projected scan schema).
     schema: SchemaRef,
+    /// `schema` with every field nullable: pushed filters are evaluated on batches that
+    /// hold only the columns they need (the others are all-null placeholders).
+    eval_schema: SchemaRef,
     request: ScanRequest,
     sources: Arc<Vec<ScanSource>>,
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
 }
 
-/// One partition of the scan (a subset of the work items).
-#[derive(Debug)]
-struct EventPartition {
-    shared: Arc<ScanShared>,
-    work: Vec<Work>,
-}
-
-impl PartitionStream for EventPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.shared.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let mut builder = RecordBatchReceiverStreamBuilder::new(self.shared.schema.clone(), 2);
-        let tx = builder.tx();
-        let shared = self.shared.clone();
-        let work = self.work.clone();
-        builder.spawn_blocking(move || {
-            let explicit = shared
-                .request
-                .prefilter
-                .as_ref()
-                .map(CompiledPrefilter::new);
-            let implied = shared
-                .request
-                .implied_prefilter
-                .as_ref()
-                .map(CompiledPrefilter::new);
-            let prefilters = Prefilters {
-                explicit: explicit.as_ref(),
-                implied: implied.as_ref(),
-            };
-            for item in work {
-                let mut emit = |batch: RecordBatch| -> DfResult<bool> {
-                    if shared.cancel.load(Ordering::Relaxed) {
-                        return Err(DataFusionError::External(Box::new(
-                            crate::error::QueryError::Cancelled,
-                        )));
-                    }
-                    if batch.num_rows() == 0 {
-                        return Ok(true);
-                    }
-                    Ok(tx.blocking_send(Ok(batch)).is_ok())
-                };
-                let keep_going = match item {
-                    Work::Segment { source, segment } => {
-                        read_segment(&shared, source, &segment, &prefilters, &mut emit)?
-                    }
-                    Work::Buffer { source, batch } => {
-                        let any = prefilters.explicit.is_some() || prefilters.implied.is_some();
-                        let out =
-                            convert(&shared, source, &batch, None, any.then_some(&prefilters))?;
-                        emit(out)?
-                    }
-                };
-                if !keep_going {
-                    break;
-                }
-            }
-            Ok(())
-        });
-        builder.build()
+impl ScanShared {
+    /// Inclusive start of the range read from `source`, epoch ms: the query's start
+    /// clipped to the log group's retention cutoff.
+    fn start_ms(&self, source: usize) -> i64 {
+        self.request
+            .start_ms
+            .max(self.sources[source].min_timestamp_ms)
     }
 }
 
 /// Builds the table provider of one query's scan.
 ///
 /// `partitions` is the number of parallel scan partitions (at least 1). Work items are
-/// distributed round-robin. `cancel` stops the scan with [`crate::QueryError::Cancelled`].
+/// ordered by time (see [`ScanRequest::newest_first`]) and distributed round-robin.
+/// `cancel` stops the scan with [`crate::QueryError::Cancelled`].
 pub fn event_table(
     sources: Vec<ScanSource>,
     request: ScanRequest,
@@ -331,6 +359,10 @@ pub fn event_table(
 /// The scan as a DataFusion table. `scan` receives the columns the optimised plan needs
 /// (projection pushdown) and reads only those: a `stats count(*) by eventName` reads
 /// `@timestamp` (for the time range) and the `eventName` column, nothing else.
+///
+/// Filters reach the scan through DataFusion's physical filter pushdown (the logical
+/// `push_down_filter` rule is off, see `engine::session`): [`EventScanExec`] accepts them
+/// as a pre-filter and reports them unsupported, so the plan's own filters still decide.
 #[derive(Debug)]
 pub struct EventTable {
     schema: SchemaRef,
@@ -339,6 +371,20 @@ pub struct EventTable {
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
     partitions: usize,
+}
+
+/// Largest `@timestamp` of a buffer batch (for ordering work), epoch ms.
+fn batch_time_range(batch: &RecordBatch) -> (i64, i64) {
+    match batch
+        .column_by_name("@timestamp")
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+    {
+        Some(ts) => (
+            arrow::compute::min(ts).unwrap_or(i64::MIN),
+            arrow::compute::max(ts).unwrap_or(i64::MAX),
+        ),
+        None => (i64::MIN, i64::MAX),
+    }
 }
 
 impl EventTable {
@@ -354,27 +400,50 @@ impl EventTable {
         let mut request = self.request.clone();
         // Only the projected paths are read or extracted.
         request.paths.retain(|p| schema.index_of(p).is_ok());
-        let mut work = Vec::new();
+        // (min, max, work) to order by time.
+        let mut work: Vec<(i64, i64, Work)> = Vec::new();
         for (i, s) in self.sources.iter().enumerate() {
+            let start_ms = request.start_ms.max(s.min_timestamp_ms);
             for seg in &s.segments {
-                if seg.max_timestamp_ms < request.start_ms || seg.min_timestamp_ms > request.end_ms
-                {
+                if seg.max_timestamp_ms < start_ms || seg.min_timestamp_ms > request.end_ms {
                     continue;
                 }
-                work.push(Work::Segment {
-                    source: i,
-                    segment: seg.clone(),
-                });
+                work.push((
+                    seg.min_timestamp_ms,
+                    seg.max_timestamp_ms,
+                    Work::Segment {
+                        source: i,
+                        segment: seg.clone(),
+                    },
+                ));
             }
             for b in &s.buffer {
-                work.push(Work::Buffer {
-                    source: i,
-                    batch: b.clone(),
-                });
+                let (min, max) = batch_time_range(b);
+                work.push((
+                    min,
+                    max,
+                    Work::Buffer {
+                        source: i,
+                        batch: b.clone(),
+                    },
+                ));
             }
         }
+        if request.newest_first {
+            work.sort_by_key(|w| std::cmp::Reverse(w.1));
+        } else {
+            work.sort_by_key(|w| w.0);
+        }
+        let eval_schema = Arc::new(Schema::new(
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
         let shared = Arc::new(ScanShared {
             schema: schema.clone(),
+            eval_schema,
             request,
             sources: self.sources.clone(),
             counters: self.counters.clone(),
@@ -382,27 +451,22 @@ impl EventTable {
         });
         let n = self.partitions.max(1).min(work.len().max(1));
         let mut parts: Vec<Vec<Work>> = vec![Vec::new(); n];
-        for (i, w) in work.into_iter().enumerate() {
+        for (i, (_, _, w)) in work.into_iter().enumerate() {
             parts[i % n].push(w);
         }
-        let partitions: Vec<Arc<dyn PartitionStream>> = parts
-            .into_iter()
-            .map(|work| {
-                Arc::new(EventPartition {
-                    shared: shared.clone(),
-                    work,
-                }) as _
-            })
-            .collect();
-        let exec = StreamingTableExec::try_new(
-            schema,
-            partitions,
-            None,
-            Vec::<datafusion::physical_expr::LexOrdering>::new(),
-            false,
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(n),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Arc::new(EventScanExec {
+            shared,
+            parts: Arc::new(parts),
+            filters: Vec::new(),
             limit,
-        )?;
-        Ok(Arc::new(exec))
+            props: Arc::new(props),
+        }))
     }
 }
 
@@ -435,49 +499,732 @@ impl TableProvider for EventTable {
     }
 }
 
+/// The leaf execution plan of the scan.
+///
+/// It accepts every filter DataFusion's physical filter pushdown offers (static filters in
+/// the `Pre` phase, the dynamic top-N filter of a `SortExec` with a fetch in the `Post`
+/// phase) and always answers "not pushed down", so the plan keeps its own `FilterExec`s and
+/// correctness never depends on the scan. The scan uses the filters to drop rows early:
+/// - per segment, filters whose columns are all cheap there (system columns, columns
+///   promoted in that segment, the dynamic filter on `@timestamp`/`__group`/`__seq`) run
+///   inside the Parquet reader as a `RowFilter`, so `@message` and the other columns are
+///   decoded only for surviving rows (pages without any are skipped, the page index is
+///   loaded);
+/// - the other filters run after the `@message` prefilter and the one-parse extraction of
+///   the missing paths, on the survivors of the first stage only;
+/// - row groups whose `@timestamp` statistics cannot pass the dynamic filter are skipped,
+///   which ends a top-N query once the newest N matches are known.
+///
+/// A filter that fails to evaluate on a batch (a runtime error the plan might never hit,
+/// e.g. behind another filter) is ignored for that batch.
+#[derive(Debug)]
+pub struct EventScanExec {
+    shared: Arc<ScanShared>,
+    parts: Arc<Vec<Vec<Work>>>,
+    filters: Vec<Arc<dyn PhysicalExpr>>,
+    limit: Option<usize>,
+    props: Arc<PlanProperties>,
+}
+
+impl DisplayAs for EventScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "EventScanExec: partitions={}, paths={:?}, pushdown={}",
+            self.parts.len(),
+            self.shared.request.paths,
+            self.shared.request.pushdown
+        )?;
+        if !self.filters.is_empty() {
+            let f2: Vec<String> = self.filters.iter().map(|e| e.to_string()).collect();
+            write!(f, ", filters=[{}]", f2.join(", "))?;
+        }
+        if let Some(l) = self.limit {
+            write!(f, ", limit={l}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for EventScanExec {
+    fn name(&self) -> &str {
+        "EventScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        for e in &self.filters {
+            if f(e)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal(
+                "EventScanExec has no children".into(),
+            ))
+        }
+    }
+
+    fn fetch(&self) -> Option<usize> {
+        self.limit
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        _phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> DfResult<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let offered: Vec<Arc<dyn PhysicalExpr>> = child_pushdown_result
+            .parent_filters
+            .iter()
+            .map(|f| f.filter.clone())
+            .collect();
+        let answer = vec![PushedDown::No; offered.len()];
+        if !self.shared.request.pushdown || offered.is_empty() {
+            return Ok(FilterPushdownPropagation::with_parent_pushdown_result(
+                answer,
+            ));
+        }
+        let mut filters = self.filters.clone();
+        for f in offered {
+            if !filters.iter().any(|g| g == &f) {
+                filters.push(f);
+            }
+        }
+        let node = EventScanExec {
+            shared: self.shared.clone(),
+            parts: self.parts.clone(),
+            filters,
+            limit: self.limit,
+            props: self.props.clone(),
+        };
+        Ok(
+            FilterPushdownPropagation::with_parent_pushdown_result(answer)
+                .with_updated_node(Arc::new(node) as Arc<dyn ExecutionPlan>),
+        )
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _ctx: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let work = self.parts.get(partition).cloned().ok_or_else(|| {
+            DataFusionError::Internal(format!("EventScanExec has no partition {partition}"))
+        })?;
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.shared.schema.clone(), 2);
+        let tx = builder.tx();
+        let shared = self.shared.clone();
+        let filters: Vec<Conjunct> = self.filters.iter().map(Conjunct::new).collect();
+        let limit = self.limit;
+        builder.spawn_blocking(move || {
+            let explicit = shared
+                .request
+                .prefilter
+                .as_ref()
+                .map(CompiledPrefilter::new);
+            let implied = shared
+                .request
+                .implied_prefilter
+                .as_ref()
+                .map(CompiledPrefilter::new);
+            let prefilters = Prefilters {
+                explicit: explicit.as_ref(),
+                implied: implied.as_ref(),
+            };
+            let mut remaining = limit.unwrap_or(usize::MAX);
+            let mut emit = |batch: RecordBatch| -> DfResult<bool> {
+                if shared.cancel.load(Ordering::Relaxed) {
+                    return Err(DataFusionError::External(Box::new(
+                        crate::error::QueryError::Cancelled,
+                    )));
+                }
+                if batch.num_rows() == 0 {
+                    return Ok(true);
+                }
+                let batch = if batch.num_rows() > remaining {
+                    batch.slice(0, remaining)
+                } else {
+                    batch
+                };
+                remaining -= batch.num_rows();
+                Ok(tx.blocking_send(Ok(batch)).is_ok() && remaining > 0)
+            };
+            for item in work {
+                let keep_going = match item {
+                    Work::Segment { source, segment } => {
+                        read_segment(&shared, source, &segment, &prefilters, &filters, &mut emit)?
+                    }
+                    Work::Buffer { source, batch } => {
+                        read_buffer(&shared, source, &batch, &prefilters, &filters, &mut emit)?
+                    }
+                };
+                if !keep_going {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        Ok(builder.build())
+    }
+}
+
 fn ext<E: std::error::Error + Send + Sync + 'static>(e: E) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
 
-/// Reads one segment: prunes row groups by `@timestamp` statistics, reads only the needed
-/// columns, converts each batch. Returns false when the consumer went away.
-fn read_segment(
+/// A pushed filter with the scan columns it reads.
+#[derive(Debug, Clone)]
+struct Conjunct {
+    expr: Arc<dyn PhysicalExpr>,
+    columns: Vec<String>,
+    /// A dynamic filter (its expression tightens while the query runs).
+    dynamic: bool,
+}
+
+impl Conjunct {
+    fn new(expr: &Arc<dyn PhysicalExpr>) -> Self {
+        let mut columns: Vec<String> = collect_columns(expr)
+            .into_iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        columns.sort();
+        columns.dedup();
+        Conjunct {
+            expr: expr.clone(),
+            columns,
+            dynamic: snapshot_generation(expr) != 0,
+        }
+    }
+}
+
+/// Whether a scan column is available without touching `@message` in a batch whose
+/// promoted columns are `promoted`.
+fn is_cheap(name: &str, promoted: &HashSet<String>) -> bool {
+    matches!(
+        name,
+        "@timestamp" | "@ingestionTime" | "@logStream" | "@log" | SEQ | GROUP
+    ) || promoted.contains(name)
+}
+
+/// Evaluates `conjuncts` on `batch` (in `eval_schema`) and returns the rows all of them keep
+/// (`None`: no conjunct could be evaluated, keep everything). A conjunct that errors or
+/// does not produce booleans is skipped (see [`EventScanExec`]).
+fn eval_conjuncts(conjuncts: &[&Conjunct], batch: &RecordBatch) -> Option<BooleanArray> {
+    let n = batch.num_rows();
+    let mut acc: Option<BooleanArray> = None;
+    for c in conjuncts {
+        let Ok(v) = c.expr.evaluate(batch).and_then(|v| v.into_array(n)) else {
+            continue;
+        };
+        let Some(b) = v.as_any().downcast_ref::<BooleanArray>() else {
+            continue;
+        };
+        let b = if b.null_count() > 0 {
+            prep_null_mask_filter(b)
+        } else {
+            b.clone()
+        };
+        acc = Some(match acc {
+            None => b,
+            Some(a) => match arrow::compute::and(&a, &b) {
+                Ok(x) => x,
+                Err(_) => a,
+            },
+        });
+    }
+    acc
+}
+
+/// One column of the scan schema for the rows of a stored `batch` (CONTRACTS.md columns),
+/// or `None` when `batch` does not provide it. `extracted` holds paths extracted from
+/// `@message` for the same rows.
+fn scan_column(
     shared: &ScanShared,
+    source: usize,
+    batch: &RecordBatch,
+    extracted: &HashMap<String, ArrayRef>,
+    name: &str,
+) -> DfResult<Option<ArrayRef>> {
+    let n = batch.num_rows();
+    let src = &shared.sources[source];
+    Ok(match name {
+        "@timestamp" | "@ingestionTime" => match batch.column_by_name(name) {
+            Some(_) => {
+                let v: &Int64Array = column(batch, name)?;
+                Some(Arc::new(TimestampMillisecondArray::new(
+                    v.values().clone(),
+                    v.nulls().cloned(),
+                )))
+            }
+            None => None,
+        },
+        "@log" => {
+            let log_value = format!("{}:{}", src.account_id, src.log_group);
+            Some(Arc::new(StringArray::from(vec![log_value.as_str(); n])))
+        }
+        GROUP => Some(Arc::new(StringArray::from(vec![src.log_group.as_str(); n]))),
+        "@logStream" | SEQ | "@message" => batch.column_by_name(name).cloned(),
+        p => match extracted.get(p) {
+            Some(c) => Some(c.clone()),
+            None => match batch.column_by_name(p) {
+                Some(c) if c.data_type() == &DataType::Utf8 => Some(c.clone()),
+                Some(c) => Some(arrow::compute::cast(c, &DataType::Utf8)?),
+                None => None,
+            },
+        },
+    })
+}
+
+/// A batch in the scan's evaluation schema holding the columns `needed` (all-null
+/// placeholders for the others).
+fn eval_batch(
+    shared: &ScanShared,
+    source: usize,
+    batch: &RecordBatch,
+    extracted: &HashMap<String, ArrayRef>,
+    needed: &HashSet<&str>,
+) -> DfResult<RecordBatch> {
+    let n = batch.num_rows();
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(shared.eval_schema.fields().len());
+    for field in shared.eval_schema.fields() {
+        let name = field.name().as_str();
+        let col = if needed.contains(name) {
+            scan_column(shared, source, batch, extracted, name)?
+        } else {
+            None
+        };
+        cols.push(col.unwrap_or_else(|| new_null_array(field.data_type(), n)));
+    }
+    let opts = RecordBatchOptions::new().with_row_count(Some(n));
+    Ok(RecordBatch::try_new_with_options(
+        shared.eval_schema.clone(),
+        cols,
+        &opts,
+    )?)
+}
+
+/// Stage one of the read: the time range (inclusive, spec §1) and the conjuncts whose
+/// columns are cheap, on stored columns. Counts `records_scanned` (and, for buffer batches,
+/// `bytes_scanned`).
+struct CheapStage {
+    shared: Arc<ScanShared>,
+    source: usize,
+    conjuncts: Vec<Conjunct>,
+    /// Whether to count the in-range `@message` bytes (buffer batches).
+    count_bytes: bool,
+}
+
+impl CheapStage {
+    fn eval(&self, batch: &RecordBatch) -> DfResult<BooleanArray> {
+        let start_ms = self.shared.start_ms(self.source);
+        let end_ms = self.shared.request.end_ms;
+        let ts: &Int64Array = column(batch, "@timestamp")?;
+        let in_range: BooleanArray = ts
+            .values()
+            .iter()
+            .map(|&t| Some(t >= start_ms && t <= end_ms))
+            .collect();
+        let scanned = in_range.true_count() as u64;
+        let counters = &self.shared.counters;
+        counters
+            .records_scanned
+            .fetch_add(scanned, Ordering::Relaxed);
+        if self.count_bytes {
+            if let Some(m) = batch
+                .column_by_name("@message")
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            {
+                let offsets = m.value_offsets();
+                let bytes: u64 = (0..m.len())
+                    .filter(|&i| in_range.value(i))
+                    .map(|i| (offsets[i + 1] - offsets[i]) as u64)
+                    .sum();
+                counters.bytes_scanned.fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+        if scanned == 0 || self.conjuncts.is_empty() {
+            return Ok(in_range);
+        }
+        let needed: HashSet<&str> = self
+            .conjuncts
+            .iter()
+            .flat_map(|c| c.columns.iter().map(String::as_str))
+            .collect();
+        let eb = eval_batch(&self.shared, self.source, batch, &HashMap::new(), &needed)?;
+        let refs: Vec<&Conjunct> = self.conjuncts.iter().collect();
+        Ok(match eval_conjuncts(&refs, &eb) {
+            Some(keep) => arrow::compute::and(&in_range, &keep)?,
+            None => in_range,
+        })
+    }
+}
+
+/// Extracts `paths` from the `@message` of every row of `batch` (one JSON parse per row),
+/// one Utf8 array per path. Without a `@message` column every value is null.
+fn extract(shared: &ScanShared, batch: &RecordBatch, paths: &[&str]) -> Vec<ArrayRef> {
+    let n = batch.num_rows();
+    let message = batch
+        .column_by_name("@message")
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+    let mut builders: Vec<StringBuilder> = paths
+        .iter()
+        .map(|_| StringBuilder::with_capacity(n, n * 16))
+        .collect();
+    match message {
+        Some(m) => {
+            let extractor = Extractor::new(paths);
+            let mut values = Vec::with_capacity(paths.len());
+            for i in 0..n {
+                extractor.extract_into(m.value(i), &mut values);
+                for (b, v) in builders.iter_mut().zip(values.iter()) {
+                    b.append_option(v.as_deref());
+                }
+            }
+            shared
+                .counters
+                .rows_parsed
+                .fetch_add(n as u64, Ordering::Relaxed);
+        }
+        None => builders.iter_mut().for_each(|b| {
+            for _ in 0..n {
+                b.append_null()
+            }
+        }),
+    }
+    builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect()
+}
+
+/// Filters `batch` and the extracted columns with `keep` (unless it keeps everything).
+fn filter_all(
+    batch: RecordBatch,
+    extracted: HashMap<String, ArrayRef>,
+    keep: &BooleanArray,
+) -> DfResult<(RecordBatch, HashMap<String, ArrayRef>)> {
+    if keep.true_count() == batch.num_rows() {
+        return Ok((batch, extracted));
+    }
+    let batch = filter_record_batch(&batch, keep)?;
+    let mut out = HashMap::with_capacity(extracted.len());
+    for (k, v) in extracted {
+        out.insert(k, arrow::compute::filter(&v, keep)?);
+    }
+    Ok((batch, out))
+}
+
+/// Stage two of the read, on rows that passed stage one (`batch` holds stored columns):
+/// the `@message` prefilter, the extraction of the paths the segment lacks (one parse per
+/// row), the conjuncts that need `@message` or those paths, and the output batch in the
+/// scan schema. `promoted` names the paths present as columns in `batch`.
+fn finish_batch(
+    shared: &ScanShared,
+    source: usize,
+    batch: RecordBatch,
+    promoted: &HashSet<String>,
+    costly: &[&Conjunct],
+    prefilter: Option<&Prefilters<'_>>,
+) -> DfResult<RecordBatch> {
+    let req = &shared.request;
+    let mut batch = batch;
+    // Substring prefilter on the raw message.
+    if let Some(p) = prefilter {
+        if let Some(m) = batch
+            .column_by_name("@message")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        {
+            let keep: BooleanArray = (0..m.len())
+                .map(|i| Some(p.matches(m.value(i).as_bytes())))
+                .collect();
+            if keep.true_count() != batch.num_rows() {
+                batch = filter_record_batch(&batch, &keep)?;
+            }
+        }
+    }
+    // One parse per row for every path this batch lacks (the conjuncts' and the output's):
+    // the extractor parses the whole message whatever the number of paths, so a second
+    // pass for the survivors would cost more than extracting unused values.
+    let mut extracted: HashMap<String, ArrayRef> = HashMap::new();
+    let missing: Vec<&str> = req
+        .paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !promoted.contains(*p))
+        .collect();
+    if !missing.is_empty() {
+        for (p, a) in missing.iter().zip(extract(shared, &batch, &missing)) {
+            extracted.insert(p.to_string(), a);
+        }
+    }
+    if !costly.is_empty() && batch.num_rows() > 0 {
+        let needed: HashSet<&str> = costly
+            .iter()
+            .flat_map(|c| c.columns.iter().map(String::as_str))
+            .collect();
+        let eb = eval_batch(shared, source, &batch, &extracted, &needed)?;
+        if let Some(keep) = eval_conjuncts(costly, &eb) {
+            (batch, extracted) = filter_all(batch, extracted, &keep)?;
+        }
+    }
+    let n = batch.num_rows();
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(shared.schema.fields().len());
+    for field in shared.schema.fields() {
+        let name = field.name().as_str();
+        let col = match scan_column(shared, source, &batch, &extracted, name)? {
+            Some(c) => c,
+            None if field.is_nullable() => new_null_array(field.data_type(), n),
+            None => {
+                return Err(DataFusionError::Execution(format!(
+                    "event batch lacks column {name}"
+                )))
+            }
+        };
+        cols.push(col);
+    }
+    let opts = RecordBatchOptions::new().with_row_count(Some(n));
+    Ok(RecordBatch::try_new_with_options(
+        shared.schema.clone(),
+        cols,
+        &opts,
+    )?)
+}
+
+/// Splits the pushed conjuncts into those cheap on a batch with `promoted` columns and the
+/// others (`@message` or paths to extract).
+fn split_conjuncts<'c>(
+    conjuncts: &'c [Conjunct],
+    promoted: &HashSet<String>,
+) -> (Vec<Conjunct>, Vec<&'c Conjunct>) {
+    let mut cheap = Vec::new();
+    let mut costly = Vec::new();
+    for c in conjuncts {
+        if c.columns.iter().all(|n| is_cheap(n, promoted)) {
+            cheap.push(c.clone());
+        } else {
+            costly.push(c);
+        }
+    }
+    (cheap, costly)
+}
+
+/// Reads one in-memory buffer batch with the same staged evaluation as segments.
+fn read_buffer(
+    shared: &Arc<ScanShared>,
+    source: usize,
+    batch: &RecordBatch,
+    prefilters: &Prefilters<'_>,
+    conjuncts: &[Conjunct],
+    emit: &mut dyn FnMut(RecordBatch) -> DfResult<bool>,
+) -> DfResult<bool> {
+    let none = HashSet::new();
+    let (cheap, costly) = split_conjuncts(conjuncts, &none);
+    let stage = CheapStage {
+        shared: shared.clone(),
+        source,
+        conjuncts: cheap,
+        count_bytes: true,
+    };
+    let keep = stage.eval(batch)?;
+    let batch = if keep.true_count() == batch.num_rows() {
+        batch.clone()
+    } else {
+        filter_record_batch(batch, &keep)?
+    };
+    let any = prefilters.explicit.is_some() || prefilters.implied.is_some();
+    let out = finish_batch(
+        shared,
+        source,
+        batch,
+        &none,
+        &costly,
+        any.then_some(prefilters),
+    )?;
+    emit(out)
+}
+
+/// `@timestamp` statistics of one row group, for pruning with the dynamic filter.
+struct RowGroupTimes {
+    min_ms: i64,
+    max_ms: i64,
+    rows: u64,
+}
+
+impl PruningStatistics for RowGroupTimes {
+    fn min_values(&self, column: &datafusion::common::Column) -> Option<ArrayRef> {
+        (column.name() == "@timestamp")
+            .then(|| Arc::new(TimestampMillisecondArray::from(vec![self.min_ms])) as ArrayRef)
+    }
+    fn max_values(&self, column: &datafusion::common::Column) -> Option<ArrayRef> {
+        (column.name() == "@timestamp")
+            .then(|| Arc::new(TimestampMillisecondArray::from(vec![self.max_ms])) as ArrayRef)
+    }
+    fn num_containers(&self) -> usize {
+        1
+    }
+    fn null_counts(&self, column: &datafusion::common::Column) -> Option<ArrayRef> {
+        (column.name() == "@timestamp").then(|| Arc::new(UInt64Array::from(vec![0u64])) as ArrayRef)
+    }
+    fn row_counts(&self) -> Option<ArrayRef> {
+        Some(Arc::new(UInt64Array::from(vec![self.rows])))
+    }
+    fn contained(
+        &self,
+        _column: &datafusion::common::Column,
+        _values: &HashSet<datafusion::common::ScalarValue>,
+    ) -> Option<BooleanArray> {
+        None
+    }
+}
+
+/// Row-group pruning with the dynamic filters (a top-N's threshold on `@timestamp`).
+/// The pruning predicates are rebuilt whenever a dynamic filter changed.
+struct DynamicPruner {
+    filters: Vec<Arc<dyn PhysicalExpr>>,
+    schema: SchemaRef,
+    generation: Option<u64>,
+    predicates: Vec<Arc<PruningPredicate>>,
+}
+
+impl DynamicPruner {
+    fn new(conjuncts: &[Conjunct], schema: SchemaRef) -> Option<Self> {
+        let filters: Vec<Arc<dyn PhysicalExpr>> = conjuncts
+            .iter()
+            .filter(|c| c.dynamic)
+            .map(|c| c.expr.clone())
+            .collect();
+        (!filters.is_empty()).then_some(DynamicPruner {
+            filters,
+            schema,
+            generation: None,
+            predicates: Vec::new(),
+        })
+    }
+
+    /// Whether a row group with these statistics may hold rows that pass.
+    fn may_match(&mut self, times: &RowGroupTimes) -> bool {
+        let generation = self
+            .filters
+            .iter()
+            .fold(0u64, |g, f| g.wrapping_add(snapshot_generation(f)));
+        if self.generation != Some(generation) {
+            self.generation = Some(generation);
+            self.predicates = self
+                .filters
+                .iter()
+                .filter_map(|f| snapshot_physical_expr(f.clone()).ok())
+                .filter_map(|e| {
+                    PruningPredicateBuilder::new()
+                        .with_file_schema(self.schema.clone())
+                        .build(e)
+                })
+                .collect();
+        }
+        self.predicates.iter().all(|p| match p.prune(times) {
+            Ok(v) => v.first().copied().unwrap_or(true),
+            Err(_) => true,
+        })
+    }
+}
+
+/// The row groups of a segment to consider, in reading order: those whose `@timestamp`
+/// statistics overlap the query range (from `start_ms`, the start clipped to retention), newest first when [`ScanRequest::newest_first`].
+/// With [`crate::skip::Candidates::selection`] in `read_segment`, the one place deciding
+/// which row groups and rows of a segment are read.
+fn select_row_groups(
+    req: &ScanRequest,
+    start_ms: i64,
+    meta: &ParquetMetaData,
+    ts_leaf: Option<usize>,
+) -> Vec<(usize, RowGroupTimes)> {
+    let mut out = Vec::new();
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        let (min, max) = match ts_leaf.map(|l| rg.column(l).statistics()) {
+            Some(Some(ParquetStatistics::Int64(s))) => match (s.min_opt(), s.max_opt()) {
+                (Some(min), Some(max)) => (*min, *max),
+                _ => (i64::MIN, i64::MAX),
+            },
+            _ => (i64::MIN, i64::MAX),
+        };
+        if max >= start_ms && min <= req.end_ms {
+            out.push((
+                i,
+                RowGroupTimes {
+                    min_ms: min,
+                    max_ms: max,
+                    rows: rg.num_rows().max(0) as u64,
+                },
+            ));
+        }
+    }
+    if req.newest_first {
+        out.sort_by_key(|(i, t)| (std::cmp::Reverse(t.max_ms), std::cmp::Reverse(*i)));
+    } else {
+        out.sort_by_key(|(i, t)| (t.min_ms, *i));
+    }
+    out
+}
+
+/// Reads one segment: row groups in the time range (newest first for a top-N), the
+/// dynamic filter's row-group pruning, the cheap conjuncts inside the Parquet reader, then
+/// [`finish_batch`]. Returns false when the consumer went away.
+fn read_segment(
+    shared: &Arc<ScanShared>,
     source: usize,
     segment: &ScanSegment,
     prefilters: &Prefilters<'_>,
+    conjuncts: &[Conjunct],
     emit: &mut dyn FnMut(RecordBatch) -> DfResult<bool>,
 ) -> DfResult<bool> {
     let req = &shared.request;
-    // the query range, clipped to the group's retention cutoff
-    let start_ms = req.start_ms.max(shared.sources[source].min_timestamp_ms);
     let file = File::open(&segment.path).map_err(|e| {
         DataFusionError::Execution(format!(
             "cannot open segment {}: {e}",
             segment.path.display()
         ))
     })?;
-    // Blocks the n-gram index rules out (explicit `@message like` prefilter only); the page
-    // index lets the reader skip their pages.
-    let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
-    let prunes = candidates.as_ref().is_some_and(|c| c.prunes());
-    let options = ArrowReaderOptions::new().with_page_index_policy(if prunes {
-        PageIndexPolicy::Optional
-    } else {
-        PageIndexPolicy::Skip
-    });
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).map_err(ext)?;
-    let arrow_schema = builder.schema().clone();
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+    let reader_meta = ArrowReaderMetadata::load(&file, options).map_err(ext)?;
+    let arrow_schema = reader_meta.schema().clone();
+    let parquet_schema = reader_meta.parquet_schema();
+    let meta = reader_meta.metadata().clone();
     let has = |name: &str| arrow_schema.index_of(name).ok();
     // Which paths have a promoted column in this file.
-    let promoted: Vec<Option<usize>> = req.paths.iter().map(|p| has(p)).collect();
-    let missing = promoted.iter().any(Option::is_none);
+    let promoted: HashSet<String> = req
+        .paths
+        .iter()
+        .filter(|p| has(p).is_some())
+        .cloned()
+        .collect();
+    let missing = req.paths.iter().any(|p| !promoted.contains(p));
     // @message is read when the query or the extraction needs it, or for an explicit
     // `@message like` prefilter; the stronger implied prefilter only rides along when the
     // column is read anyway.
     let wanted = |name: &str| shared.schema.index_of(name).is_ok();
-    let message_needed = wanted("@message") || missing;
+    let (cheap, costly) = split_conjuncts(conjuncts, &promoted);
+    let costly_needs_message = !costly.is_empty();
+    let message_needed = wanted("@message") || missing || costly_needs_message;
     let read_message = message_needed || prefilters.explicit.is_some();
     let active = Prefilters {
         explicit: prefilters.explicit,
@@ -489,114 +1236,141 @@ fn read_segment(
     };
     let prefilter = (active.explicit.is_some() || active.implied.is_some()).then_some(&active);
 
+    let root = |name: &str| -> DfResult<usize> {
+        has(name).ok_or_else(|| {
+            DataFusionError::Execution(format!(
+                "segment {} lacks column {name}",
+                segment.path.display()
+            ))
+        })
+    };
+    // Output columns.
     let mut roots: Vec<usize> = Vec::new();
     for name in ["@timestamp", "@ingestionTime", "@logStream", SEQ] {
-        if name != "@timestamp" && !wanted(name) {
-            continue;
-        }
-        match has(name) {
-            Some(i) => roots.push(i),
-            None => {
-                return Err(DataFusionError::Execution(format!(
-                    "segment {} lacks column {name}",
-                    segment.path.display()
-                )))
-            }
+        if name == "@timestamp" || wanted(name) {
+            roots.push(root(name)?);
         }
     }
-    let msg_idx = has("@message");
     if read_message {
-        match msg_idx {
-            Some(i) => roots.push(i),
-            None => {
-                return Err(DataFusionError::Execution(format!(
-                    "segment {} lacks column @message",
-                    segment.path.display()
-                )))
-            }
-        }
+        roots.push(root("@message")?);
     }
-    roots.extend(promoted.iter().flatten().copied());
+    roots.extend(promoted.iter().filter_map(|p| has(p)));
     roots.sort_unstable();
     roots.dedup();
-
-    // Row-group pruning on @timestamp statistics.
-    let meta = builder.metadata().clone();
-    let ts_leaf = builder
-        .parquet_schema()
-        .columns()
-        .iter()
-        .position(|c| c.path().string() == "@timestamp");
-    let mut row_groups = Vec::new();
-    let mut unread_message_bytes: u64 = 0;
-    for (i, rg) in meta.row_groups().iter().enumerate() {
-        let keep = match ts_leaf.map(|l| rg.column(l).statistics()) {
-            Some(Some(ParquetStatistics::Int64(s))) => match (s.min_opt(), s.max_opt()) {
-                (Some(min), Some(max)) => *max >= start_ms && *min <= req.end_ms,
-                _ => true,
-            },
-            _ => true,
-        };
-        if keep {
-            row_groups.push(i);
-            if !read_message {
-                if let Some(leaf) = builder
-                    .parquet_schema()
-                    .columns()
-                    .iter()
-                    .position(|c| c.path().string() == "@message")
-                {
-                    // Approximation when @message is not read: the uncompressed column
-                    // chunk size minus the 4-byte length prefix of each value.
-                    let c = rg.column(leaf);
-                    let size = c.uncompressed_size().max(0) as u64;
-                    unread_message_bytes += size.saturating_sub(4 * rg.num_rows().max(0) as u64);
-                }
+    // Columns of the cheap stage.
+    let mut filter_roots: Vec<usize> = vec![root("@timestamp")?];
+    for c in &cheap {
+        for name in &c.columns {
+            if matches!(name.as_str(), "@log" | GROUP) {
+                continue;
             }
+            filter_roots.push(root(name)?);
         }
     }
+    filter_roots.sort_unstable();
+    filter_roots.dedup();
+
+    let leaf = |name: &str| {
+        parquet_schema
+            .columns()
+            .iter()
+            .position(|c| c.path().string() == name)
+    };
+    let ts_leaf = leaf("@timestamp");
+    let msg_leaf = leaf("@message");
+    let start_ms = shared.start_ms(source);
+    let row_groups = select_row_groups(req, start_ms, &meta, ts_leaf);
     if row_groups.is_empty() {
         return Ok(true);
     }
-    let in_range = segment.min_timestamp_ms >= start_ms && segment.max_timestamp_ms <= req.end_ms;
-    let selection =
-        candidates.and_then(|c| c.selection(&meta, &row_groups, &shared.counters, in_range));
-    if selection.as_ref().is_some_and(|s| !s.selects_any()) {
-        return Ok(true);
-    }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
-    let builder = match selection {
-        Some(s) => builder
-            .with_row_selection(s)
-            .with_row_selection_policy(RowSelectionPolicy::Selectors),
-        None => builder,
-    };
-    let reader = builder
-        .with_row_groups(row_groups)
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(ext)?;
-    let mut first = true;
-    for batch in reader {
-        let batch = batch.map_err(ext)?;
-        let promoted_names: HashMap<&str, ()> = req
-            .paths
-            .iter()
-            .zip(&promoted)
-            .filter(|(_, p)| p.is_some())
-            .map(|(n, _)| (n.as_str(), ()))
-            .collect();
-        let out = convert(shared, source, &batch, Some(&promoted_names), prefilter)?;
-        if first && !read_message {
-            shared
-                .counters
-                .bytes_scanned
-                .fetch_add(unread_message_bytes, Ordering::Relaxed);
-            first = false;
+    let mask = ProjectionMask::roots(parquet_schema, roots.iter().copied());
+    let filter_mask = ProjectionMask::roots(parquet_schema, filter_roots.iter().copied());
+    let stage = Arc::new(CheapStage {
+        shared: shared.clone(),
+        source,
+        conjuncts: cheap,
+        count_bytes: false,
+    });
+    let mut pruner = DynamicPruner::new(conjuncts, shared.eval_schema.clone());
+    // Blocks the n-gram index rules out (explicit `@message like` prefilter only).
+    let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
+    let counters = &shared.counters;
+    for (rg, times) in row_groups {
+        let rg_meta = meta.row_group(rg);
+        if let Some(l) = msg_leaf {
+            let c = rg_meta.column(l);
+            let bytes = match c.unencoded_byte_array_data_bytes() {
+                Some(b) => b.max(0) as u64,
+                // The uncompressed chunk size minus the 4-byte length prefix of each value.
+                None => (c.uncompressed_size().max(0) as u64).saturating_sub(4 * times.rows),
+            };
+            counters.bytes_scanned.fetch_add(bytes, Ordering::Relaxed);
         }
-        if !emit(out)? {
-            return Ok(false);
+        if let Some(p) = pruner.as_mut() {
+            if !p.may_match(&times) {
+                counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .records_scanned
+                    .fetch_add(times.rows, Ordering::Relaxed);
+                continue;
+            }
+        }
+        // Rows of this row group to read: the n-gram index's candidate blocks.
+        let selection = candidates
+            .as_ref()
+            .and_then(|c| c.selection(&meta, &[rg], counters));
+        let selected = selection
+            .as_ref()
+            .map_or(times.rows, |s| s.row_count() as u64);
+        if selected == 0 {
+            counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
+            counters
+                .records_scanned
+                .fetch_add(times.rows, Ordering::Relaxed);
+            continue;
+        }
+        counters.row_groups_read.fetch_add(1, Ordering::Relaxed);
+        let file = file.try_clone().map_err(ext)?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, reader_meta.clone())
+                .with_row_groups(vec![rg])
+                .with_projection(mask.clone())
+                .with_batch_size(req.batch_rows.max(1));
+        if let Some(sel) = selection {
+            builder = builder
+                .with_row_selection(sel)
+                .with_row_selection_policy(RowSelectionPolicy::Selectors);
+        }
+        let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
+        if inside && stage.conjuncts.is_empty() {
+            counters
+                .records_scanned
+                .fetch_add(times.rows, Ordering::Relaxed);
+        } else {
+            // The cheap stage counts the rows it sees; skipped blocks count whole.
+            counters
+                .records_scanned
+                .fetch_add(times.rows - selected, Ordering::Relaxed);
+            let stage = stage.clone();
+            let predicate = ArrowPredicateFn::new(filter_mask.clone(), move |batch| {
+                stage
+                    .eval(&batch)
+                    .map_err(|e| ArrowError::ExternalError(Box::new(e)))
+            });
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+        }
+        let reader = builder.build().map_err(ext)?;
+        for batch in reader {
+            let batch = batch.map_err(ext)?;
+            if read_message {
+                counters
+                    .rows_message_decoded
+                    .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            }
+            let out = finish_batch(shared, source, batch, &promoted, &costly, prefilter)?;
+            if !emit(out)? {
+                return Ok(false);
+            }
         }
     }
     Ok(true)
@@ -607,136 +1381,4 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> DfResult<&'a T>
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or_else(|| DataFusionError::Execution(format!("event batch: bad or missing {name}")))
-}
-
-/// Converts a stored batch (CONTRACTS.md columns) to the scan schema: time filter,
-/// prefilter, system fields, promoted columns and one-parse extraction of the rest.
-///
-/// `promoted` names the paths present as columns in `batch` (None: no promoted columns).
-fn convert(
-    shared: &ScanShared,
-    source: usize,
-    batch: &RecordBatch,
-    promoted: Option<&HashMap<&str, ()>>,
-    prefilter: Option<&Prefilters<'_>>,
-) -> DfResult<RecordBatch> {
-    let req = &shared.request;
-    let src = &shared.sources[source];
-    let start_ms = req.start_ms.max(src.min_timestamp_ms);
-    let ts: &Int64Array = column(batch, "@timestamp")?;
-    let message: Option<&StringArray> = match batch.column_by_name("@message") {
-        Some(c) => Some(c.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
-            DataFusionError::Execution("event batch: @message is not Utf8".into())
-        })?),
-        None => None,
-    };
-    // Time range (inclusive both ends, spec §1) and prefilter.
-    let mut scanned = 0u64;
-    let mut bytes = 0u64;
-    let keep: BooleanArray = (0..batch.num_rows())
-        .map(|i| {
-            let t = ts.value(i);
-            if t < start_ms || t > req.end_ms {
-                return Some(false);
-            }
-            scanned += 1;
-            if let Some(m) = message {
-                let b = m.value(i).as_bytes();
-                bytes += b.len() as u64;
-                if let Some(p) = prefilter {
-                    return Some(p.matches(b));
-                }
-            }
-            Some(true)
-        })
-        .collect();
-    shared
-        .counters
-        .records_scanned
-        .fetch_add(scanned, Ordering::Relaxed);
-    shared
-        .counters
-        .bytes_scanned
-        .fetch_add(bytes, Ordering::Relaxed);
-    let batch = if keep.true_count() == batch.num_rows() {
-        batch.clone()
-    } else {
-        filter_record_batch(batch, &keep)?
-    };
-    let n = batch.num_rows();
-
-    let message: Option<&StringArray> = match batch.column_by_name("@message") {
-        Some(c) => c.as_any().downcast_ref::<StringArray>(),
-        None => None,
-    };
-    // Paths: promoted columns as they are; the others by one parse per row.
-    let missing: Vec<&str> = req
-        .paths
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !promoted.is_some_and(|m| m.contains_key(p)))
-        .collect();
-    let mut extracted: HashMap<&str, ArrayRef> = HashMap::new();
-    if !missing.is_empty() {
-        let mut builders: Vec<StringBuilder> = missing
-            .iter()
-            .map(|_| StringBuilder::with_capacity(n, n * 16))
-            .collect();
-        let extractor = Extractor::new(&missing);
-        let mut values = Vec::with_capacity(missing.len());
-        for i in 0..n {
-            match message {
-                Some(m) => {
-                    extractor.extract_into(m.value(i), &mut values);
-                    for (b, v) in builders.iter_mut().zip(values.iter()) {
-                        b.append_option(v.as_deref());
-                    }
-                }
-                None => builders.iter_mut().for_each(|b| b.append_null()),
-            }
-        }
-        for (p, mut b) in missing.iter().zip(builders) {
-            extracted.insert(p, Arc::new(b.finish()));
-        }
-    }
-    // Output columns in the (projected) schema's order.
-    let mut cols: Vec<ArrayRef> = Vec::with_capacity(shared.schema.fields().len());
-    for field in shared.schema.fields() {
-        let name = field.name().as_str();
-        let col: ArrayRef = match name {
-            "@timestamp" | "@ingestionTime" => {
-                let v: &Int64Array = column(&batch, name)?;
-                Arc::new(TimestampMillisecondArray::new(
-                    v.values().clone(),
-                    v.nulls().cloned(),
-                ))
-            }
-            "@logStream" => Arc::new(column::<StringArray>(&batch, name)?.clone()),
-            SEQ => Arc::new(column::<UInt64Array>(&batch, SEQ)?.clone()),
-            "@log" => {
-                let log_value = format!("{}:{}", src.account_id, src.log_group);
-                Arc::new(StringArray::from(vec![log_value.as_str(); n]))
-            }
-            GROUP => Arc::new(StringArray::from(vec![src.log_group.as_str(); n])),
-            "@message" => match message {
-                Some(m) => Arc::new(m.clone()),
-                None => arrow::array::new_null_array(&DataType::Utf8, n),
-            },
-            p => match extracted.remove(p) {
-                Some(c) => c,
-                None => {
-                    let c = batch.column_by_name(p).ok_or_else(|| {
-                        DataFusionError::Execution(format!("event batch lacks column {p}"))
-                    })?;
-                    if c.data_type() == &DataType::Utf8 {
-                        c.clone()
-                    } else {
-                        arrow::compute::cast(c, &DataType::Utf8)?
-                    }
-                }
-            },
-        };
-        cols.push(col);
-    }
-    Ok(RecordBatch::try_new(shared.schema.clone(), cols)?)
 }

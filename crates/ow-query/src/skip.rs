@@ -58,17 +58,14 @@ impl Candidates {
     /// index does not describe this file (row count differs). An empty selection (no row
     /// selected) means the segment holds no match.
     ///
-    /// Counts the blocks considered and skipped in `counters`. When `in_range` (every row of
-    /// the segment lies in the query's time range), the rows and `@message` bytes of skipped
-    /// blocks are added to `recordsScanned`/`bytesScanned` as if they were read, so those
-    /// statistics do not depend on the index ([I] our choice; with a partial time overlap
-    /// skipped rows are not counted, as their timestamps are not read).
+    /// Counts the blocks considered and skipped in `counters`. The scan counts the rows
+    /// and `@message` bytes of skipped blocks in `recordsScanned`/`bytesScanned` as if they
+    /// were read (see [`ScanCounters`]), so those statistics do not depend on the index.
     pub fn selection(
         &self,
         meta: &ParquetMetaData,
         row_groups: &[usize],
         counters: &ScanCounters,
-        in_range: bool,
     ) -> Option<RowSelection> {
         let total: i64 = meta.row_groups().iter().map(|rg| rg.num_rows()).sum();
         if u64::try_from(total).ok()? != self.index.row_count {
@@ -94,7 +91,7 @@ impl Candidates {
                 }),
             }
         };
-        let (mut considered, mut skipped, mut skipped_rows, mut skipped_bytes) = (0u64, 0, 0, 0);
+        let (mut considered, mut skipped) = (0u64, 0u64);
         let mut b = 0usize;
         for &g in row_groups {
             let rg = meta.row_groups().get(g)?;
@@ -117,9 +114,6 @@ impl Candidates {
                 considered += 1;
                 if !keep {
                     skipped += 1;
-                    skipped_rows += e - s;
-                    // proportional share when a block straddles row groups
-                    skipped_bytes += blk.message_bytes * (e - s) / blk.rows.max(1);
                 }
                 push(&mut selectors, !keep, (e - s) as usize);
                 k += 1;
@@ -131,14 +125,6 @@ impl Candidates {
         counters
             .ngram_blocks_skipped
             .fetch_add(skipped, Ordering::Relaxed);
-        if in_range {
-            counters
-                .records_scanned
-                .fetch_add(skipped_rows, Ordering::Relaxed);
-            counters
-                .bytes_scanned
-                .fetch_add(skipped_bytes, Ordering::Relaxed);
-        }
         if skipped == 0 {
             return None;
         }

@@ -5,6 +5,8 @@
 //!   an independent JSON scan written in this test;
 //! - `hunt`: threat-hunting queries over all of `../shared/data/cloudtrail`, same method;
 //! - `engine`: API-level behaviour (statistics, cancellation, @ptr, limits, 200 comparisons).
+//! - `scan`: late materialisation and early termination (work counters), and the same rows
+//!   with the scan optimisations off.
 
 mod common;
 mod conformance;
@@ -12,5 +14,6 @@ mod corpus;
 mod engine;
 mod hunt;
 mod ngram;
+mod scan;
 mod seed;
 mod units;

@@ -72,6 +72,9 @@ fn scan(store: &Store, prefilter: Prefilter) -> (Vec<String>, Arc<ScanCounters>)
         end_ms: i64::MAX,
         prefilter: Some(prefilter),
         implied_prefilter: None,
+        newest_first: true,
+        pushdown: true,
+        batch_rows: 8192,
     };
     let counters = Arc::new(ScanCounters::default());
     let table = event_table(
