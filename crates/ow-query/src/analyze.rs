@@ -293,20 +293,31 @@ fn prefilters(query: &Query) -> (Option<Prefilter>, Option<Prefilter>) {
     (join(explicit), join(full))
 }
 
-/// The alternatives of a regex made only of literal text joined by `|` (no flags, no
-/// metacharacters), e.g. `AccessDenied|Unauthorized`; `None` for anything else.
-fn literal_alternatives(r: &ow_query_syntax::ast::RegexLit) -> Option<Vec<String>> {
-    if !r.flags.is_empty() {
+/// Most literal alternatives a regex prefilter may test (each is one substring search).
+const MAX_REGEX_LITERALS: usize = 64;
+
+/// Literals one of which every match of the regex must contain, e.g. `AccessDenied` or
+/// `Unauthorized` for `/AccessDenied|Unauthorized/`, `-000120-` … `-000129-` for
+/// `/-00012[0-9]-/`, the case variants of `(?i)deny`. They are the regex's prefix
+/// literals (`regex_syntax::hir::literal::Extractor`): every match starts with one of
+/// them (a truncated, inexact literal is still a prefix of the match), so the text the
+/// regex runs on contains it. `None` when there is no such finite, non-empty set (an empty
+/// literal, `.*` at the start, too many variants) or the regex does not parse (the planner
+/// reports that).
+fn required_literals(r: &ow_query_syntax::ast::RegexLit) -> Option<Vec<Vec<u8>>> {
+    let pattern = crate::plan::regex_text(r);
+    let hir = regex_syntax::Parser::new().parse(&pattern).ok()?;
+    let mut extractor = regex_syntax::hir::literal::Extractor::new();
+    extractor.kind(regex_syntax::hir::literal::ExtractKind::Prefix);
+    let seq = extractor.extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty()
+        || literals.len() > MAX_REGEX_LITERALS
+        || literals.iter().any(|l| l.as_bytes().is_empty())
+    {
         return None;
     }
-    let plain =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ' ' | '-' | ':' | '=' | ',' | '@');
-    let alts: Vec<String> = r.pattern.split('|').map(str::to_string).collect();
-    if alts.iter().all(|a| !a.is_empty() && a.chars().all(plain)) {
-        Some(alts)
-    } else {
-        None
-    }
+    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 /// A literal usable as a substring condition (non-empty).
@@ -330,12 +341,11 @@ fn condition(
             BinaryOp::Like | BinaryOp::RegexMatch
                 if matches!(&rhs.node, Expr::Literal(Literal::Regex(_))) =>
             {
-                // A regex that is an alternation of plain literals (`/AccessDenied|Unauthorized/`)
-                // is a case-sensitive search for one of them.
+                // A match contains one of the regex's required literals.
                 let Expr::Literal(Literal::Regex(r)) = &rhs.node else {
                     return None;
                 };
-                let alts = literal_alternatives(r)?;
+                let alts = required_literals(r)?;
                 let ok = match field_meaning(lhs)? {
                     Meaning::Message => true,
                     Meaning::Path => implied,
@@ -344,10 +354,7 @@ fn condition(
                 if !ok {
                     return None;
                 }
-                let mut v: Vec<Prefilter> = alts
-                    .into_iter()
-                    .map(|a| Prefilter::Contains(a.into_bytes()))
-                    .collect();
+                let mut v: Vec<Prefilter> = alts.into_iter().map(Prefilter::Contains).collect();
                 if v.len() == 1 {
                     v.pop()
                 } else {

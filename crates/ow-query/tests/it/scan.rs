@@ -274,3 +274,42 @@ fn same_rows_with_and_without_pushdown_on_real_cloudtrail() {
         off.scan.rows_parsed
     );
 }
+
+#[test]
+fn a_regex_prefilter_skips_parsing_rows_without_its_literals() {
+    let (_dir, store) = five_segments();
+    // `uid` is not promoted: without a prefilter every event is parsed to test it.
+    for (q, want) in [
+        // i in 120..=129 on each of the five days
+        ("filter uid like /-00012[0-9]-/ | stats count(*) as c", 50),
+        // case-insensitive: the literal's case variants; i in 0..=4 on day 0
+        (
+            "filter uid like /(?i)UID-0-00000[0-4]-/ | stats count(*) as c",
+            5,
+        ),
+        // an alternation, as in `errorCode like /AccessDenied|Unauthorized/`
+        (
+            "filter uid like /-001999-|-000000-/ | stats count(*) as c",
+            10,
+        ),
+    ] {
+        let out = run(&engine(&store, true, 2, 10_000), &["g"], q).unwrap();
+        assert_eq!(out.get(0, "c"), Some(want.to_string().as_str()), "{q}");
+        assert_eq!(
+            out.scan.rows_parsed, want,
+            "{q}: only events holding a literal"
+        );
+        assert_eq!(out.statistics.records_scanned, 10_000.0);
+    }
+    // No finite literal set (a leading `.*`, a case-insensitive class too wide): every
+    // event is parsed, and the answer is the same.
+    for q in [
+        "filter uid like /.*-00012[0-9]-/ | stats count(*) as c",
+        "filter uid like /[a-z]{3}-0-00000[0-4]-/ | stats count(*) as c",
+    ] {
+        let out = run(&engine(&store, true, 2, 10_000), &["g"], q).unwrap();
+        let want = if q.contains("00012") { "50" } else { "5" };
+        assert_eq!(out.get(0, "c"), Some(want), "{q}");
+        assert_eq!(out.scan.rows_parsed, 10_000, "{q}");
+    }
+}
