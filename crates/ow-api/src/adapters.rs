@@ -410,10 +410,28 @@ impl EngineBackend {
 }
 
 impl QueryBackend for EngineBackend {
-    fn check(&self, query: &str) -> Result<(), ApiError> {
-        match ow_query_syntax::check(query) {
-            Ok(_) => Ok(()),
-            Err(diagnostics) => Err(malformed(query, &diagnostics)),
+    fn validate(&self, spec: &QuerySpec) -> Result<(), ApiError> {
+        let request = ow_query::QueryRequest {
+            query: spec.query.clone(),
+            log_groups: spec.log_groups.clone(),
+            start_ms: spec.start_ms,
+            end_ms: spec.end_ms,
+            limit: spec.limit,
+        };
+        match self.engine.validate(&request) {
+            Ok(()) => Ok(()),
+            Err(ow_query::QueryError::Malformed(d)) => Err(malformed(&spec.query, &d)),
+            Err(ow_query::QueryError::LogGroupNotFound(_)) => Err(ApiError::ResourceNotFound(
+                "The specified log group does not exist.".to_string(),
+            )),
+            Err(ow_query::QueryError::InvalidParameter(m)) => Err(ApiError::InvalidParameter(m)),
+            // `validate` reports lookup tables as Q421 diagnostics; kept for completeness.
+            Err(e @ ow_query::QueryError::LookupTable { .. }) => Err(ApiError::MalformedQuery {
+                message: e.to_string(),
+                start_char: 0,
+                end_char: 0,
+            }),
+            Err(e) => Err(ApiError::Internal(e.to_string())),
         }
     }
 
@@ -489,7 +507,7 @@ pub fn malformed(src: &str, diagnostics: &[ow_diagnostics::Diagnostic]) -> ApiEr
 /// An [`crate::AccountOpener`] over directories: account `A` gets a [`Store`] opened at
 /// [`crate::account_data_dir`]`(data_dir, A, default_account)` with `store_config` whose
 /// `account_id` is `A` (so its ARNs and `@log` name `A`), a query engine with
-/// `engine_config`, and a metrics service on the system clock in the same directory.
+/// `engine_config` reading lookup tables from `<account dir>/lookup-tables/`, and a metrics service on the system clock in the same directory.
 pub fn dir_opener(
     data_dir: std::path::PathBuf,
     default_account: String,
@@ -507,10 +525,11 @@ pub fn dir_opener(
             Store::open(&dir, sc)
                 .map_err(|e| ApiError::Internal(format!("opening {}: {e}", dir.display())))?,
         );
-        let engine = Arc::new(ow_query::QueryEngine::new(
-            store.clone(),
-            engine_config.clone(),
-        ));
+        // The account's lookup tables: `<account dir>/lookup-tables/<name>.csv`, as
+        // `openwatch query` reads them (ARCHITECTURE.md, data directory).
+        let mut ec = engine_config.clone();
+        ec.lookup_dir = Some(dir.join("lookup-tables"));
+        let engine = Arc::new(ow_query::QueryEngine::new(store.clone(), ec));
         let monitoring = crate::monitoring::open(&dir, &api_config, account_id)?;
         Ok(crate::AccountParts {
             store: Arc::new(StoreBackend::new(store)),

@@ -305,11 +305,14 @@ pub type QueryFuture = Pin<Box<dyn Future<Output = Result<QueryResult, QueryFail
 
 /// The query engine as the API uses it.
 pub trait QueryBackend: Send + Sync + 'static {
-    /// Compiles `query` (syntax and semantic checks) without running it.
+    /// Validates `spec` without running it: syntax, semantic checks, log groups and the
+    /// logical plan (StartQuery rejects what cannot run before issuing a query id).
     ///
     /// # Errors
-    /// [`ApiError::MalformedQuery`] with the first error's character offsets.
-    fn check(&self, query: &str) -> Result<(), ApiError>;
+    /// [`ApiError::MalformedQuery`] with the first error's character offsets (compile and
+    /// planner errors); `ResourceNotFound` for a missing log group; `InvalidParameter`;
+    /// `Internal`.
+    fn validate(&self, spec: &QuerySpec) -> Result<(), ApiError>;
     /// Runs a query to its end; it observes `cancel` and reports `progress` now and then.
     fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture;
     /// Decodes an `@ptr` into `(log group, seq)`.

@@ -101,36 +101,10 @@ impl QueryEngine {
         timeout: std::time::Duration,
     ) -> Pin<Box<dyn Future<Output = Result<QueryOutput, QueryError>> + Send + 'a>> {
         Box::pin(async move {
-            let adjusted;
-            let request =
-                match source_window(query, request, chrono::Utc::now().timestamp_millis())? {
-                    Some((start_ms, end_ms)) => {
-                        adjusted = QueryRequest {
-                            start_ms,
-                            end_ms,
-                            ..request.clone()
-                        };
-                        &adjusted
-                    }
-                    None => request,
-                };
             if cancel.is_cancelled() {
                 return Err(QueryError::Cancelled);
             }
-            if request.start_ms > request.end_ms {
-                return Err(QueryError::InvalidParameter(format!(
-                    "start time {} ms is after end time {} ms",
-                    request.start_ms, request.end_ms
-                )));
-            }
-            if let Some(l) = request.limit {
-                if l == 0 || l > self.config.max_limit {
-                    return Err(QueryError::InvalidParameter(format!(
-                        "limit must be between 1 and {}",
-                        self.config.max_limit
-                    )));
-                }
-            }
+            let request = &self.checked_request(query, request)?;
             let groups = self.resolve_log_groups(query, &request.log_groups)?;
 
             // Subqueries first (spec §4.15): materialise their first output column.
@@ -280,6 +254,126 @@ impl QueryEngine {
                 scan: counters.metrics(),
             })
         })
+    }
+
+    /// Validates `request` fully without reading any event: compiles the query, applies
+    /// `SOURCE … start=/end=`, checks the time range and limit, resolves the log groups
+    /// (they must exist) and builds the logical plan against the scan schema the query would
+    /// read (an empty scan), including the plans of `filter f in (subquery)` and the loading
+    /// of `lookup` tables. A request that passes starts executing with
+    /// [`QueryEngine::run`] without compile or planning errors (barring changes in between,
+    /// such as a deleted log group or lookup table). Used by StartQuery, which AWS answers
+    /// with `MalformedQueryException` for a query that cannot run (spec/api.md §A.2).
+    ///
+    /// # Errors
+    /// As [`QueryEngine::run`] before execution: [`QueryError::Malformed`] (syntax, semantic
+    /// and planner diagnostics `Q4xx`; a lookup table that cannot be loaded is `Q421` at
+    /// the table name, instead of [`QueryError::LookupTable`]),
+    /// [`QueryError::LogGroupNotFound`], [`QueryError::InvalidParameter`],
+    /// [`QueryError::Storage`].
+    pub fn validate(&self, request: &QueryRequest) -> Result<(), QueryError> {
+        let query = compile(&request.query)?;
+        self.validate_query(request, &query)
+    }
+
+    fn validate_query(&self, request: &QueryRequest, query: &Query) -> Result<(), QueryError> {
+        let request = self.checked_request(query, request)?;
+        let groups = self.resolve_log_groups(query, &request.log_groups)?;
+        let mut subqueries = HashMap::new();
+        for (start, sub) in subqueries_of(query) {
+            let inner = QueryRequest {
+                query: request.query.clone(),
+                log_groups: groups.clone(),
+                start_ms: request.start_ms,
+                end_ms: request.end_ms,
+                limit: Some(self.config.max_limit),
+            };
+            self.validate_query(&inner, &sub)?;
+            // The values are not known without running: plan with none.
+            subqueries.insert(start, Vec::new());
+        }
+        let analysis = analyze(query);
+        let scan_request = ScanRequest {
+            paths: analysis.paths.clone(),
+            needs_message: analysis.needs_message,
+            start_ms: request.start_ms,
+            end_ms: request.end_ms,
+            prefilter: analysis.prefilter.clone(),
+            implied_prefilter: analysis.implied_prefilter.clone(),
+        };
+        let table = event_table(
+            Vec::new(),
+            scan_request,
+            Arc::new(ScanCounters::default()),
+            Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            1,
+        );
+        let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
+            .build()?;
+        let lookup_dir = self.config.lookup_dir.clone();
+        let max_lookup = self.config.max_lookup_bytes;
+        let lookup = move |name: &str, span: Span| -> Result<Arc<LookupTable>, QueryError> {
+            match &lookup_dir {
+                Some(dir) => match LookupTable::load(dir, name, max_lookup) {
+                    Ok(t) => Ok(Arc::new(t)),
+                    Err(e) => Err(QueryError::plan("Q421", e.to_string(), span)),
+                },
+                None => Err(QueryError::plan(
+                    "Q416",
+                    "lookup tables are not configured (no lookup directory)",
+                    span,
+                )),
+            }
+        };
+        let ctx = PlanContext {
+            src: &request.query,
+            start_ms: request.start_ms,
+            end_ms: request.end_ms,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+            subqueries,
+            lookup: &lookup,
+            matched: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        plan_query(
+            query,
+            scan,
+            &ctx,
+            request.limit,
+            self.config.default_limit,
+            self.config.max_limit,
+        )?;
+        Ok(())
+    }
+
+    /// `request` with the window of `SOURCE … start=/end=` applied, after checking the
+    /// range (start <= end) and the limit (1..=max_limit).
+    fn checked_request(
+        &self,
+        query: &Query,
+        request: &QueryRequest,
+    ) -> Result<QueryRequest, QueryError> {
+        let mut request = request.clone();
+        if let Some((start_ms, end_ms)) =
+            source_window(query, &request, chrono::Utc::now().timestamp_millis())?
+        {
+            request.start_ms = start_ms;
+            request.end_ms = end_ms;
+        }
+        if request.start_ms > request.end_ms {
+            return Err(QueryError::InvalidParameter(format!(
+                "start time {} ms is after end time {} ms",
+                request.start_ms, request.end_ms
+            )));
+        }
+        if let Some(l) = request.limit {
+            if l == 0 || l > self.config.max_limit {
+                return Err(QueryError::InvalidParameter(format!(
+                    "limit must be between 1 and {}",
+                    self.config.max_limit
+                )));
+            }
+        }
+        Ok(request)
     }
 
     /// The log groups a query reads: `SOURCE` if the query starts with it (spec §4.16), else

@@ -26,9 +26,12 @@ pub(crate) struct StartQueryInput {
 
 /// StartQuery: `startTime`/`endTime` are epoch **seconds**, both inclusive. [I] The end
 /// second is inclusive as a whole: events up to `endTime * 1000 + 999` ms are in range.
-/// Compile errors (syntax and semantic checks) are answered here as
-/// `MalformedQueryException` with the first diagnostic's character offsets; errors found
-/// while planning or running make the query `Failed`.
+/// The query is validated fully before a `queryId` is issued, as AWS does: compile errors
+/// (syntax, semantic checks) and planner errors (`Q4xx`: an unsupported command, a lookup
+/// table that cannot be loaded, a bad `SOURCE` …) are `MalformedQueryException` with the
+/// first diagnostic's character offsets (`queryCompileError.location`); a missing log group
+/// (named in the request or by `SOURCE`) is `ResourceNotFoundException`. Only errors found
+/// while reading events (storage, runtime) make the query `Failed`.
 pub(crate) fn start_query(
     state: &AppState,
     principal: &Principal,
@@ -119,10 +122,6 @@ pub(crate) fn start_query(
             groups.len()
         )));
     }
-    state.engine().check(&query_string)?;
-    for g in &groups {
-        super::logs::require_group(state, principal, g)?;
-    }
     let start_ms = start_s
         .checked_mul(1000)
         .ok_or_else(|| ApiError::constraint("startTime", start_s, "Member is out of range"))?;
@@ -137,6 +136,12 @@ pub(crate) fn start_query(
         end_ms,
         limit,
     };
+    // Everything that can be known without reading events is checked here, before a
+    // queryId exists (spec/api.md §A.2 StartQuery errors).
+    state.engine().validate(&request)?;
+    for g in &request.log_groups {
+        super::logs::require_group(state, principal, g)?;
+    }
     let meta = QueryMeta {
         account_id: principal.account_id.clone(),
         query_string,

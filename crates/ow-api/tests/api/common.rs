@@ -28,7 +28,8 @@ pub fn key() -> AccessKey {
 pub struct ScriptedEngine;
 
 impl QueryBackend for ScriptedEngine {
-    fn check(&self, query: &str) -> Result<(), ApiError> {
+    fn validate(&self, spec: &QuerySpec) -> Result<(), ApiError> {
+        let query = &spec.query;
         if query.contains("|||") {
             Err(ApiError::MalformedQuery {
                 message: "Q201: unexpected '|'".into(),

@@ -769,3 +769,125 @@ async fn query_timeout_status() {
     assert_eq!(status, Some(QueryStatus::Timeout));
     server.stop().await;
 }
+
+/// StartQuery validates fully before issuing a query id (spec/api.md §A.2): planner errors
+/// (an unsupported command, a lookup table that does not exist) are MalformedQueryException
+/// with `queryCompileError.location` at the offending command; a query that plans is
+/// accepted and runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_query_rejects_unplannable_queries() {
+    let lookups = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lookups.path().join("levels.csv"),
+        "level,severity\nERROR,3\nINFO,1\n",
+    )
+    .unwrap();
+    let engine = ow_query::EngineConfig {
+        lookup_dir: Some(lookups.path().to_path_buf()),
+        ..Default::default()
+    };
+    let server = TestServer::start_with_engine(Default::default(), |_| {}, engine).await;
+    let c = server.client();
+    c.create_log_group()
+        .log_group_name("v")
+        .send()
+        .await
+        .unwrap();
+    c.create_log_stream()
+        .log_group_name("v")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let base = now_ms() - 10_000;
+    c.put_log_events()
+        .log_group_name("v")
+        .log_stream_name("s")
+        .log_events(event(base, r#"{"level":"ERROR"}"#))
+        .log_events(event(base + 1, r#"{"level":"INFO"}"#))
+        .send()
+        .await
+        .unwrap();
+    let start = |q: &str| {
+        c.start_query()
+            .log_group_name("v")
+            .start_time(base / 1000 - 1)
+            .end_time(now_ms() / 1000 + 1)
+            .query_string(q)
+            .send()
+    };
+    let before = c.describe_queries().send().await.unwrap().queries().len();
+
+    // An unsupported command: Q400 at the command.
+    let q = "fields @message | pattern @message";
+    let err = start(q).await.unwrap_err().into_service_error();
+    let aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError::MalformedQueryException(m) =
+        &err
+    else {
+        panic!("expected MalformedQueryException, got {err:?}");
+    };
+    let compile = m.query_compile_error().expect("queryCompileError");
+    let loc = compile.location().expect("location");
+    assert_eq!(
+        loc.start_char_offset(),
+        Some(q.find("pattern").unwrap() as i32)
+    );
+    assert!(
+        compile.message().unwrap_or("").contains("Q400"),
+        "{compile:?}"
+    );
+
+    // A lookup table that does not exist: Q421 at the table name.
+    let q = "fields level | lookup nosuch level OUTPUT severity";
+    let err = start(q).await.unwrap_err().into_service_error();
+    let aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError::MalformedQueryException(m) =
+        &err
+    else {
+        panic!("expected MalformedQueryException, got {err:?}");
+    };
+    let compile = m.query_compile_error().expect("queryCompileError");
+    assert_eq!(
+        compile.location().and_then(|l| l.start_char_offset()),
+        Some(q.find("nosuch").unwrap() as i32)
+    );
+    let message = compile.message().unwrap_or("");
+    assert!(
+        message.contains("Q421") && message.contains("nosuch"),
+        "{message}"
+    );
+
+    // A SOURCE naming a missing log group: ResourceNotFoundException.
+    let err = c
+        .start_query()
+        .start_time(base / 1000 - 1)
+        .end_time(now_ms() / 1000 + 1)
+        .query_string("SOURCE \"nosuchgroup\" | fields @message")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    // None of them was issued a query id.
+    let after = c.describe_queries().send().await.unwrap().queries().len();
+    assert_eq!(after, before);
+
+    // The existing table plans, runs and joins.
+    let id =
+        start("lookup levels level OUTPUT severity | sort severity desc | display level, severity")
+            .await
+            .unwrap()
+            .query_id
+            .unwrap();
+    let r = wait_complete(&c, &id).await;
+    let got: Vec<(Option<&str>, Option<&str>)> = r
+        .results()
+        .iter()
+        .map(|row| (field(row, "level"), field(row, "severity")))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(Some("ERROR"), Some("3")), (Some("INFO"), Some("1"))]
+    );
+    server.stop().await;
+}
