@@ -10,8 +10,8 @@ use arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use ow_storage::{InputLogEvent, PageRequest, Store, StoreError};
 
 use crate::backend::{
-    Cancel, Cursor, EventRange, EventRecord, GroupInfo, LogBackend, ProgressFn, QueryBackend,
-    QueryFailure, QueryFuture, QueryResult, QuerySpec, Rejected, StreamInfo,
+    Cancel, Cursor, EventRange, EventRecord, GroupInfo, LogBackend, PartialFn, ProgressFn,
+    QueryBackend, QueryFailure, QueryFuture, QueryResult, QuerySpec, Rejected, StreamInfo,
 };
 use crate::error::ApiError;
 
@@ -435,7 +435,13 @@ impl QueryBackend for EngineBackend {
         }
     }
 
-    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture {
+    fn run(
+        &self,
+        spec: QuerySpec,
+        cancel: Cancel,
+        progress: ProgressFn,
+        partial: PartialFn,
+    ) -> QueryFuture {
         let engine = self.engine.clone();
         Box::pin(async move {
             let token = ow_query::CancelToken::new();
@@ -452,7 +458,20 @@ impl QueryBackend for EngineBackend {
                 cancel.on_cancel(move || token.cancel());
             }
             let report = move |p: ow_query::Progress| progress(p.records_scanned, p.bytes_scanned);
-            let result = engine.run_with_progress(request, token, &report).await;
+            let report_rows = move |rows: &[Vec<ow_query::ResultField>]| {
+                partial(
+                    rows.iter()
+                        .map(|row| {
+                            row.iter()
+                                .map(|f| (f.field.clone(), f.value.clone()))
+                                .collect()
+                        })
+                        .collect(),
+                )
+            };
+            let result = engine
+                .run_with_partial_results(request, token, &report, &report_rows)
+                .await;
             match result {
                 Ok(out) => Ok(QueryResult {
                     rows: out

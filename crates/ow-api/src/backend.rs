@@ -300,6 +300,11 @@ pub enum QueryFailure {
 /// Progress of a running query: `(records scanned, bytes scanned)` so far.
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
+/// Partial results of a running query: every row found so far that is certain to be in
+/// the final result, in final order (GetQueryResults while `Running`, spec/api.md §A.2).
+/// Each call replaces the previous rows.
+pub type PartialFn = Arc<dyn Fn(Vec<Vec<(String, String)>>) + Send + Sync>;
+
 /// A boxed future of a query run.
 pub type QueryFuture = Pin<Box<dyn Future<Output = Result<QueryResult, QueryFailure>> + Send>>;
 
@@ -313,8 +318,15 @@ pub trait QueryBackend: Send + Sync + 'static {
     /// planner errors); `ResourceNotFound` for a missing log group; `InvalidParameter`;
     /// `Internal`.
     fn validate(&self, spec: &QuerySpec) -> Result<(), ApiError>;
-    /// Runs a query to its end; it observes `cancel` and reports `progress` now and then.
-    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture;
+    /// Runs a query to its end; it observes `cancel`, reports `progress` now and then and,
+    /// for queries that can give them honestly, `partial` results.
+    fn run(
+        &self,
+        spec: QuerySpec,
+        cancel: Cancel,
+        progress: ProgressFn,
+        partial: PartialFn,
+    ) -> QueryFuture;
     /// Decodes an `@ptr` into `(log group, seq)`.
     fn decode_ptr(&self, ptr: &str) -> Option<(String, u64)>;
 }

@@ -7,15 +7,19 @@
 //! Running at once; StartQuery beyond that is `LimitExceededException`. Finished queries are
 //! kept for [`crate::ApiConfig::query_retention`].
 //!
-//! Partial results: the engine returns rows only when a query ends, so GetQueryResults of a
-//! Running query answers status `Running` with no rows yet (AWS may show partial rows; ours
-//! shows none until Complete).
+//! Partial results (AWS: "the results found so far" while `Running`): the engine reports,
+//! for streaming queries, the rows already certain to be in the final result (see
+//! `QueryEngine::run_with_partial_results`); GetQueryResults of a Running query shows them.
+//! A row shown while Running is always in the final result. Aggregations and sorted
+//! queries show no rows until Complete [I].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Cancel, ProgressFn, QueryBackend, QueryFailure, QueryResult, QuerySpec};
+use crate::backend::{
+    Cancel, PartialFn, ProgressFn, QueryBackend, QueryFailure, QueryResult, QuerySpec,
+};
 use parking_lot::Mutex;
 
 use crate::error::ApiError;
@@ -99,6 +103,9 @@ pub struct QueryInfo {
     /// `(records scanned, bytes scanned)` so far while running (GetQueryResults shows them
     /// in `statistics` before the query completes).
     pub progress: (u64, u64),
+    /// While running: the rows found so far that are certain to be in the final result,
+    /// in final order (`None` until the engine reports any).
+    pub partial_rows: Option<Arc<Vec<Vec<(String, String)>>>>,
 }
 
 struct Record {
@@ -111,6 +118,7 @@ struct Record {
     error: Option<String>,
     cancel: Cancel,
     progress: (u64, u64),
+    partial_rows: Option<Arc<Vec<Vec<(String, String)>>>>,
 }
 
 /// Runs queries on the engine and tracks them by id.
@@ -168,6 +176,7 @@ impl QueryManager {
                     error: None,
                     cancel: cancel.clone(),
                     progress: (0, 0),
+                    partial_rows: None,
                 },
             );
         }
@@ -194,10 +203,22 @@ impl QueryManager {
                     }
                 })
             };
-            let result = engine.run(request, cancel, progress).await;
+            let partial: PartialFn = {
+                let records = records.clone();
+                let id = id.clone();
+                Arc::new(move |rows| {
+                    if let Some(r) = records.lock().get_mut(&id) {
+                        if r.status == QueryStatus::Running {
+                            r.partial_rows = Some(Arc::new(rows));
+                        }
+                    }
+                })
+            };
+            let result = engine.run(request, cancel, progress, partial).await;
             let mut recs = records.lock();
             let Some(r) = recs.get_mut(&id) else { return };
             r.finished = Some(Instant::now());
+            r.partial_rows = None;
             if r.status == QueryStatus::Cancelled {
                 return;
             }
@@ -295,6 +316,7 @@ fn info(id: &str, r: &Record) -> QueryInfo {
         output: r.output.clone(),
         error: r.error.clone(),
         progress: r.progress,
+        partial_rows: r.partial_rows.clone(),
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Progress {
     pub bytes_scanned: u64,
 }
 
+/// Receives the partial results of a running query: every row found so far that is certain
+/// to be in the final result, in final order ([`QueryEngine::run_with_partial_results`]).
+pub type PartialRowsFn = dyn Fn(&[Vec<ResultField>]) + Sync;
+
 /// Runs Logs Insights queries over a [`Store`].
 pub struct QueryEngine {
     store: Arc<Store>,
@@ -76,11 +80,42 @@ impl QueryEngine {
         cancel: CancelToken,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<QueryOutput, QueryError> {
+        self.run_observed(request, cancel, progress, None).await
+    }
+
+    /// [`QueryEngine::run_with_progress`] that also reports partial results while the
+    /// query runs (GetQueryResults while `Running`, spec/api.md §A.2): `partial` receives,
+    /// about every 200 ms while new rows were found and once more before the query ends,
+    /// every row found so far that is certain to be in the final result, in final order
+    /// (rendered exactly as [`QueryOutput::rows`]). Only streaming queries (row-wise
+    /// commands in the implicit newest-first order) report rows; which rows are certain is
+    /// described in the `partial` module docs [I]. Other queries never call `partial`.
+    ///
+    /// # Errors
+    /// As [`QueryEngine::run`].
+    pub async fn run_with_partial_results(
+        &self,
+        request: QueryRequest,
+        cancel: CancelToken,
+        progress: &(dyn Fn(Progress) + Sync),
+        partial: &PartialRowsFn,
+    ) -> Result<QueryOutput, QueryError> {
+        self.run_observed(request, cancel, progress, Some(partial))
+            .await
+    }
+
+    async fn run_observed(
+        &self,
+        request: QueryRequest,
+        cancel: CancelToken,
+        progress: &(dyn Fn(Progress) + Sync),
+        partial: Option<&PartialRowsFn>,
+    ) -> Result<QueryOutput, QueryError> {
         let timeout = self.config.timeout;
         let query = compile(&request.query)?;
         match tokio::time::timeout(
             timeout,
-            self.execute(&request, &query, &cancel, progress, timeout),
+            self.execute(&request, &query, &cancel, progress, partial, timeout),
         )
         .await
         {
@@ -98,6 +133,7 @@ impl QueryEngine {
         query: &'a Query,
         cancel: &'a CancelToken,
         progress: &'a (dyn Fn(Progress) + Sync),
+        partial: Option<&'a PartialRowsFn>,
         timeout: std::time::Duration,
     ) -> Pin<Box<dyn Future<Output = Result<QueryOutput, QueryError>> + Send + 'a>> {
         Box::pin(async move {
@@ -120,7 +156,7 @@ impl QueryEngine {
                 let sub_timeout = self.config.subquery_timeout.min(timeout);
                 let out = tokio::time::timeout(
                     sub_timeout,
-                    self.execute(&inner, &sub, cancel, progress, sub_timeout),
+                    self.execute(&inner, &sub, cancel, progress, None, sub_timeout),
                 )
                 .await
                 .map_err(|_| QueryError::Timeout(sub_timeout))??;
@@ -208,7 +244,30 @@ impl QueryEngine {
                 plan = %datafusion::physical_plan::displayable(physical.as_ref()).indent(true),
                 "physical plan"
             );
+            // Partial results (module `partial`): a tap below the final sort of a streaming
+            // query, keeping the rows at or after the snapshot's certainty threshold.
+            let threshold = match partial {
+                Some(_) if crate::partial::streaming(query) => {
+                    crate::partial::threshold_ms(event_times(&snapshot), planned.final_limit)
+                }
+                _ => None,
+            };
+            let (physical, sink) = match threshold {
+                Some(t) => {
+                    crate::partial::install(physical, t, &planned.columns, planned.with_ptr)?
+                }
+                None => (physical, None),
+            };
             let mut stream = datafusion::physical_plan::execute_stream(physical, task)?;
+            let mut partial_version = 0;
+            let mut report_partial = || {
+                if let (Some(sink), Some(partial)) = (&sink, partial) {
+                    if let Some((v, rows)) = sink.rows_since(partial_version) {
+                        partial_version = v;
+                        partial(&rows);
+                    }
+                }
+            };
             let mut batches: Vec<RecordBatch> = Vec::new();
             // Progress is reported on a timer (aggregations emit nothing until they finish);
             // cancellation is checked on every batch and every tick.
@@ -226,6 +285,7 @@ impl QueryEngine {
                             records_scanned: counters.records_scanned.load(Ordering::Relaxed),
                             bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed),
                         });
+                        report_partial();
                     }
                 }
                 if cancel.is_cancelled() {
@@ -235,6 +295,7 @@ impl QueryEngine {
             if cancel.is_cancelled() {
                 return Err(QueryError::Cancelled);
             }
+            report_partial();
             let rows = render_rows(
                 &batches,
                 &planned.columns,
@@ -606,6 +667,30 @@ fn subqueries_of(query: &Query) -> Vec<(usize, Query)> {
     out
 }
 
+/// `(timestamp_ms, events)` points bounding the snapshot's event times from above: each
+/// segment's row count at its maximum `@timestamp`, each buffered event at its own.
+fn event_times(snapshot: &ow_storage::Snapshot) -> Vec<(i64, u64)> {
+    use arrow::array::AsArray;
+    let mut points = Vec::new();
+    for g in &snapshot.groups {
+        for s in &g.segments {
+            let info = s.info();
+            points.push((info.max_timestamp_ms, info.row_count));
+        }
+        for b in &g.buffered {
+            match b
+                .column_by_name(ow_storage::schema::TIMESTAMP)
+                .and_then(|c| c.as_primitive_opt::<arrow::datatypes::Int64Type>())
+            {
+                Some(ts) => points.extend(ts.iter().map(|t| (t.unwrap_or(i64::MAX), 1))),
+                // Unknown times: count the batch as newest (nothing older is certain).
+                None => points.push((i64::MAX, b.num_rows() as u64)),
+            }
+        }
+    }
+    points
+}
+
 fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
     snapshot
         .groups
@@ -662,7 +747,7 @@ fn session(partitions: usize, batch_rows: usize) -> SessionContext {
 
 /// Renders collected batches to GetQueryResults rows, applying `dedup` (spec §4.10: first row
 /// per key combination in current order; rows with a null key are always kept) and the cap.
-fn render_rows(
+pub(crate) fn render_rows(
     batches: &[RecordBatch],
     columns: &[String],
     with_ptr: bool,

@@ -60,6 +60,7 @@ mod fx;
 pub mod lookup;
 pub mod output;
 pub mod parse;
+mod partial;
 pub mod plan;
 pub mod ptr;
 pub mod render;
@@ -68,6 +69,6 @@ pub mod skip;
 mod udf;
 
 pub use config::EngineConfig;
-pub use engine::{Progress, QueryEngine};
+pub use engine::{PartialRowsFn, Progress, QueryEngine};
 pub use error::QueryError;
 pub use output::{CancelToken, QueryOutput, QueryRequest, QueryStatistics, ResultField};

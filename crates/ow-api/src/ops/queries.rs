@@ -163,6 +163,7 @@ pub(crate) struct GetQueryResultsInput {
 
 /// GetQueryResults: rows, statistics (the engine's progress while running), status. Rows come
 /// in pages of `maxItems` (default and at most 10,000) linked by an offset `nextToken` [I].
+/// While `Running`, `results` holds the partial rows (see [`crate::queries`]).
 pub(crate) fn get_query_results(
     state: &AppState,
     principal: &Principal,
@@ -191,20 +192,31 @@ pub(crate) fn get_query_results(
             .get(offset.min(rows.len())..end)
             .unwrap_or(&[])
             .iter()
-            .map(|row| {
-                Value::Array(
-                    row.iter()
-                        .map(|(field, value)| json!({"field": field, "value": value}))
-                        .collect(),
-                )
-            })
+            .map(|row| row_json(row))
             .collect();
         out["results"] = Value::Array(page);
         if end < rows.len() {
             out["nextToken"] = Value::String(offset_token(end));
         }
+    } else if let Some(rows) = &info.partial_rows {
+        // [I] While Running: the first `maxItems` rows found so far, no nextToken (rows
+        // found later may sort before them, so offsets are not stable until Complete).
+        out["results"] = Value::Array(
+            rows.iter()
+                .take(max_items)
+                .map(|row| row_json(row))
+                .collect(),
+        );
     }
     Ok(out)
+}
+
+fn row_json(row: &[(String, String)]) -> Value {
+    Value::Array(
+        row.iter()
+            .map(|(field, value)| json!({"field": field, "value": value}))
+            .collect(),
+    )
 }
 
 fn statistics(info: &QueryInfo) -> Value {

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use ow_api::backend::{
-    Cancel, ProgressFn, QueryBackend, QueryFailure, QueryFuture, QueryResult, QuerySpec,
+    Cancel, PartialFn, ProgressFn, QueryBackend, QueryFailure, QueryFuture, QueryResult, QuerySpec,
 };
 use ow_api::{AccessKey, ApiConfig, ApiError, AppState, KeyStore};
 use serde_json::Value;
@@ -41,7 +41,13 @@ impl QueryBackend for ScriptedEngine {
         }
     }
 
-    fn run(&self, spec: QuerySpec, cancel: Cancel, progress: ProgressFn) -> QueryFuture {
+    fn run(
+        &self,
+        spec: QuerySpec,
+        cancel: Cancel,
+        progress: ProgressFn,
+        _partial: PartialFn,
+    ) -> QueryFuture {
         Box::pin(async move {
             match spec.query.as_str() {
                 "wait" => {

@@ -7,6 +7,7 @@ mod http;
 mod load;
 mod logs;
 mod monitoring;
+mod partial;
 mod props;
 mod queries;
 mod sdk;
