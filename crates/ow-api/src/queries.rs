@@ -24,6 +24,9 @@ use parking_lot::Mutex;
 
 use crate::error::ApiError;
 
+/// Result rows of `(field, value)`.
+pub type Rows = Vec<Vec<(String, String)>>;
+
 /// A query's status as GetQueryResults and DescribeQueries report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueryStatus {
@@ -105,7 +108,7 @@ pub struct QueryInfo {
     pub progress: (u64, u64),
     /// While running: the rows found so far that are certain to be in the final result,
     /// in final order (`None` until the engine reports any).
-    pub partial_rows: Option<Arc<Vec<Vec<(String, String)>>>>,
+    pub partial_rows: Option<Arc<Rows>>,
 }
 
 struct Record {
@@ -118,7 +121,7 @@ struct Record {
     error: Option<String>,
     cancel: Cancel,
     progress: (u64, u64),
-    partial_rows: Option<Arc<Vec<Vec<(String, String)>>>>,
+    partial_rows: Option<Arc<Rows>>,
 }
 
 /// Runs queries on the engine and tracks them by id.
