@@ -377,23 +377,3 @@ impl ExecutionPlan for TapExec {
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::threshold_ms;
-
-    #[test]
-    fn threshold_counts_events_at_or_after() {
-        // Everything fits: every row is certain.
-        assert_eq!(threshold_ms(vec![(10, 3), (20, 2)], 5), Some(i64::MIN));
-        // Segment of 3 rows at max 20, buffered events at 30 and 25: cap 2 -> from 25.
-        assert_eq!(threshold_ms(vec![(20, 3), (30, 1), (25, 1)], 2), Some(25));
-        // cap 4: 30, 25 (2 events) then 20 adds 3 -> 5 > 4: still from 25.
-        assert_eq!(threshold_ms(vec![(20, 3), (30, 1), (25, 1)], 4), Some(25));
-        // The newest point alone exceeds the cap: nothing is certain.
-        assert_eq!(threshold_ms(vec![(30, 11), (20, 1)], 10), None);
-        // Equal times count together.
-        assert_eq!(threshold_ms(vec![(30, 1), (30, 1), (20, 1)], 1), None);
-        assert_eq!(threshold_ms(vec![], 1), Some(i64::MIN));
-    }
-}

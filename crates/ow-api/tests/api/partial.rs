@@ -43,6 +43,16 @@ async fn run(
     base: i64,
     limit: Option<usize>,
 ) -> (Rows, Vec<Rows>) {
+    run_until(engine, query, base, base + 1000, limit).await
+}
+
+async fn run_until(
+    engine: &QueryEngine,
+    query: &str,
+    base: i64,
+    end_ms: i64,
+    limit: Option<usize>,
+) -> (Rows, Vec<Rows>) {
     let seen: Arc<Mutex<Vec<Rows>>> = Arc::default();
     let s = seen.clone();
     let out = engine
@@ -51,7 +61,7 @@ async fn run(
                 query: query.to_string(),
                 log_groups: vec!["g".into()],
                 start_ms: base - 1000,
-                end_ms: base + 1000,
+                end_ms,
                 limit,
             },
             CancelToken::new(),
@@ -110,6 +120,15 @@ async fn engine_reports_only_rows_certain_to_be_final() {
     for s in &seen {
         assert!(is_subsequence(s, &rows), "{s:?}");
     }
+    // Cap 1: only the newest event is certain.
+    let (rows, seen) = run(&engine, "fields n", base, Some(1)).await;
+    assert_eq!(ns(&rows), ["102"]);
+    assert_eq!(ns(seen.last().unwrap()), ["102"]);
+    // Without the buffered events, the newest point is a 40-row segment: with cap 5 no
+    // row is certain before the end, so nothing is reported.
+    let (rows, seen) = run_until(&engine, "fields n", base, base + 50, Some(5)).await;
+    assert_eq!(ns(&rows), ["39", "38", "37", "36", "35"]);
+    assert!(seen.is_empty(), "{seen:?}");
     // The same with an explicit limit and a projection after it.
     let (rows, seen) = run(&engine, "limit 4 | fields n * 2 as twice", base, None).await;
     let twice = |rows: &[Vec<ResultField>]| -> Vec<String> {
