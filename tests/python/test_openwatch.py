@@ -152,6 +152,15 @@ def test_queries_lifecycle_and_definitions(logs):
         logs.start_query(logGroupName=g, startTime=0, endTime=1, queryString="stats count(* by")
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.start_query(logGroupName=unique("/py/none"), startTime=0, endTime=1, queryString="fields @message")
+    # Planner errors are answered at StartQuery, with the location AWS gives.
+    for q, at, code in [("fields @message | pattern @message", "pattern", "Q400"),
+                        ("fields x | lookup nosuchtable x OUTPUT y", "nosuchtable", "Q421")]:
+        with pytest.raises(logs.exceptions.MalformedQueryException) as e:
+            logs.start_query(logGroupName=g, startTime=0, endTime=1, queryString=q)
+        err = e.value.response
+        assert code in err["Error"]["Message"], err
+        loc = err["queryCompileError"]["location"]
+        assert loc["startCharOffset"] == q.index(at), err
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.stop_query(queryId=qid)
     pages = list(logs.get_paginator("describe_queries").paginate(

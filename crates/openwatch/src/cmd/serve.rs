@@ -75,8 +75,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ow_storage::Store::open(&args.data_dir, store_config.clone())
                 .with_context(|| format!("opening store {}", args.data_dir.display()))?,
         );
+        // Lookup tables of the default account; `dir_opener` points every other account
+        // at its own directory's `lookup-tables/` (ARCHITECTURE.md, data directory).
         let engine_config = ow_query::EngineConfig {
             timeout: config.query_timeout,
+            lookup_dir: Some(args.data_dir.join("lookup-tables")),
             ..Default::default()
         };
         let engine = Arc::new(ow_query::QueryEngine::new(
