@@ -183,17 +183,7 @@ impl QueryEngine {
             let sources = sources_of(&snapshot);
             let log_groups_scanned = sources.len();
             let counters = Arc::new(ScanCounters::default());
-            let scan_request = ScanRequest {
-                paths: analysis.paths.clone(),
-                needs_message: analysis.needs_message,
-                start_ms: request.start_ms,
-                end_ms: request.end_ms,
-                prefilter: analysis.prefilter.clone(),
-                implied_prefilter: analysis.implied_prefilter.clone(),
-                newest_first: analysis.newest_first,
-                pushdown: self.config.scan_pushdown,
-                batch_rows: self.config.batch_rows.max(1),
-            };
+            let scan_request = self.scan_request(&analysis, request);
             let table = event_table(
                 sources,
                 scan_request,
@@ -354,14 +344,7 @@ impl QueryEngine {
             subqueries.insert(start, Vec::new());
         }
         let analysis = analyze(query);
-        let scan_request = ScanRequest {
-            paths: analysis.paths.clone(),
-            needs_message: analysis.needs_message,
-            start_ms: request.start_ms,
-            end_ms: request.end_ms,
-            prefilter: analysis.prefilter.clone(),
-            implied_prefilter: analysis.implied_prefilter.clone(),
-        };
+        let scan_request = self.scan_request(&analysis, &request);
         let table = event_table(
             Vec::new(),
             scan_request,
@@ -404,6 +387,25 @@ impl QueryEngine {
             self.config.max_limit,
         )?;
         Ok(())
+    }
+
+    /// What the scan of `request` reads, from the query's analysis.
+    fn scan_request(
+        &self,
+        analysis: &crate::analyze::Analysis,
+        request: &QueryRequest,
+    ) -> ScanRequest {
+        ScanRequest {
+            paths: analysis.paths.clone(),
+            needs_message: analysis.needs_message,
+            start_ms: request.start_ms,
+            end_ms: request.end_ms,
+            prefilter: analysis.prefilter.clone(),
+            implied_prefilter: analysis.implied_prefilter.clone(),
+            newest_first: analysis.newest_first,
+            pushdown: self.config.scan_pushdown,
+            batch_rows: self.config.batch_rows.max(1),
+        }
     }
 
     /// `request` with the window of `SOURCE … start=/end=` applied, after checking the
