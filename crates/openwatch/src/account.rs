@@ -65,6 +65,23 @@ pub fn record_default_account(data_dir: &Path, account_id: &str) -> anyhow::Resu
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// The account id of `account`'s store under `data_dir`: `account` itself, or for `None`
+/// the default account (recorded in `data_dir`, else `000000000000`). Log groups created
+/// in that store are owned by it (their ARNs and `@log` name it).
+///
+/// # Errors
+/// An account id that is not 12 digits; an unreadable `default-account` or credentials file.
+pub fn account_id(data_dir: &Path, account: Option<&str>) -> anyhow::Result<String> {
+    match account {
+        Some(id) => {
+            check_account_id(id)?;
+            Ok(id.to_string())
+        }
+        None => Ok(recorded_default_account(data_dir)?
+            .unwrap_or_else(|| ow_api::auth::DEFAULT_ACCOUNT_ID.to_string())),
+    }
+}
+
 /// The directory of `account` (`None`: the default account) under `data_dir`, given the
 /// default account `default_account` (`None`: the recorded one, else `000000000000`).
 ///

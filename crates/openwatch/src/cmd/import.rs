@@ -100,9 +100,15 @@ pub struct Args {
 
 /// Runs `openwatch import`.
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let account_id = crate::account::account_id(&args.data_dir, args.account.as_deref())?;
     args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let started = Instant::now();
-    let store = ow_storage::Store::open(&args.data_dir, ow_storage::StoreConfig::default())
+    // The account owns what this store creates (ARNs, `@log` = `account:group`).
+    let store_config = ow_storage::StoreConfig {
+        account_id,
+        ..Default::default()
+    };
+    let store = ow_storage::Store::open(&args.data_dir, store_config)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let options = ImportOptions {
         log_stream: args.log_stream.clone(),

@@ -90,6 +90,7 @@ pub struct Args {
 
 /// Runs `openwatch query`.
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let account_id = crate::account::account_id(&args.data_dir, args.account.as_deref())?;
     args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let query = match (&args.query, &args.query_file) {
         (Some(q), _) => q.clone(),
@@ -118,7 +119,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             args.data_dir.display()
         );
     }
-    let store = ow_storage::Store::open(&args.data_dir, ow_storage::StoreConfig::default())
+    // The account owns what this store creates (ARNs, `@log` = `account:group`).
+    let store_config = ow_storage::StoreConfig {
+        account_id,
+        ..Default::default()
+    };
+    let store = ow_storage::Store::open(&args.data_dir, store_config)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let store = Arc::new(store);
     let starts_with_source = query

@@ -532,3 +532,39 @@ fn vpc_flow_log_fields_after_import() {
         assert_eq!(r["b"], b.to_string());
     }
 }
+
+/// `@log` is `account:group` with the account of `--account` (and of the default account
+/// recorded by `serve` without it), not `000000000000`.
+#[test]
+fn at_log_names_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, "{\"a\":1}\n{\"a\":2}\n").unwrap();
+    let f = file.to_str().unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "--data-dir", d, "--log-group", "app", "--quiet"];
+        args.extend_from_slice(extra);
+        args.push(f);
+        let o = openwatch(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let logs = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--format", "json", "-g", "app"];
+        args.extend_from_slice(extra);
+        args.push("fields @log");
+        json_rows(&query(dir.path(), &args))
+            .into_iter()
+            .map(|r| r.get("@log").cloned().unwrap_or_default())
+            .collect()
+    };
+    import(&["--account", "222222222222"]);
+    assert_eq!(
+        logs(&["--account", "222222222222"]),
+        ["222222222222:app", "222222222222:app"]
+    );
+    // The default account: the one `serve` recorded in the data directory.
+    std::fs::write(dir.path().join("default-account"), "123456789012\n").unwrap();
+    import(&[]);
+    assert_eq!(logs(&[]), ["123456789012:app", "123456789012:app"]);
+}
