@@ -32,10 +32,12 @@
 //!   counts as indexed: results are exact, nothing is skipped).
 //! - `limit any` is the implicit cap. An explicit `limit` may exceed the 10,000 default up
 //!   to [`EngineConfig::max_limit`]; StartQuery's `limit` clips it.
-//! - Statistics: `recordsScanned` = events in range read; `recordsMatched` = rows reaching
-//!   the first `stats` (or the first `limit`/`dedup`, or the end); `bytesScanned` = UTF-8
-//!   bytes of `@message` of the scanned events (from Parquet column metadata when the query
-//!   never reads `@message`).
+//! - Statistics: `recordsScanned` = events in the range, also those whose blocks the scan
+//!   skipped (skipped row groups count whole); `recordsMatched` = rows reaching the first
+//!   `stats` (or the first `limit`/`dedup`, or the end), counted among the events read, so a
+//!   top-N by `@timestamp` that ends early reports the matches it saw; `bytesScanned` =
+//!   UTF-8 bytes of `@message` of the row groups in the range, from Parquet column metadata
+//!   (exact bytes for the in-memory buffer). See [`scan::ScanCounters`].
 //! - `SOURCE … start=<t> end=<t>` replaces the request's window (`now`, or a period before
 //!   now; calendar periods are rejected, Q417); `SOURCE logGroups(class: …)` defaults to
 //!   `STANDARD` (every OpenWatch log group is).

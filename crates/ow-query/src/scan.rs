@@ -45,7 +45,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::pruning::PruningStatistics;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -59,7 +59,7 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
 use datafusion::parquet::file::statistics::Statistics as ParquetStatistics;
 use datafusion::physical_expr::utils::collect_columns;
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_expr_common::physical_expr::{
     snapshot_generation, snapshot_physical_expr,
 };
@@ -516,7 +516,8 @@ impl TableProvider for EventTable {
 ///   which ends a top-N query once the newest N matches are known.
 ///
 /// A filter that fails to evaluate on a batch (a runtime error the plan might never hit,
-/// e.g. behind another filter) is ignored for that batch.
+/// e.g. behind another filter) is ignored for that batch. Filters on columns the plan
+/// computes for every row anyway (`parse`, `lookup`, `unnest` results) are not used.
 #[derive(Debug)]
 pub struct EventScanExec {
     shared: Arc<ScanShared>,
@@ -607,7 +608,7 @@ impl ExecutionPlan for EventScanExec {
         }
         let mut filters = self.filters.clone();
         for f in offered {
-            if !filters.iter().any(|g| g == &f) {
+            if !recomputes_a_column(&f) && !filters.iter().any(|g| g == &f) {
                 filters.push(f);
             }
         }
@@ -687,6 +688,27 @@ impl ExecutionPlan for EventScanExec {
         });
         Ok(builder.build())
     }
+}
+
+/// Whether a pushed filter calls a per-query function that computes a column of the plan
+/// (`parse`, `lookup`, `unnest`): the plan computes that column for every row before
+/// filtering anyway, so pre-filtering with it in the scan would only run it twice.
+fn recomputes_a_column(expr: &Arc<dyn PhysicalExpr>) -> bool {
+    let mut found = false;
+    let _ = expr.apply(|e| {
+        if let Some(f) = e.downcast_ref::<ScalarFunctionExpr>() {
+            let name = f.name();
+            if ["ow_parse", "ow_lookup", "ow_elements"]
+                .iter()
+                .any(|p| name.starts_with(p))
+            {
+                found = true;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 fn ext<E: std::error::Error + Send + Sync + 'static>(e: E) -> DataFusionError {
@@ -1350,7 +1372,7 @@ fn read_segment(
             // The cheap stage counts the rows it sees; skipped blocks count whole.
             counters
                 .records_scanned
-                .fetch_add(times.rows - selected, Ordering::Relaxed);
+                .fetch_add(times.rows.saturating_sub(selected), Ordering::Relaxed);
             let stage = stage.clone();
             let predicate = ArrowPredicateFn::new(filter_mask.clone(), move |batch| {
                 stage
