@@ -76,6 +76,9 @@ operations!(
     DescribeMetricFilters,
     DeleteMetricFilter,
     TestMetricFilter,
+    PutSubscriptionFilter,
+    DescribeSubscriptionFilters,
+    DeleteSubscriptionFilter,
 );
 
 /// The operation named by an `X-Amz-Target` header value.

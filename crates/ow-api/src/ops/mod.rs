@@ -4,6 +4,7 @@
 mod definitions;
 mod logs;
 mod queries;
+mod subscriptions;
 
 use serde_json::Value;
 
@@ -46,6 +47,15 @@ pub(crate) fn dispatch(
             metric_filters::delete_metric_filter(state, principal, input(body)?)
         }
         O::TestMetricFilter => metric_filters::test_metric_filter(state, principal, input(body)?),
+        O::PutSubscriptionFilter => {
+            subscriptions::put_subscription_filter(state, principal, input(body)?)
+        }
+        O::DescribeSubscriptionFilters => {
+            subscriptions::describe_subscription_filters(state, principal, input(body)?)
+        }
+        O::DeleteSubscriptionFilter => {
+            subscriptions::delete_subscription_filter(state, principal, input(body)?)
+        }
         O::StartQuery => queries::start_query(state, principal, input(body)?),
         O::GetQueryResults => queries::get_query_results(state, principal, input(body)?),
         O::StopQuery => queries::stop_query(state, principal, input(body)?),

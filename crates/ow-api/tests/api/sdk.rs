@@ -891,3 +891,94 @@ async fn start_query_rejects_unplannable_queries() {
     );
     server.stop().await;
 }
+
+/// Subscription filters (spec/filter-patterns.md §7): the operations exist with AWS's shapes,
+/// validate their input, and refuse every destination (OpenWatch delivers to none) with AWS's
+/// unreachable-destination error naming the reason; nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_filters_refuse_undeliverable_destinations() {
+    let server = TestServer::start(Default::default(), |_| {}).await;
+    let c = server.client();
+    c.create_log_group()
+        .log_group_name("sub")
+        .send()
+        .await
+        .unwrap();
+    let put = |dest: &str, pattern: &str| {
+        c.put_subscription_filter()
+            .log_group_name("sub")
+            .filter_name("f")
+            .filter_pattern(pattern)
+            .destination_arn(dest)
+            .send()
+    };
+    let err = put(
+        "arn:aws:kinesis:us-east-1:123456789012:stream/logs",
+        "{ $.eventName = \"ConsoleLogin\" }",
+    )
+    .await
+    .unwrap_err()
+    .into_service_error();
+    assert!(err.is_invalid_parameter_exception(), "{err:?}");
+    let message = err.meta().message().unwrap_or("");
+    assert!(
+        message.starts_with("Could not deliver test message to specified destination.")
+            && message.contains("Kinesis Data Streams"),
+        "{message}"
+    );
+    let err = put("arn:aws:lambda:us-east-1:123456789012:function:f", "ERROR")
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        err.meta()
+            .message()
+            .unwrap_or("")
+            .contains("a Lambda function"),
+        "{err:?}"
+    );
+    // Input errors come first: a bad pattern, a missing group.
+    let err = put(
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "{ $.x = ",
+    )
+    .await
+    .unwrap_err()
+    .into_service_error();
+    assert!(
+        err.meta()
+            .message()
+            .unwrap_or("")
+            .starts_with("Invalid filter pattern"),
+        "{err:?}"
+    );
+    let err = c
+        .put_subscription_filter()
+        .log_group_name("nosuch")
+        .filter_name("f")
+        .filter_pattern("")
+        .destination_arn("arn:aws:lambda:us-east-1:123456789012:function:f")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    // Nothing was stored.
+    let listed = c
+        .describe_subscription_filters()
+        .log_group_name("sub")
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.subscription_filters().is_empty());
+    let err = c
+        .delete_subscription_filter()
+        .log_group_name("sub")
+        .filter_name("f")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    server.stop().await;
+}
