@@ -112,8 +112,13 @@ impl NgramBlock {
                 if m.len() < NGRAM_BYTES {
                     continue;
                 }
-                for i in 0..=m.len() - NGRAM_BYTES {
-                    let p = position(gram(m, i), nbits);
+                // a shift register over the bytes: the 4-gram at i is gram(m, i)
+                let mut g = gram(m, 0);
+                let p = position(g, nbits);
+                bits[(p >> 6) as usize] |= 1 << (p & 63);
+                for &c in &m[NGRAM_BYTES..] {
+                    g = (g >> 8) | (u32::from(c) << 24);
+                    let p = position(g, nbits);
                     bits[(p >> 6) as usize] |= 1 << (p & 63);
                 }
             }
