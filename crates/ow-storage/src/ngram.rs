@@ -154,7 +154,7 @@ impl NgramIndex {
     /// Builds the index of a segment's messages (in segment row order) cut into blocks that
     /// start at `block_starts` (row indexes, ascending; a first start other than 0 and
     /// starts beyond the rows are corrected).
-    pub fn build<'a>(messages: &[&'a [u8]], block_starts: &[u64], bits_per_kib: u64) -> Self {
+    pub fn build(messages: &[&[u8]], block_starts: &[u64], bits_per_kib: u64) -> Self {
         let n = messages.len() as u64;
         let mut starts: Vec<u64> = block_starts.iter().copied().filter(|&s| s < n).collect();
         starts.sort_unstable();
