@@ -5,12 +5,13 @@
 //! `cargo bench`, which builds optimised). `OW_BENCH_BATCHES` sets the batch count
 //! (default 50).
 //!
-//! Measured so far only in the dev profile (unoptimised; 2 shared cores): 33–45k events/s
-//! through the API against 230–670k events/s raw import, ratio 0.06–0.14. The API side is
+//! Measured so far only in the dev profile (unoptimised; 2 shared cores): 26–45k events/s
+//! through the API against 140–670k events/s raw import, ratio 0.06–0.18. The API side is
 //! bound there by SHA-256 of each ~250 KB body, computed by the SDK to sign and by the server
-//! to verify (SigV4 payload hash): 4–12 ms per body at opt-level 0 against ~0.13 ms
-//! optimised, so the dev-profile ratio says little about the optimised one; the target is
-//! for `cargo bench` (optimised), not yet run.
+//! to verify (SigV4 payload hash): 9.9 ms per 250 KB at opt-level 0 against 0.33 ms with
+//! sha2 at opt-level 3 (measured on this machine, sha2 0.11.1), i.e. about 20 ms of hashing
+//! per 1,000-event batch in dev, so the dev-profile ratio says little about the optimised
+//! one; the target is for `cargo bench` (optimised).
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
