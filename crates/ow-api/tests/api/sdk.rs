@@ -872,6 +872,20 @@ async fn start_query_rejects_unplannable_queries() {
     let after = c.describe_queries().send().await.unwrap().queries().len();
     assert_eq!(after, before);
 
+    // A subquery plans (validated with its own plan) and runs.
+    let id = start("filter level in (filter level = \"ERROR\" | fields level) | fields level")
+        .await
+        .unwrap()
+        .query_id
+        .unwrap();
+    let r = wait_complete(&c, &id).await;
+    let levels: Vec<Option<&str>> = r.results().iter().map(|row| field(row, "level")).collect();
+    assert_eq!(levels, vec![Some("ERROR")]);
+    // An unsupported command inside the subquery is found at StartQuery too.
+    let q = "filter level in (pattern @message) | fields level";
+    let err = start(q).await.unwrap_err().into_service_error();
+    assert!(err.is_malformed_query_exception(), "{err:?}");
+
     // The existing table plans, runs and joins.
     let id =
         start("lookup levels level OUTPUT severity | sort severity desc | display level, severity")
