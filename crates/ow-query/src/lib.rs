@@ -34,8 +34,8 @@
 //!   to [`EngineConfig::max_limit`]; StartQuery's `limit` clips it.
 //! - Statistics: `recordsScanned` = events in the range, also those whose blocks the scan
 //!   skipped (skipped row groups count whole); `recordsMatched` = rows reaching the first
-//!   `stats` (or the first `limit`/`dedup`, or the end), counted among the events read, so a
-//!   top-N by `@timestamp` that ends early reports the matches it saw; `bytesScanned` =
+//!   `stats` (or the first `limit`/`dedup`, or the end), counted among the row groups read,
+//!   so a top-N by `@timestamp` that skips row groups reports the matches it saw; `bytesScanned` =
 //!   UTF-8 bytes of `@message` of the row groups in the range, from Parquet column metadata
 //!   (exact bytes for the in-memory buffer). See [`scan::ScanCounters`].
 //! - `SOURCE … start=<t> end=<t>` replaces the request's window (`now`, or a period before

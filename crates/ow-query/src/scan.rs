@@ -203,8 +203,10 @@ impl Prefilters<'_> {
 ///   prefixes when the writer recorded none), whether its rows were decoded or not; for the
 ///   in-memory buffer the exact bytes of the in-range events.
 /// - `records_matched` is counted by the planner (see `plan::count_matched`), not here.
-///   [I] With early termination (top-N by `@timestamp`) it counts the matches among the
-///   events actually read, a lower bound of all matches in the range.
+///   [I] When early termination (top-N by `@timestamp`) skips row groups, it counts the
+///   matches among the row groups read, a lower bound of all matches in the range; the
+///   dynamic filter never drops single rows, so with nothing skipped (e.g. the in-memory
+///   buffer) it stays exact.
 ///
 /// The remaining counters describe the work done, for tests and diagnosis.
 #[derive(Debug, Default)]
@@ -506,8 +508,7 @@ impl TableProvider for EventTable {
 /// phase) and always answers "not pushed down", so the plan keeps its own `FilterExec`s and
 /// correctness never depends on the scan. The scan uses the filters to drop rows early:
 /// - per segment, filters whose columns are all cheap there (system columns, columns
-///   promoted in that segment, the dynamic filter on `@timestamp`/`__group`/`__seq`) run
-///   inside the Parquet reader as a `RowFilter`, so `@message` and the other columns are
+///   promoted in that segment) run inside the Parquet reader as a `RowFilter`, so `@message` and the other columns are
 ///   decoded only for surviving rows (pages without any are skipped, the page index is
 ///   loaded);
 /// - the other filters run after the `@message` prefilter and the one-parse extraction of
@@ -1033,8 +1034,8 @@ fn finish_batch(
     )?)
 }
 
-/// Splits the pushed conjuncts into those cheap on a batch with `promoted` columns and the
-/// others (`@message` or paths to extract).
+/// Splits the static pushed conjuncts into those cheap on a batch with `promoted` columns
+/// and the others (`@message` or paths to extract).
 fn split_conjuncts<'c>(
     conjuncts: &'c [Conjunct],
     promoted: &HashSet<String>,
@@ -1042,6 +1043,12 @@ fn split_conjuncts<'c>(
     let mut cheap = Vec::new();
     let mut costly = Vec::new();
     for c in conjuncts {
+        // Dynamic filters only prune row groups (see `DynamicPruner`): rows of a block that
+        // is read all reach the plan, so `recordsMatched` stays exact unless whole row
+        // groups are skipped.
+        if c.dynamic {
+            continue;
+        }
         if c.columns.iter().all(|n| is_cheap(n, promoted)) {
             cheap.push(c.clone());
         } else {
