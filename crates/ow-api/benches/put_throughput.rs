@@ -7,8 +7,8 @@
 //!
 //! Optimised (`cargo bench`, 2026-11-29, 2 cores shared with other builds): 50 batches:
 //! 161k and 207k events/s through the API against 222k and 228k raw, ratio 0.73 and 0.91;
-//! 200 batches: 265k against 244k, ratio 1.08 (the API's group commit overlaps the fsyncs
-//! that the raw import pays one batch at a time). Target met.
+//! 200 batches: 265k against 244k, ratio 1.08 (the raw import runs first, in a cold
+//! process; the spread between runs is as large as the difference). Target met.
 //!
 //! In the dev profile (unoptimised; 2 shared cores): 26–45k events/s
 //! through the API against 140–670k events/s raw import, ratio 0.06–0.18. The API side is
