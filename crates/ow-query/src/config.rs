@@ -36,6 +36,20 @@ pub struct EngineConfig {
     /// batches let a top-N see its first rows, and end the scan, sooner; larger ones cost
     /// less per row. Default 8,192.
     pub batch_rows: usize,
+    /// How timestamp values are rendered in results. Default [`TimestampStyle::Aws`]
+    /// (GetQueryResults' form); the API always uses the default.
+    pub timestamp_style: TimestampStyle,
+}
+
+/// Rendering of timestamp values (`@timestamp`, `@ingestionTime`, `bin()` keys, …).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimestampStyle {
+    /// `YYYY-MM-DD HH:MM:SS.mmm` UTC, as GetQueryResults renders them (spec §10).
+    #[default]
+    Aws,
+    /// RFC 3339 / ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` only when the
+    /// milliseconds are not zero: the form CloudTrail's `eventTime` and most tools use.
+    Rfc3339,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +68,7 @@ impl Default for EngineConfig {
                 .unwrap_or(2),
             scan_pushdown: true,
             batch_rows: 8192,
+            timestamp_style: TimestampStyle::Aws,
         }
     }
 }

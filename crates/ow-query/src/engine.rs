@@ -292,6 +292,7 @@ impl QueryEngine {
                 planned.with_ptr,
                 planned.dedup.as_deref(),
                 planned.final_limit,
+                self.config.timestamp_style,
             )?;
             Ok(QueryOutput {
                 columns: planned.columns,
@@ -755,6 +756,7 @@ pub(crate) fn render_rows(
     with_ptr: bool,
     dedup: Option<&[String]>,
     limit: usize,
+    style: crate::TimestampStyle,
 ) -> Result<Vec<Vec<ResultField>>, QueryError> {
     use arrow::array::{Array, AsArray};
     let mut rows = Vec::new();
@@ -768,7 +770,7 @@ pub(crate) fn render_rows(
             schema
                 .index_of(name)
                 .ok()
-                .map(|i| crate::render::column(batch.column(i)))
+                .map(|i| crate::render::column_styled(batch.column(i), style))
         };
         let cols: Vec<Option<Vec<Option<String>>>> = columns.iter().map(|c| render(c)).collect();
         let dedup_cols: Option<Vec<Option<Vec<Option<String>>>>> =

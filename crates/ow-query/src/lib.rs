@@ -70,7 +70,7 @@ pub mod scan;
 pub mod skip;
 mod udf;
 
-pub use config::EngineConfig;
+pub use config::{EngineConfig, TimestampStyle};
 pub use engine::{PartialRowsFn, Progress, QueryEngine};
 pub use error::QueryError;
 pub use output::{CancelToken, QueryOutput, QueryRequest, QueryStatistics, ResultField};

@@ -189,7 +189,15 @@ impl PartialSink {
             out = p.project_batch(&out)?;
         }
         let rows =
-            crate::engine::render_rows(&[out], &self.columns, self.with_ptr, None, usize::MAX)
+            // partial rows serve the API, which renders as GetQueryResults does
+            crate::engine::render_rows(
+                &[out],
+                &self.columns,
+                self.with_ptr,
+                None,
+                usize::MAX,
+                crate::TimestampStyle::Aws,
+            )
                 .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let mut st = self.lock();
         for (i, row) in rows.into_iter().enumerate() {

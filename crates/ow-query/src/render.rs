@@ -49,6 +49,34 @@ pub fn value(array: &dyn Array, row: usize) -> Option<String> {
     }
 }
 
+/// Renders epoch milliseconds as RFC 3339 UTC: `YYYY-MM-DDTHH:MM:SSZ`, or
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` when the milliseconds are not zero.
+pub fn timestamp_ms_rfc3339(ms: i64) -> Option<String> {
+    let dt = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(if ms.rem_euclid(1000) == 0 {
+        dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    })
+}
+
+/// Renders a whole column in the given timestamp style: [`column`] for everything but
+/// `Timestamp(ms)` columns under [`crate::TimestampStyle::Rfc3339`].
+pub fn column_styled(
+    array: &arrow::array::ArrayRef,
+    style: crate::TimestampStyle,
+) -> Vec<Option<String>> {
+    if style == crate::TimestampStyle::Rfc3339 {
+        if let Some(ts) = array.as_primitive_opt::<TimestampMillisecondType>() {
+            return ts
+                .iter()
+                .map(|v| v.and_then(timestamp_ms_rfc3339))
+                .collect();
+        }
+    }
+    column(array)
+}
+
 /// Renders a whole column (one entry per row, `None` for null), the fast path for results.
 pub fn column(array: &arrow::array::ArrayRef) -> Vec<Option<String>> {
     match ow_functions::render::render_column(array) {

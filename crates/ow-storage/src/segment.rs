@@ -254,7 +254,7 @@ impl Discovery {
                 continue;
             }
             occurrences[k] += 1;
-            if counts[k] >= SAMPLE || (occurrences[k] - 1) % strides[k] != 0 {
+            if counts[k] >= SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k]) {
                 continue;
             }
             let v = if len & ARENA != 0 {

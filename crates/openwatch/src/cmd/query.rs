@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! openwatch query [--data-dir D] [--log-group G]... [--start T --end T]
-//!                 [--format table|json|csv|ndjson] [--limit N] ('QUERY' | --query-file F)
+//!                 [--format table|json|csv|ndjson] [--timestamps aws|rfc3339] [--limit N] ('QUERY' | --query-file F)
 //! ```
 //!
 //! - Times (`--start`, `--end`): relative to now (`15m`, `24h`, `7d`, `2w`: that long ago;
@@ -32,6 +32,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ow_query::{CancelToken, EngineConfig, QueryEngine, QueryError, QueryOutput, QueryRequest};
+
+/// Timestamp rendering of `openwatch query` (`--timestamps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Timestamps {
+    /// `YYYY-MM-DD HH:MM:SS.mmm`, as GetQueryResults renders them.
+    Aws,
+    /// ISO 8601 / RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    Rfc3339,
+}
 
 /// Output formats of `openwatch query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,6 +80,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// How timestamps (`@timestamp`, `bin()` keys, …) are printed: `aws` as GetQueryResults
+    /// shows them (`2024-03-01 00:00:22.000`), `rfc3339` as ISO 8601 UTC
+    /// (`2024-03-01T00:00:22Z`, milliseconds only when not zero).
+    #[arg(long, value_enum, default_value_t = Timestamps::Aws)]
+    pub timestamps: Timestamps,
     /// Row cap (StartQuery `limit`): 1 to 100,000; default 10,000.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -112,6 +126,10 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         config.timeout = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;
     }
     config.lookup_dir = Some(args.data_dir.join("lookup-tables"));
+    config.timestamp_style = match args.timestamps {
+        Timestamps::Aws => ow_query::TimestampStyle::Aws,
+        Timestamps::Rfc3339 => ow_query::TimestampStyle::Rfc3339,
+    };
 
     if !args.data_dir.is_dir() {
         anyhow::bail!(

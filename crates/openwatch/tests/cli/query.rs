@@ -568,3 +568,33 @@ fn at_log_names_the_account() {
     import(&[]);
     assert_eq!(logs(&[]), ["123456789012:app", "123456789012:app"]);
 }
+
+#[test]
+fn timestamps_rfc3339_prints_iso_8601_like_the_source_field() {
+    let dir = imported();
+    let recs = records();
+    let q = "fields @timestamp, query_timestamp, bin(1h) as hour";
+    let out = stdout(&query(
+        dir.path(),
+        &["--format", "ndjson", "--timestamps", "rfc3339", q],
+    ));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one object per line"))
+        .collect();
+    assert_eq!(lines.len(), recs.len());
+    for l in &lines {
+        // @timestamp was read from query_timestamp (whole seconds), so both print alike
+        assert_eq!(l["@timestamp"], l["query_timestamp"], "{l}");
+        let hour = l["hour"].as_str().unwrap();
+        let ts = l["@timestamp"].as_str().unwrap();
+        assert_eq!(hour, format!("{}:00:00Z", &ts[..13]), "{l}");
+    }
+    // the default stays GetQueryResults' form
+    let out = stdout(&query(dir.path(), &["--format", "ndjson", q]));
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let ts = first["@timestamp"].as_str().unwrap();
+    assert_eq!(ts.len(), "2021-12-11 22:46:23.000".len(), "{ts}");
+    assert_eq!(&ts[10..11], " ");
+    assert!(ts.ends_with(".000"));
+}
