@@ -45,13 +45,16 @@ impl LookupTable {
             ));
         }
         let path = dir.join(format!("{name}.csv"));
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        // Messages name the table's file, never the server's directory: they reach API
+        // clients (MalformedQueryException).
+        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => err(format!(
+                "no such table ({name}.csv is not among the lookup tables)"
+            )),
+            _ => err(format!("cannot read {name}.csv: {}", e.kind())),
+        })?;
         if meta.len() > max_bytes {
-            return Err(err(format!(
-                "{} is larger than {max_bytes} bytes",
-                path.display()
-            )));
+            return Err(err(format!("{name}.csv is larger than {max_bytes} bytes")));
         }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)

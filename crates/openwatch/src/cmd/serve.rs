@@ -57,6 +57,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // directory itself, every other account `<data-dir>/accounts/<id>/`
     // (`ow_api::account_data_dir`).
     let default_account = ow_api::default_account_id(&key_store);
+    // `import --account D` into a data directory that had no default account yet wrote to
+    // `accounts/D/`; if D is now the default, its data lives in the directory itself, and
+    // serving would hide what was imported. Refuse, saying how to fix it, and touch nothing.
+    let stranded = args.data_dir.join("accounts").join(&default_account);
+    if std::fs::read_dir(&stranded).is_ok_and(|mut d| d.next().is_some()) {
+        anyhow::bail!(
+            "account {default_account} is this server's default account (its first key's), \
+             whose data lives in {dir} itself, but {stranded} holds data imported for it \
+             before it became the default. Move that data into {dir} (or serve with a config \
+             whose first key belongs to another account), then start again; nothing was changed",
+            dir = args.data_dir.display(),
+            stranded = stranded.display(),
+        );
+    }
     crate::account::record_default_account(&args.data_dir, &default_account)?;
     let mut store_config = ow_storage::StoreConfig {
         account_id: default_account.clone(),

@@ -126,3 +126,87 @@ fn serve_rejects_a_bad_config_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("maxBodyByte"), "{err}");
 }
+
+/// QA: data imported with `--account D` into a fresh data directory went to
+/// `accounts/D/`; a server whose default account is D then read the directory itself and
+/// recorded D as default, so neither the server nor `query --account D` saw the data again.
+#[test]
+fn serve_refuses_to_hide_data_imported_for_its_default_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ct = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        .join("cloudtrail/trailscraper-testdata.ndjson.gz");
+    let config = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/openwatch-serve.json"
+    ));
+    let text = std::fs::read_to_string(&config).unwrap();
+    let account = text
+        .split("\"accountId\"")
+        .nth(1)
+        .and_then(|s| s.split('"').nth(1))
+        .expect("the example config names an account")
+        .to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_openwatch"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let d = data.to_str().unwrap();
+    let o = run(&[
+        "import",
+        "--data-dir",
+        d,
+        "--account",
+        &account,
+        "--log-group",
+        "ct",
+        "--quiet",
+        ct.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            d,
+            "--config",
+        ])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("accounts/{account}")), "{err}");
+    // nothing changed: the data is still reachable as before
+    assert!(!data.join("default-account").exists());
+    let o = run(&[
+        "query",
+        "--data-dir",
+        d,
+        "--account",
+        &account,
+        "--log-group",
+        "ct",
+        "--format",
+        "csv",
+        "stats count(*) as n",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().nth(1), Some("2"), "{out}");
+}

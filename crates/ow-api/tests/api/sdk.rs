@@ -855,6 +855,11 @@ async fn start_query_rejects_unplannable_queries() {
         message.contains("Q421") && message.contains("nosuch"),
         "{message}"
     );
+    // QA: the message reaches clients, so it must not reveal the server's directories
+    assert!(
+        !message.contains('/') && message.contains("nosuch.csv"),
+        "{message}"
+    );
 
     // A SOURCE naming a missing log group: ResourceNotFoundException.
     let err = c
