@@ -219,15 +219,26 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .map_err(|e| StoreError::io(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::InvalidParameter(format!(
-                    "the data directory {} is in use by another OpenWatch process",
-                    dir.display()
-                )))
+        // The lock is an flock on LOCK. A child process that another thread of this process
+        // forks keeps a copy of every descriptor until it execs, so a lock this process has
+        // just released can look held for a moment: retry for up to ~1 s before reporting
+        // another process (which then really holds it).
+        let mut attempts = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if attempts < 20 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::InvalidParameter(format!(
+                        "the data directory {} is in use by another OpenWatch process",
+                        dir.display()
+                    )))
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
         }
         let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&seg_dir)?);
         let garbage: Arc<Mutex<Vec<String>>> = Arc::default();
