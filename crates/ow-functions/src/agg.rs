@@ -17,9 +17,26 @@
 //! (alias `sumOverTime`) is `sum(x)` over the group, which is the bin when the stats
 //! groups `by bin(…)` \[I: our reading of the one-line description\].
 //!
-//! Not implemented (a [`FunctionError::Unsupported`] names them): `rate(x, interval)`
-//! and `histogram(x, buckets)`: AWS does not document how the rate is computed nor the
-//! key format of the histogram map.
+//! `rate(x, interval)` and `histogram(x, buckets)`: AWS documents only "per-interval
+//! rate of change" and "equal-width buckets" (spec §6.9), so both are \[I\] decisions:
+//!
+//! * `rate(x, interval)` = `sum(x)` over the group divided by the number of `interval`s
+//!   in the group's time window, i.e. `sum(x) · interval / window` (`Float64`). The
+//!   window is the fixed period `P` of the stats' `bin(P)` group key
+//!   ([`QueryContext::bin`]); without a bin it is the query's time range
+//!   `end_ms − start_ms` (the same length `queryTimeRange()` returns), not the span of
+//!   the events (which depends on the data and is 0 for one event). Example:
+//!   `rate(bytes, 1s) by bin(5m)` = `sum(bytes) / 300`. `interval` defaults to `1s`.
+//!   Non-numeric/missing `x` is skipped as in `sum`; no numeric value -> missing. A
+//!   calendar bin (`1mo`, `1q`, `1y`) or a calendar interval is rejected (bins of
+//!   different lengths), as is a zero-length query range.
+//! * `histogram(x, n)` = a map (`LargeUtf8` JSON object) of `n` equal-width buckets
+//!   between the minimum and maximum numeric value of `x` in the group, in ascending
+//!   order, keyed `"[lo,hi)"` (the last `"[lo,hi]"`, closed, so the maximum is counted),
+//!   bounds rendered like numbers (`format_number`); values are counts (empty buckets
+//!   included with 0). Non-numeric, missing and non-finite values are ignored; no
+//!   numeric value -> missing; when every value is equal there is one bucket
+//!   `"[v,v]"`. `n` is a literal integer in `1..=`[`MAX_HISTOGRAM_BUCKETS`].
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -36,6 +53,8 @@ use datafusion::logical_expr::{
 
 use crate::error::FunctionError;
 use crate::natural::natural_cmp;
+use crate::period::Period;
+use crate::render::format_number;
 use crate::udf::{common_type, TS};
 use crate::value::{Col, Val};
 use crate::{lit_num, timestamp_column, to_number, QueryContext};
@@ -64,6 +83,10 @@ pub const AGGREGATES: &[&str] = &[
     "histogram",
 ];
 
+/// The largest bucket count `histogram(x, n)` accepts \[I\]: the result is one map value
+/// per group, so a bound keeps it printable.
+pub const MAX_HISTOGRAM_BUCKETS: usize = 1000;
+
 /// True when `name` (any case) is an aggregate function (spec §6.8–§6.9).
 pub fn is_aggregate(name: &str) -> bool {
     AGGREGATES.contains(&name.to_ascii_lowercase().as_str())
@@ -90,12 +113,17 @@ fn arity(name: &str, args: &[Expr], min: usize, max: usize) -> Result<(), Functi
 ///   both `aggregate("count", vec![], ctx)`. `pct(x, p)` needs a literal `p` in
 ///   `0..=100`. `earliest(f)`/`latest(f)` read `@timestamp` unless a second argument
 ///   (the timestamp expression) is passed.
+/// * `rate(x[, interval])`: `interval` a period literal as written (`lit("1s")`,
+///   default `1s`); the window is `ctx.bin` or else `ctx.end_ms - ctx.start_ms` (see the
+///   module docs). `histogram(x, n)`: `n` a literal integer.
 ///
 /// # Errors
 /// [`FunctionError::UnknownFunction`] (including scalar names),
-/// [`FunctionError::Unsupported`] for `rate` and `histogram`; [`FunctionError::Arity`]; [`FunctionError::NotLiteral`] /
-/// [`FunctionError::InvalidArgument`] for `pct`'s percentile.
-pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Expr, FunctionError> {
+/// [`FunctionError::Arity`]; [`FunctionError::NotLiteral`] /
+/// [`FunctionError::InvalidArgument`] for `pct`'s percentile, `rate`'s interval or
+/// window (calendar or zero length) and `histogram`'s bucket count;
+/// [`FunctionError::InvalidPeriod`] for a malformed `rate` interval.
+pub fn aggregate(name: &str, args: Vec<Expr>, ctx: &QueryContext) -> Result<Expr, FunctionError> {
     let lower = name.to_ascii_lowercase();
     let first = |args: Vec<Expr>| {
         args.into_iter()
@@ -174,7 +202,51 @@ pub fn aggregate(name: &str, args: Vec<Expr>, _ctx: &QueryContext) -> Result<Exp
             }
             Ok(udaf(TimeExtreme::new(&lower, lower == "latest"), args))
         }
-        "rate" | "histogram" => Err(FunctionError::Unsupported { name: lower }),
+        "rate" => {
+            arity("rate", &args, 1, 2)?;
+            let factor = rate_factor(&args, ctx)?;
+            // the interval stays an argument (ignored by the accumulator) so that
+            // rate(x, 1s) and rate(x, 1m) get different column names
+            let mut args = args;
+            let interval = if args.len() == 2 {
+                args.pop()
+                    .unwrap_or_else(|| Expr::Literal(ScalarValue::Null, None))
+            } else {
+                Expr::Literal(ScalarValue::Utf8(Some("1s".into())), None)
+            };
+            Ok(udaf(
+                Rate::new(factor),
+                vec![to_number(first(args)), interval],
+            ))
+        }
+        "histogram" => {
+            arity("histogram", &args, 2, 2)?;
+            let not_literal = || FunctionError::NotLiteral {
+                name: "histogram".into(),
+                index: 2,
+                what: format!("whole number of buckets from 1 to {MAX_HISTOGRAM_BUCKETS}"),
+            };
+            let n = lit_num(&args[1]).ok_or_else(not_literal)?;
+            if n.fract() != 0.0 || !(1.0..=MAX_HISTOGRAM_BUCKETS as f64).contains(&n) {
+                return Err(FunctionError::InvalidArgument {
+                    name: "histogram".into(),
+                    index: 2,
+                    message: format!(
+                        "the bucket count must be a whole number from 1 to \
+                         {MAX_HISTOGRAM_BUCKETS}, got {}",
+                        format_number(n)
+                    ),
+                });
+            }
+            let mut args = args;
+            let n_arg = args
+                .pop()
+                .unwrap_or_else(|| Expr::Literal(ScalarValue::Null, None));
+            Ok(udaf(
+                Histogram::new(n as usize),
+                vec![to_number(first(args)), n_arg],
+            ))
+        }
         _ => Err(FunctionError::UnknownFunction {
             name: name.to_owned(),
         }),
@@ -408,6 +480,292 @@ impl Accumulator for PctAcc {
     }
 }
 
+// ---------------------------------------------------------------- rate
+
+/// `interval / window` for `rate(x[, interval])` (module docs: \[I\] semantics).
+fn rate_factor(args: &[Expr], ctx: &QueryContext) -> Result<f64, FunctionError> {
+    let interval_ms = match args.get(1) {
+        None => 1_000,
+        Some(e) => {
+            let text = crate::lit_str(e).ok_or_else(|| FunctionError::NotLiteral {
+                name: "rate".into(),
+                index: 2,
+                what: "time period such as 1s".into(),
+            })?;
+            Period::parse(text)?
+                .fixed_ms()
+                .ok_or_else(|| FunctionError::InvalidArgument {
+                    name: "rate".into(),
+                    index: 2,
+                    message: format!(
+                        "the interval must have a fixed length (ms, s, m, h, d or w), got {text}"
+                    ),
+                })?
+        }
+    };
+    let window_ms = match ctx.bin {
+        Some(bin) => bin
+            .fixed_ms()
+            .ok_or_else(|| FunctionError::InvalidArgument {
+                name: "rate".into(),
+                index: 1,
+                message: "rate() needs a bin() period of fixed length (ms, s, m, h, d or w); \
+                      months, quarters and years differ in length"
+                    .into(),
+            })?,
+        None => ctx.end_ms.saturating_sub(ctx.start_ms),
+    };
+    if window_ms <= 0 {
+        return Err(FunctionError::InvalidArgument {
+            name: "rate".into(),
+            index: 1,
+            message: "rate() without bin() divides by the query's time range, which is empty"
+                .into(),
+        });
+    }
+    Ok(interval_ms as f64 / window_ms as f64)
+}
+
+#[derive(Debug)]
+struct Rate {
+    factor_bits: u64,
+    signature: Signature,
+}
+
+impl PartialEq for Rate {
+    fn eq(&self, other: &Self) -> bool {
+        self.factor_bits == other.factor_bits
+    }
+}
+impl Eq for Rate {}
+impl std::hash::Hash for Rate {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.factor_bits.hash(state)
+    }
+}
+
+impl Rate {
+    fn new(factor: f64) -> Rate {
+        Rate {
+            factor_bits: factor.to_bits(),
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for Rate {
+    fn name(&self) -> &str {
+        "rate"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format_state_name(args.name, "sum"),
+            DataType::Float64,
+            true,
+        ))])
+    }
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        Ok(Box::new(RateAcc {
+            factor: f64::from_bits(self.factor_bits),
+            sum: None,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct RateAcc {
+    factor: f64,
+    /// Sum of the numeric values so far; `None` until one is seen.
+    sum: Option<f64>,
+}
+
+impl RateAcc {
+    fn add(&mut self, v: f64) {
+        self.sum = Some(self.sum.unwrap_or(0.0) + v);
+    }
+}
+
+impl Accumulator for RateAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let Some(a) = values.first() else {
+            return Ok(());
+        };
+        let col = Col::new(a, false)?;
+        for i in 0..a.len() {
+            if let Some(v) = col.get(i).as_num() {
+                self.add(v);
+            }
+        }
+        Ok(())
+    }
+    fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        Ok(ScalarValue::Float64(self.sum.map(|s| s * self.factor)))
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Float64(self.sum)])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let Some(a) = states.first() else {
+            return Ok(());
+        };
+        let f = a.as_primitive_opt::<Float64Type>().ok_or_else(|| {
+            DataFusionError::Internal(format!("rate state is {}, expected Float64", a.data_type()))
+        })?;
+        for v in f.iter().flatten() {
+            self.add(v);
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- histogram
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Histogram {
+    buckets: usize,
+    signature: Signature,
+}
+
+impl Histogram {
+    fn new(buckets: usize) -> Histogram {
+        Histogram {
+            buckets,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for Histogram {
+    fn name(&self) -> &str {
+        "histogram"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::LargeUtf8)
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new_list(
+            format_state_name(args.name, "values"),
+            Field::new_list_field(DataType::Float64, true),
+            true,
+        ))])
+    }
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        Ok(Box::new(HistAcc {
+            buckets: self.buckets,
+            values: Vec::new(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct HistAcc {
+    buckets: usize,
+    values: Vec<f64>,
+}
+
+/// The `histogram(x, n)` map (module docs) of `values` as JSON text; `None` when there
+/// is no finite value.
+pub(crate) fn histogram_json(values: &[f64], buckets: usize) -> Option<String> {
+    let finite = || values.iter().copied().filter(|v| v.is_finite());
+    let min = finite().min_by(f64::total_cmp)?;
+    let max = finite().max_by(f64::total_cmp)?;
+    let mut map = serde_json::Map::new();
+    if min == max || buckets <= 1 {
+        let key = format!("[{},{}]", format_number(min), format_number(max));
+        map.insert(key, finite().count().into());
+        return Some(serde_json::Value::Object(map).to_string());
+    }
+    let width = (max - min) / buckets as f64;
+    let mut counts = vec![0u64; buckets];
+    for v in finite() {
+        // floor((v - min) / width), the maximum (and rounding overshoot) in the last
+        let i = (((v - min) / width).floor() as usize).min(buckets - 1);
+        counts[i] += 1;
+    }
+    for (i, c) in counts.into_iter().enumerate() {
+        let lo = min + width * i as f64;
+        let last = i + 1 == buckets;
+        let hi = if last {
+            max
+        } else {
+            min + width * (i + 1) as f64
+        };
+        let close = if last { ']' } else { ')' };
+        map.insert(
+            format!("[{},{}{close}", format_number(lo), format_number(hi)),
+            c.into(),
+        );
+    }
+    Some(serde_json::Value::Object(map).to_string())
+}
+
+impl Accumulator for HistAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let Some(a) = values.first() else {
+            return Ok(());
+        };
+        let col = Col::new(a, false)?;
+        self.values.extend(
+            (0..a.len())
+                .filter_map(|i| col.get(i).as_num())
+                .filter(|v| v.is_finite()),
+        );
+        Ok(())
+    }
+    fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        Ok(ScalarValue::LargeUtf8(histogram_json(
+            &self.values,
+            self.buckets,
+        )))
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.values.capacity() * 8
+    }
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        let vals: Vec<ScalarValue> = self
+            .values
+            .iter()
+            .map(|v| ScalarValue::Float64(Some(*v)))
+            .collect();
+        Ok(vec![ScalarValue::List(ScalarValue::new_list_nullable(
+            &vals,
+            &DataType::Float64,
+        ))])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let Some(a) = states.first() else {
+            return Ok(());
+        };
+        let lists = a.as_list_opt::<i32>().ok_or_else(|| {
+            DataFusionError::Internal(format!(
+                "histogram state is {}, expected a list",
+                a.data_type()
+            ))
+        })?;
+        for i in 0..lists.len() {
+            if lists.is_null(i) {
+                continue;
+            }
+            let inner = lists.value(i);
+            let f: &Float64Array = inner.as_primitive::<Float64Type>();
+            self.values.extend(f.iter().flatten());
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------- earliest / latest
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -544,20 +902,82 @@ mod tests {
     }
 
     #[test]
+    fn histogram_buckets() {
+        // min 0, max 10, 4 buckets of width 2.5: 0,1,2 | 3 | 5,6 | 10 (max, closed)
+        let v = [0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 10.0];
+        assert_eq!(
+            histogram_json(&v, 4).as_deref(),
+            Some(r#"{"[0,2.5)":3,"[2.5,5)":1,"[5,7.5)":2,"[7.5,10]":1}"#)
+        );
+        // an empty middle bucket is kept with 0; negatives stay readable
+        assert_eq!(
+            histogram_json(&[-4.0, -3.0, 4.0], 2).as_deref(),
+            Some(r#"{"[-4,0)":2,"[0,4]":1}"#)
+        );
+        assert_eq!(
+            histogram_json(&[1.0, 9.0], 3).as_deref(),
+            Some(
+                r#"{"[1,3.6666666666666665)":1,"[3.6666666666666665,6.333333333333333)":0,"[6.333333333333333,9]":1}"#
+            )
+        );
+        // all equal: one bucket; nothing finite: missing
+        assert_eq!(
+            histogram_json(&[7.0, 7.0], 5).as_deref(),
+            Some(r#"{"[7,7]":2}"#)
+        );
+        assert_eq!(histogram_json(&[], 3), None);
+        assert_eq!(histogram_json(&[f64::INFINITY], 3), None);
+    }
+
+    #[test]
     fn unsupported_and_errors() {
         let ctx = QueryContext {
             start_ms: 0,
             end_ms: 1,
             now_ms: 1,
+            bin: None,
         };
         let x = || Expr::Literal(ScalarValue::Utf8(Some("1".into())), None);
+        let s = |t: &str| Expr::Literal(ScalarValue::Utf8(Some(t.into())), None);
+        let n = |v: f64| Expr::Literal(ScalarValue::Float64(Some(v)), None);
+        assert!(aggregate("rate", vec![x()], &ctx).is_ok());
+        assert!(aggregate("rate", vec![x(), s("1s")], &ctx).is_ok());
+        // a calendar interval, a malformed one, a calendar bin, an empty range
         assert!(matches!(
-            aggregate("rate", vec![x()], &ctx),
-            Err(FunctionError::Unsupported { .. })
+            aggregate("rate", vec![x(), s("1mo")], &ctx),
+            Err(FunctionError::InvalidArgument { index: 2, .. })
         ));
         assert!(matches!(
+            aggregate("rate", vec![x(), s("soon")], &ctx),
+            Err(FunctionError::InvalidPeriod { .. })
+        ));
+        let monthly = QueryContext {
+            bin: Some(Period::parse("1mo").expect("period")),
+            ..ctx
+        };
+        assert!(matches!(
+            aggregate("rate", vec![x(), s("1s")], &monthly),
+            Err(FunctionError::InvalidArgument { index: 1, .. })
+        ));
+        let empty = QueryContext { end_ms: 0, ..ctx };
+        assert!(matches!(
+            aggregate("rate", vec![x()], &empty),
+            Err(FunctionError::InvalidArgument { index: 1, .. })
+        ));
+        assert!(aggregate("histogram", vec![x(), n(4.0)], &ctx).is_ok());
+        assert!(matches!(
             aggregate("histogram", vec![x()], &ctx),
-            Err(FunctionError::Unsupported { .. })
+            Err(FunctionError::Arity { .. })
+        ));
+        for bad in [0.0, 2.5, -1.0, 1001.0] {
+            assert!(matches!(
+                aggregate("histogram", vec![x(), n(bad)], &ctx),
+                Err(FunctionError::InvalidArgument { index: 2, .. })
+            ));
+        }
+        assert!(matches!(
+            aggregate("histogram", vec![x(), s("many")], &ctx),
+            Err(FunctionError::NotLiteral { index: 2, .. })
         ));
         assert!(aggregate("pct", vec![x(), x()], &ctx).is_ok());
         let p150 = Expr::Literal(ScalarValue::Float64(Some(150.0)), None);

@@ -43,7 +43,7 @@
 //! use datafusion::prelude::{col, lit};
 //! use ow_functions::{scalar, QueryContext};
 //!
-//! let ctx = QueryContext { start_ms: 0, end_ms: 3_600_000, now_ms: 3_600_000 };
+//! let ctx = QueryContext { start_ms: 0, end_ms: 3_600_000, now_ms: 3_600_000, bin: None };
 //! let e = scalar("TRIM", vec![col("name"), lit("xyZ")], &ctx).unwrap();
 //! assert!(e.to_string().contains("trim"));
 //! assert!(scalar("nosuchfn", vec![], &ctx).is_err());
@@ -98,6 +98,10 @@ pub struct QueryContext {
     pub end_ms: i64,
     /// The time the query started running, epoch ms UTC.
     pub now_ms: i64,
+    /// The period of the enclosing `stats … by bin(P)` group key, if any: the time
+    /// window `rate(x, interval)` divides by (spec §6.9, \[I\], see [`agg`]). `None`
+    /// outside stats or when the stats does not group by `bin()`.
+    pub bin: Option<Period>,
 }
 
 /// The name of the column holding the event time (`bin()` reads it when no explicit
@@ -713,6 +717,7 @@ mod tests {
             start_ms: 1_714_521_600_000,
             end_ms: 1_714_525_200_000,
             now_ms: 1_714_525_200_999,
+            bin: None,
         }
     }
 

@@ -20,6 +20,7 @@ const CTX: QueryContext = QueryContext {
     start_ms: 1_714_521_600_000,
     end_ms: 1_714_608_000_000,
     now_ms: 1_714_608_000_000,
+    bin: None,
 };
 
 fn c(name: &str) -> Expr {

@@ -96,6 +96,9 @@ struct State<'a, 'c> {
     dedup: Option<Vec<String>>,
     /// The matched-rows counter is in the plan.
     counted: bool,
+    /// Period of the `bin()` group key of the stats being planned (the window of
+    /// `rate()`, see `ow_functions::agg`); `None` elsewhere.
+    stats_bin: Option<ow_functions::Period>,
 }
 
 impl<'a, 'c> State<'a, 'c> {
@@ -356,6 +359,7 @@ impl<'a, 'c> State<'a, 'c> {
             start_ms: self.ctx.start_ms,
             end_ms: self.ctx.end_ms,
             now_ms: self.ctx.now_ms,
+            bin: self.stats_bin,
         }
     }
 
@@ -493,15 +497,29 @@ impl<'a, 'c> State<'a, 'c> {
             group_exprs.push(e.alias(name.clone()));
             key_names.push(name);
         }
+        // The period of the first `bin(P)` group key: the window of rate() (§6.9 [I]).
+        let bin = s.by.iter().find_map(|k| match &k.expr.node {
+            Ast::Call(c) if c.name == "bin" => match c.args.first().map(|a| &a.node) {
+                Some(Ast::Literal(Literal::Period(p))) => {
+                    ow_functions::Period::parse(&format!("{}{}", p.amount, p.unit.short())).ok()
+                }
+                _ => None,
+            },
+            _ => None,
+        });
         // Aggregates: collect aggregate calls; remember the post-aggregation expressions.
         let mut collector = AggCollector::default();
         let mut items = Vec::new();
-        for p in &s.aggregates {
+        self.stats_bin = bin;
+        let planned: Result<(), QueryError> = s.aggregates.iter().try_for_each(|p| {
             let name = self.projection_name(p);
             let post = self.expr_in(&p.expr, Some(&mut collector))?;
             collector.aliases.insert(name.clone(), post.clone());
             items.push((name, post));
-        }
+            Ok(())
+        });
+        self.stats_bin = None;
+        planned?;
         let aggs: Vec<Expr> = collector
             .aggs
             .into_iter()
@@ -837,6 +855,7 @@ pub fn plan_query(
         explicit_limit: None,
         dedup: None,
         counted: false,
+        stats_bin: None,
     };
     let has_stats = query
         .commands
