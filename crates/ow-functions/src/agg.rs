@@ -930,7 +930,7 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_and_errors() {
+    fn argument_errors() {
         let ctx = QueryContext {
             start_ms: 0,
             end_ms: 1,
