@@ -365,22 +365,11 @@ impl Accumulator for ExtremeAcc {
 
 // ---------------------------------------------------------------- pct
 
-#[derive(Debug)]
+// Equal parameters (compared as f64 bits) and the same fixed signature: the same function.
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct Percentile {
     p_bits: u64,
     signature: Signature,
-}
-
-impl PartialEq for Percentile {
-    fn eq(&self, other: &Self) -> bool {
-        self.p_bits == other.p_bits
-    }
-}
-impl Eq for Percentile {}
-impl std::hash::Hash for Percentile {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.p_bits.hash(state)
-    }
 }
 
 impl Percentile {
@@ -526,22 +515,11 @@ fn rate_factor(args: &[Expr], ctx: &QueryContext) -> Result<f64, FunctionError> 
     Ok(interval_ms as f64 / window_ms as f64)
 }
 
-#[derive(Debug)]
+// Equal parameters (compared as f64 bits) and the same fixed signature: the same function.
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct Rate {
     factor_bits: u64,
     signature: Signature,
-}
-
-impl PartialEq for Rate {
-    fn eq(&self, other: &Self) -> bool {
-        self.factor_bits == other.factor_bits
-    }
-}
-impl Eq for Rate {}
-impl std::hash::Hash for Rate {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.factor_bits.hash(state)
-    }
 }
 
 impl Rate {

@@ -196,18 +196,7 @@ impl QueryEngine {
                     .build()?;
 
             let matched = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let lookup_dir = self.config.lookup_dir.clone();
-            let max_lookup = self.config.max_lookup_bytes;
-            let lookup = move |name: &str, span: Span| -> Result<Arc<LookupTable>, QueryError> {
-                match &lookup_dir {
-                    Some(dir) => LookupTable::load(dir, name, max_lookup).map(Arc::new),
-                    None => Err(QueryError::plan(
-                        "Q416",
-                        "lookup tables are not configured (no lookup directory)",
-                        span,
-                    )),
-                }
-            };
+            let lookup = self.lookup_loader(false);
             let ctx = PlanContext {
                 src: &request.query,
                 start_ms: request.start_ms,
@@ -308,6 +297,31 @@ impl QueryEngine {
         })
     }
 
+    /// The planner's loader of `lookup` tables from [`EngineConfig::lookup_dir`]: no
+    /// directory is Q416 at the table name. A table that cannot be loaded is
+    /// [`QueryError::LookupTable`] when running, and, with `as_compile_error` (StartQuery's
+    /// validation), a Q421 plan error at the table name so the API can answer
+    /// MalformedQueryException with a location.
+    fn lookup_loader(
+        &self,
+        as_compile_error: bool,
+    ) -> impl Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError> + Send + Sync + 'static {
+        let lookup_dir = self.config.lookup_dir.clone();
+        let max_lookup = self.config.max_lookup_bytes;
+        move |name: &str, span: Span| match &lookup_dir {
+            Some(dir) => match LookupTable::load(dir, name, max_lookup) {
+                Ok(t) => Ok(Arc::new(t)),
+                Err(e) if as_compile_error => Err(QueryError::plan("Q421", e.to_string(), span)),
+                Err(e) => Err(e),
+            },
+            None => Err(QueryError::plan(
+                "Q416",
+                "lookup tables are not configured (no lookup directory)",
+                span,
+            )),
+        }
+    }
+
     /// Validates `request` fully without reading any event: compiles the query, applies
     /// `SOURCE … start=/end=`, checks the time range and limit, resolves the log groups
     /// (they must exist) and builds the logical plan against the scan schema the query would
@@ -355,21 +369,7 @@ impl QueryEngine {
         );
         let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
             .build()?;
-        let lookup_dir = self.config.lookup_dir.clone();
-        let max_lookup = self.config.max_lookup_bytes;
-        let lookup = move |name: &str, span: Span| -> Result<Arc<LookupTable>, QueryError> {
-            match &lookup_dir {
-                Some(dir) => match LookupTable::load(dir, name, max_lookup) {
-                    Ok(t) => Ok(Arc::new(t)),
-                    Err(e) => Err(QueryError::plan("Q421", e.to_string(), span)),
-                },
-                None => Err(QueryError::plan(
-                    "Q416",
-                    "lookup tables are not configured (no lookup directory)",
-                    span,
-                )),
-            }
-        };
+        let lookup = self.lookup_loader(true);
         let ctx = PlanContext {
             src: &request.query,
             start_ms: request.start_ms,
