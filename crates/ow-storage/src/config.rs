@@ -61,6 +61,13 @@ pub struct StoreConfig {
     /// segment, in filter bits per KiB of message text; 0 writes no index. Default 40:
     /// about 0.5 % of the raw text, under 3 % of the segment bytes of CloudTrail logs.
     pub ngram_bits_per_kib: u64,
+    /// Order the rows of each row group by `@message` bytes instead of by time (the row
+    /// groups themselves stay in time order, each with its `@timestamp` statistics).
+    /// Similar events side by side compress far better: on 1 GB of generated CloudTrail
+    /// the `@message` column shrinks by about a quarter and zstd runs faster. Readers never
+    /// depend on row order inside a row group (every query sorts; GetLogEvents and
+    /// FilterLogEvents sort by (`@timestamp`, `__seq`)). Default true.
+    pub cluster_rows_by_message: bool,
 }
 
 impl Default for StoreConfig {
@@ -84,6 +91,7 @@ impl Default for StoreConfig {
             message_page_bytes: 4 << 20,
             max_field_stats_paths: 1_000,
             ngram_bits_per_kib: 40,
+            cluster_rows_by_message: true,
         }
     }
 }

@@ -23,7 +23,8 @@
 //!    -> acknowledged; events enter the in-memory Arrow buffer (visible to snapshots)
 //! flush (buffer over flush_threshold_bytes, Store::flush, close/drop)
 //!    -> WAL rotated, buffer frozen (still visible)
-//!    -> per log group and time window: rows sorted by (@timestamp, __seq), frequent JSON
+//!    -> per log group and time window: rows sorted by (@timestamp, __seq) and cut into
+//!       row groups, each row group's rows then ordered by @message (compression), frequent JSON
 //!       paths promoted to Utf8 columns, zstd Parquet written through object_store, fsynced
 //!    -> manifest.json replaced atomically: segments in + WAL checkpoint advanced;
 //!       frozen buffer out, in the same critical section snapshots read under

@@ -1,8 +1,11 @@
 //! Parquet segments: writing (sorted, zstd, promoted columns, field counts) and reading.
 //!
 //! A segment holds the core columns of [`crate::schema::core_schema`] followed by the
-//! promoted columns chosen for that segment. Rows are sorted by (`@timestamp`, `__seq`);
-//! row groups carry min/max statistics and the file declares its sort order. The file's
+//! promoted columns chosen for that segment. Row groups follow each other in
+//! (`@timestamp`, `__seq`) order and carry min/max statistics; inside a row group the rows
+//! are ordered by `@message` bytes ([`StoreConfig::cluster_rows_by_message`], for
+//! compression), or by (`@timestamp`, `__seq`) when that is off, and then the file
+//! declares that sort order. The file's
 //! key/value metadata holds `openwatch.field_counts`: the number of events in which each
 //! flattened field path appears (for GetLogGroupFields).
 
@@ -11,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StringBuilder, UInt64Array,
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StringBuilder, UInt32Array,
+    UInt64Array,
 };
 use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
 use arrow::datatypes::{Field, Schema};
@@ -315,6 +319,19 @@ pub(crate) fn encode(
     if n == 0 {
         return Err(internal("empty segment"));
     }
+    let clustered;
+    let (rows, messages) = if config.cluster_rows_by_message && n > 1 {
+        clustered = cluster_by_message(rows, messages, config.row_group_rows.max(1))?;
+        let m = clustered
+            .column(3)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| internal("@message is not Utf8"))?;
+        (&clustered, m)
+    } else {
+        (rows, messages)
+    };
+    let col = |i: usize| rows.column(i);
 
     let disc = Discovery::run(messages, config);
     let promoted = disc.promoted(n, messages, config);
@@ -395,8 +412,9 @@ pub(crate) fn encode(
             .set_column_dictionary_enabled(ColumnPath::from(col), false)
             .set_column_encoding(ColumnPath::from(col), Encoding::DELTA_BINARY_PACKED);
     }
-    let props = props
-        .set_sorting_columns(Some(vec![
+    // The file declares (`@timestamp`, `__seq`) order only when its rows are in it.
+    let sorting = (!config.cluster_rows_by_message).then(|| {
+        vec![
             SortingColumn {
                 column_idx: 0,
                 descending: false,
@@ -407,7 +425,10 @@ pub(crate) fn encode(
                 descending: false,
                 nulls_first: false,
             },
-        ]))
+        ]
+    });
+    let props = props
+        .set_sorting_columns(sorting)
         .set_key_value_metadata(Some(vec![KeyValue::new(
             FIELD_COUNTS_KEY.to_owned(),
             disc.field_counts_json(n),
@@ -436,6 +457,29 @@ pub(crate) fn encode(
         .then(|| ngram_sidecar(&bytes, messages, config.ngram_bits_per_kib))
         .transpose()?;
     Ok(EncodedSegment { bytes, info, ngram })
+}
+
+/// Reorders time-sorted `rows` chunk by chunk (`chunk` = rows per row group, so every row
+/// group keeps the time range it would have had) by `@message` bytes, ties in time order.
+/// Events of one kind end up side by side, which is what zstd's window needs: on
+/// generated CloudTrail the `@message` pages compress about 1.35 times smaller, and faster
+/// (see [`StoreConfig::cluster_rows_by_message`]).
+fn cluster_by_message(
+    rows: &RecordBatch,
+    messages: &StringArray,
+    chunk: usize,
+) -> Result<RecordBatch> {
+    let mut idx: Vec<u32> = (0..rows.num_rows() as u32).collect();
+    for part in idx.chunks_mut(chunk) {
+        part.sort_unstable_by(|&a, &b| {
+            messages
+                .value(a as usize)
+                .as_bytes()
+                .cmp(messages.value(b as usize).as_bytes())
+                .then(a.cmp(&b))
+        });
+    }
+    take_record_batch(rows, &UInt32Array::from(idx)).map_err(internal)
 }
 
 /// Builds the n-gram sidecar of a freshly written segment: one block per `@message` data

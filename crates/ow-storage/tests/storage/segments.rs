@@ -1,4 +1,5 @@
-//! Segment files: sorted zstd Parquet with statistics, promoted columns, compaction.
+//! Segment files: zstd Parquet with statistics, row groups in time order (rows clustered by
+//! message inside), promoted columns, compaction.
 
 use arrow::array::{Array, Int64Array, StringArray};
 use ow_storage::{schema, InputLogEvent, Store, StoreConfig};
@@ -83,20 +84,18 @@ fn flush_writes_sorted_zstd_parquet_with_promoted_columns_and_raw_message() {
             "nested.list.0.x"
         ]
     );
-    let ts = batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .unwrap();
-    assert!(
-        ts.values().windows(2).all(|w| w[0] <= w[1]),
-        "sorted by @timestamp"
-    );
     let msg = batch
         .column(3)
         .as_any()
         .downcast_ref::<StringArray>()
         .unwrap();
+    // one row group: its rows are clustered by @message bytes (the default layout), and
+    // the file does not claim a time order it does not have
+    assert!(
+        (1..msg.len()).all(|i| msg.value(i - 1) <= msg.value(i)),
+        "rows ordered by @message"
+    );
+    assert!(meta.row_group(0).sorting_columns().is_none());
     let mut raw: Vec<&str> = (0..msg.len()).map(|i| msg.value(i)).collect();
     let mut want: Vec<&str> = events.iter().map(|e| e.message.as_str()).collect();
     raw.sort_unstable();
@@ -377,5 +376,80 @@ fn field_stats_and_promotion_cover_vpc_and_lambda_text_formats() {
             .nth(12)
             .filter(|a| *a == "ACCEPT" || *a == "REJECT");
         assert_eq!(action.is_valid(i).then(|| action.value(i)), want, "{m}");
+    }
+}
+
+/// Each row group of the segment at `path`: its `@timestamp` statistics (min, max), then
+/// its messages and timestamps in file order.
+fn row_groups(path: &std::path::Path) -> Vec<(i64, i64, Vec<String>, Vec<i64>)> {
+    let file = std::fs::File::open(path).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let meta = builder.metadata().clone();
+    let mut out = Vec::new();
+    for i in 0..meta.num_row_groups() {
+        let file = std::fs::File::open(path).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .with_row_groups(vec![i])
+            .build()
+            .unwrap();
+        let (mut msgs, mut ts) = (Vec::new(), Vec::new());
+        for b in reader {
+            let b = b.unwrap();
+            let m = b.column(3).as_any().downcast_ref::<StringArray>().unwrap();
+            let t = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            msgs.extend((0..m.len()).map(|j| m.value(j).to_owned()));
+            ts.extend(t.values().iter().copied());
+        }
+        let s = meta.row_group(i).column(0).statistics().unwrap();
+        let lo = i64::from_le_bytes(s.min_bytes_opt().unwrap().try_into().unwrap());
+        let hi = i64::from_le_bytes(s.max_bytes_opt().unwrap().try_into().unwrap());
+        out.push((lo, hi, msgs, ts));
+    }
+    out
+}
+
+#[test]
+fn clustering_by_message_keeps_each_row_group_to_its_time_range() {
+    let base = 1_700_000_000_000i64;
+    // 20 events in time order whose messages sort in the opposite order, 4 per row group
+    let events: Vec<InputLogEvent> = (0..20)
+        .map(|i| InputLogEvent {
+            timestamp_ms: base + i * 1000,
+            message: format!(r#"{{"k":"{}","i":{i}}}"#, (b'z' - i as u8) as char),
+        })
+        .collect();
+    for cluster in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            row_group_rows: 4,
+            cluster_rows_by_message: cluster,
+            ..StoreConfig::default()
+        };
+        let store = Store::open(dir.path(), config).unwrap();
+        store.import_events("g", "s", events.clone()).unwrap();
+        store.flush().unwrap();
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        let seg = &snap.groups[0].segments[0];
+        let groups = row_groups(&seg.path);
+        assert_eq!(groups.len(), 5);
+        for (g, (lo, hi, msgs, ts)) in groups.iter().enumerate() {
+            // row group g holds exactly events 4g..4g+4, whatever the order inside
+            let g = g as i64;
+            assert_eq!((*lo, *hi), (base + 4 * g * 1000, base + (4 * g + 3) * 1000));
+            let mut sorted_ts = ts.clone();
+            sorted_ts.sort_unstable();
+            assert_eq!(sorted_ts, (0..4).map(|j| base + (4 * g + j) * 1000).collect::<Vec<_>>());
+            if cluster {
+                assert!(msgs.windows(2).all(|w| w[0] <= w[1]), "{msgs:?}");
+                assert!(ts.windows(2).all(|w| w[0] > w[1]), "messages sort against time here");
+            } else {
+                assert!(ts.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+        // readers see every event once, in (@timestamp, seq) order
+        let read = store.read_events("g", None, i64::MIN, i64::MAX, None).unwrap();
+        let got: Vec<i64> = read.iter().map(|e| e.timestamp_ms).collect();
+        assert_eq!(got, (0..20).map(|i| base + i * 1000).collect::<Vec<_>>());
     }
 }
