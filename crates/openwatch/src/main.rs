@@ -11,6 +11,12 @@ use clap::{Parser, Subcommand};
 mod account;
 mod cmd;
 
+/// mimalloc keeps freed memory for reuse; glibc's malloc returns large blocks to the
+/// kernel and page-faults them back on the next batch (measured: about a third of the
+/// CPU time of a `stats count_distinct(…) by …` query went to page faults).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// OpenWatch: a self-hosted CloudWatch Logs and Logs Insights.
 #[derive(Debug, Parser)]
 #[command(name = "openwatch", version, about, long_about = None)]

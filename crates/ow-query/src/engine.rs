@@ -275,6 +275,7 @@ impl QueryEngine {
                 return Err(QueryError::Cancelled);
             }
             report_partial();
+            tracing::debug!(scan = ?counters.metrics(), "scan work");
             let rows = render_rows(
                 &batches,
                 &planned.columns,
