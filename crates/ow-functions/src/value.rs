@@ -236,6 +236,14 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
+    // Whole numbers of up to 15 digits (account ids, ports, byte counts) are exact in an
+    // f64: skip the general decimal parser.
+    if frac_digits == 0 && i == int_start + int_digits && int_digits <= 15 {
+        let v = b[int_start..i]
+            .iter()
+            .fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')) as f64;
+        return Some(if b[0] == b'-' { -v } else { v });
+    }
     s.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
@@ -442,6 +450,19 @@ mod tests {
             "", "-", ".", "1e", "inf", "NaN", " 1", "1 ", "0x10", "5A", "1,000",
         ] {
             assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The whole-number shortcut gives what the general decimal parser gives.
+        #[test]
+        fn whole_numbers_parse_as_the_decimal_parser_does(
+            sign in proptest::sample::select(vec!["", "+", "-"]),
+            digits in "[0-9]{1,17}",
+        ) {
+            let s = format!("{sign}{digits}");
+            let want = s.parse::<f64>().ok();
+            proptest::prop_assert_eq!(parse_number(&s).map(f64::to_bits), want.map(f64::to_bits));
         }
     }
 

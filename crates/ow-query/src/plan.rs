@@ -520,14 +520,22 @@ impl<'a, 'c> State<'a, 'c> {
         });
         self.stats_bin = None;
         planned?;
-        let aggs: Vec<Expr> = collector
+        // The aggregate calls go in bare and are named `__agg<N>` by a projection above:
+        // DataFusion's single-distinct rewrite (`count_distinct(x) by k` as a group by
+        // (k, x) then a count, instead of one hash set per group) only recognises
+        // unaliased aggregate calls.
+        let agg_names: Vec<String> = collector
             .aggs
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| a.alias(format!("__agg{i}")))
+            .iter()
+            .map(|a| a.schema_name().to_string())
             .collect();
         let b = self.take();
-        let b = b.aggregate(group_exprs, aggs)?;
+        let b = b.aggregate(group_exprs, collector.aggs)?;
+        let mut named: Vec<Expr> = key_names.iter().map(|n| column(n)).collect();
+        for (i, n) in agg_names.iter().enumerate() {
+            named.push(column(n).alias(format!("__agg{i}")));
+        }
+        let b = b.project(named)?;
         let mut proj: Vec<Expr> = key_names.iter().map(|n| column(n)).collect();
         for (name, e) in &items {
             if !key_names.contains(name) {

@@ -331,7 +331,6 @@ pub(crate) fn encode(
     } else {
         (rows, messages)
     };
-    let col = |i: usize| rows.column(i);
 
     let disc = Discovery::run(messages, config);
     let promoted = disc.promoted(n, messages, config);
