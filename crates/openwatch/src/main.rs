@@ -17,6 +17,23 @@ mod cmd;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` of mimalloc's `mi_option_e` (v3 `mimalloc.h`; libmimalloc-sys
+/// names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// For the short-lived commands (`import`, `query`): never hand freed memory back to the
+/// kernel. By default mimalloc decommits memory idle for 1 s, and an import, which frees
+/// and refills a 64 MiB buffer every second or so, then page-faults (and zeroes) it back
+/// each time: measured on 200 MB of CloudTrail, system time 1.32 s -> 0.69 s and wall time
+/// 3.8 s -> 3.1 s. `serve` keeps the default so a long-running server shrinks after a peak.
+fn keep_freed_memory() {
+    // SAFETY: mi_option_set only stores an integer option; any value is valid for it.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+    }
+}
+
 /// OpenWatch: a self-hosted CloudWatch Logs and Logs Insights.
 #[derive(Debug, Parser)]
 #[command(name = "openwatch", version, about, long_about = None)]
@@ -52,6 +69,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Import(_) | Command::Query(_)) {
+        keep_freed_memory();
+    }
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
