@@ -11,13 +11,31 @@
 //! `tests/storage` checks it), a "maybe" may be wrong. A needle has many n-grams and all
 //! must hit, so a high per-n-gram false-positive rate (a well filled filter) still prunes.
 //!
+//! # Sizing: bits follow distinct n-grams, not bytes
+//!
+//! A segment gets `bits_per_kib` filter bits per KiB of message text in all, shared among
+//! its blocks in proportion to each block's number of *distinct* 4-grams (estimated by
+//! linear counting on a fixed 2^21-bit sketch of the block). Rows are clustered by message
+//! (`StoreConfig::cluster_rows_by_message`), so some pages repeat one kind of event and
+//! others are full of unique ids; sized by bytes, the first were nearly empty and the second
+//! nearly full, and a needle's chance to pass a block is the fill raised to the power of
+//! its n-gram count, so the full ones were read for every needle. Sized by distinct
+//! n-grams, every block of a segment fills about equally. Measured on 1 GB of generated
+//! CloudTrail, the needle query of the benchmark decodes far fewer rows with the same index
+//! size (see the 2026-11-29 benchmark report).
+//!
+//! The sketch is the filter at its largest size: a block's bit for n-gram `g` is
+//! `(sketch_position(g) × bits) >> 21`, so the final filter is the sketch folded down.
+//!
 //! # Sidecar format (`<segment file>.ngram`, little-endian)
 //!
 //! ```text
-//! magic "OWNG" | version u8 (1) | n u8 (4) | hashes u8 (1) | reserved u8
+//! magic "OWNG" | version u8 (2) | n u8 (4) | hashes u8 (1) | reserved u8
 //! segment rows u64 | block count u32 | crc32 of everything after this field u32
 //! per block: first row u64 | rows u32 | message bytes u64 | filter words u32 | words × u64
 //! ```
+//!
+//! Version 1 (one size per KiB of text, bit `(hash(g) × bits) >> 32`) is still read.
 //!
 //! A missing, truncated, corrupt (checksum) or unknown-version sidecar, or one whose row
 //! count differs from the segment's, is ignored by readers: no skipping, never an error.
@@ -35,7 +53,11 @@ pub const SIDECAR_SUFFIX: &str = ".ngram";
 pub const NGRAM_BYTES: usize = 4;
 
 const MAGIC: &[u8; 4] = b"OWNG";
-const VERSION: u8 = 1;
+/// Version written: 2 (filters sized by distinct n-grams, positions via the sketch).
+const VERSION: u8 = 2;
+/// log2 of the sketch size in bits (2^21 bits = 256 KiB per block while building).
+const SKETCH_LOG2: u32 = 21;
+const SKETCH_BITS: u64 = 1 << SKETCH_LOG2;
 const HEADER_BYTES: usize = 4 + 4 + 8 + 4 + 4;
 const BLOCK_HEADER_BYTES: usize = 8 + 4 + 8 + 4;
 
@@ -49,6 +71,8 @@ pub fn sidecar_path(segment: &Path) -> PathBuf {
 /// The n-gram index of one segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NgramIndex {
+    /// Sidecar format version (1 or 2): how a block's bit positions are computed.
+    pub version: u8,
     /// Rows of the segment the index describes.
     pub row_count: u64,
     /// Blocks in row order, covering rows `0..row_count` without gaps or overlap.
@@ -58,6 +82,8 @@ pub struct NgramIndex {
 /// One block of consecutive rows of a segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NgramBlock {
+    /// Format version of the index the block belongs to (how bit positions are computed).
+    pub version: u8,
     /// Index of the block's first row in the segment (0-based, across row groups).
     pub first_row: u64,
     /// Rows in the block.
@@ -76,61 +102,103 @@ fn gram(s: &[u8], i: usize) -> u32 {
 }
 
 /// Bit position of a 4-gram in a filter of `nbits` bits (multiplicative hash, then a
-/// multiply-shift range reduction: no division, no allocation).
+/// multiply-shift range reduction: no division, no allocation). Version 1's position, and
+/// version 2's position in the sketch (`nbits` = [`SKETCH_BITS`]).
 #[inline(always)]
 fn position(g: u32, nbits: u64) -> u64 {
     let h = u64::from(g).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
     (h * nbits) >> 32
 }
 
-impl NgramBlock {
-    /// Builds a block's filter from its messages with about `bits_per_kib` bits per KiB of
-    /// message text (rounded up to whole 64-bit words, at least one word when any message
-    /// has 4 bytes).
-    pub fn build<'a>(
-        first_row: u64,
-        messages: impl Iterator<Item = &'a [u8]> + Clone,
-        bits_per_kib: u64,
-    ) -> NgramBlock {
-        let mut rows = 0u64;
-        let mut bytes = 0u64;
-        let mut gram_bytes = 0u64;
-        for m in messages.clone() {
-            rows += 1;
-            bytes += m.len() as u64;
-            if m.len() >= NGRAM_BYTES {
-                gram_bytes += m.len() as u64;
+/// Version 2: the bit of sketch position `p` in a filter of `nbits` bits (<= the sketch).
+#[inline(always)]
+fn fold(p: u64, nbits: u64) -> u64 {
+    (p * nbits) >> SKETCH_LOG2
+}
+
+/// A block being built: its counts and its sketch (the filter at [`SKETCH_BITS`] bits).
+struct Sketch {
+    first_row: u64,
+    rows: u64,
+    message_bytes: u64,
+    /// Bytes of the block's messages of 4 bytes or more (those that have 4-grams).
+    gram_bytes: u64,
+    bits: Vec<u64>,
+    /// Linear-counting estimate of the block's distinct 4-grams.
+    distinct: f64,
+}
+
+impl Sketch {
+    fn build<'a>(first_row: u64, messages: impl Iterator<Item = &'a [u8]>) -> Sketch {
+        let mut sk = Sketch {
+            first_row,
+            rows: 0,
+            message_bytes: 0,
+            gram_bytes: 0,
+            bits: Vec::new(),
+            distinct: 0.0,
+        };
+        for m in messages {
+            sk.rows += 1;
+            sk.message_bytes += m.len() as u64;
+            if m.len() < NGRAM_BYTES {
+                continue;
+            }
+            if sk.bits.is_empty() {
+                sk.bits = vec![0u64; (SKETCH_BITS / 64) as usize];
+            }
+            sk.gram_bytes += m.len() as u64;
+            // a shift register over the bytes: the 4-gram at i is gram(m, i)
+            let mut g = gram(m, 0);
+            let p = position(g, SKETCH_BITS);
+            sk.bits[(p >> 6) as usize] |= 1 << (p & 63);
+            for &c in &m[NGRAM_BYTES..] {
+                g = (g >> 8) | (u32::from(c) << 24);
+                let p = position(g, SKETCH_BITS);
+                sk.bits[(p >> 6) as usize] |= 1 << (p & 63);
             }
         }
+        if !sk.bits.is_empty() {
+            let set: u64 = sk.bits.iter().map(|w| u64::from(w.count_ones())).sum();
+            let m = SKETCH_BITS as f64;
+            // linear counting; a saturated sketch counts as 20 bits' worth per bit
+            sk.distinct = if set >= SKETCH_BITS {
+                20.0 * m
+            } else {
+                -m * (1.0 - set as f64 / m).ln()
+            };
+        }
+        sk
+    }
+
+    /// Folds the sketch into a filter of `words` 64-bit words (at most the sketch's).
+    fn finish(self, words: usize) -> NgramBlock {
         let mut bits = Vec::new();
-        if gram_bytes > 0 {
-            let want = (gram_bytes * bits_per_kib).div_ceil(1024).max(64);
-            let words = want.div_ceil(64).min(u64::from(u32::MAX)) as usize;
-            bits = vec![0u64; words];
+        if !self.bits.is_empty() {
+            let words = words.clamp(1, self.bits.len());
             let nbits = (words as u64) * 64;
-            for m in messages {
-                if m.len() < NGRAM_BYTES {
-                    continue;
-                }
-                // a shift register over the bytes: the 4-gram at i is gram(m, i)
-                let mut g = gram(m, 0);
-                let p = position(g, nbits);
-                bits[(p >> 6) as usize] |= 1 << (p & 63);
-                for &c in &m[NGRAM_BYTES..] {
-                    g = (g >> 8) | (u32::from(c) << 24);
-                    let p = position(g, nbits);
-                    bits[(p >> 6) as usize] |= 1 << (p & 63);
+            bits = vec![0u64; words];
+            for (wi, &w) in self.bits.iter().enumerate() {
+                let mut x = w;
+                while x != 0 {
+                    let p = (wi as u64) * 64 + u64::from(x.trailing_zeros());
+                    let q = fold(p, nbits);
+                    bits[(q >> 6) as usize] |= 1 << (q & 63);
+                    x &= x - 1;
                 }
             }
         }
         NgramBlock {
-            first_row,
-            rows,
-            message_bytes: bytes,
+            version: VERSION,
+            first_row: self.first_row,
+            rows: self.rows,
+            message_bytes: self.message_bytes,
             bits,
         }
     }
+}
 
+impl NgramBlock {
     /// Whether some message of the block may contain `literal` as a substring. `true` for
     /// literals shorter than 4 bytes (no pruning); `false` only if the block certainly holds
     /// no such message.
@@ -144,7 +212,12 @@ impl NgramBlock {
         }
         let nbits = (self.bits.len() as u64) * 64;
         (0..=literal.len() - NGRAM_BYTES).all(|i| {
-            let p = position(gram(literal, i), nbits);
+            let g = gram(literal, i);
+            let p = if self.version >= 2 {
+                fold(position(g, SKETCH_BITS), nbits)
+            } else {
+                position(g, nbits)
+            };
             self.bits[(p >> 6) as usize] & (1 << (p & 63)) != 0
         })
     }
@@ -162,16 +235,35 @@ impl NgramIndex {
         if starts.first() != Some(&0) {
             starts.insert(0, 0);
         }
-        let mut blocks = Vec::with_capacity(starts.len());
+        let mut sketches = Vec::with_capacity(starts.len());
         for (k, &lo) in starts.iter().enumerate() {
             let hi = starts.get(k + 1).copied().unwrap_or(n);
             if lo >= hi {
                 continue;
             }
             let rows = &messages[lo as usize..hi as usize];
-            blocks.push(NgramBlock::build(lo, rows.iter().copied(), bits_per_kib));
+            sketches.push(Sketch::build(lo, rows.iter().copied()));
         }
+        // the segment's budget, shared in proportion to distinct 4-grams (module docs)
+        let budget: f64 = sketches
+            .iter()
+            .map(|s| s.gram_bytes as f64 * bits_per_kib as f64 / 1024.0)
+            .sum();
+        let distinct: f64 = sketches.iter().map(|s| s.distinct).sum();
+        let blocks = sketches
+            .into_iter()
+            .map(|s| {
+                let share = if distinct > 0.0 {
+                    budget * s.distinct / distinct
+                } else {
+                    0.0
+                };
+                let words = (share / 64.0).ceil().max(1.0) as usize;
+                s.finish(words)
+            })
+            .collect();
         NgramIndex {
+            version: VERSION,
             row_count: n,
             blocks,
         }
@@ -183,7 +275,7 @@ impl NgramIndex {
         let mut out =
             Vec::with_capacity(HEADER_BYTES + self.blocks.len() * BLOCK_HEADER_BYTES + words * 8);
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[VERSION, NGRAM_BYTES as u8, 1, 0]);
+        out.extend_from_slice(&[self.version, NGRAM_BYTES as u8, 1, 0]);
         out.extend_from_slice(&self.row_count.to_le_bytes());
         out.extend_from_slice(&(self.blocks.len() as u32).to_le_bytes());
         out.extend_from_slice(&[0; 4]); // checksum, filled below
@@ -201,7 +293,7 @@ impl NgramIndex {
         out
     }
 
-    /// Parses a sidecar. `None` (with the reason) when it is not a valid version-1 index:
+    /// Parses a sidecar. `None` (with the reason) when it is not a valid version 1 or 2 index:
     /// bad magic, unknown version or parameters, checksum mismatch, truncation, or blocks
     /// that do not tile `0..row_count`.
     pub fn decode(data: &[u8]) -> Result<NgramIndex, String> {
@@ -210,7 +302,8 @@ impl NgramIndex {
             return Err("not an n-gram index (bad magic)".into());
         }
         let params = r.take(4)?;
-        if params[0] != VERSION
+        let version = params[0];
+        if !(1..=VERSION).contains(&version)
             || params[1] as usize != NGRAM_BYTES
             || params[2] != 1
             || params[3] != 0
@@ -243,6 +336,7 @@ impl NgramIndex {
                 .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
                 .collect();
             blocks.push(NgramBlock {
+                version,
                 first_row,
                 rows,
                 message_bytes,
@@ -252,7 +346,11 @@ impl NgramIndex {
         if next != row_count || r.at != data.len() {
             return Err("n-gram index blocks do not tile the segment".into());
         }
-        Ok(NgramIndex { row_count, blocks })
+        Ok(NgramIndex {
+            version,
+            row_count,
+            blocks,
+        })
     }
 
     /// Loads the sidecar of the segment at `segment` (local path) if it exists and is valid
@@ -307,5 +405,80 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes([
             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
         ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 filter: one size per KiB, bit `(hash × bits) >> 32`.
+    fn v1_block(first_row: u64, messages: &[&[u8]], words: usize) -> NgramBlock {
+        let nbits = (words as u64) * 64;
+        let mut bits = vec![0u64; words];
+        for m in messages {
+            for i in 0..=m.len().saturating_sub(NGRAM_BYTES) {
+                if m.len() >= NGRAM_BYTES {
+                    let p = position(gram(m, i), nbits);
+                    bits[(p >> 6) as usize] |= 1 << (p & 63);
+                }
+            }
+        }
+        NgramBlock {
+            version: 1,
+            first_row,
+            rows: messages.len() as u64,
+            message_bytes: messages.iter().map(|m| m.len() as u64).sum(),
+            bits,
+        }
+    }
+
+    #[test]
+    fn version_1_sidecars_are_still_read() {
+        let a: &[&[u8]] = &[b"{\"accessKeyId\":\"AKIA3NEEDLE7RQXZ2WKV\"}"];
+        let b: &[&[u8]] = &[b"{\"eventName\":\"GetObject\"}", b"plain text line"];
+        let ix = NgramIndex {
+            version: 1,
+            row_count: 3,
+            blocks: vec![v1_block(0, a, 2), v1_block(1, b, 2)],
+        };
+        let bytes = ix.encode();
+        assert_eq!(bytes[4], 1, "written as version 1");
+        let back = NgramIndex::decode(&bytes).unwrap();
+        assert_eq!(back, ix);
+        assert!(back.blocks[0].may_contain(b"AKIA3NEEDLE7RQXZ2WKV"));
+        assert!(back.blocks[1].may_contain(b"GetObject"));
+        assert!(back.blocks[1].may_contain(b"text"));
+        assert!(!back.blocks[1].may_contain(b"AKIA3NEEDLE7RQXZ2WKV"));
+    }
+
+    #[test]
+    fn bits_follow_distinct_ngrams_not_bytes() {
+        // block 0: one message repeated (few distinct 4-grams); block 1: as many bytes of
+        // distinct text. Same bytes, so version 1 gave both the same size.
+        let repeated: Vec<Vec<u8>> = (0..2000)
+            .map(|_| b"{\"eventName\":\"GetObject\",\"awsRegion\":\"us-east-1\"}".to_vec())
+            .collect();
+        let len = repeated[0].len();
+        let unique: Vec<Vec<u8>> = (0..2000u64)
+            .map(|i| {
+                let mut m = format!("{:016x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).repeat(4);
+                m.truncate(len);
+                m.into_bytes()
+            })
+            .collect();
+        let msgs: Vec<&[u8]> = repeated.iter().chain(&unique).map(Vec::as_slice).collect();
+        let ix = NgramIndex::build(&msgs, &[0, 2000], 40);
+        assert_eq!(ix.version, 2);
+        let (small, large) = (ix.blocks[0].bits.len(), ix.blocks[1].bits.len());
+        assert!(small * 20 < large, "{small} words vs {large}");
+        // the budget is kept: about 40 bits per KiB over the segment, whole words per block
+        let budget = (msgs.iter().map(|m| m.len()).sum::<usize>() * 40).div_ceil(1024);
+        assert!((small + large) * 64 <= budget + 2 * 64, "{} > {budget}", (small + large) * 64);
+        // and nothing is lost: every 4-gram of every message is found in its block
+        for (k, m) in msgs.iter().enumerate() {
+            let block = &ix.blocks[usize::from(k >= 2000)];
+            assert!(block.may_contain(m), "message {k}");
+        }
     }
 }
