@@ -474,7 +474,11 @@ mod tests {
         assert!(small * 20 < large, "{small} words vs {large}");
         // the budget is kept: about 40 bits per KiB over the segment, whole words per block
         let budget = (msgs.iter().map(|m| m.len()).sum::<usize>() * 40).div_ceil(1024);
-        assert!((small + large) * 64 <= budget + 2 * 64, "{} > {budget}", (small + large) * 64);
+        assert!(
+            (small + large) * 64 <= budget + 2 * 64,
+            "{} > {budget}",
+            (small + large) * 64
+        );
         // and nothing is lost: every 4-gram of every message is found in its block
         for (k, m) in msgs.iter().enumerate() {
             let block = &ix.blocks[usize::from(k >= 2000)];

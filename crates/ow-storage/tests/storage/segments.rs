@@ -439,16 +439,26 @@ fn clustering_by_message_keeps_each_row_group_to_its_time_range() {
             assert_eq!((*lo, *hi), (base + 4 * g * 1000, base + (4 * g + 3) * 1000));
             let mut sorted_ts = ts.clone();
             sorted_ts.sort_unstable();
-            assert_eq!(sorted_ts, (0..4).map(|j| base + (4 * g + j) * 1000).collect::<Vec<_>>());
+            assert_eq!(
+                sorted_ts,
+                (0..4)
+                    .map(|j| base + (4 * g + j) * 1000)
+                    .collect::<Vec<_>>()
+            );
             if cluster {
                 assert!(msgs.windows(2).all(|w| w[0] <= w[1]), "{msgs:?}");
-                assert!(ts.windows(2).all(|w| w[0] > w[1]), "messages sort against time here");
+                assert!(
+                    ts.windows(2).all(|w| w[0] > w[1]),
+                    "messages sort against time here"
+                );
             } else {
                 assert!(ts.windows(2).all(|w| w[0] < w[1]));
             }
         }
         // readers see every event once, in (@timestamp, seq) order
-        let read = store.read_events("g", None, i64::MIN, i64::MAX, None).unwrap();
+        let read = store
+            .read_events("g", None, i64::MIN, i64::MAX, None)
+            .unwrap();
         let got: Vec<i64> = read.iter().map(|e| e.timestamp_ms).collect();
         assert_eq!(got, (0..20).map(|i| base + i * 1000).collect::<Vec<_>>());
     }
