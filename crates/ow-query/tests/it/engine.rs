@@ -282,3 +282,59 @@ fn queries_never_return_expired_events() {
         [("c".into(), "2".into()), ("s".into(), "6".into())]
     );
 }
+
+/// `parse` with a regex keeps a per-batch memo of matches by input (on for repeating
+/// values, off after 512 lookups with few hits): both paths give every row its own match.
+/// Checked against the regex crate applied to each event's field, row by row.
+#[test]
+fn parse_regex_is_the_same_with_repeating_and_distinct_inputs() {
+    let ts = TestStore::new();
+    let agent = |i: usize| -> String {
+        match i % 5 {
+            0 => format!("aws-cli/2.{}.0 Python/3.11", i % 7),
+            1 => "Boto3/1.34.0 md/Botocore#1.34.0".to_owned(),
+            2 => "console.amazonaws.com".to_owned(),
+            // distinct values, some matching, some not
+            3 => format!("tool{i}/{i}.{}", i % 3),
+            _ => format!("{i}-no-match"),
+        }
+    };
+    let n = 3000;
+    let events = (0..n)
+        .map(|i| {
+            (
+                1_000_000 + i as i64,
+                serde_json::json!({ "i": i, "ua": agent(i) }).to_string(),
+            )
+        })
+        .collect();
+    ts.import("g", "s", events);
+    ts.flush();
+    let engine = ts.engine(None);
+    let re =
+        regex::Regex::new(r"^(?<agent>[A-Za-z][A-Za-z0-9._-]*)/(?<version>[0-9][0-9.]*)").unwrap();
+    for (label, field) in [("repeating", "ua"), ("all distinct", "@message")] {
+        let q = format!(
+            r"parse {field} /^(?<agent>[A-Za-z][A-Za-z0-9._-]*)\/(?<version>[0-9][0-9.]*)/ | fields i, agent, version | limit 10000"
+        );
+        let out = run(&engine, &["g"], &q).unwrap();
+        assert_eq!(out.rows.len(), n, "{label}");
+        for row in plain_rows(&out) {
+            let get = |k: &str| row.iter().find(|(c, _)| c == k).map(|(_, v)| v.clone());
+            let i: usize = get("i").unwrap().parse().unwrap();
+            let text = if field == "ua" {
+                agent(i)
+            } else {
+                serde_json::json!({ "i": i, "ua": agent(i) }).to_string()
+            };
+            let caps = re.captures(&text);
+            let want = |g: &str| {
+                caps.as_ref()
+                    .and_then(|c| c.name(g))
+                    .map(|m| m.as_str().to_owned())
+            };
+            assert_eq!(get("agent"), want("agent"), "{label} row {i}");
+            assert_eq!(get("version"), want("version"), "{label} row {i}");
+        }
+    }
+}
