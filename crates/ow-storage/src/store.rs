@@ -318,6 +318,10 @@ impl Store {
         // WAL replay.
         let files = wal::list_files(&wal_dir)?;
         let mut last_number = state.wal_start.saturating_sub(1);
+        // WAL files that hold no record: removed once the new WAL file exists. Every open
+        // starts a new file, so without this each `openwatch query` left an empty file
+        // behind, and every later open read them all.
+        let mut empty_files = Vec::new();
         for (i, &n) in files.iter().enumerate() {
             let path = wal::file_path(&wal_dir, n);
             if n < state.wal_start {
@@ -338,6 +342,9 @@ impl Store {
                 recovery.truncated_bytes = r.file_len - r.valid_len;
                 recovery.tail_problem = Some(format!("{}: {problem}", path.display()));
                 wal::truncate_file(&path, r.valid_len)?;
+            }
+            if r.batches.is_empty() {
+                empty_files.push(path.clone());
             }
             for b in r.batches {
                 recovery.replayed_records += 1;
@@ -380,6 +387,9 @@ impl Store {
         }
         let number = last_number + 1;
         let file = wal::create_file(&wal_dir, number)?;
+        for path in &empty_files {
+            std::fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
+        }
 
         let inner = Arc::new(Inner {
             dir,

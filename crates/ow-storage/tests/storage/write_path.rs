@@ -506,3 +506,23 @@ fn background_flush_races_writers_and_stops_on_close() {
     got.sort_unstable();
     assert_eq!(got, want);
 }
+
+/// Opening a store starts a new WAL file; WAL files that hold no record are removed at
+/// the next open, so read-only use (one `openwatch query` process after another) does not
+/// pile up files that every later open would read. Events still in the WAL are kept.
+#[test]
+fn reopening_without_writes_leaves_one_wal_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal_files = || std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+    {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        store
+            .import_events("g", "s", crate::events(0..10, ow_storage::now_ms()))
+            .unwrap();
+    }
+    for _ in 0..5 {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        assert_eq!(crate::stored_ids(&store, "g"), (0..10).collect::<Vec<_>>());
+    }
+    assert_eq!(wal_files(), 1, "only the current WAL file remains");
+}
