@@ -509,7 +509,8 @@ fn background_flush_races_writers_and_stops_on_close() {
 
 /// Opening a store starts a new WAL file; WAL files that hold no record are removed at
 /// the next open, so read-only use (one `openwatch query` process after another) does not
-/// pile up files that every later open would read. Events still in the WAL are kept.
+/// pile up files that every later open would read. (WAL files that do hold records are
+/// replayed and kept: the SIGKILL crash test reopens after every kind of torn write.)
 #[test]
 fn reopening_without_writes_leaves_one_wal_file() {
     let dir = tempfile::tempdir().unwrap();
