@@ -998,7 +998,7 @@ impl Store {
     where
         I: IntoIterator<Item = NewEvent>,
     {
-        self.ensure_stream(group, stream)?;
+        self.ensure_streams(group, std::iter::once(stream))?;
         let ingest = now_ms();
         let mut out = ImportOutput::default();
         let mut chunk: Vec<(i64, String)> = Vec::new();
@@ -1035,9 +1035,7 @@ impl Store {
         group: &str,
         streams: Vec<(String, Vec<NewEvent>)>,
     ) -> Result<ImportOutput> {
-        for (stream, _) in &streams {
-            self.ensure_stream(group, stream)?;
-        }
+        self.ensure_streams(group, streams.iter().map(|(s, _)| s.as_str()))?;
         let ingest = now_ms();
         let mut out = ImportOutput::default();
         let mut last_lsn = None;
@@ -1085,9 +1083,7 @@ impl Store {
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed("the store was closed".into()));
         }
-        for (stream, _) in &streams {
-            self.ensure_stream(group, stream)?;
-        }
+        self.ensure_streams(group, streams.iter().map(|(s, _)| s.as_str()))?;
         let ingest = now_ms();
         let mut out = ImportOutput::default();
         {
@@ -1125,25 +1121,55 @@ impl Store {
         Ok(out)
     }
 
-    fn ensure_stream(&self, group: &str, stream: &str) -> Result<()> {
+    /// Creates `group` and those of the log streams `names` that are missing, with one
+    /// manifest write for all of them (not one per stream: an import of CloudTrail from many
+    /// accounts and regions creates a stream per account and region, 1,335 for the 1 GB
+    /// benchmark file, and one write each took a fifth of the import's CPU time).
+    fn ensure_streams<'a>(
+        &self,
+        group: &str,
+        names: impl Iterator<Item = &'a str> + Clone,
+    ) -> Result<()> {
         {
             let st = self.inner.state.read();
             if st
                 .groups
                 .get(group)
-                .is_some_and(|g| g.streams.contains_key(stream))
+                .is_some_and(|g| names.clone().all(|n| g.streams.contains_key(n)))
             {
                 return Ok(());
             }
+        }
+        for n in names.clone() {
+            validate_log_stream_name(n)?;
         }
         match self.create_log_group(group, BTreeMap::new()) {
             Ok(_) | Err(StoreError::LogGroupAlreadyExists(_)) => {}
             Err(e) => return Err(e),
         }
-        match self.create_log_stream(group, stream) {
-            Ok(_) | Err(StoreError::LogStreamAlreadyExists { .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.mutate_manifest_if(|st| {
+            let g = st
+                .groups
+                .get_mut(group)
+                .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            let mut changed = false;
+            for n in names {
+                if !g.streams.contains_key(n) {
+                    g.streams.insert(
+                        n.to_owned(),
+                        StreamState {
+                            name: Arc::from(n),
+                            creation_time_ms: now_ms(),
+                            live: StreamStats::default(),
+                            committed: StreamStats::default(),
+                        },
+                    );
+                    changed = true;
+                }
+            }
+            Ok(changed)
+        })?;
+        Ok(())
     }
 
     /// Appends one WAL record (not yet durable). Returns (end LSN, first seq).
