@@ -152,6 +152,18 @@ struct StreamState {
     committed: StreamStats,
 }
 
+impl StreamState {
+    /// A new, empty log stream created now.
+    fn new(name: &str) -> StreamState {
+        StreamState {
+            name: Arc::from(name),
+            creation_time_ms: now_ms(),
+            live: StreamStats::default(),
+            committed: StreamStats::default(),
+        }
+    }
+}
+
 /// Checks a log group name against AWS's rules: 1–512 characters of `[.-_/#A-Za-z0-9]`,
 /// not starting with `aws/` (spec api.md [V]).
 ///
@@ -662,12 +674,7 @@ impl Store {
                     stream: stream.to_owned(),
                 });
             }
-            let s = StreamState {
-                name: Arc::from(stream),
-                creation_time_ms: now_ms(),
-                live: StreamStats::default(),
-                committed: StreamStats::default(),
-            };
+            let s = StreamState::new(stream);
             let out = describe_stream(&s);
             g.streams.insert(stream.to_owned(), s);
             Ok(out)
@@ -1156,15 +1163,7 @@ impl Store {
             let mut changed = false;
             for n in names {
                 if !g.streams.contains_key(n) {
-                    g.streams.insert(
-                        n.to_owned(),
-                        StreamState {
-                            name: Arc::from(n),
-                            creation_time_ms: now_ms(),
-                            live: StreamStats::default(),
-                            committed: StreamStats::default(),
-                        },
-                    );
+                    g.streams.insert(n.to_owned(), StreamState::new(n));
                     changed = true;
                 }
             }
