@@ -44,10 +44,15 @@ pub fn binary(op: BinaryOp, l: Expr, r: Expr) -> Result<Expr, String> {
         BinaryOp::Div => arith(ArithOp::Div),
         BinaryOp::Mod => arith(ArithOp::Mod),
         BinaryOp::Pow => arith(ArithOp::Pow),
-        BinaryOp::Like | BinaryOp::NotLike | BinaryOp::RegexMatch => Err(format!(
+        BinaryOp::Like | BinaryOp::NotLike => Err(format!(
             "`{}` needs a string or a regex literal on its right",
             op.as_str()
         )),
+        // spec §5.2 documents `f =~ /re/` only
+        BinaryOp::RegexMatch => Err(
+            "`=~` needs a regex literal on its right, such as /Get.*/ (for a substring, use like \"…\")"
+                .to_owned(),
+        ),
         BinaryOp::In | BinaryOp::NotIn => Err(format!(
             "`{}` needs a list or a subquery on its right",
             op.as_str()

@@ -578,7 +578,9 @@ impl<'a, 'c> State<'a, 'c> {
     }
 
     /// Makes row order deterministic: for events newest first, then log group, then
-    /// sequence; for aggregated rows the group keys.
+    /// sequence (newest ingested first); for aggregated rows the group keys. When the sort
+    /// already orders by `@timestamp` ascending, events of one time come in ingestion order
+    /// (sequence ascending), as GetLogEvents and FilterLogEvents return them [I].
     fn tie_breakers(&self, sort: &mut Vec<SortExpr>) {
         if self.aggregated {
             // Aggregated rows: ties in group-key order.
@@ -589,14 +591,18 @@ impl<'a, 'c> State<'a, 'c> {
             }
             return;
         }
+        let oldest_first = sort
+            .iter()
+            .find(|k| matches!(&k.expr, Expr::Column(c) if c.name == "@timestamp"))
+            .is_some_and(|k| k.asc);
         if self.schema_has("@timestamp") {
-            sort.push(SortExpr::new(column("@timestamp"), false, false));
+            sort.push(SortExpr::new(column("@timestamp"), oldest_first, false));
         }
         if self.schema_has(GROUP) {
             sort.push(SortExpr::new(column(GROUP), true, false));
         }
         if self.schema_has(SEQ) {
-            sort.push(SortExpr::new(column(SEQ), false, false));
+            sort.push(SortExpr::new(column(SEQ), oldest_first, false));
         }
     }
 

@@ -14,7 +14,7 @@
 //! was rejected (they are listed; everything else was still imported); 2 for usage and
 //! I/O errors.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -135,7 +135,11 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot flush the store in {}", args.data_dir.display()))?;
     drop(store);
     summary.elapsed = started.elapsed();
-    print_summary(&args, &summary);
+    // a closed stdout (`openwatch import … | head`) ends the summary, not the import
+    match print_summary(&args, &summary) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
     // exit 1 if any record was rejected; everything else was still imported
     Ok(if summary.rejected > 0 {
         ExitCode::from(1)
@@ -144,7 +148,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_summary(args: &Args, s: &ImportSummary) {
+fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
+    let mut w = std::io::stdout().lock();
     for r in &s.rejections {
         eprintln!("warning: {r}");
     }
@@ -155,7 +160,8 @@ fn print_summary(args: &Args, s: &ImportSummary) {
         );
     }
     let secs = s.elapsed.as_secs_f64();
-    println!(
+    writeln!(
+        w,
         "imported {} events ({} bytes) into log group {} from {} input{} ({} bytes read) in {:.2} s: {:.0} events/s",
         s.events,
         s.stored_bytes,
@@ -165,19 +171,20 @@ fn print_summary(args: &Args, s: &ImportSummary) {
         s.input_bytes,
         secs,
         s.events_per_second(),
-    );
+    )?;
     if s.rejected == 0 {
-        println!("rejected: 0");
+        writeln!(w, "rejected: 0")?;
     } else {
         let reasons: Vec<String> = s
             .rejected_by_reason
             .iter()
             .map(|(r, n)| format!("{r}: {n}"))
             .collect();
-        println!("rejected: {} ({})", s.rejected, reasons.join(", "));
+        writeln!(w, "rejected: {} ({})", s.rejected, reasons.join(", "))?;
     }
     if s.non_json_lines > 0 {
-        println!(
+        writeln!(
+            w,
             "warning: {} line{} not JSON objects; stored as text events",
             s.non_json_lines,
             if s.non_json_lines == 1 {
@@ -185,31 +192,34 @@ fn print_summary(args: &Args, s: &ImportSummary) {
             } else {
                 "s were"
             }
-        );
+        )?;
     }
     if s.ingestion_time_fallbacks > 0 {
-        println!(
+        writeln!(
+            w,
             "events without a usable timestamp (ingestion time used): {}",
             s.ingestion_time_fallbacks
-        );
+        )?;
     }
     let streams: Vec<&str> = s.log_streams.iter().map(String::as_str).collect();
     if streams.is_empty() {
         // nothing imported: no log streams line
     } else if streams.len() <= 10 {
-        println!("log streams: {}", streams.join(", "));
+        writeln!(w, "log streams: {}", streams.join(", "))?;
     } else {
-        println!(
+        writeln!(
+            w,
             "log streams: {} ({} …)",
             streams.len(),
             streams[..10].join(", ")
-        );
+        )?;
     }
     let on_disk = dir_size(&args.data_dir.join("segments"));
-    println!("segments on disk: {on_disk} bytes");
+    writeln!(w, "segments on disk: {on_disk} bytes")?;
     if let Some(peak) = peak_memory_bytes() {
-        println!("peak memory: {:.1} MiB", peak as f64 / (1 << 20) as f64);
+        writeln!(w, "peak memory: {:.1} MiB", peak as f64 / (1 << 20) as f64)?;
     }
+    Ok(())
 }
 
 fn dir_size(dir: &Path) -> u64 {

@@ -249,3 +249,43 @@ fn qa_import_exit_code_on_rejects() {
     let help = String::from_utf8_lossy(&h.stdout);
     assert!(help.contains("1 if any record was rejected"), "{help}");
 }
+
+/// `openwatch import … | <a reader that has gone>`: the summary stops at the closed pipe, the
+/// import itself is complete, and the exit code is still the import's (0 here, 1 with
+/// rejected records), with no panic.
+#[test]
+fn a_closed_stdout_ends_the_summary_not_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let f = dir.path().join("app.log");
+    std::fs::write(&f, "line one\nline two\n").unwrap();
+    let bad = dir.path().join("bad.log");
+    std::fs::write(&bad, b"ok\n\xff\n").unwrap();
+    for (file, group, want) in [(&f, "g", 0), (&bad, "b", 1)] {
+        // `true` exits at once without reading, so the summary meets a closed pipe
+        let script = format!(
+            "'{}' import --data-dir '{d}' -g {group} '{}' | true; exit ${{PIPESTATUS[0]}}",
+            env!("CARGO_BIN_EXE_openwatch"),
+            file.display()
+        );
+        let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(want), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let o = openwatch(
+        &[
+            "query",
+            "--data-dir",
+            d,
+            "-g",
+            "g",
+            "--format",
+            "csv",
+            "stats count(*)",
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l == "2"), "both events imported: {out}");
+}

@@ -144,6 +144,9 @@ fn cancellation_and_bad_queries() {
         ("fields @message | anomaly", "anomaly"),
         ("diff", "diff"),
         ("fields x | accum x", "accum"),
+        // spec §5.2: `=~` takes a regex literal; the message says so (it used to claim a
+        // string literal would do)
+        ("filter kind =~ \"even\"", "`=~` needs a regex literal"),
     ] {
         match run(&engine, &["g1"], q) {
             Err(QueryError::Malformed(d)) => {
@@ -336,5 +339,54 @@ fn parse_regex_is_the_same_with_repeating_and_distinct_inputs() {
             assert_eq!(get("agent"), want("agent"), "{label} row {i}");
             assert_eq!(get("version"), want("version"), "{label} row {i}");
         }
+    }
+}
+
+/// Events of one millisecond: `sort @timestamp asc` gives them in ingestion order (as
+/// GetLogEvents does), the default newest-first order in reverse ingestion order; both in
+/// the buffer and in segments.
+#[test]
+fn ties_in_time_follow_ingestion_order_in_the_direction_of_the_sort() {
+    let ts = TestStore::new();
+    // 4 milliseconds × 5 events, ingested j = 0..4 within each millisecond
+    let events: Vec<(i64, String)> = (0..20)
+        .map(|k| {
+            (
+                1_000_000 + (k / 5) as i64,
+                format!("i={} j={}", k / 5, k % 5),
+            )
+        })
+        .collect();
+    ts.import("g", "s", events.clone());
+    let engine = ts.engine(None);
+    let messages = |q: &str| -> Vec<String> {
+        plain_rows(&run(&engine, &["g"], q).unwrap())
+            .into_iter()
+            .map(|r| r.into_iter().find(|(c, _)| c == "@message").unwrap().1)
+            .collect()
+    };
+    let ingestion: Vec<String> = events.iter().map(|(_, m)| m.clone()).collect();
+    let mut newest_first = ingestion.clone();
+    newest_first.reverse();
+    for phase in ["buffer", "segments"] {
+        if phase == "segments" {
+            ts.flush();
+        }
+        assert_eq!(
+            messages("fields @message | sort @timestamp asc"),
+            ingestion,
+            "{phase}"
+        );
+        assert_eq!(messages("fields @message"), newest_first, "{phase}");
+        assert_eq!(
+            messages("fields @message | sort @timestamp desc"),
+            newest_first,
+            "{phase}"
+        );
+        assert_eq!(
+            messages("fields @message | sort @timestamp asc | limit 7"),
+            ingestion[..7].to_vec(),
+            "{phase}"
+        );
     }
 }
