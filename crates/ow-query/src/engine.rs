@@ -284,11 +284,25 @@ impl QueryEngine {
                 planned.final_limit,
                 self.config.timestamp_style,
             )?;
+            // Without a filter every event of the range matches (recordsMatched equals
+            // recordsScanned, as AWS reports it). The counter only sees rows that reach it,
+            // so without this a top-N that skipped row groups under-reported.
+            let scanned = counters.records_scanned.load(Ordering::Relaxed);
+            let unfiltered = !query
+                .commands
+                .iter()
+                .any(|c| matches!(c.node, Command::Filter(_) | Command::FilterIndex(_)));
+            let matched = matched.load(Ordering::Relaxed);
+            let matched = if unfiltered {
+                matched.max(scanned)
+            } else {
+                matched
+            };
             Ok(QueryOutput {
                 columns: planned.columns,
                 rows,
                 statistics: QueryStatistics {
-                    records_matched: matched.load(Ordering::Relaxed) as f64,
+                    records_matched: matched as f64,
                     records_scanned: counters.records_scanned.load(Ordering::Relaxed) as f64,
                     bytes_scanned: counters.bytes_scanned.load(Ordering::Relaxed) as f64,
                     log_groups_scanned: log_groups_scanned as f64,

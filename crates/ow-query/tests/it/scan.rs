@@ -150,9 +150,12 @@ fn a_default_order_query_reads_only_the_newest_segment() {
     );
     assert_eq!(on.scan.row_groups_read + on.scan.row_groups_skipped, 40);
     assert!(on.scan.rows_parsed <= 6 * 250);
-    // recordsScanned still counts every event of the range.
+    // recordsScanned still counts every event of the range, and with no filter every
+    // event matches: recordsMatched too, although most row groups were never read.
     assert_eq!(on.statistics.records_scanned, 10_000.0);
     assert_eq!(off.statistics.records_scanned, 10_000.0);
+    assert_eq!(on.statistics.records_matched, 10_000.0);
+    assert_eq!(off.statistics.records_matched, 10_000.0);
 
     // Oldest first for `sort @timestamp asc`, and an explicit `sort @timestamp desc`.
     for q in [
