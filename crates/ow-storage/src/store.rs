@@ -308,11 +308,18 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>>>()?;
             state.names_by_id.insert(g.id, g.meta.name.clone());
+            // A data directory holds one account's data: its groups belong to the account
+            // (and region) the store is opened as, whatever they were created under (e.g.
+            // `openwatch import` without `--account`, then `openwatch serve` with a key of
+            // another account), so ARNs and `@log` name the account that reads them.
+            let mut meta = g.meta;
+            meta.account_id.clone_from(&config.account_id);
+            meta.region.clone_from(&config.region);
             state.groups.insert(
-                g.meta.name.clone(),
+                meta.name.clone(),
                 GroupState {
                     id: g.id,
-                    meta: g.meta,
+                    meta,
                     streams,
                     next_seq: g.next_seq,
                     segments,

@@ -250,3 +250,29 @@ fn a_segment_missing_from_disk_is_reported_at_open() {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("missing"), "{err}");
 }
+
+/// A data directory is one account's: a group created under one account id (say by
+/// `openwatch import`, default 000000000000) and read by a store opened as another (say
+/// `openwatch serve` with a key of account 210987654321) names the reading account in its
+/// ARN and `@log`.
+#[test]
+fn groups_belong_to_the_account_the_store_is_opened_as() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        store.create_log_group("g", BTreeMap::new()).unwrap();
+        assert_eq!(store.log_group("g").unwrap().account_id, "000000000000");
+    }
+    let config = StoreConfig {
+        account_id: "210987654321".to_owned(),
+        region: "eu-west-1".to_owned(),
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let g = store.log_group("g").unwrap();
+    assert_eq!(
+        g.log_group_arn(),
+        "arn:aws:logs:eu-west-1:210987654321:log-group:g"
+    );
+    assert_eq!(g.at_log(), "210987654321:g");
+}
