@@ -372,6 +372,16 @@ struct Percentile {
     signature: Signature,
 }
 
+/// Partial state of the aggregates that keep every numeric value (`pct`, `histogram`):
+/// one `List<Float64>` field named `values`.
+fn values_state(args: &StateFieldsArgs) -> Vec<FieldRef> {
+    vec![Arc::new(Field::new_list(
+        format_state_name(args.name, "values"),
+        Field::new_list_field(DataType::Float64, true),
+        true,
+    ))]
+}
+
 impl Percentile {
     fn new(p: f64) -> Percentile {
         Percentile {
@@ -392,11 +402,7 @@ impl AggregateUDFImpl for Percentile {
         Ok(DataType::Float64)
     }
     fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new_list(
-            format_state_name(args.name, "values"),
-            Field::new_list_field(DataType::Float64, true),
-            true,
-        ))])
+        Ok(values_state(&args))
     }
     fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
         Ok(Box::new(PctAcc {
@@ -633,11 +639,7 @@ impl AggregateUDFImpl for Histogram {
         Ok(DataType::LargeUtf8)
     }
     fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new_list(
-            format_state_name(args.name, "values"),
-            Field::new_list_field(DataType::Float64, true),
-            true,
-        ))])
+        Ok(values_state(&args))
     }
     fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
         Ok(Box::new(HistAcc {

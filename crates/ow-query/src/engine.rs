@@ -146,13 +146,7 @@ impl QueryEngine {
             // Subqueries first (spec §4.15): materialise their first output column.
             let mut subqueries = HashMap::new();
             for (start, sub) in subqueries_of(query) {
-                let inner = QueryRequest {
-                    query: request.query.clone(),
-                    log_groups: groups.clone(),
-                    start_ms: request.start_ms,
-                    end_ms: request.end_ms,
-                    limit: Some(self.config.max_limit),
-                };
+                let inner = self.subquery_request(request, &groups);
                 let sub_timeout = self.config.subquery_timeout.min(timeout);
                 let out = tokio::time::timeout(
                     sub_timeout,
@@ -357,18 +351,24 @@ impl QueryEngine {
         self.validate_query(request, &query)
     }
 
+    /// The request a subquery of `request` runs with (spec §4.15): the outer query's
+    /// log groups and time range, and the largest row cap.
+    fn subquery_request(&self, request: &QueryRequest, groups: &[String]) -> QueryRequest {
+        QueryRequest {
+            query: request.query.clone(),
+            log_groups: groups.to_vec(),
+            start_ms: request.start_ms,
+            end_ms: request.end_ms,
+            limit: Some(self.config.max_limit),
+        }
+    }
+
     fn validate_query(&self, request: &QueryRequest, query: &Query) -> Result<(), QueryError> {
         let request = self.checked_request(query, request)?;
         let groups = self.resolve_log_groups(query, &request.log_groups)?;
         let mut subqueries = HashMap::new();
         for (start, sub) in subqueries_of(query) {
-            let inner = QueryRequest {
-                query: request.query.clone(),
-                log_groups: groups.clone(),
-                start_ms: request.start_ms,
-                end_ms: request.end_ms,
-                limit: Some(self.config.max_limit),
-            };
+            let inner = self.subquery_request(&request, &groups);
             self.validate_query(&inner, &sub)?;
             // The values are not known without running: plan with none.
             subqueries.insert(start, Vec::new());
