@@ -87,6 +87,9 @@ struct Inner {
     flush_lock: Mutex<()>,
     manifest_lock: Mutex<()>,
     garbage: Arc<Mutex<Vec<String>>>,
+    /// Per log group id: the paths promoted to columns in any segment written so far (by
+    /// this process, or listed in the manifest). See [`Store::known_columns`].
+    known_columns: Mutex<HashMap<u64, HashSet<String>>>,
     closed: AtomicBool,
     recovery: RecoveryReport,
     /// Holds an exclusive lock on `<data dir>/LOCK` while the store is open.
@@ -433,6 +436,7 @@ impl Store {
             flush_lock: Mutex::new(()),
             manifest_lock: Mutex::new(()),
             garbage,
+            known_columns: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             recovery,
             _lock: lock,
@@ -1511,6 +1515,34 @@ impl Store {
         self.maintain(now_ms())
     }
 
+    /// The paths that log group `gid` already has as promoted columns: in any segment the
+    /// manifest lists (read once per process) or that this process wrote since. New
+    /// segments lean on them (`segment::Discovery::promoted`): an all-null column for a
+    /// known path absent from the segment, and a small segment promotes the known paths it
+    /// has without its own identifier test, so the columns a group's queries read do not
+    /// come and go with the sampling of one small segment.
+    fn known_columns(&self, gid: u64) -> HashSet<String> {
+        let mut memo = self.inner.known_columns.lock();
+        if let Some(k) = memo.get(&gid) {
+            return k.clone();
+        }
+        let st = self.inner.state.read();
+        let known: HashSet<String> = st
+            .names_by_id
+            .get(&gid)
+            .and_then(|n| st.groups.get(n))
+            .map(|g| {
+                g.segments
+                    .iter()
+                    .flat_map(|s| s.info.promoted_columns.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        drop(st);
+        memo.insert(gid, known.clone());
+        known
+    }
+
     fn write_segment(&self, gid: u64, rows: &RecordBatch) -> Result<SegmentInfo> {
         let ts = rows
             .column(0)
@@ -1532,7 +1564,20 @@ impl Store {
             unique_suffix()
         );
         let local = self.inner.seg_dir.join(&object_path);
-        let enc = segment::encode(rows, object_path.clone(), local.clone(), &self.inner.config)?;
+        let known = self.known_columns(gid);
+        let enc = segment::encode(
+            rows,
+            object_path.clone(),
+            local.clone(),
+            &self.inner.config,
+            &known,
+        )?;
+        self.inner
+            .known_columns
+            .lock()
+            .entry(gid)
+            .or_default()
+            .extend(enc.info.promoted_columns.iter().cloned());
         block_on(self.inner.objects.put(
             &ObjectPath::from(object_path.as_str()),
             PutPayload::from(enc.bytes),

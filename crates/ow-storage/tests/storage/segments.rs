@@ -254,6 +254,96 @@ fn repeated_long_values_and_sparse_fields_are_promoted() {
     assert_eq!(snap.groups[0].segments[0].promoted_columns, ["arn", "err"]);
 }
 
+/// A small segment promotes the columns its log group already has, whatever its own
+/// sample says: 50 distinct ARNs in 50 events look identifier-like on their own. Known
+/// columns absent from a segment become all-null columns.
+#[test]
+fn small_segments_keep_the_columns_of_their_log_group() {
+    let dir = tempfile::tempdir().unwrap();
+    // no compaction: the small segments must stay as written
+    let config = StoreConfig {
+        compaction_target_rows: 1_000,
+        ..StoreConfig::default()
+    };
+    let now = ow_storage::now_ms();
+    let big: Vec<InputLogEvent> = (0..4000)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now - 60_000,
+            message: format!(
+                r#"{{"arn":"arn:aws:iam::123456789012:user/someone-{}","kind":"k{}"}}"#,
+                i % 40,
+                i % 3
+            ),
+        })
+        .collect();
+    let small = |first: usize| -> Vec<InputLogEvent> {
+        (first..first + 50)
+            .map(|i| InputLogEvent {
+                timestamp_ms: now,
+                message: format!(
+                    r#"{{"arn":"arn:aws:iam::123456789012:user/other-{i}","rid":"{i:08}-aaaa-bbbb-cccc-dddddddddddd"}}"#
+                ),
+            })
+            .collect()
+    };
+    let promoted = |store: &Store| -> Vec<Vec<String>> {
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        let mut segs = snap.groups[0].segments.clone();
+        segs.sort_by_key(|s| s.min_seq);
+        segs.iter().map(|s| s.promoted_columns.clone()).collect()
+    };
+    {
+        // alone in a group, the small batch's ARNs are identifier-like
+        let store = Store::open(&dir.path().join("alone"), config.clone()).unwrap();
+        store.import_events("g", "s", small(0)).unwrap();
+        store.flush().unwrap();
+        assert_eq!(promoted(&store), [Vec::<String>::new()]);
+    }
+    let store = Store::open(&dir.path().join("d"), config.clone()).unwrap();
+    store.import_events("g", "s", big).unwrap();
+    store.flush().unwrap();
+    store.import_events("g", "s", small(0)).unwrap();
+    store.flush().unwrap();
+    // arn: known, present; kind: known, absent (an all-null column); rid: new, identifier-like
+    assert_eq!(promoted(&store), [vec!["arn", "kind"], vec!["arn", "kind"]]);
+    let (batch, _) = read(&store.snapshot(&["g"], now, now).unwrap().groups[0].segments[0].path);
+    let kind = batch.column_by_name("kind").unwrap();
+    assert_eq!(kind.null_count(), 50);
+    let arn = batch
+        .column_by_name("arn")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    assert_eq!(
+        arn.iter()
+            .flatten()
+            .filter(|a| a.contains("/other-"))
+            .count(),
+        50
+    );
+    // an all-null column is not a discovered field
+    let st = store.field_stats("g", i64::MIN, i64::MAX).unwrap();
+    assert!(st.fields.contains(&("kind".to_string(), 4000)));
+    assert!(st.fields.contains(&("arn".to_string(), 4050)));
+    drop(store);
+    // after a restart the group's columns come from the manifest
+    let store = Store::open(&dir.path().join("d"), config).unwrap();
+    store.import_events("g", "s", small(50)).unwrap();
+    store.flush().unwrap();
+    assert_eq!(promoted(&store)[2], ["arn", "kind"]);
+    // a segment of 16,384 rows or more decides alone: unique ARNs are identifier-like there
+    let unique: Vec<InputLogEvent> = (0..20_000)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now,
+            message: format!(r#"{{"arn":"arn:aws:iam::123456789012:user/third-{i}"}}"#),
+        })
+        .collect();
+    store.import_events("g", "s", unique).unwrap();
+    store.flush().unwrap();
+    assert_eq!(promoted(&store)[3], ["kind"]);
+}
+
 fn fixture_lines(name: &str) -> Vec<String> {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
