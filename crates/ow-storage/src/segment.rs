@@ -129,6 +129,8 @@ struct Discovery {
     /// (event, path id, start, len | ARENA bit): value text in the message or the arena.
     values: Vec<(u32, u32, u32, u32)>,
     arena: String,
+    /// Some path was not tracked: the segment has more than `max_field_stats_paths`.
+    untracked: bool,
 }
 
 const ARENA: u32 = 1 << 31;
@@ -145,6 +147,7 @@ impl Discovery {
             last_event: Vec::new(),
             values: Vec::new(),
             arena: String::new(),
+            untracked: false,
         };
         let max_paths = config.max_field_stats_paths;
         for ev in 0..messages.len() {
@@ -158,6 +161,7 @@ impl Discovery {
                     Some(&id) => id,
                     None => {
                         if d.names.len() >= max_paths {
+                            d.untracked = true;
                             return;
                         }
                         let id = d.names.len() as u32;
@@ -233,9 +237,11 @@ impl Discovery {
         let min = ((rows as f64) * config.promote_min_fraction)
             .ceil()
             .max(1.0) as u64;
+        // Past the cap on tracked paths, a path missing from `ids` may still occur: it gets
+        // no all-null column (which would hide its values from queries).
         let mut absent: Vec<&String> = known
             .iter()
-            .filter(|p| !self.ids.contains_key(p.as_str()))
+            .filter(|p| !self.untracked && !self.ids.contains_key(p.as_str()))
             .collect();
         absent.sort();
         for p in absent {

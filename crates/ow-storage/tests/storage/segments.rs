@@ -344,6 +344,42 @@ fn small_segments_keep_the_columns_of_their_log_group() {
     assert_eq!(promoted(&store)[3], ["kind"]);
 }
 
+/// Past the cap on tracked paths per segment, an untracked path may still occur in the
+/// segment's events: it must not become an all-null column, which would hide its values.
+#[test]
+fn untracked_paths_get_no_all_null_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        compaction_target_rows: 1_000,
+        max_field_stats_paths: 3,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).unwrap();
+    let now = ow_storage::now_ms();
+    let first: Vec<InputLogEvent> = (0..100)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now - 60_000,
+            message: format!(r#"{{"z":"v{}"}}"#, i % 3),
+        })
+        .collect();
+    store.import_events("g", "s", first).unwrap();
+    store.flush().unwrap();
+    let second: Vec<InputLogEvent> = (0..10)
+        .map(|_| InputLogEvent {
+            timestamp_ms: now,
+            message: r#"{"a":1,"b":2,"c":3,"z":"w"}"#.to_string(),
+        })
+        .collect();
+    store.import_events("g", "s", second).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], now, now).unwrap();
+    let seg = &snap.groups[0].segments[0];
+    let (batch, _) = read(&seg.path);
+    if let Some(z) = batch.column_by_name("z") {
+        assert_eq!(z.null_count(), 0, "{:?}", seg.promoted_columns);
+    }
+}
+
 fn fixture_lines(name: &str) -> Vec<String> {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
