@@ -50,3 +50,9 @@ echo "   (no real public CloudTrail has failed console logins; see examples/clou
 sed "s/012345678987/111122223333/" examples/queries/01-login-errors.insights > "$data/q1-fixtures.insights"
 "$bin" query --data-dir "$data" --log-group cloudtrail --log-group cloudtrail-fixtures \
   --format table --query-file "$data/q1-fixtures.insights"
+
+echo
+echo "== Done. The data is in $data and the binary is $bin; try for example:"
+echo "   $bin query --data-dir $data --log-group cloudtrail \\"
+echo "       'stats count(*) as events by eventSource | sort events desc | limit 10'"
+echo "   (the samples date from 2017 to 2024: a relative --start such as 7d finds none of them)"
