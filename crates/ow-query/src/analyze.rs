@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 
+use ow_diagnostics::Span;
 use ow_query_syntax::ast::{BinaryOp, Command, Expr, Literal, Node, ParseMode, Query, UnaryOp};
 
-use crate::scan::{Prefilter, SYSTEM_FIELDS};
+use crate::scan::{Prefilter, GROUP, SEQ, SYSTEM_FIELDS};
 
 /// What the analysis found.
 #[derive(Debug, Default, Clone)]
@@ -25,6 +26,10 @@ pub struct Analysis {
     /// feeds the final cap is `sort @timestamp asc` (a reading-order hint for early
     /// termination, see [`crate::scan::ScanRequest::newest_first`]).
     pub newest_first: bool,
+    /// The first field the query reads or defines under a name the engine reserves for its
+    /// hidden columns (`__seq`, `__group`), with its span: the planner rejects such a query
+    /// (Q422) rather than confuse the two.
+    pub reserved: Option<(String, Span)>,
 }
 
 /// Whether `name` is a system field the scan provides.
@@ -39,9 +44,17 @@ struct Walker {
     needs_message: bool,
     /// After the first `stats`, no field is read from events any more.
     aggregated: bool,
+    reserved: Option<(String, Span)>,
 }
 
 impl Walker {
+    /// Notes `name` (read or defined at `span`) if the engine reserves it.
+    fn check(&mut self, name: &str, span: Span) {
+        if self.reserved.is_none() && (name == SEQ || name == GROUP) {
+            self.reserved = Some((name.to_string(), span));
+        }
+    }
+
     fn field(&mut self, name: &str) {
         if self.aggregated {
             return;
@@ -67,7 +80,10 @@ impl Walker {
 
     fn expr(&mut self, e: &Node<Expr>) {
         match &e.node {
-            Expr::Field(f) => self.field(&f.name),
+            Expr::Field(f) => {
+                self.check(&f.name, e.span);
+                self.field(&f.name)
+            }
             Expr::Literal(_) | Expr::Star | Expr::Subquery(_) => {}
             Expr::List(items) => items.iter().for_each(|i| self.expr(i)),
             Expr::Call(c) => {
@@ -100,6 +116,7 @@ pub fn analyze(query: &Query) -> Analysis {
         paths: Vec::new(),
         needs_message: false,
         aggregated: false,
+        reserved: None,
     };
     let mut has_projection = false;
     let mut has_stats = false;
@@ -110,6 +127,7 @@ pub fn analyze(query: &Query) -> Analysis {
                 for p in items {
                     w.expr(&p.expr);
                     if let Some(a) = &p.alias {
+                        w.check(&a.name, a.span);
                         w.define(&a.name);
                     }
                 }
@@ -118,23 +136,36 @@ pub fn analyze(query: &Query) -> Analysis {
             Command::Stats(s) => {
                 for p in s.aggregates.iter().chain(&s.by) {
                     w.expr(&p.expr);
+                    if let Some(a) = &p.alias {
+                        w.check(&a.name, a.span);
+                    }
                 }
                 has_stats = true;
                 w.aggregated = true;
             }
             Command::Sort(keys) => keys.iter().for_each(|k| w.expr(&k.expr)),
-            Command::Dedup(fields) => fields.iter().for_each(|f| w.field(&f.name)),
+            Command::Dedup(fields) => fields.iter().for_each(|f| {
+                w.check(&f.name, f.span);
+                w.field(&f.name)
+            }),
             Command::Parse(p) => {
                 match &p.field {
-                    Some(f) => w.field(&f.name),
+                    Some(f) => {
+                        w.check(&f.name, f.span);
+                        w.field(&f.name)
+                    }
                     None => w.field("@message"),
                 }
                 match &p.mode {
                     ParseMode::Glob { names, .. }
                     | ParseMode::Logfmt { names }
-                    | ParseMode::Csv { names } => names.iter().for_each(|n| w.define(&n.name)),
+                    | ParseMode::Csv { names } => names.iter().for_each(|n| {
+                        w.check(&n.name, n.span);
+                        w.define(&n.name)
+                    }),
                     ParseMode::Regex { regex, .. } => {
                         for name in crate::parse::regex_group_names(&regex.pattern) {
+                            w.check(&name, regex.span);
                             w.define(&name);
                         }
                     }
@@ -142,13 +173,19 @@ pub fn analyze(query: &Query) -> Analysis {
             }
             Command::Unnest { input, into } => {
                 w.expr(input);
+                w.check(&into.name, into.span);
                 w.define(&into.name);
             }
-            Command::Expand(f) => w.field(&f.name),
+            Command::Expand(f) => {
+                w.check(&f.name, f.span);
+                w.field(&f.name)
+            }
             Command::Lookup(l) => {
+                w.check(&l.field.name, l.field.span);
                 w.field(&l.field.name);
                 for o in &l.outputs {
                     let target = o.alias.as_ref().unwrap_or(&o.column);
+                    w.check(&target.name, target.span);
                     // OUTPUTNEW reads the existing value.
                     w.field(&target.name);
                     w.define(&target.name);
@@ -167,6 +204,7 @@ pub fn analyze(query: &Query) -> Analysis {
         prefilter: explicit,
         implied_prefilter: full,
         newest_first: newest_first(query),
+        reserved: w.reserved,
     }
 }
 

@@ -169,6 +169,7 @@ impl QueryEngine {
             }
 
             let analysis = analyze(query);
+            reject_reserved(&analysis)?;
             let names: Vec<&str> = groups.iter().map(String::as_str).collect();
             let snapshot = self
                 .store
@@ -374,6 +375,7 @@ impl QueryEngine {
             subqueries.insert(start, Vec::new());
         }
         let analysis = analyze(query);
+        reject_reserved(&analysis)?;
         let scan_request = self.scan_request(&analysis, &request);
         let table = event_table(
             Vec::new(),
@@ -730,6 +732,24 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
             min_timestamp_ms: g.min_timestamp_ms,
         })
         .collect()
+}
+
+/// Q422: the query reads or defines a field named like one of the engine's hidden columns
+/// (`__seq`, `__group`). Such a name would be confused with the hidden column, so the query
+/// is refused with a diagnostic at the name rather than answered wrongly.
+/// [I] AWS has no hidden columns; this is OpenWatch's own limit.
+fn reject_reserved(analysis: &crate::analyze::Analysis) -> Result<(), QueryError> {
+    match &analysis.reserved {
+        Some((name, span)) => Err(QueryError::plan(
+            "Q422",
+            format!(
+                "the field name `{name}` is reserved by OpenWatch for its own use and cannot be \
+                 queried or defined"
+            ),
+            *span,
+        )),
+        None => Ok(()),
+    }
 }
 
 fn session(partitions: usize, batch_rows: usize) -> SessionContext {

@@ -51,7 +51,8 @@
 //! bad `bin … offset`, `Q411`/`Q412` parse pattern errors, `Q413` unsupported parse mode,
 //! `Q414` lookup column missing, `Q415` a command after `dedup`, `Q416` no lookup directory,
 //! `Q417`–`Q420` `SOURCE` errors, `Q421` a lookup table that cannot be loaded (from
-//! [`QueryEngine::validate`]; a run reports [`QueryError::LookupTable`]).
+//! [`QueryEngine::validate`]; a run reports [`QueryError::LookupTable`]), `Q422` a field
+//! named like a hidden column of the engine (`__seq`, `__group`).
 
 pub mod analyze;
 pub mod config;
