@@ -57,6 +57,14 @@ pub fn to_text_array(array: &dyn Array) -> StringArray {
     if let Some(s) = array.as_any().downcast_ref::<StringArray>() {
         return s.clone();
     }
+    // Field paths are string views (`scan::scan_schema`): the same text, one copy.
+    if array.data_type() == &DataType::Utf8View {
+        if let Ok(c) = arrow::compute::cast(array, &DataType::Utf8) {
+            if let Some(s) = c.as_any().downcast_ref::<StringArray>() {
+                return s.clone();
+            }
+        }
+    }
     (0..array.len())
         .map(|i| crate::render::value(array, i))
         .collect()
