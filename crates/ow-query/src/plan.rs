@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray};
+use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::DataType;
 use datafusion::common::{Column, UnnestOptions};
 use datafusion::functions::core::expr_fn::get_field;
@@ -96,6 +97,10 @@ struct State<'a, 'c> {
     dedup: Option<Vec<String>>,
     /// The matched-rows counter is in the plan.
     counted: bool,
+    /// Whether rows can reach the matched-rows counter other than one for one with the
+    /// events in range: a `filter` drops rows, `unnest`/`expand` multiply them. Without any,
+    /// the engine reports recordsMatched = recordsScanned and no counter is planned.
+    needs_counter: bool,
     /// Period of the `bin()` group key of the stats being planned (the window of
     /// `rate()`, see `ow_functions::agg`); `None` elsewhere.
     stats_bin: Option<ow_functions::Period>,
@@ -435,6 +440,11 @@ impl<'a, 'c> State<'a, 'c> {
             return Ok(());
         }
         self.counted = true;
+        if !self.needs_counter {
+            // The counter's filter node would only copy every batch (DataFusion coalesces
+            // a filter's output).
+            return Ok(());
+        }
         let counter = self.ctx.matched.clone();
         let udf = FnUdf::new(
             udf_name("ow_matched"),
@@ -443,7 +453,7 @@ impl<'a, 'c> State<'a, 'c> {
             Volatility::Volatile,
             Arc::new(move |_args: &[ArrayRef], n| {
                 counter.fetch_add(n as u64, Ordering::Relaxed);
-                Ok(Arc::new(BooleanArray::from(vec![true; n])) as ArrayRef)
+                Ok(Arc::new(BooleanArray::new(BooleanBuffer::new_set(n), None)) as ArrayRef)
             }),
         );
         // Any column gives the row count; @timestamp is read by every scan anyway.
@@ -869,6 +879,15 @@ pub fn plan_query(
         explicit_limit: None,
         dedup: None,
         counted: false,
+        needs_counter: query.commands.iter().any(|c| {
+            matches!(
+                c.node,
+                Command::Filter(_)
+                    | Command::FilterIndex(_)
+                    | Command::Unnest { .. }
+                    | Command::Expand(_)
+            )
+        }),
         stats_bin: None,
     };
     let has_stats = query

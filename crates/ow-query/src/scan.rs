@@ -1225,8 +1225,7 @@ fn view_schema(schema: &SchemaRef) -> SchemaRef {
         .fields()
         .iter()
         .map(|f| {
-            if f.data_type() == &DataType::Utf8 && !ow_storage::schema::is_core_column(f.name())
-            {
+            if f.data_type() == &DataType::Utf8 && !ow_storage::schema::is_core_column(f.name()) {
                 f.as_ref().clone().with_data_type(DataType::Utf8View)
             } else {
                 f.as_ref().clone()
