@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, LargeStringBuilder, StringBuilder,
-    TimestampMillisecondBuilder,
+    Array, ArrayRef, BinaryBuilder, BooleanBuilder, Float64Builder, LargeStringBuilder,
+    StringBuilder, StringViewArray, TimestampMillisecondBuilder, UInt32Array,
 };
 use arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
@@ -148,6 +148,9 @@ impl OwUdf {
             }
             return Ok(Arc::new(b.finish()));
         }
+        if let Some(out) = self.eval_distinct_views(&cols, inputs, len, return_type)? {
+            return Ok(out);
+        }
         if let Some(fast) = crate::fast::try_eval(&self.op, inputs, len)? {
             return Ok(fast);
         }
@@ -159,6 +162,90 @@ impl OwUdf {
             out.push(self.op.eval(&row));
         }
         Ok(out.finish())
+    }
+}
+
+impl OwUdf {
+    /// One evaluation per distinct value when the only varying argument is a string view
+    /// column whose values repeat (a field path of low cardinality: account ids, regions,
+    /// event names), the other arguments being constants: `recipientAccountId =
+    /// '012345678987'` then coerces and compares a few distinct values per batch instead of
+    /// every row. Equal view bits mean equal strings (a short string is inline in its view,
+    /// a long one names its buffer and offset), so keying on them is exact; unequal bits
+    /// may still be equal strings, which only costs a repeated evaluation. Returns `None`
+    /// (the caller evaluates row by row) when the shape does not fit or values hardly
+    /// repeat (more than a quarter of the rows distinct). Every op is deterministic.
+    fn eval_distinct_views(
+        &self,
+        cols: &[Col],
+        inputs: &[(ArrayRef, bool)],
+        len: usize,
+        return_type: &DataType,
+    ) -> DfResult<Option<ArrayRef>> {
+        const MIN_ROWS: usize = 64;
+        if len < MIN_ROWS {
+            return Ok(None);
+        }
+        let mut varying = None;
+        for (k, (_, broadcast)) in inputs.iter().enumerate() {
+            if *broadcast {
+                continue;
+            }
+            if varying.is_some() {
+                return Ok(None);
+            }
+            varying = Some(k);
+        }
+        let Some(view) =
+            varying.and_then(|k| inputs[k].0.as_any().downcast_ref::<StringViewArray>())
+        else {
+            return Ok(None);
+        };
+        let limit = len / 4;
+        let views = view.views();
+        let mut slot_of: datafusion::common::HashMap<u128, u32> =
+            datafusion::common::HashMap::with_capacity(64);
+        let mut null_slot: Option<u32> = None;
+        // the first row of each distinct value, in slot order
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut indices: Vec<u32> = Vec::with_capacity(len);
+        for (i, v) in views.iter().enumerate().take(len) {
+            let slot = if view.is_null(i) {
+                match null_slot {
+                    Some(s) => s,
+                    None => {
+                        firsts.push(i);
+                        let s = (firsts.len() - 1) as u32;
+                        null_slot = Some(s);
+                        s
+                    }
+                }
+            } else {
+                match slot_of.get(v) {
+                    Some(&s) => s,
+                    None => {
+                        firsts.push(i);
+                        let s = (firsts.len() - 1) as u32;
+                        slot_of.insert(*v, s);
+                        s
+                    }
+                }
+            };
+            if firsts.len() > limit {
+                return Ok(None);
+            }
+            indices.push(slot);
+        }
+        let mut out = Out::new(return_type, firsts.len())?;
+        let mut row: Vec<Val<'_>> = Vec::with_capacity(cols.len());
+        for &i in &firsts {
+            row.clear();
+            row.extend(cols.iter().map(|c| c.get(i)));
+            out.push(self.op.eval(&row));
+        }
+        let distinct = out.finish();
+        let indices = UInt32Array::from(indices);
+        Ok(Some(arrow::compute::take(&distinct, &indices, None)?))
     }
 }
 
@@ -374,6 +461,89 @@ pub(crate) mod testing {
             Val::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
             Val::Ts(t) => Arc::new(TimestampMillisecondArray::from(vec![*t])),
             Val::Json(j) => Arc::new(LargeStringArray::from(vec![j.as_ref()])),
+        }
+    }
+}
+
+#[cfg(test)]
+mod distinct_view_tests {
+    use super::*;
+    use crate::{compare, like_substring, regex_match, scalar, CmpOp, QueryContext};
+    use datafusion::logical_expr::expr::ScalarFunction;
+    use datafusion::logical_expr::{col, lit};
+    use proptest::prelude::*;
+    use std::any::Any;
+
+    /// Evaluates `e` (a call on `col("x")` and literals) with `x` bound to `array`.
+    fn eval_on(e: &Expr, array: ArrayRef) -> ArrayRef {
+        let Expr::ScalarFunction(ScalarFunction { func, args }) = e else {
+            panic!("not a function call: {e}");
+        };
+        let len = array.len();
+        let inputs: Vec<(ArrayRef, bool)> = args
+            .iter()
+            .map(|a| match a {
+                Expr::Column(_) => (array.clone(), false),
+                Expr::Literal(v, _) => (v.to_array().unwrap(), true),
+                other => panic!("unexpected argument {other}"),
+            })
+            .collect();
+        let types: Vec<DataType> = inputs.iter().map(|(a, _)| a.data_type().clone()).collect();
+        let rt = func.return_type(&types).unwrap();
+        let any: &dyn Any = func.inner().as_ref();
+        let udf = any.downcast_ref::<OwUdf>().expect("an ow-functions udf");
+        udf.evaluate(&inputs, len, &rt).unwrap()
+    }
+
+    fn calls() -> Vec<Expr> {
+        let ctx = QueryContext {
+            start_ms: 0,
+            end_ms: 3_600_000,
+            now_ms: 3_600_000,
+            bin: None,
+        };
+        vec![
+            compare(CmpOp::Eq, col("x"), lit("012345678987")),
+            compare(CmpOp::Lt, col("x"), lit(10.5)),
+            compare(CmpOp::NotEq, col("x"), lit("us-east-1")),
+            like_substring(col("x"), "east", true),
+            regex_match(col("x"), "^[0-9]+$", false).unwrap(),
+            scalar("toupper", vec![col("x")], &ctx).unwrap(),
+            scalar("strlen", vec![col("x")], &ctx).unwrap(),
+            scalar("concat", vec![col("x"), lit("-suffix")], &ctx).unwrap(),
+            scalar("isempty", vec![col("x")], &ctx).unwrap(),
+        ]
+    }
+
+    proptest! {
+        /// With repeated values (so the distinct path runs) the result equals the row
+        /// path's on the same values as `Utf8`: short (inline) and long strings, numbers
+        /// as text, empty strings and nulls.
+        #[test]
+        fn distinct_views_equal_row_by_row(
+            picks in proptest::collection::vec(0usize..8, 64..400),
+        ) {
+            let pool: [Option<&str>; 8] = [
+                Some("012345678987"),
+                Some("us-east-1"),
+                Some("arn:aws:iam::123456789012:user/someone-with-a-long-name"),
+                Some("7"),
+                Some(""),
+                None,
+                Some("us-west-2"),
+                Some("arn:aws:iam::123456789012:role/another-long-role-name"),
+            ];
+            let values: Vec<Option<&str>> = picks.iter().map(|&k| pool[k]).collect();
+            let utf8: ArrayRef = Arc::new(arrow::array::StringArray::from(values.clone()));
+            // as a Parquet dictionary decodes: equal strings share one view
+            let mut b = arrow::array::StringViewBuilder::new().with_deduplicate_strings();
+            values.iter().for_each(|v| b.append_option(*v));
+            let view: ArrayRef = Arc::new(b.finish());
+            for e in calls() {
+                let a = eval_on(&e, utf8.clone());
+                let b = eval_on(&e, view.clone());
+                prop_assert_eq!(a.to_data(), b.to_data(), "{}", e);
+            }
         }
     }
 }
