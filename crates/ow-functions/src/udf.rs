@@ -443,12 +443,21 @@ pub(crate) mod testing {
                 other => panic!("non-literal argument {other}"),
             })
             .collect();
+        let out = evaluate_udf(func, &inputs, 1);
+        crate::value::value_at(&out, 0).unwrap()
+    }
+
+    /// Runs an [`OwUdf`] on `inputs` (arrays of `len` rows, or broadcast length-1 ones).
+    pub(crate) fn evaluate_udf(
+        func: &ScalarUDF,
+        inputs: &[(ArrayRef, bool)],
+        len: usize,
+    ) -> ArrayRef {
         let types: Vec<DataType> = inputs.iter().map(|(a, _)| a.data_type().clone()).collect();
         let rt = func.return_type(&types).unwrap();
         let any: &dyn Any = func.inner().as_ref();
         let udf = any.downcast_ref::<OwUdf>().expect("an ow-functions udf");
-        let out = udf.evaluate(&inputs, 1, &rt).unwrap();
-        crate::value::value_at(&out, 0).unwrap()
+        udf.evaluate(inputs, len, &rt).unwrap()
     }
 
     /// A length-1 array holding `v` with its natural engine type.
@@ -472,7 +481,6 @@ mod distinct_view_tests {
     use datafusion::logical_expr::expr::ScalarFunction;
     use datafusion::logical_expr::{col, lit};
     use proptest::prelude::*;
-    use std::any::Any;
 
     /// Evaluates `e` (a call on `col("x")` and literals) with `x` bound to `array`.
     fn eval_on(e: &Expr, array: ArrayRef) -> ArrayRef {
@@ -488,11 +496,7 @@ mod distinct_view_tests {
                 other => panic!("unexpected argument {other}"),
             })
             .collect();
-        let types: Vec<DataType> = inputs.iter().map(|(a, _)| a.data_type().clone()).collect();
-        let rt = func.return_type(&types).unwrap();
-        let any: &dyn Any = func.inner().as_ref();
-        let udf = any.downcast_ref::<OwUdf>().expect("an ow-functions udf");
-        udf.evaluate(&inputs, len, &rt).unwrap()
+        crate::udf::testing::evaluate_udf(func, &inputs, len)
     }
 
     fn calls() -> Vec<Expr> {
