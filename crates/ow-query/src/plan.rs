@@ -95,7 +95,7 @@ struct State<'a, 'c> {
     explicit_limit: Option<usize>,
     /// dedup keys once a `dedup` ran.
     dedup: Option<Vec<String>>,
-    /// The matched-rows counter is in the plan.
+    /// The matched-rows counter was placed (or found unneeded, see `needs_counter`).
     counted: bool,
     /// Whether rows can reach the matched-rows counter other than one for one with the
     /// events in range: a `filter` drops rows, `unnest`/`expand` multiply them. Without any,
