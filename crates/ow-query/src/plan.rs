@@ -98,7 +98,8 @@ struct State<'a, 'c> {
     /// The matched-rows counter was placed (or found unneeded, see `needs_counter`).
     counted: bool,
     /// Whether rows can reach the matched-rows counter other than one for one with the
-    /// events in range: a `filter` drops rows, `unnest`/`expand` multiply them. Without any,
+    /// events in range: a `filter` drops rows, `unnest`/`expand`/`parse … multi` multiply
+    /// them. Without any,
     /// the engine reports recordsMatched = recordsScanned and no counter is planned.
     needs_counter: bool,
     /// Period of the `bin()` group key of the stats being planned (the window of
@@ -879,14 +880,14 @@ pub fn plan_query(
         explicit_limit: None,
         dedup: None,
         counted: false,
-        needs_counter: query.commands.iter().any(|c| {
-            matches!(
-                c.node,
-                Command::Filter(_)
-                    | Command::FilterIndex(_)
-                    | Command::Unnest { .. }
-                    | Command::Expand(_)
-            )
+        needs_counter: query.commands.iter().any(|c| match &c.node {
+            Command::Filter(_)
+            | Command::FilterIndex(_)
+            | Command::Unnest { .. }
+            | Command::Expand(_) => true,
+            // one row per match
+            Command::Parse(p) => matches!(p.mode, ParseMode::Regex { multi: true, .. }),
+            _ => false,
         }),
         stats_bin: None,
     };
