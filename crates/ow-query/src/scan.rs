@@ -1219,6 +1219,18 @@ fn select_row_groups(
     out
 }
 
+/// A segment file mapped read-only into memory, as `Bytes` the Parquet reader slices: pages
+/// are read from the page cache without a `read` copy into fresh buffers (measured: those
+/// copies and the zeroing of the new buffers were a quarter of the needle query's CPU).
+fn map_segment(file: &File) -> std::io::Result<bytes::Bytes> {
+    // SAFETY: segment files are immutable once written (written whole, fsynced, then named
+    // by the manifest) and are only ever deleted, never truncated or rewritten in place
+    // (ARCHITECTURE.md invariants); unlinking a file does not disturb an existing mapping.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    Ok(bytes::Bytes::from_owner(map))
+}
+
 /// A segment's Arrow schema with its promoted (non-core) `Utf8` columns as `Utf8View`.
 fn view_schema(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = schema
@@ -1250,6 +1262,12 @@ fn read_segment(
     let file = File::open(&segment.path).map_err(|e| {
         DataFusionError::Execution(format!(
             "cannot open segment {}: {e}",
+            segment.path.display()
+        ))
+    })?;
+    let file = map_segment(&file).map_err(|e| {
+        DataFusionError::Execution(format!(
+            "cannot map segment {}: {e}",
             segment.path.display()
         ))
     })?;
@@ -1385,7 +1403,7 @@ fn read_segment(
             continue;
         }
         counters.row_groups_read.fetch_add(1, Ordering::Relaxed);
-        let file = file.try_clone().map_err(ext)?;
+        let file = file.clone();
         let mut builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(file, reader_meta.clone())
                 .with_row_groups(vec![rg])
