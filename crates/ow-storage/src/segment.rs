@@ -288,7 +288,6 @@ impl Discovery {
     /// error messages) for little query benefit.
     /// [I] Our choice of trade-off between disk size and scan speed.
     fn identifier_like(&self, ids: &[u32], messages: &StringArray) -> FxHashSet<u32> {
-        const SAMPLE: usize = IDENTIFIER_SAMPLE;
         let mut slot: FxHashMap<u32, usize> = FxHashMap::default();
         for (k, &id) in ids.iter().enumerate() {
             slot.insert(id, k);
@@ -296,7 +295,7 @@ impl Discovery {
         // every `stride`-th occurrence of a path is sampled
         let strides: Vec<u64> = ids
             .iter()
-            .map(|&id| (self.counts[id as usize] / SAMPLE as u64).max(1))
+            .map(|&id| (self.counts[id as usize] / IDENTIFIER_SAMPLE as u64).max(1))
             .collect();
         let mut seen: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); ids.len()];
         let mut occurrences = vec![0u64; ids.len()];
@@ -308,7 +307,7 @@ impl Discovery {
                 continue;
             }
             occurrences[k] += 1;
-            if counts[k] >= SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k]) {
+            if counts[k] >= IDENTIFIER_SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k]) {
                 continue;
             }
             let v = if len & ARENA != 0 {
