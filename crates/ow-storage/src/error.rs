@@ -66,6 +66,9 @@ pub enum StoreError {
     /// The store was closed or a background step failed earlier; no more writes.
     #[error("store is closed: {0}")]
     Closed(String),
+    /// A write to a store opened by [`crate::Store::open_read_only`].
+    #[error("read-only store: {0}")]
+    ReadOnly(String),
     /// A bug in OpenWatch (an invariant was broken); please report it.
     #[error("internal error: {0}")]
     Internal(String),

@@ -92,8 +92,12 @@ struct Inner {
     known_columns: Mutex<HashMap<u64, HashSet<String>>>,
     closed: AtomicBool,
     recovery: RecoveryReport,
-    /// Holds an exclusive lock on `<data dir>/LOCK` while the store is open.
-    _lock: File,
+    /// Opened by [`Store::open_read_only`]: nothing is ever written to the data directory.
+    read_only: bool,
+    /// Holds a lock on `<data dir>/LOCK` while the store is open: exclusive for
+    /// [`Store::open`], shared for [`Store::open_read_only`] (none when a read-only open
+    /// finds no `LOCK` file, which only a directory no store ever opened lacks).
+    _lock: Option<File>,
 }
 
 impl std::fmt::Debug for Store {
@@ -105,7 +109,8 @@ impl std::fmt::Debug for Store {
 }
 
 struct WalState {
-    file: Arc<File>,
+    /// The WAL file appends go to; `None` in a read-only store.
+    file: Option<Arc<File>>,
     number: u64,
     /// Bytes appended so far over all files of this process (a log sequence number).
     end_lsn: u64,
@@ -220,42 +225,94 @@ impl Store {
     /// I/O errors; [`StoreError::Corrupt`] for an unreadable manifest or damage in a WAL
     /// file other than the last one (which a crash cannot cause).
     pub fn open(data_dir: &Path, config: StoreConfig) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        Store::open_mode(data_dir, config, false)
+    }
+
+    /// Opens the store in an existing `data_dir` for reading only, as `openwatch query`
+    /// does: it sees every segment and every event of the WAL (a torn or corrupt tail of
+    /// the last WAL file is left out, not truncated), and writes nothing: no new WAL file,
+    /// no fsync, no flush on close, no removal of orphan segment files. Several read-only
+    /// stores may be open on one directory at once (a shared lock on `LOCK`); a writer
+    /// ([`Store::open`]) excludes them and they exclude it. Every method that would change
+    /// the store fails with [`StoreError::ReadOnly`].
+    ///
+    /// # Errors
+    /// As [`Store::open`]; an I/O error (not found) when `data_dir` does not exist.
+    pub fn open_read_only(data_dir: &Path, config: StoreConfig) -> Result<Store> {
+        Store::open_mode(data_dir, config, true)
+    }
+
+    fn open_mode(data_dir: &Path, config: StoreConfig, read_only: bool) -> Result<Store> {
+        if !read_only {
+            std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        }
         let dir = std::fs::canonicalize(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let wal_dir = dir.join("wal");
         let seg_dir = dir.join("segments");
-        for d in [&wal_dir, &seg_dir] {
-            std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+        if !read_only {
+            for d in [&wal_dir, &seg_dir] {
+                std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+            }
         }
         let lock_path = dir.join("LOCK");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| StoreError::io(&lock_path, e))?;
+        let lock = if read_only {
+            // Read-only media or permissions: the existing LOCK file, opened for reading,
+            // still takes an flock.
+            match File::open(&lock_path) {
+                Ok(f) => Some(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(StoreError::io(&lock_path, e)),
+            }
+        } else {
+            Some(
+                File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .map_err(|e| StoreError::io(&lock_path, e))?,
+            )
+        };
         // The lock is an flock on LOCK. A child process that another thread of this process
         // forks keeps a copy of every descriptor until it execs, so a lock this process has
         // just released can look held for a moment: retry for up to ~1 s before reporting
         // another process (which then really holds it).
         let mut attempts = 0;
-        loop {
-            match lock.try_lock() {
+        while let Some(lock) = &lock {
+            let attempt = if read_only {
+                lock.try_lock_shared()
+            } else {
+                lock.try_lock()
+            };
+            match attempt {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) if attempts < 20 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(StoreError::InvalidParameter(format!(
-                        "the data directory {} is in use by another OpenWatch process",
-                        dir.display()
-                    )))
+                    return Err(StoreError::InvalidParameter(if read_only {
+                        format!(
+                            "the data directory {} is in use by an OpenWatch process that \
+                             writes to it (import or serve)",
+                            dir.display()
+                        )
+                    } else {
+                        format!(
+                            "the data directory {} is in use by another OpenWatch process",
+                            dir.display()
+                        )
+                    }))
                 }
                 Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
             }
         }
-        let objects: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&seg_dir)?);
+        let objects: Arc<dyn ObjectStore> = if seg_dir.is_dir() || !read_only {
+            Arc::new(LocalFileSystem::new_with_prefix(&seg_dir)?)
+        } else {
+            // a read-only open of a directory no store wrote to: there is no segment to read
+            Arc::new(LocalFileSystem::new())
+        };
         let garbage: Arc<Mutex<Vec<String>>> = Arc::default();
         let mut recovery = RecoveryReport::default();
 
@@ -335,10 +392,16 @@ impl Store {
 
         // Segment files not in the manifest were written by a flush or compaction that
         // did not commit: remove them.
-        recovery.orphan_segments_removed = remove_unlisted(&seg_dir, &listed)?;
+        if !read_only {
+            recovery.orphan_segments_removed = remove_unlisted(&seg_dir, &listed)?;
+        }
 
         // WAL replay.
-        let files = wal::list_files(&wal_dir)?;
+        let files = if read_only && !wal_dir.is_dir() {
+            Vec::new()
+        } else {
+            wal::list_files(&wal_dir)?
+        };
         let mut last_number = state.wal_start.saturating_sub(1);
         // WAL files that hold no record: removed once the new WAL file exists. Every open
         // starts a new file, so without this each `openwatch query` left an empty file
@@ -347,7 +410,9 @@ impl Store {
         for (i, &n) in files.iter().enumerate() {
             let path = wal::file_path(&wal_dir, n);
             if n < state.wal_start {
-                std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                if !read_only {
+                    std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                }
                 continue;
             }
             last_number = last_number.max(n);
@@ -360,10 +425,15 @@ impl Store {
                         path.display()
                     )));
                 }
-                tracing::warn!(file = %path.display(), %problem, "truncating damaged WAL tail");
-                recovery.truncated_bytes = r.file_len - r.valid_len;
                 recovery.tail_problem = Some(format!("{}: {problem}", path.display()));
-                wal::truncate_file(&path, r.valid_len)?;
+                if read_only {
+                    // the next writer truncates it; its valid records are replayed here
+                    tracing::warn!(file = %path.display(), %problem, "ignoring damaged WAL tail");
+                } else {
+                    tracing::warn!(file = %path.display(), %problem, "truncating damaged WAL tail");
+                    recovery.truncated_bytes = r.file_len - r.valid_len;
+                    wal::truncate_file(&path, r.valid_len)?;
+                }
             }
             if r.batches.is_empty() {
                 empty_files.push(path.clone());
@@ -408,10 +478,15 @@ impl Store {
             }
         }
         let number = last_number + 1;
-        let file = wal::create_file(&wal_dir, number)?;
-        for path in &empty_files {
-            std::fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
-        }
+        let file = if read_only {
+            None
+        } else {
+            let file = wal::create_file(&wal_dir, number)?;
+            for path in &empty_files {
+                std::fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
+            }
+            Some(Arc::new(file))
+        };
 
         let inner = Arc::new(Inner {
             dir,
@@ -421,7 +496,7 @@ impl Store {
             objects,
             state: RwLock::new(state),
             wal: Mutex::new(WalState {
-                file: Arc::new(file),
+                file,
                 number,
                 end_lsn: 0,
                 pending: VecDeque::new(),
@@ -439,6 +514,7 @@ impl Store {
             known_columns: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             recovery,
+            read_only,
             _lock: lock,
         });
         let store = Store {
@@ -446,7 +522,7 @@ impl Store {
             flusher: Mutex::new(None),
             owner: true,
         };
-        if let Some(age) = store.inner.config.flush_max_age_ms {
+        if let Some(age) = store.inner.config.flush_max_age_ms.filter(|_| !read_only) {
             *store.flusher.lock() = Some(Flusher::start(
                 Store {
                     inner: store.inner.clone(),
@@ -719,6 +795,7 @@ impl Store {
     /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamNotFound`]; I/O errors
     /// (nothing is deleted then).
     pub fn delete_log_stream(&self, group: &str, stream: &str) -> Result<()> {
+        self.writable()?;
         let not_found = || StoreError::LogStreamNotFound {
             group: group.to_owned(),
             stream: stream.to_owned(),
@@ -1191,6 +1268,7 @@ impl Store {
         ingest: i64,
         events: Vec<(i64, String)>,
     ) -> Result<(u64, u64)> {
+        self.writable()?;
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed("the store was closed".into()));
         }
@@ -1215,7 +1293,9 @@ impl Store {
         };
         let w = &mut *w;
         let buf = &mut w.buf;
-        let file = &w.file;
+        let Some(file) = &w.file else {
+            return Err(StoreError::ReadOnly("the WAL is not open".into()));
+        };
         buf.clear();
         wal::encode_record(
             buf,
@@ -1279,7 +1359,8 @@ impl Store {
                 let w = self.inner.wal.lock();
                 (w.file.clone(), w.end_lsn, w.number)
             };
-            let r = file.sync_data();
+            // no WAL file (read-only): nothing was appended, nothing to sync
+            let r = file.map_or(Ok(()), |f| f.sync_data());
             s = self.inner.sync.lock();
             s.syncing = false;
             match r {
@@ -1393,12 +1474,18 @@ impl Store {
     }
 
     fn flush_locked(&self, _guard: &parking_lot::MutexGuard<'_, ()>) -> Result<()> {
+        if self.inner.read_only {
+            // the replayed WAL events stay in memory; the next writer flushes them
+            return Ok(());
+        }
         // 1. rotate the WAL and freeze the buffer
         let (old_number, frozen) = {
             let mut w = self.inner.wal.lock();
-            w.file
-                .sync_data()
-                .map_err(|e| StoreError::io(wal::file_path(&self.inner.wal_dir, w.number), e))?;
+            if let Some(file) = &w.file {
+                file.sync_data().map_err(|e| {
+                    StoreError::io(wal::file_path(&self.inner.wal_dir, w.number), e)
+                })?;
+            }
             {
                 let mut s = self.inner.sync.lock();
                 s.durable_lsn = s.durable_lsn.max(w.end_lsn);
@@ -1423,7 +1510,7 @@ impl Store {
             }
             let old = w.number;
             let file = wal::create_file(&self.inner.wal_dir, old + 1)?;
-            w.file = Arc::new(file);
+            w.file = Some(Arc::new(file));
             w.number = old + 1;
             (old, frozen)
         };
@@ -1544,6 +1631,7 @@ impl Store {
     }
 
     fn write_segment(&self, gid: u64, rows: &RecordBatch) -> Result<SegmentInfo> {
+        self.writable()?;
         let ts = rows
             .column(0)
             .as_any()
@@ -1617,6 +1705,7 @@ impl Store {
     /// Compaction and retention at time `now_ms`, then deletion of segment files no
     /// snapshot holds any more. Called after every flush.
     pub fn maintain(&self, now_ms: i64) -> Result<()> {
+        self.writable()?;
         self.apply_retention(now_ms)?;
         self.compact()?;
         self.collect_garbage();
@@ -1630,6 +1719,7 @@ impl Store {
     /// event older than the cutoff at the time of the call, and a flush does not write
     /// expired buffered events to segments (see [`GroupSnapshot::min_timestamp_ms`]).
     pub fn apply_retention(&self, now_ms: i64) -> Result<usize> {
+        self.writable()?;
         let mut dropped = Vec::new();
         self.mutate_manifest_if(|st| {
             for g in st.groups.values_mut() {
@@ -1663,6 +1753,7 @@ impl Store {
     /// A merged segment that is no longer small is not rewritten again. Returns the number
     /// of segments replaced.
     pub fn compact(&self) -> Result<usize> {
+        self.writable()?;
         let cw = self.inner.config.compaction_window_ms.max(1);
         let target = self.inner.config.compaction_target_rows as u64;
         // pick candidates
@@ -1740,6 +1831,9 @@ impl Store {
 
     /// Deletes files of segments that were dropped and are no longer held by a snapshot.
     fn collect_garbage(&self) {
+        if self.inner.read_only {
+            return;
+        }
         let paths: Vec<String> = std::mem::take(&mut *self.inner.garbage.lock());
         for p in paths {
             if let Err(e) = block_on(self.inner.objects.delete(&ObjectPath::from(p.as_str()))) {
@@ -1965,6 +2059,22 @@ impl Store {
 
     // ------------------------------------------------------------------ helpers
 
+    /// Whether the store was opened by [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// `Err(ReadOnly)` in a read-only store: the guard of every write path.
+    fn writable(&self) -> Result<()> {
+        if self.inner.read_only {
+            return Err(StoreError::ReadOnly(format!(
+                "the store in {} is open read-only",
+                self.inner.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
     fn mutate_group<T>(
         &self,
         name: &str,
@@ -1982,6 +2092,7 @@ impl Store {
     /// Applies `f` to the state and writes the manifest, holding the state lock so
     /// that no one sees a change that is not durable yet.
     fn mutate_manifest<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        self.writable()?;
         let _m = self.inner.manifest_lock.lock();
         let mut st = self.inner.state.write();
         let out = f(&mut st)?;
@@ -1991,6 +2102,7 @@ impl Store {
 
     /// Like `mutate_manifest`, writing only when `f` returns true.
     fn mutate_manifest_if(&self, f: impl FnOnce(&mut State) -> Result<bool>) -> Result<bool> {
+        self.writable()?;
         let _m = self.inner.manifest_lock.lock();
         let mut st = self.inner.state.write();
         let changed = f(&mut st)?;

@@ -142,7 +142,9 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         account_id,
         ..Default::default()
     };
-    let store = ow_storage::Store::open(&args.data_dir, store_config)
+    // Read-only: a query writes nothing (no WAL file, no fsync, no flush), works on a
+    // read-only copy of a data directory, and runs beside other queries of the same one.
+    let store = ow_storage::Store::open_read_only(&args.data_dir, store_config)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let store = Arc::new(store);
     let starts_with_source = query

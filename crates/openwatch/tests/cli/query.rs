@@ -598,3 +598,62 @@ fn timestamps_rfc3339_prints_iso_8601_like_the_source_field() {
     assert_eq!(&ts[10..11], " ");
     assert!(ts.ends_with(".000"));
 }
+
+/// Every file under `dir` with its length and modification time.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                todo.push(entry.path());
+            }
+            out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
+        }
+    }
+    out
+}
+
+/// `openwatch query` opens the store read-only: several run at once on one data
+/// directory, and none of them changes a file in it.
+#[test]
+fn queries_run_side_by_side_and_write_nothing() {
+    let dir = imported();
+    let before = tree(dir.path());
+    let args = [
+        "query",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "ndjson",
+        "stats count(*) as n by query_type | sort query_type asc",
+    ];
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_openwatch"))
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the openwatch binary runs")
+        })
+        .collect();
+    let outs: Vec<String> = children
+        .into_iter()
+        .map(|c| stdout(&c.wait_with_output().unwrap()))
+        .collect();
+    let expected: String = count_by_type(&records())
+        .iter()
+        .map(|(t, n)| format!("{{\"query_type\":\"{t}\",\"n\":\"{n}\"}}\n"))
+        .collect();
+    for out in &outs {
+        assert_eq!(out, &expected);
+    }
+    assert_eq!(
+        tree(dir.path()),
+        before,
+        "a query changed the data directory"
+    );
+}

@@ -4,6 +4,7 @@ mod crash;
 mod delete_stream;
 mod metadata;
 mod ngram;
+mod read_only;
 mod segments;
 mod write_path;
 
