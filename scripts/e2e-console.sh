@@ -28,7 +28,13 @@ fi
 echo "== Building the console and openwatch"
 scripts/build-console.sh
 (cd web && npx vitest run)
-cargo build -p openwatch
+# Under scripts/test.sh the binary is the one `cargo test --workspace` built (same
+# features: a plain `cargo build -p openwatch` would compile DataFusion a second time).
+if [ -n "${OPENWATCH_BUILD_AS_TESTS:-}" ]; then
+  cargo test --workspace --no-run -q
+else
+  cargo build -p openwatch
+fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/debug/openwatch"
 

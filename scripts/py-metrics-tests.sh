@@ -12,7 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build -p openwatch
+# Under scripts/test.sh the binary is the one `cargo test --workspace` built (same
+# features: a plain `cargo build -p openwatch` would compile DataFusion a second time).
+if [ -n "${OPENWATCH_BUILD_AS_TESTS:-}" ]; then
+  cargo test --workspace --no-run -q
+else
+  cargo build -p openwatch
+fi
 status=0
 for version in 1.40 1.42.7; do
   venv="$target/py-venv-botocore-$version"

@@ -12,5 +12,11 @@ if ! "$venv/bin/pip" install --disable-pip-version-check -q -r tests/python/requ
   echo "error: pip could not install tests/python/requirements.txt (is PyPI reachable?)" >&2
   exit 2
 fi
-cargo build -p openwatch
+# Under scripts/test.sh the binary is the one `cargo test --workspace` built (same
+# features: a plain `cargo build -p openwatch` would compile DataFusion a second time).
+if [ -n "${OPENWATCH_BUILD_AS_TESTS:-}" ]; then
+  cargo test --workspace --no-run -q
+else
+  cargo build -p openwatch
+fi
 VIRTUAL_ENV="$(cd "$venv" && pwd)" "$venv/bin/python" -m pytest -q tests/python "$@"

@@ -8,6 +8,8 @@ if [ ! -d ../shared/data ]; then
   exit 2
 fi
 cargo test --workspace --no-fail-fast "$@"
+# The client suites below run target/debug/openwatch as built by the test build above.
+export OPENWATCH_BUILD_AS_TESTS=1
 # Real Python clients (boto3, AWS CLI) against `openwatch serve`; see scripts/py-tests.sh.
 scripts/py-tests.sh
 # CloudWatch metrics on each protocol under older pinned botocore versions (own venvs).
