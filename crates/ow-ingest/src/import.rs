@@ -1,7 +1,7 @@
 //! The importer: inputs -> decompression -> format -> events -> the store.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -218,6 +218,7 @@ pub fn import_paths(
     let started = Instant::now();
     let mut inputs: Vec<Option<PathBuf>> = Vec::new();
     let mut total: Option<u64> = Some(0);
+    let mut skipped: Vec<Rejection> = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             inputs.push(None);
@@ -230,7 +231,8 @@ pub fn import_paths(
         })?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(p, &mut files)?;
+            let mut walked = HashSet::new();
+            walk(p, &mut files, &mut skipped, &mut walked)?;
             files.sort();
             for f in files {
                 if let (Some(t), Ok(m)) = (total.as_mut(), std::fs::metadata(&f)) {
@@ -268,9 +270,23 @@ pub fn import_paths(
     });
     progress.finish();
     let mut summary = summary?;
+    // entries of walked directories that were not read count as rejected inputs
+    for r in skipped {
+        summary.rejected += 1;
+        *summary
+            .rejected_by_reason
+            .entry(SKIPPED_ENTRY.to_owned())
+            .or_default() += 1;
+        if summary.rejections.len() < options.max_reported_rejections {
+            summary.rejections.push(r);
+        }
+    }
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
+
+/// The rejection reason of a directory entry that an import skipped (see [`walk`]).
+const SKIPPED_ENTRY: &str = "skipped directory entry";
 
 /// Imports one reader (e.g. an in-memory buffer in tests); `name` is used in
 /// rejections and as the default log stream.
@@ -285,16 +301,42 @@ pub fn import_reader(
     })
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| IngestError::Io {
+/// Collects the files under `dir` (symbolic links followed). An entry that cannot be read
+/// (a dangling link, a link loop, no permission), a directory already walked (a link to
+/// an ancestor: without this check a loop never ends) and anything but a regular file (a
+/// FIFO would block the import) is skipped and reported in `skipped`, and the walk goes
+/// on: one bad entry does not stop an import of a whole tree. `walked` holds the
+/// canonical paths of the directories walked so far.
+///
+/// # Errors
+/// Only when `dir` itself cannot be read.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Rejection>,
+    walked: &mut HashSet<PathBuf>,
+) -> Result<()> {
+    let io = |e| IngestError::Io {
         path: dir.to_owned(),
         source: e,
-    })?;
+    };
+    walked.insert(std::fs::canonicalize(dir).map_err(io)?);
+    let rd = std::fs::read_dir(dir).map_err(io)?;
+    fn skip(skipped: &mut Vec<Rejection>, p: &Path, reason: String) {
+        skipped.push(Rejection {
+            source: p.display().to_string(),
+            line: None,
+            reason: format!("{SKIPPED_ENTRY}: {reason}"),
+        });
+    }
     for entry in rd {
-        let entry = entry.map_err(|e| IngestError::Io {
-            path: dir.to_owned(),
-            source: e,
-        })?;
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                skip(skipped, dir, e.to_string());
+                continue;
+            }
+        };
         let p = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -302,10 +344,30 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if name.starts_with('.') || name == "CloudTrail-Digest" {
             continue;
         }
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else {
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                skip(skipped, &p, e.to_string());
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            match std::fs::canonicalize(&p) {
+                Ok(c) if walked.contains(&c) => {
+                    let reason = format!("{} was already walked (a link loop)", c.display());
+                    skip(skipped, &p, reason);
+                }
+                Ok(_) => {
+                    if let Err(e) = walk(&p, out, skipped, walked) {
+                        skip(skipped, &p, e.to_string());
+                    }
+                }
+                Err(e) => skip(skipped, &p, e.to_string()),
+            }
+        } else if meta.is_file() {
             out.push(p);
+        } else {
+            skip(skipped, &p, "not a regular file".to_owned());
         }
     }
     Ok(())
@@ -382,6 +444,9 @@ impl<'a> Importer<'a> {
         progress: &'a dyn Progress,
         tx: std::sync::mpsc::SyncSender<Batch>,
     ) -> Result<Self> {
+        if let Some(fmt) = &opts.timestamp_format {
+            check_timestamp_format(fmt)?;
+        }
         let ts_paths: Vec<String> = match &opts.timestamp_field {
             Some(f) if f.trim().is_empty() => {
                 return Err(IngestError::InvalidOptions(
@@ -1084,6 +1149,32 @@ impl StoreWriter<'_> {
 }
 
 /// Runs `body` (which feeds the importer) with a store writer thread; merges summaries.
+/// Rejects a `--timestamp-format` that chrono cannot use (an unknown `%` specifier) or
+/// that has no date or time specifier at all: either would give every event its ingestion
+/// time without a word.
+fn check_timestamp_format(fmt: &str) -> Result<()> {
+    use chrono::format::{Item, StrftimeItems};
+    let mut fields = 0;
+    for item in StrftimeItems::new(fmt) {
+        match item {
+            Item::Error => {
+                return Err(IngestError::InvalidOptions(format!(
+                    "--timestamp-format {fmt:?} is not a valid strftime pattern \
+                     (e.g. \"%Y-%m-%d %H:%M:%S\"; see chrono's strftime specifiers)"
+                )))
+            }
+            Item::Numeric(..) | Item::Fixed(_) => fields += 1,
+            _ => {}
+        }
+    }
+    if fields == 0 {
+        return Err(IngestError::InvalidOptions(format!(
+            "--timestamp-format {fmt:?} has no date or time specifier (e.g. %Y, %H, %s)"
+        )));
+    }
+    Ok(())
+}
+
 fn run_import(
     store: &Store,
     options: &ImportOptions,

@@ -416,3 +416,100 @@ fn leading_blank_lines_and_a_bom_do_not_change_detection_or_line_numbers() {
     assert_eq!(ev[0].timestamp_ms, 1_709_251_200_000);
     assert_eq!(ev[0].message, "{\"time\":\"2024-03-01T00:00:00Z\",\"a\":1}");
 }
+
+/// A directory tree with link loops, a dangling link and a FIFO (QA, session 5: the loops
+/// made an import run forever; one bad entry stopped a whole tree; a FIFO blocked it).
+#[cfg(unix)]
+#[test]
+fn a_tree_walk_skips_and_reports_loops_dangling_links_and_fifos() {
+    use std::os::unix::fs::symlink;
+    let (_d, store) = store();
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path().join("logs");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("x.ndjson"), "{\"a\":1}\n{\"a\":2}\n").unwrap();
+    std::fs::write(root.join("sub/y.ndjson"), "{\"a\":3}\n").unwrap();
+    symlink(".", root.join("self")).unwrap();
+    symlink("..", root.join("sub/up")).unwrap();
+    symlink("nowhere", root.join("dangling")).unwrap();
+    symlink("x.ndjson", root.join("z-link.ndjson")).unwrap(); // a link to a file is read
+    let fifo = root.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let have_fifo = made.is_ok_and(|s| s.success());
+
+    let s = import_paths(
+        &store,
+        std::slice::from_ref(&root),
+        &ImportOptions::new("g"),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(s.events, 5, "x twice (once through the link) and y");
+    let mut values: Vec<String> = events(&store, "g").into_iter().map(|e| e.message).collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            "{\"a\":1}",
+            "{\"a\":1}",
+            "{\"a\":2}",
+            "{\"a\":2}",
+            "{\"a\":3}"
+        ]
+    );
+    let reasons: Vec<String> = s.rejections.iter().map(|r| r.to_string()).collect();
+    let skipped = 3 + usize::from(have_fifo);
+    assert_eq!(s.rejected as usize, skipped, "{reasons:?}");
+    assert_eq!(
+        s.rejected_by_reason["skipped directory entry"] as usize,
+        skipped
+    );
+    assert_eq!(
+        reasons.iter().filter(|r| r.contains("a link loop")).count(),
+        2,
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("dangling")),
+        "{reasons:?}"
+    );
+    if have_fifo {
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("pipe") && r.contains("not a regular file")),
+            "{reasons:?}"
+        );
+    }
+}
+
+/// An unusable `--timestamp-format` is an error before anything is stored (QA, session 5:
+/// it was accepted and every event silently got the ingestion time).
+#[test]
+fn an_unusable_timestamp_format_is_refused() {
+    for bad in ["%Q", "", "no specifier", "%Y-%m-%d %"] {
+        let (_d, store) = store();
+        let mut opts = ImportOptions::new("g");
+        opts.format = Format::Text;
+        opts.timestamp_format = Some(bad.to_owned());
+        let r = import_reader(&store, "a.log", "2024-01-02 x\n".as_bytes(), &opts);
+        match r {
+            Err(ow_ingest::IngestError::InvalidOptions(m)) => {
+                assert!(m.contains("--timestamp-format"), "{m}")
+            }
+            other => panic!("{bad:?} accepted: {other:?}"),
+        }
+        assert!(
+            store.log_group("g").is_err(),
+            "{bad:?}: the group was created"
+        );
+    }
+    // a good one still works
+    let (_d, store) = store();
+    let mut opts = ImportOptions::new("g");
+    opts.format = Format::Text;
+    opts.timestamp_format = Some("%Y-%m-%d %H:%M:%S".to_owned());
+    let s = import_reader(&store, "a.log", "2024-01-02 03:04:05 x\n".as_bytes(), &opts).unwrap();
+    assert_eq!(s.events, 1);
+    assert_eq!(events(&store, "g")[0].timestamp_ms, 1_704_164_645_000);
+}
