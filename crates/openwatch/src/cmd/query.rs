@@ -452,14 +452,14 @@ fn write_json(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
         "results": o.rows,
         "statistics": o.statistics,
     });
-    serde_json::to_writer_pretty(&mut *out, &v)?;
+    serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
 
 fn write_csv(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(&o.columns)?;
+    w.write_record(&o.columns).map_err(csv_io)?;
     for r in &o.rows {
         let rec: Vec<&str> = o
             .columns
@@ -471,10 +471,19 @@ fn write_csv(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
                     .unwrap_or("")
             })
             .collect();
-        w.write_record(rec)?;
+        w.write_record(rec).map_err(csv_io)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// A CSV write error as the `io::Error` under it, so that a closed pipe (`| head`) is
+/// recognised (main.rs).
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
 }
 
 fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
@@ -485,7 +494,9 @@ fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
                 m.insert(f.field.clone(), serde_json::Value::String(f.value.clone()));
             }
         }
-        serde_json::to_writer(&mut *out, &serde_json::Value::Object(m))?;
+        // as an io::Error, so that a closed pipe (`| head`) is recognised (main.rs)
+        serde_json::to_writer(&mut *out, &serde_json::Value::Object(m))
+            .map_err(std::io::Error::from)?;
         writeln!(out)?;
     }
     Ok(())

@@ -657,3 +657,39 @@ fn queries_run_side_by_side_and_write_nothing() {
         "a query changed the data directory"
     );
 }
+
+/// `openwatch query … | head` ends quietly with status 0 in every format (QA, session 5:
+/// ndjson, json and csv printed "error: Broken pipe" and exited 2).
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = (0..4000)
+        .map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(200)))
+        .collect();
+    let file = dir.path().join("big.ndjson");
+    std::fs::write(&file, lines).unwrap();
+    let data = dir.path().join("data");
+    import_into(&data, "big", "ndjson", &file);
+    for format in ["ndjson", "json", "csv", "table"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_openwatch"))
+            .args([
+                "query",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--format",
+                format,
+                "fields @message, pad",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the openwatch binary runs");
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{format}: {:?} {err}", out.status);
+        assert!(!err.contains("error"), "{format}: {err}");
+    }
+}
