@@ -113,13 +113,15 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("give a query or --query-file"),
     };
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let start_ms = match &args.start {
-        Some(s) => parse_time(s, now_ms, false).with_context(|| format!("bad --start {s:?}"))?,
-        None => i64::MIN,
+    let start_arg = match &args.start {
+        Some(s) => {
+            Some(parse_time(s, now_ms, false).with_context(|| format!("bad --start {s:?}"))?)
+        }
+        None => None,
     };
-    let end_ms = match &args.end {
-        Some(s) => parse_time(s, now_ms, true).with_context(|| format!("bad --end {s:?}"))?,
-        None => i64::MAX,
+    let end_arg = match &args.end {
+        Some(s) => Some(parse_time(s, now_ms, true).with_context(|| format!("bad --end {s:?}"))?),
+        None => None,
     };
     let mut config = EngineConfig::default();
     if let Some(t) = &args.timeout {
@@ -156,6 +158,25 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         all_log_groups(&store)?
     } else {
         args.log_groups.clone()
+    };
+
+    // [I] Without --start (--end), the range starts (ends) where the stored events of the
+    // queried log groups (every group for a SOURCE query) do, the end at now at the
+    // earliest: every event is in range, and queryStartTime(), queryEndTime() and
+    // queryTimeRange() give real times (StartQuery always names both ends).
+    let (start_ms, end_ms) = match (start_arg, end_arg) {
+        (Some(s), Some(e)) => (s, e),
+        _ => {
+            let groups = if log_groups.is_empty() {
+                all_log_groups(&store)?
+            } else {
+                log_groups.clone()
+            };
+            let (first, last) = stored_range(&store, &groups);
+            let end = end_arg.unwrap_or_else(|| last.map_or(now_ms, |l| l.max(now_ms)));
+            let start = start_arg.unwrap_or_else(|| first.unwrap_or(now_ms).min(end));
+            (start, end.max(start))
+        }
     };
 
     let engine = QueryEngine::new(store, config);
@@ -236,6 +257,22 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The earliest and latest event time (ms) stored in `groups` (log groups that do not
+/// exist are left out: the engine reports them); `None` when they hold no event.
+fn stored_range(store: &ow_storage::Store, groups: &[String]) -> (Option<i64>, Option<i64>) {
+    let mut first: Option<i64> = None;
+    let mut last: Option<i64> = None;
+    for g in groups.iter().filter_map(|name| store.log_group(name).ok()) {
+        if let Some(t) = g.first_event_timestamp_ms {
+            first = Some(first.map_or(t, |f| f.min(t)));
+        }
+        if let Some(t) = g.last_event_timestamp_ms {
+            last = Some(last.map_or(t, |l| l.max(t)));
+        }
+    }
+    (first, last)
 }
 
 fn all_log_groups(store: &ow_storage::Store) -> anyhow::Result<Vec<String>> {

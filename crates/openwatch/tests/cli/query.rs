@@ -693,3 +693,50 @@ fn a_closed_stdout_is_not_an_error() {
         assert!(!err.contains("error"), "{format}: {err}");
     }
 }
+
+/// Without --start/--end the range is the stored range: queryStartTime() is the earliest
+/// event's time, queryEndTime() now, queryTimeRange() their difference (QA, session 5:
+/// they were the extreme 64-bit values and -1).
+#[test]
+fn without_start_and_end_the_range_is_the_stored_range() {
+    let dir = imported();
+    let before_ms = chrono_now_ms();
+    let o = query(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "fields queryStartTime() as s, queryEndTime() as e, queryTimeRange() as r, \
+             toMillis(@timestamp) as t | sort @timestamp asc | limit 1",
+        ],
+    );
+    let row = &json_rows(&o)[0];
+    let n = |k: &str| -> i64 { row[k].parse().unwrap() };
+    assert_eq!(n("s"), n("t"), "{row:?}");
+    assert!(n("e") >= before_ms && n("e") <= chrono_now_ms(), "{row:?}");
+    assert_eq!(n("r"), n("e") - n("s"), "{row:?}");
+    // every event is in range
+    let o = query(dir.path(), &["--format", "ndjson", "stats count(*) as n"]);
+    assert_eq!(stdout(&o), format!("{{\"n\":\"{}\"}}\n", records().len()));
+    // only --start: the end is now
+    let o = query(
+        dir.path(),
+        &[
+            "--start",
+            "2000-01-01T00:00:00Z",
+            "--format",
+            "json",
+            "fields queryStartTime() as s, queryEndTime() as e | limit 1",
+        ],
+    );
+    let row = &json_rows(&o)[0];
+    assert_eq!(row["s"], "946684800000");
+    assert!(row["e"].parse::<i64>().unwrap() >= before_ms, "{row:?}");
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
