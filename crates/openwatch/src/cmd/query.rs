@@ -71,10 +71,11 @@ pub struct Args {
     pub log_groups: Vec<String>,
     /// Range start (inclusive): 15m / 24h / 7d ago (`-15m` is the same; `+15m` is refused),
     /// ISO 8601, `now` or epoch seconds (not milliseconds: values after the year 9999 are
-    /// refused).
+    /// refused). Default: the earliest event stored in the queried log groups.
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub start: Option<String>,
-    /// Range end (inclusive): same forms as --start.
+    /// Range end (inclusive): same forms as --start. Default: now, or the latest stored
+    /// event if later.
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub end: Option<String>,
     /// Output format.
@@ -366,7 +367,13 @@ pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
     let rel = s.strip_prefix('-').unwrap_or(s);
     if is_rel(rel) {
         let d = parse_duration(rel)?;
-        return Ok(now_ms.saturating_sub(d.as_millis() as i64));
+        // 0001-01-01T00:00:00Z: earlier times cannot be printed as ISO 8601
+        const YEAR_ONE_MS: i64 = -62_135_596_800_000;
+        return i64::try_from(d.as_millis())
+            .ok()
+            .and_then(|back| now_ms.checked_sub(back))
+            .filter(|&t| t >= YEAR_ONE_MS)
+            .ok_or_else(|| anyhow::anyhow!("{s:?} ago is before the year 1"));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let secs: i64 = s.parse().context("epoch seconds out of range")?;

@@ -385,6 +385,12 @@ fn qa_time_args() {
     let err = fails(&["--end", "99999999999999999"]);
     assert!(err.contains("after the year 9999"), "{err}");
     assert!(!err.contains("milliseconds"), "{err}");
+    // a relative time too far back is refused (QA, session 5: it wrapped to the future)
+    let err = fails(&["--start", "106751991168d"]);
+    assert!(err.contains("before the year 1"), "{err}");
+    let err = fails(&["--start", "800000000d"]);
+    assert!(err.contains("before the year 1"), "{err}");
+    assert_eq!(count(&["--start", "700000d"]), "1");
     // the last second of 9999 is still fine
     assert_eq!(count(&["--start", "0", "--end", "253402300799"]), "1");
     assert_eq!(count(&["--start", "253402300799"]), "0");
