@@ -307,3 +307,29 @@ pub mod cis {
         }
     }
 }
+
+/// Every file and directory under `dir` (recursively) with its length in bytes and its
+/// modification time: compare two listings to show that something wrote nothing.
+///
+/// # Panics
+/// When `dir` or an entry cannot be read.
+pub fn file_listing(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable directory") {
+            let entry = entry.expect("readable entry");
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                todo.push(entry.path());
+            }
+            out.insert(
+                entry.path(),
+                (meta.len(), meta.modified().expect("modification time")),
+            );
+        }
+    }
+    out
+}

@@ -605,29 +605,12 @@ fn timestamps_rfc3339_prints_iso_8601_like_the_source_field() {
     assert!(ts.ends_with(".000"));
 }
 
-/// Every file under `dir` with its length and modification time.
-fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                todo.push(entry.path());
-            }
-            out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
-        }
-    }
-    out
-}
-
 /// `openwatch query` opens the store read-only: several run at once on one data
 /// directory, and none of them changes a file in it.
 #[test]
 fn queries_run_side_by_side_and_write_nothing() {
     let dir = imported();
-    let before = tree(dir.path());
+    let before = ow_test_utils::file_listing(dir.path());
     let args = [
         "query",
         "--data-dir",
@@ -658,7 +641,7 @@ fn queries_run_side_by_side_and_write_nothing() {
         assert_eq!(out, &expected);
     }
     assert_eq!(
-        tree(dir.path()),
+        ow_test_utils::file_listing(dir.path()),
         before,
         "a query changed the data directory"
     );

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use ow_storage::{Store, StoreError};
+use ow_test_utils::file_listing as listing;
 
 use crate::{events, small_config, stored_ids};
 
@@ -23,23 +23,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-}
-
-/// Every file and directory under `dir` with its length and modification time.
-fn listing(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                todo.push(entry.path());
-            }
-            out.insert(entry.path(), (meta.len(), meta.modified().unwrap()));
-        }
-    }
-    out
 }
 
 fn wal_files(dir: &Path) -> BTreeSet<PathBuf> {
