@@ -243,6 +243,12 @@ impl Store {
     }
 
     fn open_mode(data_dir: &Path, config: StoreConfig, read_only: bool) -> Result<Store> {
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(StoreError::InvalidParameter(format!(
+                "the data directory {} is not a directory",
+                data_dir.display()
+            )));
+        }
         if !read_only {
             std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         }

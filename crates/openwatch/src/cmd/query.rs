@@ -134,6 +134,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         Timestamps::Rfc3339 => ow_query::TimestampStyle::Rfc3339,
     };
 
+    if args.data_dir.exists() && !args.data_dir.is_dir() {
+        anyhow::bail!(
+            "data directory {} is not a directory",
+            args.data_dir.display()
+        );
+    }
     if !args.data_dir.is_dir() {
         anyhow::bail!(
             "data directory {} does not exist (import data with `openwatch import`)",

@@ -289,3 +289,38 @@ fn a_closed_stdout_ends_the_summary_not_the_import() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.lines().any(|l| l == "2"), "both events imported: {out}");
 }
+
+/// Error texts name the cause once (QA, session 5: "File exists (os error 17): File exists
+/// (os error 17)" for a data directory that is a regular file, and every I/O error twice).
+#[test]
+fn errors_name_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "{\"a\":1}\n").unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["import", "--data-dir", f, "-g", "g", f],
+        vec!["query", "--data-dir", f, "fields @message"],
+    ] {
+        let o = openwatch(&args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is not a directory"), "{args:?}: {err}");
+    }
+    let data = dir.path().join("data");
+    let missing = dir.path().join("missing.ndjson");
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "-g",
+            "g",
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}
