@@ -255,8 +255,9 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         let s = &output.statistics;
         eprintln!(
-            "{} rows; recordsMatched {}, recordsScanned {}, bytesScanned {} ({})",
+            "{} row{}; recordsMatched {}, recordsScanned {}, bytesScanned {} ({})",
             output.rows.len(),
+            if output.rows.len() == 1 { "" } else { "s" },
             s.records_matched,
             s.records_scanned,
             s.bytes_scanned,
