@@ -1043,6 +1043,18 @@ impl<'a> Importer<'a> {
         ts: i64,
         message: String,
     ) -> Result<()> {
+        // 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999Z: times ISO 8601 can print
+        const TIMESTAMP_RANGE_MS: std::ops::RangeInclusive<i64> =
+            -62_135_596_800_000..=253_402_300_799_999;
+        if !TIMESTAMP_RANGE_MS.contains(&ts) {
+            self.reject(
+                name,
+                line,
+                "timestamp out of range",
+                Some(format!("{ts} ms is not between the years 1 and 9999")),
+            );
+            return Ok(());
+        }
         let size = message.len() + 26;
         if size > self.opts.max_event_bytes {
             self.reject(

@@ -513,3 +513,28 @@ fn an_unusable_timestamp_format_is_refused() {
     assert_eq!(s.events, 1);
     assert_eq!(events(&store, "g")[0].timestamp_ms, 1_704_164_645_000);
 }
+
+/// Event times outside the years 1 to 9999 are rejected one by one (QA, session 5: a
+/// `cloudwatch-events` time of 99999999999999999 ms was stored and then printed as a raw
+/// number, and left out of RFC 3339 output).
+#[test]
+fn event_times_outside_years_1_to_9999_are_rejected() {
+    let (_d, store) = store();
+    let lines = "{\"timestamp\":99999999999999999,\"message\":\"far future\"}\n\
+                 {\"timestamp\":253402300799999,\"message\":\"last ms of 9999\"}\n\
+                 {\"timestamp\":-62135596800001,\"message\":\"before year 1\"}\n\
+                 {\"timestamp\":1559763003171,\"message\":\"ok\"}\n";
+    let mut opts = ImportOptions::new("g");
+    opts.format = Format::CloudwatchEvents;
+    let s = import_reader(&store, "ev.json", lines.as_bytes(), &opts).unwrap();
+    assert_eq!(s.events, 2);
+    assert_eq!(s.rejected, 2);
+    assert_eq!(s.rejected_by_reason["timestamp out of range"], 2);
+    assert_eq!(
+        s.rejections.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [Some(1), Some(3)]
+    );
+    let mut kept: Vec<String> = events(&store, "g").into_iter().map(|e| e.message).collect();
+    kept.sort();
+    assert_eq!(kept, ["last ms of 9999", "ok"]);
+}
