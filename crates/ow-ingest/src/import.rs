@@ -1043,10 +1043,7 @@ impl<'a> Importer<'a> {
         ts: i64,
         message: String,
     ) -> Result<()> {
-        // 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999Z: times ISO 8601 can print
-        const TIMESTAMP_RANGE_MS: std::ops::RangeInclusive<i64> =
-            -62_135_596_800_000..=253_402_300_799_999;
-        if !TIMESTAMP_RANGE_MS.contains(&ts) {
+        if !ow_storage::schema::PRINTABLE_TIME_MS.contains(&ts) {
             self.reject(
                 name,
                 line,

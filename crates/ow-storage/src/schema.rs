@@ -12,6 +12,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 /// `@timestamp`: event time, `Int64` epoch milliseconds UTC, not null.
 pub const TIMESTAMP: &str = "@timestamp";
+/// The event times (epoch ms) OpenWatch accepts from importers and CLI arguments:
+/// 0001-01-01T00:00:00.000Z ..= 9999-12-31T23:59:59.999Z, the times ISO 8601 and
+/// GetQueryResults' `YYYY-MM-DD HH:MM:SS.mmm` can print. [I] Our bound; AWS's
+/// PutLogEvents age windows are narrower and apply on top of it.
+pub const PRINTABLE_TIME_MS: std::ops::RangeInclusive<i64> =
+    -62_135_596_800_000..=253_402_300_799_999;
 /// `@ingestionTime`: when the store received the event, `Int64` epoch ms UTC, not null.
 pub const INGESTION_TIME: &str = "@ingestionTime";
 /// `@logStream`: the log stream name, `Utf8`, not null.

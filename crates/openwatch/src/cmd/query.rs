@@ -344,7 +344,7 @@ pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
 
 /// 9999-12-31T23:59:59Z in epoch seconds: a larger epoch value is refused (it is most
 /// likely milliseconds, which would silently mean a year like 55841).
-const MAX_EPOCH_SECONDS: i64 = 253_402_300_799;
+const MAX_EPOCH_SECONDS: i64 = *ow_storage::schema::PRINTABLE_TIME_MS.end() / 1000;
 
 /// Parses a CLI time to epoch ms: `now`, relative (`15m` or `-15m` = 15 minutes ago; `+15m`
 /// is refused), epoch seconds (up to the year 9999; a larger value is refused with a hint
@@ -374,12 +374,10 @@ pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
     let rel = s.strip_prefix('-').unwrap_or(s);
     if is_rel(rel) {
         let d = parse_duration(rel)?;
-        // 0001-01-01T00:00:00Z: earlier times cannot be printed as ISO 8601
-        const YEAR_ONE_MS: i64 = -62_135_596_800_000;
         return i64::try_from(d.as_millis())
             .ok()
             .and_then(|back| now_ms.checked_sub(back))
-            .filter(|&t| t >= YEAR_ONE_MS)
+            .filter(|&t| t >= *ow_storage::schema::PRINTABLE_TIME_MS.start())
             .ok_or_else(|| anyhow::anyhow!("{s:?} ago is before the year 1"));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
