@@ -218,7 +218,7 @@ pub fn import_paths(
     let started = Instant::now();
     let mut inputs: Vec<Option<PathBuf>> = Vec::new();
     let mut total: Option<u64> = Some(0);
-    let mut skipped: Vec<Rejection> = Vec::new();
+    let mut skipped: Vec<(PathBuf, String)> = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             inputs.push(None);
@@ -249,6 +249,10 @@ pub fn import_paths(
     }
     progress.begin(total);
     let summary = run_import(store, options, progress, |imp| {
+        // entries of walked directories that were not read count as rejected inputs
+        for (path, why) in skipped {
+            imp.reject(&path.display().to_string(), None, SKIPPED_ENTRY, Some(why));
+        }
         for input in inputs {
             match input {
                 None => {
@@ -270,17 +274,6 @@ pub fn import_paths(
     });
     progress.finish();
     let mut summary = summary?;
-    // entries of walked directories that were not read count as rejected inputs
-    for r in skipped {
-        summary.rejected += 1;
-        *summary
-            .rejected_by_reason
-            .entry(SKIPPED_ENTRY.to_owned())
-            .or_default() += 1;
-        if summary.rejections.len() < options.max_reported_rejections {
-            summary.rejections.push(r);
-        }
-    }
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
@@ -313,7 +306,7 @@ pub fn import_reader(
 fn walk(
     dir: &Path,
     out: &mut Vec<PathBuf>,
-    skipped: &mut Vec<Rejection>,
+    skipped: &mut Vec<(PathBuf, String)>,
     walked: &mut HashSet<PathBuf>,
 ) -> Result<()> {
     let io = |e| IngestError::Io {
@@ -322,12 +315,8 @@ fn walk(
     };
     walked.insert(std::fs::canonicalize(dir).map_err(io)?);
     let rd = std::fs::read_dir(dir).map_err(io)?;
-    fn skip(skipped: &mut Vec<Rejection>, p: &Path, reason: String) {
-        skipped.push(Rejection {
-            source: p.display().to_string(),
-            line: None,
-            reason: format!("{SKIPPED_ENTRY}: {reason}"),
-        });
+    fn skip(skipped: &mut Vec<(PathBuf, String)>, p: &Path, reason: String) {
+        skipped.push((p.to_owned(), reason));
     }
     for entry in rd {
         let entry = match entry {
