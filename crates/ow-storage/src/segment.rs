@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StringBuilder, UInt32Array, UInt64Array,
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StringBuilder, UInt64Array,
 };
-use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use arrow::compute::interleave_record_batch;
 use arrow::datatypes::{Field, Schema};
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -79,41 +79,111 @@ pub(crate) struct EncodedSegment {
     pub ngram: Option<Vec<u8>>,
 }
 
-/// Concatenates core-column batches and sorts them by (`@timestamp`, `__seq`).
-pub(crate) fn sort_rows(batches: &[RecordBatch]) -> Result<RecordBatch> {
-    let all = match batches {
-        [one] => one.clone(),
-        _ => concat_batches(&core_schema(), batches).map_err(internal)?,
-    };
-    if all.num_rows() <= 1 {
-        return Ok(all);
+/// The rows of the segments that a flush, a compaction or a rewrite writes out of
+/// `batches` (core columns), as (batch, row) pairs, one list per segment, in segment row
+/// order:
+/// - rows with `@timestamp` < `min_timestamp_ms` are left out (retention of buffered
+///   events; `i64::MIN` keeps all);
+/// - the rest, in (`@timestamp`, `__seq`) order, are cut into one run per `window_ms`
+///   window of `@timestamp` (`None`: one run);
+/// - with [`StoreConfig::cluster_rows_by_message`], each run is reordered chunk by chunk
+///   (`row_group_rows` rows, so every row group keeps the time range it would have had)
+///   by `@message` bytes, ties in time order: events of one kind end up side by side,
+///   which is what zstd's window needs (on generated CloudTrail the `@message` pages
+///   compress about 1.35 times smaller, and faster).
+///
+/// Only the order is computed here; [`gather`] then copies each segment's rows once.
+pub(crate) fn plan_segments(
+    batches: &[RecordBatch],
+    min_timestamp_ms: i64,
+    window_ms: Option<i64>,
+    config: &StoreConfig,
+) -> Result<Vec<Vec<(usize, usize)>>> {
+    let mut keys: Vec<(i64, u64, usize, usize)> = Vec::new();
+    let mut messages: Vec<&StringArray> = Vec::with_capacity(batches.len());
+    for (b, batch) in batches.iter().enumerate() {
+        let col = |i: usize| batch.column(i).as_any();
+        let (Some(ts), Some(msg), Some(seq)) = (
+            col(0).downcast_ref::<Int64Array>(),
+            col(3).downcast_ref::<StringArray>(),
+            col(4).downcast_ref::<UInt64Array>(),
+        ) else {
+            return Err(internal("unexpected core column types"));
+        };
+        messages.push(msg);
+        keys.extend(
+            ts.values()
+                .iter()
+                .zip(seq.values().iter())
+                .enumerate()
+                .filter(|(_, (&t, _))| t >= min_timestamp_ms)
+                .map(|(r, (&t, &q))| (t, q, b, r)),
+        );
     }
     // Events usually arrive in time order (imports of time-ordered files, live logs):
-    // then there is nothing to reorder and no copy to make.
-    if let (Some(ts), Some(seq)) = (
-        all.column(0).as_any().downcast_ref::<Int64Array>(),
-        all.column(4).as_any().downcast_ref::<UInt64Array>(),
-    ) {
-        let (t, q) = (ts.values(), seq.values());
-        if (1..t.len()).all(|i| (t[i - 1], q[i - 1]) <= (t[i], q[i])) {
-            return Ok(all);
+    // then there is nothing to reorder.
+    if !keys
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1))
+    {
+        keys.sort_unstable_by_key(|&(t, q, _, _)| (t, q));
+    }
+    let mut runs: Vec<&[(i64, u64, usize, usize)]> = Vec::new();
+    match window_ms {
+        Some(w) => {
+            let w = w.max(1);
+            let mut rest = &keys[..];
+            while let Some(&(t0, ..)) = rest.first() {
+                let n = rest
+                    .iter()
+                    .position(|&(t, ..)| t.div_euclid(w) != t0.div_euclid(w))
+                    .unwrap_or(rest.len());
+                runs.push(&rest[..n]);
+                rest = &rest[n..];
+            }
+        }
+        None if !keys.is_empty() => runs.push(&keys[..]),
+        None => {}
+    }
+    let chunk = config.row_group_rows.max(1);
+    Ok(runs
+        .into_iter()
+        .map(|run| {
+            let mut order: Vec<u32> = (0..run.len() as u32).collect();
+            if config.cluster_rows_by_message {
+                let text = |i: u32| {
+                    let (_, _, b, r) = run[i as usize];
+                    messages[b].value(r).as_bytes()
+                };
+                for part in order.chunks_mut(chunk) {
+                    part.sort_unstable_by(|&x, &y| text(x).cmp(text(y)).then(x.cmp(&y)));
+                }
+            }
+            order
+                .into_iter()
+                .map(|i| {
+                    let (_, _, b, r) = run[i as usize];
+                    (b, r)
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// The rows `rows` ((batch, row) pairs, from [`plan_segments`]) of `batches` as one
+/// batch: a zero-copy slice when they are one contiguous run of one batch, else one copy.
+pub(crate) fn gather(batches: &[RecordBatch], rows: &[(usize, usize)]) -> Result<RecordBatch> {
+    if let Some(&(b, r0)) = rows.first() {
+        let contiguous = rows
+            .iter()
+            .enumerate()
+            .all(|(i, &(bi, ri))| bi == b && ri == r0 + i);
+        if contiguous {
+            return Ok(batches[b].slice(r0, rows.len()));
         }
     }
-    let idx = lexsort_to_indices(
-        &[
-            SortColumn {
-                values: all.column(0).clone(),
-                options: None,
-            },
-            SortColumn {
-                values: all.column(4).clone(),
-                options: None,
-            },
-        ],
-        None,
-    )
-    .map_err(internal)?;
-    take_record_batch(&all, &idx).map_err(internal)
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    interleave_record_batch(&refs, rows).map_err(internal)
 }
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
@@ -138,6 +208,9 @@ const ARENA: u32 = 1 << 31;
 /// Values of a path that [`Discovery::identifier_like`] samples per segment (evenly strided).
 const IDENTIFIER_SAMPLE: usize = 16_384;
 
+/// Field discovery sizes its vector of values from this many first events.
+const VALUES_SAMPLE: usize = 256;
+
 impl Discovery {
     fn run(messages: &StringArray, config: &StoreConfig) -> Discovery {
         let mut d = Discovery {
@@ -156,6 +229,12 @@ impl Discovery {
             let arena_mark = d.arena.len();
             let base = msg.as_ptr() as usize;
             let ev32 = ev as u32;
+            if ev == VALUES_SAMPLE.min(messages.len()) {
+                // one reservation from the first events' fields, instead of growing (and
+                // copying) the vector of all values a dozen times
+                let per_event = d.values.len() / ev.max(1) + 1;
+                d.values.reserve((messages.len() - ev) * per_event * 9 / 8);
+            }
             let ok = flatten_with(msg, config.max_fields_per_event, |path, v| {
                 let id = match d.ids.get(path) {
                     Some(&id) => id,
@@ -288,22 +367,30 @@ impl Discovery {
     /// error messages) for little query benefit.
     /// [I] Our choice of trade-off between disk size and scan speed.
     fn identifier_like(&self, ids: &[u32], messages: &StringArray) -> FxHashSet<u32> {
-        let mut slot: FxHashMap<u32, usize> = FxHashMap::default();
+        // candidate index of each path id (usize::MAX: not a candidate)
+        let mut slot: Vec<usize> = vec![usize::MAX; self.names.len()];
         for (k, &id) in ids.iter().enumerate() {
-            slot.insert(id, k);
+            slot[id as usize] = k;
         }
         // every `stride`-th occurrence of a path is sampled
         let strides: Vec<u64> = ids
             .iter()
             .map(|&id| (self.counts[id as usize] / IDENTIFIER_SAMPLE as u64).max(1))
             .collect();
-        let mut seen: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); ids.len()];
+        // sized up front: growing a set rehashes every value it holds
+        let mut seen: Vec<FxHashSet<&str>> = ids
+            .iter()
+            .map(|&id| {
+                let n = (self.counts[id as usize] as usize).min(IDENTIFIER_SAMPLE);
+                FxHashSet::with_capacity_and_hasher(n, Default::default())
+            })
+            .collect();
         let mut occurrences = vec![0u64; ids.len()];
         let mut counts = vec![0usize; ids.len()];
         let mut bytes = vec![0usize; ids.len()];
         for &(ev, id, start, len) in &self.values {
-            let Some(&k) = slot.get(&id) else { continue };
-            if len == u32::MAX {
+            let k = slot[id as usize];
+            if k == usize::MAX || len == u32::MAX {
                 continue;
             }
             occurrences[k] += 1;
@@ -345,7 +432,8 @@ impl Discovery {
     }
 }
 
-/// Encodes sorted rows (from [`sort_rows`]) as a Parquet segment.
+/// Encodes rows in segment order (from [`plan_segments`] and [`gather`]) as a Parquet
+/// segment.
 pub(crate) fn encode(
     rows: &RecordBatch,
     object_path: String,
@@ -370,19 +458,6 @@ pub(crate) fn encode(
     if n == 0 {
         return Err(internal("empty segment"));
     }
-    let clustered;
-    let (rows, messages) = if config.cluster_rows_by_message && n > 1 {
-        clustered = cluster_by_message(rows, messages, config.row_group_rows.max(1))?;
-        let m = clustered
-            .column(3)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| internal("@message is not Utf8"))?;
-        (&clustered, m)
-    } else {
-        (rows, messages)
-    };
-
     let mut disc = Discovery::run(messages, config);
     let promoted = disc.promoted(n, messages, config, known);
     let mut slot_of: Vec<usize> = vec![usize::MAX; disc.names.len()];
@@ -509,29 +584,6 @@ pub(crate) fn encode(
     Ok(EncodedSegment { bytes, info, ngram })
 }
 
-/// Reorders time-sorted `rows` chunk by chunk (`chunk` = rows per row group, so every row
-/// group keeps the time range it would have had) by `@message` bytes, ties in time order.
-/// Events of one kind end up side by side, which is what zstd's window needs: on
-/// generated CloudTrail the `@message` pages compress about 1.35 times smaller, and faster
-/// (see [`StoreConfig::cluster_rows_by_message`]).
-fn cluster_by_message(
-    rows: &RecordBatch,
-    messages: &StringArray,
-    chunk: usize,
-) -> Result<RecordBatch> {
-    let mut idx: Vec<u32> = (0..rows.num_rows() as u32).collect();
-    for part in idx.chunks_mut(chunk) {
-        part.sort_unstable_by(|&a, &b| {
-            messages
-                .value(a as usize)
-                .as_bytes()
-                .cmp(messages.value(b as usize).as_bytes())
-                .then(a.cmp(&b))
-        });
-    }
-    take_record_batch(rows, &UInt32Array::from(idx)).map_err(internal)
-}
-
 /// Builds the n-gram sidecar of a freshly written segment: one block per `@message` data
 /// page (from the file's offset index), so a reader skips whole pages.
 fn ngram_sidecar(bytes: &Bytes, messages: &StringArray, bits_per_kib: u64) -> Result<Vec<u8>> {
@@ -648,4 +700,108 @@ pub(crate) fn read_field_counts(data: Bytes, path: &str) -> Result<(u64, Vec<(St
         message: format!("bad {FIELD_COUNTS_KEY}: {e}"),
     })?;
     Ok((c.events, c.fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Core-column rows: (`@timestamp`, `@message`, `__seq`), one log stream.
+    fn rows(events: &[(i64, &str, u64)]) -> RecordBatch {
+        let ts: Int64Array = events.iter().map(|e| Some(e.0)).collect();
+        let ingest: Int64Array = events.iter().map(|_| Some(0)).collect();
+        let stream: StringArray = events.iter().map(|_| Some("s")).collect();
+        let msg: StringArray = events.iter().map(|e| Some(e.1)).collect();
+        let seq: UInt64Array = events.iter().map(|e| Some(e.2)).collect();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(ts),
+            Arc::new(ingest),
+            Arc::new(stream),
+            Arc::new(msg),
+            Arc::new(seq),
+        ];
+        RecordBatch::try_new(core_schema(), cols).unwrap()
+    }
+
+    fn messages(b: &RecordBatch) -> Vec<String> {
+        let m = b.column(3).as_any().downcast_ref::<StringArray>().unwrap();
+        m.iter().map(|v| v.unwrap().to_owned()).collect()
+    }
+
+    fn two_batches() -> Vec<RecordBatch> {
+        vec![
+            rows(&[(25, "e", 0), (0, "b", 1), (11, "d", 2)]),
+            rows(&[(5, "a", 3), (10, "c", 4), (-3, "expired", 5), (11, "c", 6)]),
+        ]
+    }
+
+    #[test]
+    fn plans_cut_time_ordered_rows_into_windows_and_drop_expired_ones() {
+        let batches = two_batches();
+        let config = StoreConfig {
+            cluster_rows_by_message: false,
+            ..StoreConfig::default()
+        };
+        let plans = plan_segments(&batches, 0, Some(10), &config).unwrap();
+        assert_eq!(
+            plans,
+            vec![
+                vec![(0, 1), (1, 0)],
+                vec![(1, 1), (0, 2), (1, 3)],
+                vec![(0, 0)]
+            ]
+        );
+        let segs: Vec<Vec<String>> = plans
+            .iter()
+            .map(|p| messages(&gather(&batches, p).unwrap()))
+            .collect();
+        assert_eq!(segs, vec![vec!["b", "a"], vec!["c", "d", "c"], vec!["e"]]);
+        // no window, nothing expired: one run of all seven rows in time order
+        let all = plan_segments(&batches, i64::MIN, None, &config).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            messages(&gather(&batches, &all[0]).unwrap()),
+            vec!["expired", "b", "a", "c", "d", "c", "e"]
+        );
+    }
+
+    #[test]
+    fn clustering_orders_each_row_group_by_message_with_ties_in_time_order() {
+        let batches = two_batches();
+        let config = StoreConfig {
+            cluster_rows_by_message: true,
+            row_group_rows: 2,
+            ..StoreConfig::default()
+        };
+        // time order: b(0) a(5) c(10) d(11) c(11, seq 6) e(25); chunks of 2 rows
+        let plans = plan_segments(&batches, 0, None, &config).unwrap();
+        assert_eq!(
+            plans,
+            vec![vec![(1, 0), (0, 1), (1, 1), (0, 2), (1, 3), (0, 0)]]
+        );
+        let config = StoreConfig {
+            row_group_rows: 3,
+            ..config
+        };
+        let plans = plan_segments(&batches, 0, None, &config).unwrap();
+        // chunks [b a c] [d c e]: the equal "c"s are in different chunks
+        assert_eq!(
+            messages(&gather(&batches, &plans[0]).unwrap()),
+            vec!["a", "b", "c", "c", "d", "e"]
+        );
+        let same = vec![rows(&[(1, "x", 0), (2, "x", 1), (3, "x", 2)])];
+        let plans = plan_segments(&same, 0, None, &config).unwrap();
+        assert_eq!(plans, vec![vec![(0, 0), (0, 1), (0, 2)]]);
+    }
+
+    #[test]
+    fn gather_slices_a_contiguous_run_without_copying() {
+        let batches = two_batches();
+        let run = gather(&batches, &[(1, 1), (1, 2)]).unwrap();
+        let whole = batches[1].column(3).to_data();
+        let part = run.column(3).to_data();
+        // same value buffer: a slice, not a copy
+        assert_eq!(whole.buffers()[1].as_ptr(), part.buffers()[1].as_ptr());
+        assert_eq!(messages(&run), vec!["c", "expired"]);
+    }
 }

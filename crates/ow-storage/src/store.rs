@@ -856,9 +856,9 @@ impl Store {
                 if !hit {
                     continue;
                 }
-                if kept.iter().any(|b| b.num_rows() > 0) {
-                    let sorted = segment::sort_rows(&kept)?;
-                    news.push(self.write_segment(gid, &sorted)?);
+                for plan in segment::plan_segments(&kept, i64::MIN, None, &self.inner.config)? {
+                    let rows = segment::gather(&kept, &plan)?;
+                    news.push(self.write_segment(gid, &rows)?);
                 }
                 olds.push(s.clone());
             }
@@ -1525,20 +1525,25 @@ impl Store {
         let mut written: Vec<(u64, Vec<SegmentInfo>, HashMap<String, StreamStats>)> = Vec::new();
         let mut result = Ok(());
         for (gid, batches, cutoff) in &frozen {
-            let r = segment::sort_rows(batches).and_then(|sorted| {
+            let r = (|| {
                 // Retention of buffered events: rows already expired are not written (they
                 // leave with the WAL files this flush retires). They still count as
                 // committed in the stream statistics, so they no longer count as buffered.
-                let stats = stream_stats(&sorted);
-                let kept = filter_range(std::slice::from_ref(&sorted), *cutoff, i64::MAX)?;
+                let stats = stream_stats(batches);
+                let plans = segment::plan_segments(
+                    batches,
+                    *cutoff,
+                    Some(self.inner.config.segment_window_ms),
+                    &self.inner.config,
+                )?;
                 let mut infos = Vec::new();
-                for rows in &kept {
-                    for part in split_windows(rows, self.inner.config.segment_window_ms) {
-                        infos.push(self.write_segment(*gid, &part)?);
-                    }
+                for plan in plans {
+                    // one window's rows at a time: one copy of them is alive at once
+                    let rows = segment::gather(batches, &plan)?;
+                    infos.push(self.write_segment(*gid, &rows)?);
                 }
                 Ok((infos, stats))
-            });
+            })();
             match r {
                 Ok((infos, stats)) => written.push((*gid, infos, stats)),
                 Err(e) => {
@@ -1648,11 +1653,11 @@ impl Store {
             .as_any()
             .downcast_ref::<UInt64Array>()
             .ok_or_else(|| StoreError::Internal("__seq is not UInt64".into()))?;
-        // first @timestamp, seq range, and a process-unique suffix: a name is never reused,
-        // even for the same rows (a retried flush or compaction)
+        // earliest @timestamp, seq range, and a process-unique suffix: a name is never
+        // reused, even for the same rows (a retried flush or compaction)
         let object_path = format!(
             "g{gid}/{}-{}-{}-{:x}.parquet",
-            ts.value(0),
+            ts.values().iter().min().copied().unwrap_or(0),
             seq.values().iter().min().copied().unwrap_or(0),
             seq.values().iter().max().copied().unwrap_or(0),
             unique_suffix()
@@ -1803,8 +1808,10 @@ impl Store {
                 let bytes = block_on(data.bytes())?;
                 batches.extend(segment::read_core(bytes, &s.info.object_path)?);
             }
-            let sorted = segment::sort_rows(&batches)?;
-            let info = self.write_segment(gid, &sorted)?;
+            let plan = segment::plan_segments(&batches, i64::MIN, None, &self.inner.config)?;
+            let [plan] = <[_; 1]>::try_from(plan)
+                .map_err(|_| StoreError::Internal("compaction of segments without rows".into()))?;
+            let info = self.write_segment(gid, &segment::gather(&batches, &plan)?)?;
             let new = Arc::new(SegmentHandle::new(info, self.inner.garbage.clone()));
             let olds: HashSet<String> = segs.iter().map(|s| s.info.object_path.clone()).collect();
             let applied = self.mutate_manifest_if(|st| {
@@ -2207,43 +2214,28 @@ fn merge_stats(into: &mut StreamStats, s: &StreamStats) {
     into.count += s.count;
 }
 
-fn stream_stats(rows: &RecordBatch) -> HashMap<String, StreamStats> {
+fn stream_stats(batches: &[RecordBatch]) -> HashMap<String, StreamStats> {
     let mut out: HashMap<String, StreamStats> = HashMap::new();
-    let (Some(ts), Some(ing), Some(st), Some(msg)) = (
-        rows.column(0).as_any().downcast_ref::<Int64Array>(),
-        rows.column(1).as_any().downcast_ref::<Int64Array>(),
-        rows.column(2).as_any().downcast_ref::<StringArray>(),
-        rows.column(3).as_any().downcast_ref::<StringArray>(),
-    ) else {
-        return out;
-    };
-    for i in 0..rows.num_rows() {
-        let s = st.value(i);
-        let e = match out.get_mut(s) {
-            Some(e) => e,
-            None => out.entry(s.to_owned()).or_default(),
+    for rows in batches {
+        let (Some(ts), Some(ing), Some(st), Some(msg)) = (
+            rows.column(0).as_any().downcast_ref::<Int64Array>(),
+            rows.column(1).as_any().downcast_ref::<Int64Array>(),
+            rows.column(2).as_any().downcast_ref::<StringArray>(),
+            rows.column(3).as_any().downcast_ref::<StringArray>(),
+        ) else {
+            continue;
         };
-        e.add(
-            ts.value(i),
-            ing.value(i),
-            msg.value_length(i) as u64 + EVENT_OVERHEAD,
-        );
-    }
-    out
-}
-
-/// Splits rows sorted by `@timestamp` into runs of one `window_ms` window each.
-fn split_windows(rows: &RecordBatch, window_ms: i64) -> Vec<RecordBatch> {
-    let Some(ts) = rows.column(0).as_any().downcast_ref::<Int64Array>() else {
-        return vec![rows.clone()];
-    };
-    let w = window_ms.max(1);
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=rows.num_rows() {
-        if i == rows.num_rows() || ts.value(i).div_euclid(w) != ts.value(start).div_euclid(w) {
-            out.push(rows.slice(start, i - start));
-            start = i;
+        for i in 0..rows.num_rows() {
+            let s = st.value(i);
+            let e = match out.get_mut(s) {
+                Some(e) => e,
+                None => out.entry(s.to_owned()).or_default(),
+            };
+            e.add(
+                ts.value(i),
+                ing.value(i),
+                msg.value_length(i) as u64 + EVENT_OVERHEAD,
+            );
         }
     }
     out
@@ -2416,23 +2408,4 @@ fn remove_unlisted(seg_dir: &Path, listed: &HashSet<PathBuf>) -> Result<u64> {
         }
     }
     Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_windows_cuts_at_window_edges() {
-        let ts = Int64Array::from(vec![0, 5, 10, 11, 25]);
-        let mut b = crate::buffer::GroupBuffer::default();
-        let s: Arc<str> = Arc::from("s");
-        for (i, t) in ts.values().iter().enumerate() {
-            b.push(*t, 0, &s, "m".into(), i as u64);
-        }
-        let rows = segment::sort_rows(&b.batches().unwrap()).unwrap();
-        let parts = split_windows(&rows, 10);
-        let sizes: Vec<usize> = parts.iter().map(|p| p.num_rows()).collect();
-        assert_eq!(sizes, vec![2, 2, 1]);
-    }
 }

@@ -52,7 +52,7 @@ fn a_read_only_store_sees_segments_and_the_wal_and_writes_nothing() {
     copy_dir(live.path(), copy.path());
     drop(store);
     // ... plus a torn tail on the last WAL file and an orphan segment file
-    let last_wal = wal_files(copy.path()).into_iter().last().unwrap();
+    let last_wal = wal_files(copy.path()).into_iter().next_back().unwrap();
     std::fs::OpenOptions::new()
         .append(true)
         .open(&last_wal)
