@@ -786,89 +786,141 @@ impl<'a> Importer<'a> {
         file_ct: Option<&(String, String)>,
     ) -> Result<()> {
         let mut line_no = skipped;
-        let mut buf = first;
-        let mut have_first = true;
         // cloudwatch-export: the event being assembled (continuation lines)
         let mut export: Option<(u64, i64, String)> = None;
+        if !first.is_empty() {
+            line_no += 1;
+            let bytes = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&first);
+            self.line(
+                name,
+                line_no,
+                bytes,
+                kind,
+                default_stream,
+                file_ct,
+                &mut export,
+            )?;
+        }
+        let mut buf = Vec::new();
         loop {
-            if !std::mem::take(&mut have_first) {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        self.reject(
-                            name,
-                            Some(line_no + 1),
-                            "unreadable input",
-                            Some(e.to_string()),
-                        );
-                        break;
-                    }
+            // A line inside the reader's buffer is handled in place; one that crosses the
+            // buffer's end is copied together first.
+            let avail = match reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) => {
+                    self.reject(
+                        name,
+                        Some(line_no + 1),
+                        "unreadable input",
+                        Some(e.to_string()),
+                    );
+                    break;
                 }
-            } else if buf.is_empty() {
+            };
+            if avail.is_empty() {
                 break;
             }
             line_no += 1;
-            while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                buf.pop();
-            }
-            let mut bytes: &[u8] = &buf;
-            if line_no == skipped + 1 {
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            }
-            let line = match std::str::from_utf8(bytes) {
-                Ok(l) => l,
-                Err(_) => {
-                    self.reject(name, Some(line_no), "not valid UTF-8", None);
-                    continue;
-                }
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            match kind {
-                Kind::Events => self.cw_event(name, Some(line_no), line, default_stream)?,
-                Kind::Text => {
-                    let ts = match &self.opts.timestamp_format {
-                        Some(fmt) => parse_with_format(line, fmt).map(|(t, _)| t),
-                        None => None,
-                    };
-                    let ts = ts.unwrap_or_else(|| self.fallback_ts());
-                    self.push(name, Some(line_no), default_stream, ts, line.to_owned())?;
-                }
-                Kind::Export => match split_export_line(line) {
-                    Some((ts, msg)) => {
-                        if let Some((l, t, m)) = export.take() {
-                            self.push(name, Some(l), default_stream, t, m)?;
-                        }
-                        export = Some((line_no, ts, msg.to_owned()));
-                    }
-                    None => match export.as_mut() {
-                        Some((_, _, m)) => {
-                            m.push('\n');
-                            m.push_str(line);
-                        }
-                        None => self.reject(
-                            name,
-                            Some(line_no),
-                            "no ISO 8601 timestamp at the start of the line",
-                            None,
-                        ),
-                    },
-                },
-                Kind::CloudTrail | Kind::Ndjson => self.json_event(
+            if let Some(end) = memchr::memchr(b'\n', avail) {
+                self.line(
                     name,
-                    Some(line_no),
-                    line.to_owned(),
+                    line_no,
+                    &avail[..end],
                     kind,
                     default_stream,
                     file_ct,
-                )?,
+                    &mut export,
+                )?;
+                reader.consume(end + 1);
+                continue;
             }
+            buf.clear();
+            if let Err(e) = reader.read_until(b'\n', &mut buf) {
+                self.reject(name, Some(line_no), "unreadable input", Some(e.to_string()));
+                break;
+            }
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            }
+            self.line(
+                name,
+                line_no,
+                &buf,
+                kind,
+                default_stream,
+                file_ct,
+                &mut export,
+            )?;
         }
         if let Some((l, t, m)) = export.take() {
             self.push(name, Some(l), default_stream, t, m)?;
+        }
+        Ok(())
+    }
+
+    /// One line (without its `\n`) of a line-oriented input.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &mut self,
+        name: &str,
+        line_no: u64,
+        mut bytes: &[u8],
+        kind: Kind,
+        default_stream: &str,
+        file_ct: Option<&(String, String)>,
+        export: &mut Option<(u64, i64, String)>,
+    ) -> Result<()> {
+        while let [rest @ .., b'\n' | b'\r'] = bytes {
+            bytes = rest;
+        }
+        let line = match std::str::from_utf8(bytes) {
+            Ok(l) => l,
+            Err(_) => {
+                self.reject(name, Some(line_no), "not valid UTF-8", None);
+                return Ok(());
+            }
+        };
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        match kind {
+            Kind::Events => self.cw_event(name, Some(line_no), line, default_stream)?,
+            Kind::Text => {
+                let ts = match &self.opts.timestamp_format {
+                    Some(fmt) => parse_with_format(line, fmt).map(|(t, _)| t),
+                    None => None,
+                };
+                let ts = ts.unwrap_or_else(|| self.fallback_ts());
+                self.push(name, Some(line_no), default_stream, ts, line.to_owned())?;
+            }
+            Kind::Export => match split_export_line(line) {
+                Some((ts, msg)) => {
+                    if let Some((l, t, m)) = export.take() {
+                        self.push(name, Some(l), default_stream, t, m)?;
+                    }
+                    *export = Some((line_no, ts, msg.to_owned()));
+                }
+                None => match export.as_mut() {
+                    Some((_, _, m)) => {
+                        m.push('\n');
+                        m.push_str(line);
+                    }
+                    None => self.reject(
+                        name,
+                        Some(line_no),
+                        "no ISO 8601 timestamp at the start of the line",
+                        None,
+                    ),
+                },
+            },
+            Kind::CloudTrail | Kind::Ndjson => self.json_event(
+                name,
+                Some(line_no),
+                line.to_owned(),
+                kind,
+                default_stream,
+                file_ct,
+            )?,
         }
         Ok(())
     }

@@ -538,3 +538,40 @@ fn event_times_outside_years_1_to_9999_are_rejected() {
     kept.sort();
     assert_eq!(kept, ["last ms of 9999", "ok"]);
 }
+
+#[test]
+fn long_inputs_keep_every_line_whole_across_read_buffers() {
+    // 3,000 lines of 100 to 1,300 bytes (about 2 MB): many lines cross the importer's
+    // read buffer (256 KiB), some end in CRLF, one is not UTF-8, the last has no newline.
+    let (d, store) = store();
+    let mut body = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..3000u64 {
+        let pad = "x".repeat((i * 7919 % 1200) as usize);
+        let line = format!(
+            "{{\"ts\":{},\"i\":{i},\"pad\":\"{pad}\"}}",
+            1_709_251_200_000 + i
+        );
+        body.extend_from_slice(line.as_bytes());
+        if i == 1234 {
+            body.extend_from_slice(b"\n\xff\xfe not UTF-8");
+        }
+        if i != 2999 {
+            body.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+        }
+        want.push(line);
+    }
+    let path = d.path().join("long.ndjson");
+    std::fs::write(&path, &body).unwrap();
+    let opts = ImportOptions {
+        timestamp_field: Some("ts".into()),
+        ..ImportOptions::new("g")
+    };
+    let s = import_paths(&store, &[path], &opts, &NoProgress).unwrap();
+    assert_eq!(s.events, 3000);
+    assert_eq!(s.rejected, 1);
+    assert_eq!(s.rejections[0].line, Some(1236));
+    assert_eq!(s.rejections[0].reason, "not valid UTF-8");
+    let got: Vec<String> = events(&store, "g").into_iter().map(|e| e.message).collect();
+    assert_eq!(got, want);
+}
