@@ -377,45 +377,70 @@ impl Discovery {
             .iter()
             .map(|&id| (self.counts[id as usize] / IDENTIFIER_SAMPLE as u64).max(1))
             .collect();
-        // sized up front: growing a set rehashes every value it holds
-        let mut seen: Vec<FxHashSet<&str>> = ids
-            .iter()
-            .map(|&id| {
-                let n = (self.counts[id as usize] as usize).min(IDENTIFIER_SAMPLE);
-                FxHashSet::with_capacity_and_hasher(n, Default::default())
+        // The sample of each candidate, value by value: (candidate, value).
+        let (slot, strides) = (&slot, &strides);
+        let sample = || {
+            let mut occurrences = vec![0u64; ids.len()];
+            let mut taken = vec![0usize; ids.len()];
+            self.values.iter().filter_map(move |&(ev, id, start, len)| {
+                let k = slot[id as usize];
+                if k == usize::MAX || len == u32::MAX {
+                    return None;
+                }
+                occurrences[k] += 1;
+                if taken[k] >= IDENTIFIER_SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k])
+                {
+                    return None;
+                }
+                let v = if len & ARENA != 0 {
+                    let l = (len & !ARENA) as usize;
+                    self.arena.get(start as usize..start as usize + l)
+                } else {
+                    messages
+                        .value(ev as usize)
+                        .get(start as usize..start as usize + len as usize)
+                }?;
+                taken[k] += 1;
+                Some((k, v))
             })
-            .collect();
-        let mut occurrences = vec![0u64; ids.len()];
+        };
+        // 1. sample sizes and bytes: short values (under 16 bytes on average) are never
+        // identifier-like, and need no distinct count
         let mut counts = vec![0usize; ids.len()];
         let mut bytes = vec![0usize; ids.len()];
-        for &(ev, id, start, len) in &self.values {
-            let k = slot[id as usize];
-            if k == usize::MAX || len == u32::MAX {
-                continue;
-            }
-            occurrences[k] += 1;
-            if counts[k] >= IDENTIFIER_SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k]) {
-                continue;
-            }
-            let v = if len & ARENA != 0 {
-                let l = (len & !ARENA) as usize;
-                self.arena.get(start as usize..start as usize + l)
-            } else {
-                messages
-                    .value(ev as usize)
-                    .get(start as usize..start as usize + len as usize)
-            };
-            let Some(v) = v else { continue };
+        for (k, v) in sample() {
             counts[k] += 1;
             bytes[k] += v.len();
+        }
+        // 2. distinct values of the others, each followed only until the answer is known:
+        // more than half distinct, or too few samples left to get there
+        let mut open: Vec<bool> = (0..ids.len())
+            .map(|k| counts[k] > 0 && bytes[k] >= 16 * counts[k])
+            .collect();
+        let mut identifier = vec![false; ids.len()];
+        let mut seen: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); ids.len()];
+        let mut done = vec![0usize; ids.len()];
+        for (k, v) in sample() {
+            if !open[k] {
+                continue;
+            }
+            if seen[k].capacity() == 0 {
+                // sized up front: growing a set rehashes every value it holds
+                seen[k].reserve(counts[k]);
+            }
             seen[k].insert(v);
+            done[k] += 1;
+            if seen[k].len() * 2 > counts[k] {
+                identifier[k] = true;
+                open[k] = false;
+            } else if (seen[k].len() + counts[k] - done[k]) * 2 <= counts[k] {
+                open[k] = false;
+            }
         }
         ids.iter()
-            .enumerate()
-            .filter(|&(k, _)| {
-                counts[k] > 0 && seen[k].len() * 2 > counts[k] && bytes[k] >= 16 * counts[k]
-            })
-            .map(|(_, &id)| id)
+            .zip(identifier)
+            .filter(|(_, yes)| *yes)
+            .map(|(&id, _)| id)
             .collect()
     }
 
@@ -521,8 +546,11 @@ pub(crate) fn encode(
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(config.row_group_rows.max(1)))
-        // raw messages: no dictionary, big pages (more context for zstd)
+        // raw messages: no dictionary, big pages (more context for zstd), and no min/max
+        // statistics: no reader prunes on the min or max of a whole message (the n-gram
+        // sidecar does that job), and computing them compares every message once more
         .set_column_dictionary_enabled(ColumnPath::from(schema::MESSAGE), false)
+        .set_column_statistics_enabled(ColumnPath::from(schema::MESSAGE), EnabledStatistics::None)
         .set_column_compression(
             ColumnPath::from(schema::MESSAGE),
             Compression::ZSTD(message_level),
