@@ -377,40 +377,37 @@ impl Discovery {
             .iter()
             .map(|&id| (self.counts[id as usize] / IDENTIFIER_SAMPLE as u64).max(1))
             .collect();
-        // The sample of each candidate, value by value: (candidate, value).
-        let (slot, strides) = (&slot, &strides);
-        let sample = || {
-            let mut occurrences = vec![0u64; ids.len()];
-            let mut taken = vec![0usize; ids.len()];
-            self.values.iter().filter_map(move |&(ev, id, start, len)| {
-                let k = slot[id as usize];
-                if k == usize::MAX || len == u32::MAX {
-                    return None;
-                }
-                occurrences[k] += 1;
-                if taken[k] >= IDENTIFIER_SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k])
-                {
-                    return None;
-                }
-                let v = if len & ARENA != 0 {
-                    let l = (len & !ARENA) as usize;
-                    self.arena.get(start as usize..start as usize + l)
-                } else {
-                    messages
-                        .value(ev as usize)
-                        .get(start as usize..start as usize + len as usize)
-                }?;
-                taken[k] += 1;
-                Some((k, v))
-            })
+        let text = |i: usize| {
+            let (ev, _, start, len) = self.values[i];
+            if len & ARENA != 0 {
+                let l = (len & !ARENA) as usize;
+                self.arena.get(start as usize..start as usize + l)
+            } else {
+                messages
+                    .value(ev as usize)
+                    .get(start as usize..start as usize + len as usize)
+            }
         };
-        // 1. sample sizes and bytes: short values (under 16 bytes on average) are never
-        // identifier-like, and need no distinct count
+        // 1. the sample, as (candidate, index into `values`), with its sizes and bytes:
+        // short values (under 16 bytes on average) are never identifier-like, and need no
+        // distinct count
+        let mut sample: Vec<(u32, u32)> = Vec::new();
+        let mut occurrences = vec![0u64; ids.len()];
         let mut counts = vec![0usize; ids.len()];
         let mut bytes = vec![0usize; ids.len()];
-        for (k, v) in sample() {
+        for (i, &(_, id, _, len)) in self.values.iter().enumerate() {
+            let k = slot[id as usize];
+            if k == usize::MAX || len == u32::MAX {
+                continue;
+            }
+            occurrences[k] += 1;
+            if counts[k] >= IDENTIFIER_SAMPLE || !(occurrences[k] - 1).is_multiple_of(strides[k]) {
+                continue;
+            }
+            let Some(v) = text(i) else { continue };
             counts[k] += 1;
             bytes[k] += v.len();
+            sample.push((k as u32, i as u32));
         }
         // 2. distinct values of the others, each followed only until the answer is known:
         // more than half distinct, or too few samples left to get there
@@ -420,10 +417,12 @@ impl Discovery {
         let mut identifier = vec![false; ids.len()];
         let mut seen: Vec<FxHashSet<&str>> = vec![FxHashSet::default(); ids.len()];
         let mut done = vec![0usize; ids.len()];
-        for (k, v) in sample() {
+        for (k, i) in sample {
+            let k = k as usize;
             if !open[k] {
                 continue;
             }
+            let Some(v) = text(i as usize) else { continue };
             if seen[k].capacity() == 0 {
                 // sized up front: growing a set rehashes every value it holds
                 seen[k].reserve(counts[k]);
