@@ -230,10 +230,16 @@ impl Discovery {
             let base = msg.as_ptr() as usize;
             let ev32 = ev as u32;
             if ev == VALUES_SAMPLE.min(messages.len()) {
-                // one reservation from the first events' fields, instead of growing (and
-                // copying) the vector of all values a dozen times
+                // One reservation from the first events' fields, instead of growing (and
+                // copying) the vector of all values a dozen times. Capped at one value per
+                // 16 bytes of the remaining text (the reservation then stays under the size
+                // of the messages), since first events can be far wider than the rest.
                 let per_event = d.values.len() / ev.max(1) + 1;
-                d.values.reserve((messages.len() - ev) * per_event * 9 / 8);
+                let rest = messages.len() - ev;
+                let offsets = messages.value_offsets();
+                let text = offsets[messages.len()] - offsets[ev];
+                let cap = usize::try_from(text).unwrap_or(0) / 16;
+                d.values.reserve((rest * per_event * 9 / 8).min(cap));
             }
             let ok = flatten_with(msg, config.max_fields_per_event, |path, v| {
                 let id = match d.ids.get(path) {
@@ -545,11 +551,9 @@ pub(crate) fn encode(
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(config.row_group_rows.max(1)))
-        // raw messages: no dictionary, big pages (more context for zstd), and no min/max
-        // statistics: no reader prunes on the min or max of a whole message (the n-gram
-        // sidecar does that job), and computing them compares every message once more
+        // raw messages: no dictionary, big pages (more context for zstd). Their statistics
+        // stay on: they record the unencoded byte size that `bytesScanned` reports.
         .set_column_dictionary_enabled(ColumnPath::from(schema::MESSAGE), false)
-        .set_column_statistics_enabled(ColumnPath::from(schema::MESSAGE), EnabledStatistics::None)
         .set_column_compression(
             ColumnPath::from(schema::MESSAGE),
             Compression::ZSTD(message_level),
@@ -819,6 +823,29 @@ mod tests {
         let same = vec![rows(&[(1, "x", 0), (2, "x", 1), (3, "x", 2)])];
         let plans = plan_segments(&same, 0, None, &config).unwrap();
         assert_eq!(plans, vec![vec![(0, 0), (0, 1), (0, 2)]]);
+    }
+
+    #[test]
+    fn wide_first_events_do_not_size_discovery_for_the_whole_segment() {
+        // QA: 256 events of 200 fields, then plain text lines. Sizing the values for every
+        // event from the first 256 asked for 7 GB on 2 M lines and aborted under a memory
+        // limit; the reservation is now bounded by the text itself.
+        let wide: String = (0..200)
+            .map(|j| format!("\"a{j:03}\":{j}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut texts: Vec<String> = (0..256).map(|_| format!("{{{wide}}}")).collect();
+        texts.extend((0..20_000).map(|_| "~".to_owned()));
+        let messages: StringArray = texts.iter().map(|t| Some(t.as_str())).collect();
+        let d = Discovery::run(&messages, &StoreConfig::default());
+        assert_eq!(d.values.len(), 256 * 200);
+        // the old estimate: 20,000 more events x 201 values x 9/8 = 4.5 M values (72 MB)
+        let bytes: usize = texts.iter().map(String::len).sum();
+        assert!(
+            d.values.capacity() <= (bytes / 16).max(d.values.len() * 2),
+            "{} values reserved for {bytes} bytes of text",
+            d.values.capacity()
+        );
     }
 
     #[test]

@@ -69,6 +69,19 @@ fn statistics_time_range_and_ptr() {
     .unwrap();
     assert_eq!(plain_rows(&again), plain_rows(&out));
     assert_eq!(again.statistics.records_scanned, 10.0);
+    // a segment read whole: bytesScanned is its messages' bytes, from the Parquet metadata
+    let all = run(&engine, &["g1"], "filter kind = 'even'").unwrap();
+    let bytes: usize = (0..100)
+        .map(|i| {
+            format!(
+                r#"{{"i":{i},"kind":"{}"}}"#,
+                if i % 2 == 0 { "even" } else { "odd" }
+            )
+            .len()
+        })
+        .sum();
+    assert_eq!(all.statistics.records_scanned, 100.0);
+    assert_eq!(all.statistics.bytes_scanned, bytes as f64);
 }
 
 #[test]
