@@ -409,6 +409,11 @@ struct Importer<'a> {
     input_bytes: Arc<AtomicU64>,
     /// Last CloudTrail (account, region, stream name).
     ct_stream: Option<(String, String, String)>,
+    /// The log group's retention when the import started: (cutoff epoch ms, days). Older
+    /// events are rejected as expired, as PutLogEvents rejects them
+    /// (`expiredLogEventEndIndex`, spec api.md PutLogEvents [V]); stored, they would only
+    /// be dropped unseen by the next flush.
+    retention: Option<(i64, u32)>,
 }
 
 #[derive(Deserialize)]
@@ -432,6 +437,7 @@ impl<'a> Importer<'a> {
         opts: &'a ImportOptions,
         progress: &'a dyn Progress,
         tx: std::sync::mpsc::SyncSender<Batch>,
+        retention_in_days: Option<u32>,
     ) -> Result<Self> {
         if let Some(fmt) = &opts.timestamp_format {
             check_timestamp_format(fmt)?;
@@ -469,6 +475,11 @@ impl<'a> Importer<'a> {
             n_ts,
             input_bytes: Arc::new(AtomicU64::new(0)),
             ct_stream: None,
+            retention: retention_in_days.map(|days| {
+                let cutoff =
+                    ow_storage::now_ms().saturating_sub(i64::from(days).saturating_mul(86_400_000));
+                (cutoff, days)
+            }),
         })
     }
 
@@ -534,7 +545,16 @@ impl<'a> Importer<'a> {
             first.clear();
             match reader.read_until(b'\n', &mut first) {
                 Ok(0) => break,
-                Ok(_) if first.iter().all(u8::is_ascii_whitespace) => skipped += 1,
+                // a line of only a byte order mark and white space is blank too
+                Ok(_)
+                    if first
+                        .strip_prefix(b"\xEF\xBB\xBF")
+                        .unwrap_or(&first)
+                        .iter()
+                        .all(u8::is_ascii_whitespace) =>
+                {
+                    skipped += 1
+                }
                 Ok(_) => break,
                 Err(e) => {
                     self.reject(name, None, "unreadable input", Some(e.to_string()));
@@ -1093,6 +1113,17 @@ impl<'a> Importer<'a> {
             );
             return Ok(());
         }
+        if let Some((cutoff, days)) = self.retention {
+            if ts < cutoff {
+                self.reject(
+                    name,
+                    line,
+                    "expired (older than the log group's retention)",
+                    Some(format!("retention is {days} days")),
+                );
+                return Ok(());
+            }
+        }
         let size = message.len() + 26;
         if size > self.opts.max_event_bytes {
             self.reject(
@@ -1234,7 +1265,12 @@ fn run_import(
     let started = Instant::now();
     // one batch queued while the writer stores another: bounded memory
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
-    let mut imp = Importer::new(options, progress, tx)?;
+    // a log group that does not exist yet has no retention
+    let retention = store
+        .log_group(&options.log_group)
+        .ok()
+        .and_then(|g| g.retention_in_days);
+    let mut imp = Importer::new(options, progress, tx, retention)?;
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<ImportSummary> {
             let mut w = StoreWriter {

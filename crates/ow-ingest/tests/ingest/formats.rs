@@ -575,3 +575,52 @@ fn long_inputs_keep_every_line_whole_across_read_buffers() {
     let got: Vec<String> = events(&store, "g").into_iter().map(|e| e.message).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn events_older_than_the_log_groups_retention_are_rejected_as_expired() {
+    // QA: an import into a group with a 1-day retention stored 60,000 events that the
+    // flush then dropped, and reported them as imported
+    let (_d, store) = store();
+    store
+        .create_log_group("r", std::collections::BTreeMap::new())
+        .unwrap();
+    store.put_retention_policy("r", 1).unwrap();
+    let recent = ow_storage::now_ms() - 3_600_000;
+    let body = format!(
+        "{{\"eventTime\":\"2024-03-01T00:00:00Z\",\"n\":1}}\n\
+         {{\"eventTime\":{recent},\"n\":2}}\n\
+         {{\"eventTime\":\"2024-03-02T00:00:00Z\",\"n\":3}}\n"
+    );
+    let s = import_reader(&store, "x", body.as_bytes(), &ImportOptions::new("r")).unwrap();
+    assert_eq!(s.events, 1);
+    assert_eq!(s.rejected, 2);
+    let lines: Vec<Option<u64>> = s.rejections.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [Some(1), Some(3)]);
+    assert!(
+        s.rejections[0].reason.starts_with("expired"),
+        "{}",
+        s.rejections[0].reason
+    );
+    store.flush().unwrap();
+    let ev = events(&store, "r");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].timestamp_ms, recent);
+    // a group without retention keeps everything
+    let s = import_reader(&store, "x", body.as_bytes(), &ImportOptions::new("keep")).unwrap();
+    assert_eq!((s.events, s.rejected), (3, 0));
+}
+
+#[test]
+fn a_first_line_of_only_a_byte_order_mark_is_blank() {
+    // QA: the BOM-only line decided the layout (text), and every JSON line after it lost
+    // its eventTime to the ingestion time
+    let (_d, store) = store();
+    let body = "\u{feff}\n{\"eventTime\":\"2024-03-01T00:00:00Z\",\"a\":1}\n\
+                {\"eventTime\":\"2024-03-01T00:00:01Z\",\"b\":1}\n";
+    let s = import_reader(&store, "x", body.as_bytes(), &ImportOptions::new("g")).unwrap();
+    assert_eq!(s.events, 2);
+    assert_eq!(s.ingestion_time_fallbacks, 0);
+    assert_eq!(s.non_json_lines, 0);
+    let ts: Vec<i64> = events(&store, "g").iter().map(|e| e.timestamp_ms).collect();
+    assert_eq!(ts, [1_709_251_200_000, 1_709_251_201_000]);
+}
