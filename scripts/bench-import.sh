@@ -14,6 +14,11 @@
 #   wall 12.0 s on 2 cores (57,000 events/s), 21 s pinned to one busy core;
 #   peak RSS 515-550 MiB; segments 182,192,949 bytes = 1/5.49 of raw,
 #   0.69 x DuckDB's zstd Parquet of the same data (264,452,416 bytes, same run).
+# Measured 2026-11-29 late (main after the one-copy flush, 16a67b2), this script, one core:
+#   wall 15.3 s = 45,100 events/s (the machine ran about 1.2x slower than in the afternoon);
+#   peak RSS 626 MiB; on disk 166,077,496 bytes = 1/6.02 of raw, 0.628 x DuckDB's Parquet.
+#   Paired against the previous build (e100ebe), 5 whole-process pairs on 2 cores:
+#   CPU 0.907 (median ratio), peak memory 705 -> 589 MiB.
 #
 # Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
 #   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
