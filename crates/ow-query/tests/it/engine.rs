@@ -5,18 +5,18 @@ use ow_query::{CancelToken, QueryError, QueryRequest};
 
 use crate::common::{plain_rows, run, run_range, TestStore};
 
+/// The message of event `i` of [`store_with`].
+fn message(i: usize) -> String {
+    format!(
+        r#"{{"i":{i},"kind":"{}"}}"#,
+        if i % 2 == 0 { "even" } else { "odd" }
+    )
+}
+
 fn store_with(n: usize) -> TestStore {
     let ts = TestStore::new();
     let events = (0..n)
-        .map(|i| {
-            (
-                1_000_000 + i as i64 * 1000,
-                format!(
-                    r#"{{"i":{i},"kind":"{}"}}"#,
-                    if i % 2 == 0 { "even" } else { "odd" }
-                ),
-            )
-        })
+        .map(|i| (1_000_000 + i as i64 * 1000, message(i)))
         .collect();
     ts.import("g1", "s", events);
     ts
@@ -39,15 +39,7 @@ fn statistics_time_range_and_ptr() {
     assert_eq!(out.rows.len(), 5);
     assert_eq!(out.statistics.records_scanned, 10.0);
     assert_eq!(out.statistics.records_matched, 5.0);
-    let bytes: usize = (10..20)
-        .map(|i| {
-            format!(
-                r#"{{"i":{i},"kind":"{}"}}"#,
-                if i % 2 == 0 { "even" } else { "odd" }
-            )
-            .len()
-        })
-        .sum();
+    let bytes: usize = (10..20).map(|i| message(i).len()).sum();
     assert_eq!(out.statistics.bytes_scanned, bytes as f64);
     // Newest first, with @ptr that decodes to the event.
     assert_eq!(out.get(0, "@message"), Some(r#"{"i":18,"kind":"even"}"#));
@@ -71,15 +63,7 @@ fn statistics_time_range_and_ptr() {
     assert_eq!(again.statistics.records_scanned, 10.0);
     // a segment read whole: bytesScanned is its messages' bytes, from the Parquet metadata
     let all = run(&engine, &["g1"], "filter kind = 'even'").unwrap();
-    let bytes: usize = (0..100)
-        .map(|i| {
-            format!(
-                r#"{{"i":{i},"kind":"{}"}}"#,
-                if i % 2 == 0 { "even" } else { "odd" }
-            )
-            .len()
-        })
-        .sum();
+    let bytes: usize = (0..100).map(|i| message(i).len()).sum();
     assert_eq!(all.statistics.records_scanned, 100.0);
     assert_eq!(all.statistics.bytes_scanned, bytes as f64);
 }
