@@ -901,6 +901,12 @@ impl<'a> Importer<'a> {
             }
         };
         if line.trim().is_empty() {
+            // inside a multi-line cloudwatch-export event, a blank line is part of the
+            // message (a stack trace's empty line); elsewhere it is skipped
+            if let (Kind::Export, Some((_, _, m))) = (kind, export.as_mut()) {
+                m.push('\n');
+                m.push_str(line);
+            }
             return Ok(());
         }
         match kind {
@@ -1266,11 +1272,13 @@ fn run_import(
     // one batch queued while the writer stores another: bounded memory
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
     // a log group that does not exist yet has no retention
-    let retention = store
-        .log_group(&options.log_group)
-        .ok()
-        .and_then(|g| g.retention_in_days);
+    let existing = store.log_group(&options.log_group).ok();
+    let retention = existing.as_ref().and_then(|g| g.retention_in_days);
     let mut imp = Importer::new(options, progress, tx, retention)?;
+    if existing.is_none() {
+        // created even when no event arrives (an empty input), as the summary says
+        store.create_log_group(&options.log_group, std::collections::BTreeMap::new())?;
+    }
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<ImportSummary> {
             let mut w = StoreWriter {

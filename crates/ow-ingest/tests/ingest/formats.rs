@@ -624,3 +624,35 @@ fn a_first_line_of_only_a_byte_order_mark_is_blank() {
     let ts: Vec<i64> = events(&store, "g").iter().map(|e| e.timestamp_ms).collect();
     assert_eq!(ts, [1_709_251_200_000, 1_709_251_201_000]);
 }
+
+#[test]
+fn blank_lines_inside_an_export_event_are_kept() {
+    // QA: a stack trace's empty lines were dropped from a multi-line cloudwatch-export event
+    let (_d, store) = store();
+    let body = "2024-03-01T00:00:00.000Z first line\n\n   \n  second part\n\
+                2024-03-01T00:00:01.000Z next\n";
+    let opts = ImportOptions {
+        format: Format::CloudwatchExport,
+        ..ImportOptions::new("g")
+    };
+    let s = import_reader(&store, "x", body.as_bytes(), &opts).unwrap();
+    assert_eq!((s.events, s.rejected), (2, 0));
+    let ev = events(&store, "g");
+    assert_eq!(ev[0].message, "first line\n\n   \n  second part");
+    assert_eq!(ev[1].message, "next");
+}
+
+#[test]
+fn an_empty_input_still_creates_the_log_group() {
+    // QA: "imported 0 events into log group g", and then g did not exist
+    let (_d, store) = store();
+    for (group, body) in [("empty", ""), ("blank", " \n\r\n"), ("bom", "\u{feff}\n")] {
+        let s = import_reader(&store, "x", body.as_bytes(), &ImportOptions::new(group)).unwrap();
+        assert_eq!(s.events, 0);
+        let g = store.log_group(group).unwrap();
+        assert_eq!(g.name, group);
+    }
+    // an invalid name is refused before anything is read
+    let err = import_reader(&store, "x", "a\n".as_bytes(), &ImportOptions::new("bad:name"));
+    assert!(err.is_err());
+}
