@@ -414,6 +414,8 @@ struct Importer<'a> {
     /// (`expiredLogEventEndIndex`, spec api.md PutLogEvents [V]); stored, they would only
     /// be dropped unseen by the next flush.
     retention: Option<(i64, u32)>,
+    /// The event being pushed got the ingestion time ([`Importer::fallback_ts`]).
+    fell_back: bool,
 }
 
 #[derive(Deserialize)]
@@ -480,6 +482,7 @@ impl<'a> Importer<'a> {
                     ow_storage::now_ms().saturating_sub(i64::from(days).saturating_mul(86_400_000));
                 (cutoff, days)
             }),
+            fell_back: false,
         })
     }
 
@@ -958,7 +961,8 @@ impl<'a> Importer<'a> {
     }
 
     fn fallback_ts(&mut self) -> i64 {
-        self.summary.ingestion_time_fallbacks += 1;
+        // counted by `push` once the event is accepted
+        self.fell_back = true;
         ow_storage::now_ms()
     }
 
@@ -1110,6 +1114,7 @@ impl<'a> Importer<'a> {
         ts: i64,
         message: String,
     ) -> Result<()> {
+        let fell_back = std::mem::take(&mut self.fell_back);
         if !ow_storage::schema::PRINTABLE_TIME_MS.contains(&ts) {
             self.reject(
                 name,
@@ -1142,6 +1147,9 @@ impl<'a> Importer<'a> {
                 )),
             );
             return Ok(());
+        }
+        if fell_back {
+            self.summary.ingestion_time_fallbacks += 1;
         }
         self.pending_bytes += message.len();
         self.pending_events += 1;

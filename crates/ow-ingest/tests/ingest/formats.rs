@@ -653,6 +653,25 @@ fn an_empty_input_still_creates_the_log_group() {
         assert_eq!(g.name, group);
     }
     // an invalid name is refused before anything is read
-    let err = import_reader(&store, "x", "a\n".as_bytes(), &ImportOptions::new("bad:name"));
+    let err = import_reader(
+        &store,
+        "x",
+        "a\n".as_bytes(),
+        &ImportOptions::new("bad:name"),
+    );
     assert!(err.is_err());
+}
+
+#[test]
+fn ingestion_time_fallbacks_count_stored_events_only() {
+    // QA: a rejected (too large) text line was counted as stored with the ingestion time
+    let (_d, store) = store();
+    let body = format!("short\n{}\nlast\n", "x".repeat(2 << 20));
+    let opts = ImportOptions {
+        format: Format::Text,
+        ..ImportOptions::new("g")
+    };
+    let s = import_reader(&store, "x", body.as_bytes(), &opts).unwrap();
+    assert_eq!((s.events, s.rejected), (2, 1));
+    assert_eq!(s.ingestion_time_fallbacks, 2);
 }
