@@ -232,7 +232,9 @@ fn discover<'a>(
 pub struct PathExtractor {
     paths: Vec<String>,
     index: HashMap<String, usize>,
-    prefixes: HashSet<String>,
+    /// The paths and every proper prefix of them ending before a '.': what a walk must
+    /// enter (one lookup per key instead of one per set).
+    walked: HashSet<String>,
     max_fields: usize,
     discover: bool,
 }
@@ -269,18 +271,19 @@ impl PathExtractor {
     {
         let paths: Vec<String> = paths.into_iter().map(Into::into).collect();
         let mut index = HashMap::default();
-        let mut prefixes = HashSet::default();
+        let mut walked = HashSet::default();
         for (i, p) in paths.iter().enumerate() {
             index.entry(p.clone()).or_insert(i);
+            walked.insert(p.clone());
             // every proper prefix ending before a '.' may be an object/array on the way
             for (pos, _) in p.match_indices('.') {
-                prefixes.insert(p[..pos].to_owned());
+                walked.insert(p[..pos].to_owned());
             }
         }
         PathExtractor {
             paths,
             index,
-            prefixes,
+            walked,
             max_fields,
             discover,
         }
@@ -311,10 +314,7 @@ impl PathExtractor {
             return false;
         }
         let mut found: Vec<(usize, JsonScalar<'a>)> = Vec::new();
-        let selector = Selector::Paths {
-            exact: &self.index,
-            prefixes: &self.prefixes,
-        };
+        let selector = Selector::Paths(&self.walked);
         let mut sink = |p: &PathCtx, v| {
             if let Some(&i) = self.index.get(p.path) {
                 found.push((i, v));
@@ -359,10 +359,8 @@ struct PathCtx<'p> {
 
 enum Selector<'s> {
     All,
-    Paths {
-        exact: &'s HashMap<String, usize>,
-        prefixes: &'s HashSet<String>,
-    },
+    /// The paths and their prefixes ([`PathExtractor`]'s `walked`).
+    Paths(&'s HashSet<String>),
 }
 
 impl Selector<'_> {
@@ -370,9 +368,7 @@ impl Selector<'_> {
     fn wants(&self, path: &str) -> bool {
         match self {
             Selector::All => true,
-            Selector::Paths { exact, prefixes } => {
-                exact.contains_key(path) || prefixes.contains(path)
-            }
+            Selector::Paths(walked) => walked.contains(path),
         }
     }
 }
