@@ -373,6 +373,56 @@ impl Selector<'_> {
     }
 }
 
+/// Whether `s` holds a byte below 0x20: a raw control character, which a JSON string may
+/// not contain (RFC 8259 §7). Eight bytes at a time: a word holds a byte below `n` (<= 128)
+/// exactly when `(x - n·0x01…01) & !x & 0x80…80` is not zero ("hasless", Bit Twiddling
+/// Hacks), and the words' terms can be OR-ed before the mask.
+#[inline]
+fn has_control(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    let mut acc = 0u64;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        acc |= x.wrapping_sub(ONES * 0x20) & !x;
+    }
+    acc & HIGH != 0 || chunks.remainder().iter().any(|&b| b < 0x20)
+}
+
+/// The length of the plain run at the start of a JSON string's body `s`: the index of the
+/// first `"`, `\\` or control character (< 0x20), or `None` when there is none. Eight bytes
+/// at a time with the "haszero"/"hasless" word tests (see [`has_control`]): each test's
+/// lowest flagged byte is a true hit (a false one only ever lies above a true one), so the
+/// lowest flagged byte of the three is the answer.
+#[inline]
+fn plain_run_len(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(c) = s.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        let q = x ^ (ONES * u64::from(b'"'));
+        let b = x ^ (ONES * u64::from(b'\\'));
+        let hits = ((q.wrapping_sub(ONES) & !q)
+            | (b.wrapping_sub(ONES) & !b)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| i + p)
+}
+
 struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
@@ -620,12 +670,11 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.pos += 1; // opening quote
         let start = self.pos;
-        // fast path: no escapes (memchr finds the end with SIMD)
+        // fast path: no escapes (most strings are short: one pass, no call)
         let rest = self.bytes.get(self.pos..)?;
-        let off = memchr::memchr2(b'"', b'\\', rest)?;
-        // raw control character? (a fold without early exit, which the compiler vectorises)
-        if rest[..off].iter().fold(false, |bad, &b| bad | (b < 0x20)) {
-            return None;
+        let off = plain_run_len(rest)?;
+        if rest[off] < 0x20 {
+            return None; // raw control character
         }
         self.pos += off;
         if self.bytes[self.pos] == b'"' {
@@ -679,7 +728,7 @@ impl<'a> Parser<'a> {
                 _ => {
                     let rest = self.bytes.get(self.pos..)?;
                     let off = memchr::memchr2(b'"', b'\\', rest)?;
-                    if rest[..off].iter().any(|&b| b < 0x20) {
+                    if has_control(&rest[..off]) {
                         return None;
                     }
                     out.push_str(self.src.get(self.pos..self.pos + off)?);
@@ -704,6 +753,70 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_runs_end_at_the_first_quote_backslash_or_control_character() {
+        let naive = |s: &[u8]| s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        for len in 0..20 {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[pos] = b;
+                    assert_eq!(
+                        plain_run_len(&s),
+                        naive(&s),
+                        "byte {b:#x} at {pos} of {len}"
+                    );
+                    // a second special byte after the first never moves the answer
+                    if pos + 1 < len {
+                        s[pos + 1] = b'"';
+                        assert_eq!(plain_run_len(&s), naive(&s), "{s:?}");
+                    }
+                }
+            }
+        }
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let s: Vec<u8> = x
+                .to_le_bytes()
+                .iter()
+                .chain(x.rotate_left(23).to_le_bytes().iter())
+                .chain(x.rotate_left(41).to_le_bytes()[..(x % 8) as usize].iter())
+                .copied()
+                .collect();
+            assert_eq!(plain_run_len(&s), naive(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_found_at_every_position() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[pos] = b;
+                    assert_eq!(has_control(&s), b < 0x20, "byte {b:#x} at {pos} of {len}");
+                }
+            }
+        }
+        // words mixing bytes around the bound (0x1f, 0x20, 0x80, 0xff) and borrows
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let s: Vec<u8> = x
+                .to_le_bytes()
+                .iter()
+                .chain((x.rotate_left(29)).to_le_bytes().iter())
+                .map(|&b| if b < 0x20 && !x.is_multiple_of(3) { b | 0x20 } else { b })
+                .collect();
+            assert_eq!(has_control(&s), s.iter().any(|&b| b < 0x20), "{s:?}");
+        }
+    }
 
     fn flat(msg: &str) -> Option<Vec<(String, Option<String>)>> {
         flatten(msg, DEFAULT_MAX_FIELDS).map(|v| {
