@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ow_storage::fields::PathExtractor;
+use ow_storage::parsed::{FieldNames, LeafParser, ParsedLeaves};
 use ow_storage::{NewEvent, Store};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -400,7 +401,8 @@ struct Importer<'a> {
     tx: std::sync::mpsc::SyncSender<Batch>,
     progress: &'a dyn Progress,
     summary: ImportSummary,
-    pending: HashMap<String, Vec<NewEvent>>,
+    /// Per log stream: its events and their leaves (one entry per event).
+    pending: HashMap<String, (Vec<NewEvent>, ParsedLeaves)>,
     pending_events: usize,
     pending_bytes: usize,
     /// timestamp paths then CloudTrail paths
@@ -416,6 +418,11 @@ struct Importer<'a> {
     retention: Option<(i64, u32)>,
     /// The event being pushed got the ingestion time ([`Importer::fallback_ts`]).
     fell_back: bool,
+    /// Bulk imports: the one parse of each JSON event, whose leaves the store's flush
+    /// reuses ([`ow_storage::parsed`]); `extractor` then only serves events past the cap.
+    leaf_parser: Option<LeafParser>,
+    /// `leaf_parser` holds the leaves of the event being pushed.
+    has_leaves: bool,
 }
 
 #[derive(Deserialize)]
@@ -440,6 +447,7 @@ impl<'a> Importer<'a> {
         progress: &'a dyn Progress,
         tx: std::sync::mpsc::SyncSender<Batch>,
         retention_in_days: Option<u32>,
+        leaves: Option<(Arc<FieldNames>, usize)>,
     ) -> Result<Self> {
         if let Some(fmt) = &opts.timestamp_format {
             check_timestamp_format(fmt)?;
@@ -464,6 +472,8 @@ impl<'a> Importer<'a> {
         let n_ts = ts_paths.len();
         let mut all = ts_paths;
         all.extend(CT_FIELDS.iter().map(|s| s.to_string()));
+        let leaf_parser =
+            leaves.map(|(names, max_fields)| LeafParser::new(names, max_fields, all.clone()));
         Ok(Importer {
             opts,
             tx,
@@ -483,6 +493,8 @@ impl<'a> Importer<'a> {
                 (cutoff, days)
             }),
             fell_back: false,
+            leaf_parser,
+            has_leaves: false,
         })
     }
 
@@ -978,7 +990,18 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         let (ts, stream) = {
             let mut vals: Vec<Option<Cow<'_, str>>> = Vec::new();
-            let ok = self.extractor.extract_into(&message, &mut vals);
+            let ok = match &mut self.leaf_parser {
+                Some(p) => {
+                    let ok = p.parse(&message, &mut vals);
+                    self.has_leaves = ok && p.leaves().is_some();
+                    // a time past the field cap: look again without the cap
+                    if ok && p.capped() && vals.iter().any(Option::is_none) {
+                        self.extractor.extract_into(&message, &mut vals);
+                    }
+                    ok
+                }
+                None => self.extractor.extract_into(&message, &mut vals),
+            };
             if !ok && self.lenient_json() {
                 // not a JSON object: keep the line as a text event (no field to read a time from)
                 drop(vals);
@@ -1115,6 +1138,7 @@ impl<'a> Importer<'a> {
         message: String,
     ) -> Result<()> {
         let fell_back = std::mem::take(&mut self.fell_back);
+        let has_leaves = std::mem::take(&mut self.has_leaves);
         if !ow_storage::schema::PRINTABLE_TIME_MS.contains(&ts) {
             self.reject(
                 name,
@@ -1153,19 +1177,24 @@ impl<'a> Importer<'a> {
         }
         self.pending_bytes += message.len();
         self.pending_events += 1;
+        let leaves = match &self.leaf_parser {
+            Some(p) if has_leaves => p.leaves(),
+            _ => None,
+        };
+        let event = NewEvent {
+            timestamp_ms: ts,
+            message,
+        };
         match self.pending.get_mut(stream) {
-            Some(v) => v.push(NewEvent {
-                timestamp_ms: ts,
-                message,
-            }),
+            Some((events, parsed)) => {
+                events.push(event);
+                parsed.push_event(leaves);
+            }
             None => {
-                self.pending.insert(
-                    stream.to_owned(),
-                    vec![NewEvent {
-                        timestamp_ms: ts,
-                        message,
-                    }],
-                );
+                let mut parsed = ParsedLeaves::default();
+                parsed.push_event(leaves);
+                self.pending
+                    .insert(stream.to_owned(), (vec![event], parsed));
             }
         }
         if self.pending_events >= self.opts.batch_events.max(1)
@@ -1184,7 +1213,10 @@ impl<'a> Importer<'a> {
         if pending.is_empty() {
             return Ok(());
         }
-        let mut streams: Vec<_> = pending.into_iter().collect();
+        let mut streams: Batch = pending
+            .into_iter()
+            .map(|(stream, (events, leaves))| (stream, events, leaves))
+            .collect();
         streams.sort_by(|a, b| a.0.cmp(&b.0));
         self.tx
             .send(streams)
@@ -1193,7 +1225,7 @@ impl<'a> Importer<'a> {
 }
 
 /// Events of several log streams handed to the store in one go.
-type Batch = Vec<(String, Vec<NewEvent>)>;
+type Batch = Vec<(String, Vec<NewEvent>, ParsedLeaves)>;
 
 /// The store side of an import: runs on its own thread so that parsing and storing
 /// (WAL, flushes to Parquet) overlap.
@@ -1208,9 +1240,9 @@ impl StoreWriter<'_> {
         // Streams with invalid names cannot be stored: reject their events, store the rest
         // with one fsync.
         let mut valid = Vec::with_capacity(batch.len());
-        for (stream, events) in batch {
+        for (stream, events, leaves) in batch {
             match ow_storage::validate_log_stream_name(&stream) {
-                Ok(()) => valid.push((stream, events)),
+                Ok(()) => valid.push((stream, events, leaves)),
                 Err(e) => {
                     let n = events.len() as u64;
                     self.summary.rejected += n;
@@ -1229,11 +1261,11 @@ impl StoreWriter<'_> {
                 }
             }
         }
-        let names: Vec<String> = valid.iter().map(|(s, _)| s.clone()).collect();
+        let names: Vec<String> = valid.iter().map(|(s, _, _)| s.clone()).collect();
         let out = if self.opts.bulk {
-            self.store
-                .bulk_import_streams(&self.opts.log_group, valid)?
+            self.store.bulk_import_parsed(&self.opts.log_group, valid)?
         } else {
+            let valid = valid.into_iter().map(|(s, e, _)| (s, e)).collect();
             self.store.import_streams(&self.opts.log_group, valid)?
         };
         self.summary.events += out.events;
@@ -1282,7 +1314,11 @@ fn run_import(
     // a log group that does not exist yet has no retention
     let existing = store.log_group(&options.log_group).ok();
     let retention = existing.as_ref().and_then(|g| g.retention_in_days);
-    let mut imp = Importer::new(options, progress, tx, retention)?;
+    // bulk loads hand the store the leaves of their one parse per event
+    let leaves = options
+        .bulk
+        .then(|| (store.field_names(), store.config().max_fields_per_event));
+    let mut imp = Importer::new(options, progress, tx, retention, leaves)?;
     if existing.is_none() {
         // created even when no event arrives (an empty input), as the summary says
         store.create_log_group(&options.log_group, std::collections::BTreeMap::new())?;

@@ -152,6 +152,16 @@ where
     .is_some()
 }
 
+/// [`flatten_with`] for JSON objects only: a message that is not one JSON object (the AWS
+/// text formats included) has no fields here (`false`). For a JSON object the sink sees
+/// exactly what [`flatten_with`] passes, in the same order, under the same cap.
+pub fn flatten_json_with<'a, F>(message: &'a str, max_fields: usize, mut sink: F) -> bool
+where
+    F: FnMut(&str, JsonScalar<'a>),
+{
+    Parser::new(message, max_fields).run(&mut |p: &PathCtx, v| sink(p.path, v), &Selector::All)
+}
+
 /// Which rule, if any, gives `message` fields (the same decision [`flatten`] makes, without
 /// collecting the fields of a JSON object).
 pub fn source_of(message: &str, max_fields: usize) -> Option<Source> {

@@ -8,6 +8,8 @@
 //! * [`fields`]: field discovery (spec `insights-language.md` §3.2): the flattening
 //!   rules shared by column promotion, field statistics and the engine's per-row
 //!   extraction.
+//! * [`parsed`]: fields an importer parsed once, kept by `__seq` so the flush does not
+//!   parse those events again.
 //! * [`ngram`]: the per-segment n-gram index sidecar that lets `@message like 'x'` skip
 //!   blocks of rows.
 //! * [`schema`]: column names and the Arrow schema of the core event columns.
@@ -68,6 +70,7 @@ mod hash;
 mod manifest;
 mod model;
 pub mod ngram;
+pub mod parsed;
 pub mod schema;
 mod segment;
 mod snapshot;

@@ -31,6 +31,7 @@ use parquet::schema::types::ColumnPath;
 use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
+use crate::parsed::{FieldNames, Leaf, ParsedBySeq};
 use crate::hash::{FxHashMap, FxHashSet};
 use crate::ngram::NgramIndex;
 use crate::schema::{self, core_schema};
@@ -190,6 +191,15 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
+/// Leaves importers parsed for rows of a segment being written ([`crate::parsed`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Parsed<'a> {
+    /// The leaves, by `__seq`.
+    pub by_seq: &'a ParsedBySeq,
+    /// The names of their path ids.
+    pub names: &'a FieldNames,
+}
+
 /// Field discovery over one segment: per-path event counts and the values of each event.
 struct Discovery {
     ids: FxHashMap<Box<str>, u32>,
@@ -212,7 +222,14 @@ const IDENTIFIER_SAMPLE: usize = 16_384;
 const VALUES_SAMPLE: usize = 256;
 
 impl Discovery {
-    fn run(messages: &StringArray, config: &StoreConfig) -> Discovery {
+    /// Discovers the fields of every event of `messages` (`seqs`: their `__seq`), from the
+    /// leaves an importer parsed where `parsed` has them, else by parsing the message.
+    fn run(
+        messages: &StringArray,
+        seqs: &UInt64Array,
+        parsed: Parsed<'_>,
+        config: &StoreConfig,
+    ) -> Discovery {
         let mut d = Discovery {
             ids: FxHashMap::default(),
             names: Vec::new(),
@@ -222,12 +239,11 @@ impl Discovery {
             arena: String::new(),
             untracked: false,
         };
-        let max_paths = config.max_field_stats_paths;
+        // segment id of each store path id met so far ([`crate::parsed::FieldNames`])
+        let mut by_store_id: Vec<u32> = Vec::new();
         for ev in 0..messages.len() {
             let msg = messages.value(ev);
             let mark = d.values.len();
-            let arena_mark = d.arena.len();
-            let base = msg.as_ptr() as usize;
             let ev32 = ev as u32;
             if ev == VALUES_SAMPLE.min(messages.len()) {
                 // One reservation from the first events' fields, instead of growing (and
@@ -241,48 +257,22 @@ impl Discovery {
                 let cap = usize::try_from(text).unwrap_or(0) / 16;
                 d.values.reserve((rest * per_event * 9 / 8).min(cap));
             }
-            let ok = flatten_with(msg, config.max_fields_per_event, |path, v| {
-                let id = match d.ids.get(path) {
-                    Some(&id) => id,
-                    None => {
-                        if d.names.len() >= max_paths {
-                            d.untracked = true;
-                            return;
-                        }
-                        let id = d.names.len() as u32;
-                        d.ids.insert(path.into(), id);
-                        d.names.push(path.into());
-                        d.counts.push(0);
-                        d.last_event.push(u32::MAX);
-                        id
-                    }
-                };
-                let inside = |s: &str| {
-                    let p = s.as_ptr() as usize;
-                    p >= base && p + s.len() <= base + msg.len()
-                };
-                let (start, len) = match &v {
-                    JsonScalar::String(std::borrow::Cow::Borrowed(s))
-                    | JsonScalar::Number(std::borrow::Cow::Borrowed(s))
-                        if inside(s) =>
-                    {
-                        ((s.as_ptr() as usize - base) as u32, s.len() as u32)
-                    }
-                    other => match other.as_text() {
-                        Some(t) => {
-                            let start = d.arena.len() as u32;
-                            d.arena.push_str(&t);
-                            (start, t.len() as u32 | ARENA)
-                        }
-                        // null: counted as a field, no value
-                        None => (0, u32::MAX),
-                    },
-                };
-                d.values.push((ev32, id, start, len));
+            let leaves = if parsed.by_seq.is_empty() || ev >= seqs.len() {
+                None
+            } else {
+                parsed.by_seq.get(seqs.value(ev))
+            };
+            let arena_mark = d.arena.len();
+            let from_leaves = leaves.is_some_and(|leaves| {
+                d.add_leaves(ev32, msg.len(), leaves, &mut by_store_id, parsed.names, config)
             });
-            if !ok {
+            let ok = from_leaves || {
                 d.values.truncate(mark);
                 d.arena.truncate(arena_mark);
+                d.add_parsed(ev32, msg, config)
+            };
+            if !ok {
+                d.values.truncate(mark);
                 continue;
             }
             for &(_, id, _, _) in &d.values[mark..] {
@@ -294,6 +284,114 @@ impl Discovery {
             }
         }
         d
+    }
+
+    /// The segment id of `path`, added on first sight; `None` past
+    /// `config.max_field_stats_paths` paths (the path is then not tracked).
+    fn path_id(&mut self, path: &str, config: &StoreConfig) -> Option<u32> {
+        if let Some(&id) = self.ids.get(path) {
+            return Some(id);
+        }
+        if self.names.len() >= config.max_field_stats_paths {
+            self.untracked = true;
+            return None;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(path.into(), id);
+        self.names.push(path.into());
+        self.counts.push(0);
+        self.last_event.push(u32::MAX);
+        Some(id)
+    }
+
+    /// Parses event `ev`'s message `msg` and records its values; `false` when it has no
+    /// fields (its values recorded so far are the caller's to drop).
+    fn add_parsed(&mut self, ev: u32, msg: &str, config: &StoreConfig) -> bool {
+        let arena_mark = self.arena.len();
+        let base = msg.as_ptr() as usize;
+        let ok = flatten_with(msg, config.max_fields_per_event, |path, v| {
+            let Some(id) = self.path_id(path, config) else {
+                return;
+            };
+            let inside = |s: &str| {
+                let p = s.as_ptr() as usize;
+                p >= base && p + s.len() <= base + msg.len()
+            };
+            let (start, len) = match &v {
+                JsonScalar::String(std::borrow::Cow::Borrowed(s))
+                | JsonScalar::Number(std::borrow::Cow::Borrowed(s))
+                    if inside(s) =>
+                {
+                    ((s.as_ptr() as usize - base) as u32, s.len() as u32)
+                }
+                other => match other.as_text() {
+                    Some(t) => {
+                        let start = self.arena.len() as u32;
+                        self.arena.push_str(&t);
+                        (start, t.len() as u32 | ARENA)
+                    }
+                    // null: counted as a field, no value
+                    None => (0, u32::MAX),
+                },
+            };
+            self.values.push((ev, id, start, len));
+        });
+        if !ok {
+            self.arena.truncate(arena_mark);
+        }
+        ok
+    }
+
+    /// Records event `ev`'s values from the leaves an importer parsed (the same values
+    /// [`Discovery::add_parsed`] finds: a test compares the segments). `false` (parse it
+    /// instead) when a leaf does not fit the message or its path id is unknown.
+    fn add_leaves(
+        &mut self,
+        ev: u32,
+        msg_len: usize,
+        leaves: &[Leaf],
+        by_store_id: &mut Vec<u32>,
+        names: &FieldNames,
+        config: &StoreConfig,
+    ) -> bool {
+        const UNSEEN: u32 = u32::MAX;
+        const UNTRACKED: u32 = u32::MAX - 1;
+        for leaf in leaves {
+            let sid = leaf.path as usize;
+            if sid >= by_store_id.len() {
+                by_store_id.resize(sid + 1, UNSEEN);
+            }
+            let mut id = by_store_id[sid];
+            if id == UNSEEN {
+                let Some(name) = names.name(leaf.path) else {
+                    return false;
+                };
+                id = self.path_id(&name, config).unwrap_or(UNTRACKED);
+                by_store_id[sid] = id;
+            }
+            if id == UNTRACKED {
+                self.untracked = true;
+                continue;
+            }
+            let (start, len) = match leaf.len {
+                Leaf::NULL => (0, u32::MAX),
+                // as `add_parsed` keeps them: the text in the arena
+                Leaf::TRUE | Leaf::FALSE => {
+                    let t = if leaf.len == Leaf::TRUE { "true" } else { "false" };
+                    let start = self.arena.len() as u32;
+                    self.arena.push_str(t);
+                    (start, t.len() as u32 | ARENA)
+                }
+                len => {
+                    if leaf.start as usize + len as usize > msg_len || len & ARENA != 0 {
+                        return false;
+                    }
+                    (leaf.start, len)
+                }
+            };
+            self.values.push((ev, id, start, len));
+        }
+        true
     }
 
     /// Paths to promote, most frequent first, capped at `config.max_promoted_columns`:
@@ -470,6 +568,7 @@ pub(crate) fn encode(
     local_path: PathBuf,
     config: &StoreConfig,
     known: &HashSet<String>,
+    parsed: Parsed<'_>,
 ) -> Result<EncodedSegment> {
     let n = rows.num_rows();
     let col = |i: usize| rows.column(i);
@@ -488,7 +587,7 @@ pub(crate) fn encode(
     if n == 0 {
         return Err(internal("empty segment"));
     }
-    let mut disc = Discovery::run(messages, config);
+    let mut disc = Discovery::run(messages, seqs, parsed, config);
     let promoted = disc.promoted(n, messages, config, known);
     let mut slot_of: Vec<usize> = vec![usize::MAX; disc.names.len()];
     for (slot, &id) in promoted.iter().enumerate() {
@@ -837,7 +936,14 @@ mod tests {
         let mut texts: Vec<String> = (0..256).map(|_| format!("{{{wide}}}")).collect();
         texts.extend((0..20_000).map(|_| "~".to_owned()));
         let messages: StringArray = texts.iter().map(|t| Some(t.as_str())).collect();
-        let d = Discovery::run(&messages, &StoreConfig::default());
+        let seqs: UInt64Array = (0..texts.len() as u64).collect();
+        let none = ParsedBySeq::default();
+        let names = FieldNames::default();
+        let parsed = Parsed {
+            by_seq: &none,
+            names: &names,
+        };
+        let d = Discovery::run(&messages, &seqs, parsed, &StoreConfig::default());
         assert_eq!(d.values.len(), 256 * 200);
         // the old estimate: 20,000 more events x 201 values x 9/8 = 4.5 M values (72 MB)
         let bytes: usize = texts.iter().map(String::len).sum();

@@ -25,6 +25,7 @@ use crate::model::{
     PutLogEventsOutput, RecoveryReport, StoredEvent, StreamOrder,
 };
 use crate::ngram;
+use crate::parsed::{FieldNames, ParsedBySeq, ParsedLeaves};
 use crate::segment::{self, SegmentHandle};
 use crate::snapshot::{GroupSnapshot, SegmentInfo, SegmentRef, Snapshot};
 use crate::validate::validate_put_log_events;
@@ -90,6 +91,8 @@ struct Inner {
     /// Per log group id: the paths promoted to columns in any segment written so far (by
     /// this process, or listed in the manifest). See [`Store::known_columns`].
     known_columns: Mutex<HashMap<u64, HashSet<String>>>,
+    /// Path ids of the leaves importers hand over ([`Store::field_names`]).
+    field_names: Arc<FieldNames>,
     closed: AtomicBool,
     recovery: RecoveryReport,
     /// Opened by [`Store::open_read_only`]: nothing is ever written to the data directory.
@@ -148,6 +151,8 @@ struct GroupState {
     next_seq: u64,
     segments: Vec<Arc<SegmentHandle>>,
     buffer: GroupBuffer,
+    /// Leaves an importer parsed for buffered events ([`crate::parsed`]), by `__seq`.
+    parsed: ParsedBySeq,
     flushing: Vec<RecordBatch>,
     /// Deleted log streams whose events may still be in WAL files (see `manifest`).
     tombstones: Vec<StreamTombstone>,
@@ -390,6 +395,7 @@ impl Store {
                     next_seq: g.next_seq,
                     segments,
                     buffer: GroupBuffer::default(),
+                    parsed: ParsedBySeq::default(),
                     flushing: Vec::new(),
                     tombstones: g.deleted_streams,
                 },
@@ -518,6 +524,7 @@ impl Store {
             manifest_lock: Mutex::new(()),
             garbage,
             known_columns: Mutex::new(HashMap::new()),
+            field_names: Arc::default(),
             closed: AtomicBool::new(false),
             recovery,
             read_only,
@@ -549,6 +556,11 @@ impl Store {
     /// The configuration the store was opened with.
     pub fn config(&self) -> &StoreConfig {
         &self.inner.config
+    }
+
+    /// The table of path ids that [`Store::bulk_import_parsed`]'s leaves use.
+    pub fn field_names(&self) -> Arc<FieldNames> {
+        self.inner.field_names.clone()
     }
 
     /// The data directory (absolute).
@@ -601,6 +613,7 @@ impl Store {
                     next_seq: 0,
                     segments: Vec::new(),
                     buffer: GroupBuffer::default(),
+                    parsed: ParsedBySeq::default(),
                     flushing: Vec::new(),
                     tombstones: Vec::new(),
                 },
@@ -858,7 +871,7 @@ impl Store {
                 }
                 for plan in segment::plan_segments(&kept, i64::MIN, None, &self.inner.config)? {
                     let rows = segment::gather(&kept, &plan)?;
-                    news.push(self.write_segment(gid, &rows)?);
+                    news.push(self.write_segment(gid, &rows, &ParsedBySeq::default())?);
                 }
                 olds.push(s.clone());
             }
@@ -1181,10 +1194,30 @@ impl Store {
         group: &str,
         streams: Vec<(String, Vec<NewEvent>)>,
     ) -> Result<ImportOutput> {
+        let streams = streams
+            .into_iter()
+            .map(|(s, e)| (s, e, ParsedLeaves::default()))
+            .collect();
+        self.bulk_import_parsed(group, streams)
+    }
+
+    /// [`Store::bulk_import_streams`] with each stream's events' leaves, parsed by the
+    /// importer with [`crate::fields::flatten_json_with`] under this store's
+    /// `max_fields_per_event`, path ids from [`Store::field_names`], value ranges inside
+    /// each event's message ([`crate::parsed`]). The flush uses them instead of parsing the
+    /// messages again. A stream whose leaves do not count one entry per event is stored as
+    /// if it had none (its events are parsed at the flush).
+    ///
+    /// Errors: as [`Store::bulk_import_streams`].
+    pub fn bulk_import_parsed(
+        &self,
+        group: &str,
+        streams: Vec<(String, Vec<NewEvent>, ParsedLeaves)>,
+    ) -> Result<ImportOutput> {
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed("the store was closed".into()));
         }
-        self.ensure_streams(group, streams.iter().map(|(s, _)| s.as_str()))?;
+        self.ensure_streams(group, streams.iter().map(|(s, _, _)| s.as_str()))?;
         let ingest = now_ms();
         let mut out = ImportOutput::default();
         {
@@ -1195,21 +1228,25 @@ impl Store {
                 .groups
                 .get_mut(group)
                 .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
-            for (stream, events) in streams {
+            for (stream, events, leaves) in streams {
                 let Some(sname) = g.streams.get(&stream).map(|s| s.name.clone()) else {
                     return Err(StoreError::LogStreamNotFound {
                         group: group.to_owned(),
                         stream,
                     });
                 };
+                let with_leaves = leaves.len() == events.len();
                 let mut stats = StreamStats::default();
-                for e in events {
+                for (i, e) in events.into_iter().enumerate() {
                     let bytes = e.message.len() as u64 + EVENT_OVERHEAD;
                     out.events += 1;
                     out.bytes += bytes;
                     stats.add(e.timestamp_ms, ingest, bytes);
                     let seq = g.next_seq;
                     g.next_seq += 1;
+                    if with_leaves {
+                        g.parsed.record(seq, leaves.event(i));
+                    }
                     g.buffer
                         .push(e.timestamp_ms, ingest, &sname, e.message, seq);
                 }
@@ -1500,12 +1537,15 @@ impl Store {
             self.apply_durable_locked(&mut w);
             let mut st = self.inner.state.write();
             let now = now_ms();
-            let mut frozen: Vec<(u64, Vec<RecordBatch>, i64)> = Vec::new();
+            let mut frozen: Vec<(u64, Vec<RecordBatch>, i64, ParsedBySeq)> = Vec::new();
             for g in st.groups.values_mut() {
                 if !g.buffer.is_empty() {
                     let batches = g.buffer.take()?;
                     g.flushing = batches.clone();
-                    frozen.push((g.id, batches, retention_cutoff_ms(&g.meta, now)));
+                    // a failed flush puts the batches back without their leaves: they are
+                    // parsed at the next flush
+                    let parsed = std::mem::take(&mut g.parsed);
+                    frozen.push((g.id, batches, retention_cutoff_ms(&g.meta, now), parsed));
                 }
             }
             if frozen.is_empty() {
@@ -1524,7 +1564,7 @@ impl Store {
         // 2. write segments, no locks held
         let mut written: Vec<(u64, Vec<SegmentInfo>, HashMap<String, StreamStats>)> = Vec::new();
         let mut result = Ok(());
-        for (gid, batches, cutoff) in &frozen {
+        for (gid, batches, cutoff, parsed) in &frozen {
             let r = (|| {
                 // Retention of buffered events: rows already expired are not written (they
                 // leave with the WAL files this flush retires). They still count as
@@ -1540,7 +1580,7 @@ impl Store {
                 for plan in plans {
                     // one window's rows at a time: one copy of them is alive at once
                     let rows = segment::gather(batches, &plan)?;
-                    infos.push(self.write_segment(*gid, &rows)?);
+                    infos.push(self.write_segment(*gid, &rows, parsed)?);
                 }
                 Ok((infos, stats))
             })();
@@ -1641,7 +1681,14 @@ impl Store {
         known
     }
 
-    fn write_segment(&self, gid: u64, rows: &RecordBatch) -> Result<SegmentInfo> {
+    /// Writes `rows` as a new segment of group `gid` (with its n-gram sidecar), fsynced;
+    /// `parsed` holds leaves importers parsed for some of the rows ([`crate::parsed`]).
+    fn write_segment(
+        &self,
+        gid: u64,
+        rows: &RecordBatch,
+        parsed: &ParsedBySeq,
+    ) -> Result<SegmentInfo> {
         self.writable()?;
         let ts = rows
             .column(0)
@@ -1670,6 +1717,10 @@ impl Store {
             local.clone(),
             &self.inner.config,
             &known,
+            segment::Parsed {
+                by_seq: parsed,
+                names: &self.inner.field_names,
+            },
         )?;
         self.inner
             .known_columns
@@ -1811,7 +1862,7 @@ impl Store {
             let plan = segment::plan_segments(&batches, i64::MIN, None, &self.inner.config)?;
             let [plan] = <[_; 1]>::try_from(plan)
                 .map_err(|_| StoreError::Internal("compaction of segments without rows".into()))?;
-            let info = self.write_segment(gid, &segment::gather(&batches, &plan)?)?;
+            let info = self.write_segment(gid, &segment::gather(&batches, &plan)?, &ParsedBySeq::default())?;
             let new = Arc::new(SegmentHandle::new(info, self.inner.garbage.clone()));
             let olds: HashSet<String> = segs.iter().map(|s| s.info.object_path.clone()).collect();
             let applied = self.mutate_manifest_if(|st| {

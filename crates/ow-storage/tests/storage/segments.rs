@@ -589,3 +589,134 @@ fn clustering_by_message_keeps_each_row_group_to_its_time_range() {
         assert_eq!(got, (0..20).map(|i| base + i * 1000).collect::<Vec<_>>());
     }
 }
+
+/// Messages for the parsed-leaves comparison: real CloudTrail, and the shapes whose leaves
+/// differ from a plain borrowed string (escapes, booleans, nulls, repeated keys, numbers,
+/// nesting, the field cap), text formats and invalid JSON (never given leaves).
+fn leaf_test_messages() -> Vec<String> {
+    let mut m = ow_test_utils::cloudtrail::lines("invictus-aws_dataset.ndjson.gz");
+    m.truncate(1500);
+    m.extend(fixture_lines("vpc-flow-logs-v2.awsdocs.log"));
+    m.extend(fixture_lines("lambda-platform-lines.awsdocs.log"));
+    let wide: Vec<String> = (0..230).map(|j| format!("\"w{j}\":{j}")).collect();
+    for i in 0..40 {
+        m.push(format!(
+            r#"{{"a":"x\"y{i}","b":true,"c":false,"d":null,"e":-1.5e{i},"a":"dup","n":{{"l":[1,{{"k":"v"}},[]]}},"u":"\u00e9t\u00e9"}}"#
+        ));
+        m.push(format!("{{{}}}", wide.join(",")));
+        m.push(format!(r#"{{"ok":"{i}","then":broken"#));
+        m.push(format!("  {{\"sp\" : [ {i} , \"z\" ] }}  "));
+        m.push("{}".to_owned());
+        m.push(format!("plain text {i}"));
+    }
+    // frequent booleans, nulls and numbers: promoted columns
+    m.extend((0..400).map(|i| format!(r#"{{"flag":{},"z":null,"num":{i}e2}}"#, i % 3 == 0)));
+    m
+}
+
+/// Segment contents and field statistics, without the file names and ingestion times.
+type Contents = Vec<(Vec<(String, arrow::array::ArrayRef)>, String, Vec<u8>)>;
+
+fn segment_contents(store: &Store) -> Contents {
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    let mut out = Vec::new();
+    for seg in &snap.groups[0].segments {
+        let (batch, meta) = read(&seg.path);
+        let cols = batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .filter(|(f, _)| f.name() != schema::INGESTION_TIME)
+            .map(|(f, c)| (f.name().clone(), c.clone()))
+            .collect();
+        let kv = format!("{:?}", meta.file_metadata().key_value_metadata());
+        let sidecar = std::fs::read(ow_storage::ngram::sidecar_path(&seg.path)).unwrap();
+        out.push((cols, kv, sidecar));
+    }
+    out
+}
+
+/// An import's one parse ([`ow_storage::parsed::LeafParser`]) hands the flush the leaves of
+/// each event; the segments, field statistics and n-gram sidecars are those the flush
+/// makes by parsing the messages itself, with the field cap and the cap on tracked paths
+/// in play.
+#[test]
+fn leaves_parsed_at_import_give_the_segments_parsing_gives() {
+    use ow_storage::parsed::{LeafParser, ParsedLeaves};
+    use ow_storage::NewEvent;
+    let messages = leaf_test_messages();
+    let base = 1_700_000_000_000i64;
+    let events = |stream: usize| -> Vec<NewEvent> {
+        messages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == stream)
+            .map(|(i, m)| NewEvent {
+                timestamp_ms: base + ((i * 7919) % 5000) as i64 * 1000,
+                message: m.clone(),
+            })
+            .collect()
+    };
+    for config in [
+        StoreConfig::default(),
+        StoreConfig {
+            max_fields_per_event: 7,
+            max_field_stats_paths: 40,
+            promote_min_fraction: 0.1,
+            row_group_rows: 300,
+            ..StoreConfig::default()
+        },
+    ] {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let parsed = Store::open(dirs[0].path(), config.clone()).unwrap();
+        let plain = Store::open(dirs[1].path(), config.clone()).unwrap();
+        for s in [&parsed, &plain] {
+            s.create_log_group("g", Default::default()).unwrap();
+        }
+        let mut parser = LeafParser::new(
+            parsed.field_names(),
+            config.max_fields_per_event,
+            vec!["eventTime".into()],
+        );
+        let mut with_leaves = 0;
+        let mut streams = Vec::new();
+        for k in 0..3 {
+            let evs = events(k);
+            let mut leaves = ParsedLeaves::default();
+            for e in &evs {
+                let mut vals = Vec::new();
+                let ok = parser.parse(&e.message, &mut vals);
+                let l = if ok { parser.leaves() } else { None };
+                with_leaves += usize::from(l.is_some());
+                leaves.push_event(l);
+            }
+            streams.push((format!("s{k}"), evs, leaves));
+        }
+        assert!(with_leaves > 1500, "{with_leaves} events with leaves");
+        let plain_streams = streams
+            .iter()
+            .map(|(s, e, _)| (s.clone(), e.clone()))
+            .collect();
+        parsed.bulk_import_parsed("g", streams).unwrap();
+        plain.bulk_import_streams("g", plain_streams).unwrap();
+        parsed.flush().unwrap();
+        plain.flush().unwrap();
+        let (a, b) = (segment_contents(&parsed), segment_contents(&plain));
+        assert!(!a.is_empty());
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.0.len(), y.0.len());
+            for ((nx, cx), (ny, cy)) in x.0.iter().zip(&y.0) {
+                assert_eq!(nx, ny);
+                assert!(cx.as_ref() == cy.as_ref(), "column {nx} differs");
+            }
+            assert_eq!(x.1, y.1);
+            assert!(x.2 == y.2, "n-gram sidecars differ");
+        }
+        assert_eq!(
+            format!("{:?}", parsed.field_stats("g", i64::MIN, i64::MAX).unwrap()),
+            format!("{:?}", plain.field_stats("g", i64::MIN, i64::MAX).unwrap())
+        );
+    }
+}

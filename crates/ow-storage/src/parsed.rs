@@ -1,0 +1,365 @@
+//! Fields parsed once at import, reused by the flush.
+//!
+//! `openwatch import` must parse every JSON line to find its time (`eventTime`) and to
+//! reject invalid JSON; the flush that writes the line into a segment parses it again for
+//! field discovery (spec `insights-language.md` §3.2: field statistics and promoted
+//! columns). The two parses were about a third of an import's instructions. An importer can
+//! instead flatten each event once, with the flush's own rules
+//! ([`crate::fields::flatten_json_with`], the same field cap), and hand the leaves to
+//! [`crate::Store::bulk_import_parsed`]: the store keeps them beside the buffer, by
+//! `__seq`, and the flush's discovery reads them instead of parsing `@message`.
+//!
+//! The leaves are only an acceleration. An event without them (PutLogEvents, a text line,
+//! a string with escapes, a flush retried after an error, compaction) is parsed at the
+//! flush as before, and a segment is the same either way (a test compares the files).
+//!
+//! Shapes:
+//! - a [`Leaf`] is one flattened field: a path id of the store's [`FieldNames`] and the
+//!   byte range of its value's text inside `@message` (`len` = [`Leaf::NULL`] for `null`);
+//! - [`ParsedLeaves`] holds the leaves of a run of events (an importer's batch of one log
+//!   stream, then a log group's buffer).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::fields::JsonScalar;
+use crate::hash::FxHashMap;
+
+/// At most this many distinct paths get an id (hostile input with a new key in every event
+/// must not grow the table without bound); events with other paths are parsed at the flush.
+pub const MAX_FIELD_NAMES: usize = 65_536;
+
+/// One flattened field of an event: the path's id in [`FieldNames`] and its value's text
+/// as a byte range of the event's `@message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leaf {
+    /// Path id ([`FieldNames::id`]).
+    pub path: u32,
+    /// Byte offset of the value's text in `@message`.
+    pub start: u32,
+    /// Byte length of the value's text; or [`Leaf::NULL`] for a JSON `null` (a field that
+    /// counts, without a value), [`Leaf::TRUE`] or [`Leaf::FALSE`] for a boolean.
+    pub len: u32,
+}
+
+impl Leaf {
+    /// `len` of a `null` leaf.
+    pub const NULL: u32 = u32::MAX;
+    /// `len` of a `true` leaf.
+    pub const TRUE: u32 = u32::MAX - 1;
+    /// `len` of a `false` leaf.
+    pub const FALSE: u32 = u32::MAX - 2;
+}
+
+/// The store-wide table of flattened field paths (`userIdentity.arn`, `resources.0.ARN`…)
+/// that [`Leaf::path`] ids name. Append-only: an id never changes meaning. Shared by the
+/// importer (which assigns ids) and the flush (which reads names), behind a mutex that each
+/// side takes once per new path, not per event.
+#[derive(Debug, Default)]
+pub struct FieldNames {
+    inner: Mutex<NamesInner>,
+}
+
+#[derive(Debug, Default)]
+struct NamesInner {
+    ids: FxHashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
+}
+
+impl FieldNames {
+    /// The id of `path`, assigned on first use; `None` once [`MAX_FIELD_NAMES`] paths have
+    /// ids and `path` is not one of them.
+    pub fn id(&self, path: &str) -> Option<u32> {
+        let mut g = self.inner.lock();
+        if let Some(&id) = g.ids.get(path) {
+            return Some(id);
+        }
+        if g.names.len() >= MAX_FIELD_NAMES {
+            return None;
+        }
+        let id = g.names.len() as u32;
+        let name: Arc<str> = Arc::from(path);
+        g.ids.insert(name.clone(), id);
+        g.names.push(name);
+        Some(id)
+    }
+
+    /// The path of id `id`, if assigned.
+    pub fn name(&self, id: u32) -> Option<Arc<str>> {
+        self.inner.lock().names.get(id as usize).cloned()
+    }
+}
+
+/// Leaves of a run of events, in event order; an event may have none recorded ("not
+/// parsed": the flush parses its `@message`), which differs from an event parsed to zero
+/// fields (`{}`).
+#[derive(Debug, Default, Clone)]
+pub struct ParsedLeaves {
+    /// Per event: (index of its first leaf, leaf count); count [`NOT_PARSED`] = none.
+    spans: Vec<(u32, u32)>,
+    leaves: Vec<Leaf>,
+}
+
+const NOT_PARSED: u32 = u32::MAX;
+
+impl ParsedLeaves {
+    /// Appends the next event: its leaves in document order (every field the flush's
+    /// flattening reports, repeated paths included), or `None` when it was not parsed.
+    /// An event whose leaves no longer fit the u32 indexes is recorded as not parsed.
+    pub fn push_event(&mut self, leaves: Option<&[Leaf]>) {
+        let start = self.leaves.len();
+        match leaves {
+            Some(l) if start + l.len() < u32::MAX as usize && l.len() < NOT_PARSED as usize => {
+                self.leaves.extend_from_slice(l);
+                self.spans.push((start as u32, l.len() as u32));
+            }
+            _ => self.spans.push((0, NOT_PARSED)),
+        }
+    }
+
+    /// Number of events recorded.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether no event is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The leaves of event `i`, `None` when it was not parsed or is out of range.
+    pub fn event(&self, i: usize) -> Option<&[Leaf]> {
+        let &(start, n) = self.spans.get(i)?;
+        if n == NOT_PARSED {
+            return None;
+        }
+        self.leaves.get(start as usize..start as usize + n as usize)
+    }
+
+    /// Bytes held (for memory accounting and reports).
+    pub fn heap_bytes(&self) -> usize {
+        self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.leaves.capacity() * std::mem::size_of::<Leaf>()
+    }
+}
+
+/// An importer's one parse of a JSON event: its [`Leaf`]s for the store, and the values of
+/// a few paths the importer needs itself (the time field, CloudTrail's account and region),
+/// as [`crate::fields::PathExtractor::extract_into`] gives them (first occurrence wins,
+/// even a `null`).
+#[derive(Debug)]
+pub struct LeafParser {
+    names: Arc<FieldNames>,
+    max_fields: usize,
+    /// The paths whose values [`LeafParser::parse`] returns.
+    wanted: Vec<String>,
+    /// Per path seen: (store id, index of the first equal wanted path or `u32::MAX`).
+    cache: FxHashMap<Box<str>, (Option<u32>, u32)>,
+    leaves: Vec<Leaf>,
+    /// Whether `leaves` hold every field of the last event parsed.
+    complete: bool,
+    /// Fields the last event reported (at most `max_fields`).
+    fields: usize,
+    taken: Vec<bool>,
+}
+
+/// Paths a [`LeafParser`] remembers (a bound for hostile input).
+const MAX_CACHED_PATHS: usize = 2 * MAX_FIELD_NAMES;
+
+impl LeafParser {
+    /// A parser giving path ids from `names`, with the flush's field cap `max_fields`
+    /// (`StoreConfig::max_fields_per_event`), returning the values of `wanted`.
+    pub fn new(names: Arc<FieldNames>, max_fields: usize, wanted: Vec<String>) -> Self {
+        LeafParser {
+            names,
+            max_fields,
+            taken: vec![false; wanted.len()],
+            wanted,
+            cache: FxHashMap::default(),
+            leaves: Vec::new(),
+            complete: false,
+            fields: 0,
+        }
+    }
+
+    /// Flattens `message` ([`crate::fields::flatten_json_with`]). Returns whether it is a
+    /// JSON object; `values[i]` is then the text of the `i`-th wanted path, or `None`.
+    /// Unlike a [`crate::fields::PathExtractor`], this parse stops collecting at the field
+    /// cap: when [`LeafParser::capped`], a missing value may lie beyond it.
+    pub fn parse<'a>(&mut self, message: &'a str, values: &mut Vec<Option<Cow<'a, str>>>) -> bool {
+        values.clear();
+        values.resize(self.wanted.len(), None);
+        self.taken.iter_mut().for_each(|t| *t = false);
+        self.leaves.clear();
+        self.fields = 0;
+        let mut complete = true;
+        let base = message.as_ptr() as usize;
+        let end = base + message.len();
+        let ok = crate::fields::flatten_json_with(message, self.max_fields, |path, v| {
+            self.fields += 1;
+            let (id, want) = match self.cache.get(path) {
+                Some(&hit) => hit,
+                None => {
+                    let id = self.names.id(path);
+                    let want = self
+                        .wanted
+                        .iter()
+                        .position(|w| w == path)
+                        .map_or(u32::MAX, |i| i as u32);
+                    if self.cache.len() < MAX_CACHED_PATHS {
+                        self.cache.insert(path.into(), (id, want));
+                    }
+                    (id, want)
+                }
+            };
+            let span = match &v {
+                JsonScalar::Null => Some((0, Leaf::NULL as usize)),
+                JsonScalar::Bool(true) => Some((0, Leaf::TRUE as usize)),
+                JsonScalar::Bool(false) => Some((0, Leaf::FALSE as usize)),
+                JsonScalar::String(Cow::Borrowed(s)) | JsonScalar::Number(Cow::Borrowed(s)) => {
+                    let p = s.as_ptr() as usize;
+                    (p >= base && p + s.len() <= end).then(|| (p - base, s.len()))
+                }
+                _ => None,
+            };
+            match (id, span) {
+                (Some(path), Some((start, len))) if complete => self.leaves.push(Leaf {
+                    path,
+                    start: start as u32,
+                    len: len as u32,
+                }),
+                _ => complete = false,
+            }
+            if want != u32::MAX && !std::mem::replace(&mut self.taken[want as usize], true) {
+                values[want as usize] = v.as_text();
+            }
+        });
+        self.complete = ok && complete;
+        if ok {
+            // a wanted path listed twice gets the value at both places
+            for i in 0..self.wanted.len() {
+                if let Some(first) = self.wanted[..i].iter().position(|w| *w == self.wanted[i]) {
+                    values[i] = values[first].clone();
+                }
+            }
+        }
+        ok
+    }
+
+    /// The leaves of the last event [`LeafParser::parse`] accepted, `None` when some field
+    /// cannot be a [`Leaf`] (a string with escapes, a path past [`MAX_FIELD_NAMES`]).
+    pub fn leaves(&self) -> Option<&[Leaf]> {
+        self.complete.then_some(&self.leaves[..])
+    }
+
+    /// Whether the last event reached the field cap.
+    pub fn capped(&self) -> bool {
+        self.fields >= self.max_fields
+    }
+}
+
+/// A log group's parsed leaves by `__seq`, beside its buffer (see module docs).
+#[derive(Debug, Default)]
+pub(crate) struct ParsedBySeq {
+    first_seq: u64,
+    events: ParsedLeaves,
+}
+
+impl ParsedBySeq {
+    /// Records the leaves of the event with sequence number `seq`. Sequence numbers only
+    /// grow; gaps (events stored without leaves) read as not parsed.
+    pub fn record(&mut self, seq: u64, leaves: Option<&[Leaf]>) {
+        if self.events.is_empty() {
+            if leaves.is_none() {
+                return;
+            }
+            self.first_seq = seq;
+        }
+        let Some(idx) = seq.checked_sub(self.first_seq) else {
+            return;
+        };
+        let Ok(idx) = usize::try_from(idx) else {
+            return;
+        };
+        if idx < self.events.len() {
+            return; // not increasing: keep what is recorded
+        }
+        if leaves.is_none() {
+            return; // a gap reads as not parsed
+        }
+        while self.events.len() < idx {
+            self.events.push_event(None);
+        }
+        self.events.push_event(leaves);
+    }
+
+    /// The leaves of event `seq`, if recorded.
+    pub fn get(&self, seq: u64) -> Option<&[Leaf]> {
+        let idx = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.events.event(idx)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(path: u32) -> Leaf {
+        Leaf {
+            path,
+            start: 1,
+            len: 2,
+        }
+    }
+
+    #[test]
+    fn events_without_leaves_differ_from_events_with_none() {
+        let mut p = ParsedLeaves::default();
+        p.push_event(Some(&[leaf(0), leaf(1)]));
+        p.push_event(None);
+        p.push_event(Some(&[]));
+        assert_eq!(p.len(), 3);
+        assert_eq!(p.event(0), Some(&[leaf(0), leaf(1)][..]));
+        assert_eq!(p.event(1), None);
+        assert_eq!(p.event(2), Some(&[][..]));
+        assert_eq!(p.event(3), None);
+    }
+
+    #[test]
+    fn sequence_gaps_read_as_not_parsed() {
+        let mut s = ParsedBySeq::default();
+        s.record(5, None); // nothing before the first parsed event
+        assert!(s.is_empty());
+        s.record(7, Some(&[leaf(3)]));
+        s.record(8, None);
+        s.record(10, Some(&[leaf(4)]));
+        s.record(9, Some(&[leaf(9)])); // going back is ignored
+        assert_eq!(s.get(7), Some(&[leaf(3)][..]));
+        assert_eq!(s.get(6), None);
+        assert_eq!(s.get(8), None);
+        assert_eq!(s.get(9), None);
+        assert_eq!(s.get(10), Some(&[leaf(4)][..]));
+        assert_eq!(s.get(11), None);
+    }
+
+    #[test]
+    fn names_get_stable_ids_up_to_the_cap() {
+        let n = FieldNames::default();
+        assert_eq!(n.id("a.b"), Some(0));
+        assert_eq!(n.id("c"), Some(1));
+        assert_eq!(n.id("a.b"), Some(0));
+        assert_eq!(n.name(1).as_deref(), Some("c"));
+        assert_eq!(n.name(2), None);
+        for i in 2..MAX_FIELD_NAMES {
+            assert_eq!(n.id(&format!("k{i}")), Some(i as u32));
+        }
+        assert_eq!(n.id("one.more"), None);
+        assert_eq!(n.id("c"), Some(1));
+    }
+}
