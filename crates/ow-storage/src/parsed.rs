@@ -28,29 +28,33 @@ use crate::fields::JsonScalar;
 use crate::hash::FxHashMap;
 
 /// At most this many distinct paths get an id (hostile input with a new key in every event
-/// must not grow the table without bound); events with other paths are parsed at the flush.
-pub const MAX_FIELD_NAMES: usize = 65_536;
+/// must not grow the table without bound; ids fit a u16); events with other paths are
+/// parsed at the flush.
+pub const MAX_FIELD_NAMES: usize = 65_535;
 
-/// One flattened field of an event: the path's id in [`FieldNames`] and its value's text
-/// as a byte range of the event's `@message`.
+/// One flattened field of an event, in 8 bytes: the path's id in [`FieldNames`] and its
+/// value's text as a byte range of the event's `@message`. A value longer than
+/// [`Leaf::MAX_LEN`] bytes has no leaf (its event is parsed at the flush).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Leaf {
-    /// Path id ([`FieldNames::id`]).
-    pub path: u32,
     /// Byte offset of the value's text in `@message`.
     pub start: u32,
+    /// Path id ([`FieldNames::id`]).
+    pub path: u16,
     /// Byte length of the value's text; or [`Leaf::NULL`] for a JSON `null` (a field that
     /// counts, without a value), [`Leaf::TRUE`] or [`Leaf::FALSE`] for a boolean.
-    pub len: u32,
+    pub len: u16,
 }
 
 impl Leaf {
     /// `len` of a `null` leaf.
-    pub const NULL: u32 = u32::MAX;
+    pub const NULL: u16 = u16::MAX;
     /// `len` of a `true` leaf.
-    pub const TRUE: u32 = u32::MAX - 1;
+    pub const TRUE: u16 = u16::MAX - 1;
     /// `len` of a `false` leaf.
-    pub const FALSE: u32 = u32::MAX - 2;
+    pub const FALSE: u16 = u16::MAX - 2;
+    /// The longest value text a leaf holds, in bytes.
+    pub const MAX_LEN: usize = u16::MAX as usize - 3;
 }
 
 /// The store-wide table of flattened field paths (`userIdentity.arn`, `resources.0.ARN`…)
@@ -64,14 +68,14 @@ pub struct FieldNames {
 
 #[derive(Debug, Default)]
 struct NamesInner {
-    ids: FxHashMap<Arc<str>, u32>,
+    ids: FxHashMap<Arc<str>, u16>,
     names: Vec<Arc<str>>,
 }
 
 impl FieldNames {
     /// The id of `path`, assigned on first use; `None` once [`MAX_FIELD_NAMES`] paths have
     /// ids and `path` is not one of them.
-    pub fn id(&self, path: &str) -> Option<u32> {
+    pub fn id(&self, path: &str) -> Option<u16> {
         let mut g = self.inner.lock();
         if let Some(&id) = g.ids.get(path) {
             return Some(id);
@@ -79,7 +83,7 @@ impl FieldNames {
         if g.names.len() >= MAX_FIELD_NAMES {
             return None;
         }
-        let id = g.names.len() as u32;
+        let id = g.names.len() as u16;
         let name: Arc<str> = Arc::from(path);
         g.ids.insert(name.clone(), id);
         g.names.push(name);
@@ -87,7 +91,7 @@ impl FieldNames {
     }
 
     /// The path of id `id`, if assigned.
-    pub fn name(&self, id: u32) -> Option<Arc<str>> {
+    pub fn name(&self, id: u16) -> Option<Arc<str>> {
         self.inner.lock().names.get(id as usize).cloned()
     }
 }
@@ -156,7 +160,7 @@ pub struct LeafParser {
     /// The paths whose values [`LeafParser::parse`] returns.
     wanted: Vec<String>,
     /// Per path seen: (store id, index of the first equal wanted path or `u32::MAX`).
-    cache: FxHashMap<Box<str>, (Option<u32>, u32)>,
+    cache: FxHashMap<Box<str>, (Option<u16>, u32)>,
     leaves: Vec<Leaf>,
     /// Whether `leaves` hold every field of the last event parsed.
     complete: bool,
@@ -215,21 +219,21 @@ impl LeafParser {
                 }
             };
             let span = match &v {
-                JsonScalar::Null => Some((0, Leaf::NULL as usize)),
-                JsonScalar::Bool(true) => Some((0, Leaf::TRUE as usize)),
-                JsonScalar::Bool(false) => Some((0, Leaf::FALSE as usize)),
+                JsonScalar::Null => Some((0, Leaf::NULL)),
+                JsonScalar::Bool(true) => Some((0, Leaf::TRUE)),
+                JsonScalar::Bool(false) => Some((0, Leaf::FALSE)),
                 JsonScalar::String(Cow::Borrowed(s)) | JsonScalar::Number(Cow::Borrowed(s)) => {
                     let p = s.as_ptr() as usize;
-                    (p >= base && p + s.len() <= end).then(|| (p - base, s.len()))
+                    (p >= base && p + s.len() <= end && s.len() <= Leaf::MAX_LEN)
+                        .then(|| (p - base, s.len() as u16))
                 }
                 _ => None,
             };
             match (id, span) {
-                (Some(path), Some((start, len))) if complete => self.leaves.push(Leaf {
-                    path,
-                    start: start as u32,
-                    len: len as u32,
-                }),
+                (Some(path), Some((start, len))) if complete => match u32::try_from(start) {
+                    Ok(start) => self.leaves.push(Leaf { start, path, len }),
+                    Err(_) => complete = false,
+                },
                 _ => complete = false,
             }
             if want != u32::MAX && !std::mem::replace(&mut self.taken[want as usize], true) {
@@ -260,49 +264,41 @@ impl LeafParser {
     }
 }
 
-/// A log group's parsed leaves by `__seq`, beside its buffer (see module docs).
+/// A log group's parsed leaves by `__seq`, beside its buffer (see module docs): the runs
+/// importers handed over, each covering consecutive sequence numbers, moved in, not copied.
 #[derive(Debug, Default)]
 pub(crate) struct ParsedBySeq {
-    first_seq: u64,
-    events: ParsedLeaves,
+    /// First `__seq` of each run, increasing.
+    starts: Vec<u64>,
+    runs: Vec<ParsedLeaves>,
 }
 
 impl ParsedBySeq {
-    /// Records the leaves of the event with sequence number `seq`. Sequence numbers only
-    /// grow; gaps (events stored without leaves) read as not parsed.
-    pub fn record(&mut self, seq: u64, leaves: Option<&[Leaf]>) {
-        if self.events.is_empty() {
-            if leaves.is_none() {
+    /// Adds the leaves of the events with sequence numbers `first_seq..` (one per event of
+    /// `leaves`). Runs must come in increasing order; one that overlaps the last is dropped
+    /// (its events are parsed at the flush).
+    pub fn add_run(&mut self, first_seq: u64, leaves: ParsedLeaves) {
+        if leaves.is_empty() {
+            return;
+        }
+        if let (Some(&s), Some(r)) = (self.starts.last(), self.runs.last()) {
+            if first_seq < s.saturating_add(r.len() as u64) {
                 return;
             }
-            self.first_seq = seq;
         }
-        let Some(idx) = seq.checked_sub(self.first_seq) else {
-            return;
-        };
-        let Ok(idx) = usize::try_from(idx) else {
-            return;
-        };
-        if idx < self.events.len() {
-            return; // not increasing: keep what is recorded
-        }
-        if leaves.is_none() {
-            return; // a gap reads as not parsed
-        }
-        while self.events.len() < idx {
-            self.events.push_event(None);
-        }
-        self.events.push_event(leaves);
+        self.starts.push(first_seq);
+        self.runs.push(leaves);
     }
 
     /// The leaves of event `seq`, if recorded.
     pub fn get(&self, seq: u64) -> Option<&[Leaf]> {
-        let idx = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
-        self.events.event(idx)
+        let k = self.starts.partition_point(|&s| s <= seq).checked_sub(1)?;
+        let idx = usize::try_from(seq - self.starts[k]).ok()?;
+        self.runs[k].event(idx)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.runs.is_empty()
     }
 }
 
@@ -310,12 +306,20 @@ impl ParsedBySeq {
 mod tests {
     use super::*;
 
-    fn leaf(path: u32) -> Leaf {
+    fn leaf(path: u16) -> Leaf {
         Leaf {
             path,
             start: 1,
             len: 2,
         }
+    }
+
+    fn run(paths: &[Option<u16>]) -> ParsedLeaves {
+        let mut p = ParsedLeaves::default();
+        for x in paths {
+            p.push_event(x.map(leaf).as_ref().map(std::slice::from_ref));
+        }
+        p
     }
 
     #[test]
@@ -332,20 +336,24 @@ mod tests {
     }
 
     #[test]
-    fn sequence_gaps_read_as_not_parsed() {
+    fn runs_are_found_by_sequence_number_and_gaps_read_as_not_parsed() {
         let mut s = ParsedBySeq::default();
-        s.record(5, None); // nothing before the first parsed event
+        s.add_run(5, ParsedLeaves::default()); // empty: nothing
         assert!(s.is_empty());
-        s.record(7, Some(&[leaf(3)]));
-        s.record(8, None);
-        s.record(10, Some(&[leaf(4)]));
-        s.record(9, Some(&[leaf(9)])); // going back is ignored
+        s.add_run(7, run(&[Some(3), None]));
+        s.add_run(10, run(&[Some(4)]));
+        s.add_run(8, run(&[Some(9)])); // overlaps: dropped
+        s.add_run(11, run(&[Some(5), Some(6)]));
         assert_eq!(s.get(7), Some(&[leaf(3)][..]));
         assert_eq!(s.get(6), None);
         assert_eq!(s.get(8), None);
         assert_eq!(s.get(9), None);
         assert_eq!(s.get(10), Some(&[leaf(4)][..]));
-        assert_eq!(s.get(11), None);
+        assert_eq!(s.get(11), Some(&[leaf(5)][..]));
+        assert_eq!(s.get(12), Some(&[leaf(6)][..]));
+        assert_eq!(s.get(13), None);
+        assert_eq!(s.get(0), None);
+        assert_eq!(s.get(u64::MAX), None);
     }
 
     #[test]
@@ -357,7 +365,7 @@ mod tests {
         assert_eq!(n.name(1).as_deref(), Some("c"));
         assert_eq!(n.name(2), None);
         for i in 2..MAX_FIELD_NAMES {
-            assert_eq!(n.id(&format!("k{i}")), Some(i as u32));
+            assert_eq!(n.id(&format!("k{i}")), Some(i as u16));
         }
         assert_eq!(n.id("one.more"), None);
         assert_eq!(n.id("c"), Some(1));

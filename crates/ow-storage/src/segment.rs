@@ -383,10 +383,10 @@ impl Discovery {
                     (start, t.len() as u32 | ARENA)
                 }
                 len => {
-                    if leaf.start as usize + len as usize > msg_len || len & ARENA != 0 {
+                    if leaf.start as usize + len as usize > msg_len {
                         return false;
                     }
-                    (leaf.start, len)
+                    (leaf.start, u32::from(len))
                 }
             };
             self.values.push((ev, id, start, len));

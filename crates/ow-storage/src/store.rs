@@ -1235,18 +1235,17 @@ impl Store {
                         stream,
                     });
                 };
-                let with_leaves = leaves.len() == events.len();
+                if leaves.len() == events.len() {
+                    g.parsed.add_run(g.next_seq, leaves);
+                }
                 let mut stats = StreamStats::default();
-                for (i, e) in events.into_iter().enumerate() {
+                for e in events {
                     let bytes = e.message.len() as u64 + EVENT_OVERHEAD;
                     out.events += 1;
                     out.bytes += bytes;
                     stats.add(e.timestamp_ms, ingest, bytes);
                     let seq = g.next_seq;
                     g.next_seq += 1;
-                    if with_leaves {
-                        g.parsed.record(seq, leaves.event(i));
-                    }
                     g.buffer
                         .push(e.timestamp_ms, ingest, &sname, e.message, seq);
                 }

@@ -609,6 +609,8 @@ fn leaf_test_messages() -> Vec<String> {
         m.push("{}".to_owned());
         m.push(format!("plain text {i}"));
     }
+    // a value too long for a leaf: its event is parsed at the flush
+    m.extend((0..3).map(|i| format!(r#"{{"k":{i},"big":"{}"}}"#, "x".repeat(70_000 + i))));
     // frequent booleans, nulls and numbers: promoted columns
     m.extend((0..400).map(|i| format!(r#"{{"flag":{},"z":null,"num":{i}e2}}"#, i % 3 == 0)));
     m
