@@ -139,6 +139,53 @@ fn fold(p: u64, nbits: u64) -> u64 {
     (p * nbits) >> SKETCH_LOG2
 }
 
+/// 64-bit words of the sketch.
+const SKETCH_WORDS: usize = (SKETCH_BITS / 64) as usize;
+
+/// A zeroed sketch, on the heap (256 KiB: too large for a thread's stack).
+fn zeroed_sketch() -> Box<[u64; SKETCH_WORDS]> {
+    match vec![0u64; SKETCH_WORDS].into_boxed_slice().try_into() {
+        Ok(bits) => bits,
+        Err(_) => unreachable!("a vector of SKETCH_WORDS words converts to an array of them"),
+    }
+}
+
+/// Sets the sketch bit of 4-gram `g`. The position is below 2^21, so its word index is
+/// below [`SKETCH_WORDS`] and the compiler drops the bounds check on the fixed-size array.
+#[inline(always)]
+fn set_gram(bits: &mut [u64; SKETCH_WORDS], g: u32) {
+    let p = position(g, SKETCH_BITS);
+    bits[(p >> 6) as usize] |= 1 << (p & 63);
+}
+
+/// The 4-gram at `k` of a chunk, read as one unaligned 32-bit load.
+#[inline(always)]
+fn chunk_gram<const N: usize>(c: &[u8; N], k: usize) -> u32 {
+    // `copy_from_slice` of 4 bytes is one load; `from_le_bytes([c[k], c[k + 1], ..])`
+    // became 4 byte loads and shifts once the compiler shared bytes between grams
+    let mut b = [0u8; NGRAM_BYTES];
+    b.copy_from_slice(&c[k..k + NGRAM_BYTES]);
+    u32::from_le_bytes(b)
+}
+
+/// Sets the sketch bits of every 4-gram of `m` (none if it is shorter than 4 bytes).
+#[inline(always)]
+fn set_grams(bits: &mut [u64; SKETCH_WORDS], m: &[u8]) {
+    // 8 grams per step from 11 bytes, one length check per 8 grams
+    let mut rest = m;
+    while let Some(c) = rest.first_chunk::<11>() {
+        for k in 0..8 {
+            set_gram(bits, chunk_gram(c, k));
+        }
+        rest = &rest[8..];
+    }
+    // the last 0 to 7 grams
+    while let Some(c) = rest.first_chunk::<NGRAM_BYTES>() {
+        set_gram(bits, chunk_gram(c, 0));
+        rest = &rest[1..];
+    }
+}
+
 /// A block being built: its counts and its sketch (the filter at [`SKETCH_BITS`] bits).
 struct Sketch {
     first_row: u64,
@@ -146,7 +193,8 @@ struct Sketch {
     message_bytes: u64,
     /// Bytes of the block's messages of 4 bytes or more (those that have 4-grams).
     gram_bytes: u64,
-    bits: Vec<u64>,
+    /// The sketch; `None` while no message has 4 bytes or more.
+    bits: Option<Box<[u64; SKETCH_WORDS]>>,
     /// Linear-counting estimate of the block's distinct 4-grams.
     distinct: f64,
 }
@@ -158,7 +206,7 @@ impl Sketch {
             rows: 0,
             message_bytes: 0,
             gram_bytes: 0,
-            bits: Vec::new(),
+            bits: None,
             distinct: 0.0,
         };
         // the last message whose 4-grams are all in the sketch
@@ -169,31 +217,17 @@ impl Sketch {
             if m.len() < NGRAM_BYTES {
                 continue;
             }
-            if sk.bits.is_empty() {
-                sk.bits = vec![0u64; (SKETCH_BITS / 64) as usize];
-            }
+            let bits = sk.bits.get_or_insert_with(zeroed_sketch);
             sk.gram_bytes += m.len() as u64;
             // The 4-grams that lie wholly inside the prefix `m` shares with `prev` are in
             // the sketch already. Segments order a row group's messages by their bytes, so
             // neighbours share long prefixes (a quarter of generated CloudTrail's bytes).
             let from = common_prefix_len(prev, m).saturating_sub(NGRAM_BYTES - 1);
             prev = m;
-            if from + NGRAM_BYTES > m.len() {
-                continue;
-            }
-            let m = &m[from..];
-            // a shift register over the bytes: the 4-gram at i is gram(m, i)
-            let mut g = gram(m, 0);
-            let p = position(g, SKETCH_BITS);
-            sk.bits[(p >> 6) as usize] |= 1 << (p & 63);
-            for &c in &m[NGRAM_BYTES..] {
-                g = (g >> 8) | (u32::from(c) << 24);
-                let p = position(g, SKETCH_BITS);
-                sk.bits[(p >> 6) as usize] |= 1 << (p & 63);
-            }
+            set_grams(bits, &m[from..]);
         }
-        if !sk.bits.is_empty() {
-            let set: u64 = sk.bits.iter().map(|w| u64::from(w.count_ones())).sum();
+        if let Some(bits) = &sk.bits {
+            let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
             let m = SKETCH_BITS as f64;
             // linear counting; a saturated sketch counts as 20 bits' worth per bit
             sk.distinct = if set >= SKETCH_BITS {
@@ -208,15 +242,14 @@ impl Sketch {
     /// Folds the sketch into a filter of `words` 64-bit words (at most the sketch's).
     fn finish(self, words: usize) -> NgramBlock {
         let mut bits = Vec::new();
-        if !self.bits.is_empty() {
-            let words = words.clamp(1, self.bits.len());
+        if let Some(sketch) = &self.bits {
+            let words = words.clamp(1, SKETCH_WORDS);
             let nbits = (words as u64) * 64;
             bits = vec![0u64; words];
-            for (wi, &w) in self.bits.iter().enumerate() {
+            for (wi, &w) in sketch.iter().enumerate() {
                 let mut x = w;
                 while x != 0 {
-                    let p = (wi as u64) * 64 + u64::from(x.trailing_zeros());
-                    let q = fold(p, nbits);
+                    let q = fold((wi as u64) * 64 + u64::from(x.trailing_zeros()), nbits);
                     bits[(q >> 6) as usize] |= 1 << (q & 63);
                     x &= x - 1;
                 }
@@ -486,6 +519,100 @@ mod tests {
         assert!(!back.blocks[1].may_contain(b"AKIA3NEEDLE7RQXZ2WKV"));
     }
 
+    /// Every 4-gram of every message, hashed one by one into a sketch.
+    fn naive_sketch(msgs: &[&[u8]]) -> Vec<u64> {
+        let mut want = vec![0u64; SKETCH_WORDS];
+        for m in msgs {
+            for i in 0..=m.len().saturating_sub(NGRAM_BYTES) {
+                if m.len() >= NGRAM_BYTES {
+                    let p = position(gram(m, i), SKETCH_BITS);
+                    want[(p >> 6) as usize] |= 1 << (p & 63);
+                }
+            }
+        }
+        want
+    }
+
+    /// The sketch's words (all zero when no message had a 4-gram).
+    fn sketch_words(sk: &Sketch) -> Vec<u64> {
+        sk.bits
+            .as_deref()
+            .map_or_else(|| vec![0; SKETCH_WORDS], |b| b.to_vec())
+    }
+
+    /// `n` pseudo-random bytes (xorshift64 from `seed`).
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_gram_is_set_at_every_length_offset_and_shared_prefix() {
+        // Grams are read 8 at a time from 11-byte chunks, then one by one: lengths 0..=27
+        // cover no chunk, one and two chunks with every tail; messages start at every
+        // offset of a word, and the second message shares 0 to all of its bytes with the
+        // first (the prefix skip), so every gram position starts the hashed part.
+        let buf = noise(7, 80);
+        for len in 0..=27 {
+            for off in 0..8 {
+                let first = &buf[off..off + len];
+                for shared in 0..=len {
+                    // shares exactly `shared` bytes: the next one differs
+                    let mut second = first[..shared].to_vec();
+                    second.extend_from_slice(&buf[48..48 + len - shared]);
+                    if shared < len && second[shared] == first[shared] {
+                        second[shared] ^= 1;
+                    }
+                    let msgs = [first, &second[..]];
+                    let sk = Sketch::build(0, msgs.iter().copied());
+                    assert!(
+                        sketch_words(&sk) == naive_sketch(&msgs),
+                        "length {len}, offset {off}, shared {shared}"
+                    );
+                    assert_eq!(sk.bits.is_some(), len >= NGRAM_BYTES);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn folding_matches_folding_bit_by_bit() {
+        let texts: Vec<Vec<u8>> = (0..400).map(|i| noise(i + 1, 600)).collect();
+        let msgs: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+        let sketch = naive_sketch(&msgs);
+        let set: u32 = sketch.iter().map(|w| w.count_ones()).sum();
+        assert!(set > 100_000, "{set} bits set");
+        for words in [
+            1, 2, 3, 7, 100, 511, 512, 513, 1000, 4096, 20_000, 32_767, 32_768, 40_000,
+        ] {
+            let block = Sketch::build(0, msgs.iter().copied()).finish(words);
+            let words = words.min(SKETCH_WORDS);
+            let nbits = (words as u64) * 64;
+            let mut want = vec![0u64; words];
+            for (wi, &w) in sketch.iter().enumerate() {
+                for t in 0..64 {
+                    if w & (1 << t) != 0 {
+                        let q = fold(wi as u64 * 64 + t, nbits);
+                        want[(q >> 6) as usize] |= 1 << (q & 63);
+                    }
+                }
+            }
+            assert!(block.bits == want, "{words} words");
+        }
+        // no message with a 4-gram: no filter
+        assert!(Sketch::build(0, [&b"abc"[..]].into_iter())
+            .finish(8)
+            .bits
+            .is_empty());
+    }
+
     #[test]
     fn shared_prefixes_are_hashed_once_with_the_same_bits() {
         // sorted messages with long shared prefixes, one a prefix of the next, one shorter
@@ -500,18 +627,8 @@ mod tests {
         texts.sort();
         let msgs: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
         let sk = Sketch::build(0, msgs.iter().copied());
-        // every 4-gram of every message, hashed one by one
-        let mut want = vec![0u64; (SKETCH_BITS / 64) as usize];
-        for m in &msgs {
-            for i in 0..=m.len().saturating_sub(NGRAM_BYTES) {
-                if m.len() >= NGRAM_BYTES {
-                    let p = position(gram(m, i), SKETCH_BITS);
-                    want[(p >> 6) as usize] |= 1 << (p & 63);
-                }
-            }
-        }
         assert!(
-            sk.bits == want,
+            sketch_words(&sk) == naive_sketch(&msgs),
             "the sketch differs from hashing every 4-gram"
         );
         assert_eq!(sk.rows, msgs.len() as u64);
