@@ -31,9 +31,9 @@ use parquet::schema::types::ColumnPath;
 use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
-use crate::parsed::{FieldNames, Leaf, ParsedBySeq};
 use crate::hash::{FxHashMap, FxHashSet};
 use crate::ngram::NgramIndex;
+use crate::parsed::{FieldNames, Leaf, ParsedBySeq};
 use crate::schema::{self, core_schema};
 use crate::snapshot::SegmentInfo;
 
@@ -264,7 +264,14 @@ impl Discovery {
             };
             let arena_mark = d.arena.len();
             let from_leaves = leaves.is_some_and(|leaves| {
-                d.add_leaves(ev32, msg.len(), leaves, &mut by_store_id, parsed.names, config)
+                d.add_leaves(
+                    ev32,
+                    msg.len(),
+                    leaves,
+                    &mut by_store_id,
+                    parsed.names,
+                    config,
+                )
             });
             let ok = from_leaves || {
                 d.values.truncate(mark);
@@ -377,7 +384,11 @@ impl Discovery {
                 Leaf::NULL => (0, u32::MAX),
                 // as `add_parsed` keeps them: the text in the arena
                 Leaf::TRUE | Leaf::FALSE => {
-                    let t = if leaf.len == Leaf::TRUE { "true" } else { "false" };
+                    let t = if leaf.len == Leaf::TRUE {
+                        "true"
+                    } else {
+                        "false"
+                    };
                     let start = self.arena.len() as u32;
                     self.arena.push_str(t);
                     (start, t.len() as u32 | ARENA)

@@ -1861,7 +1861,11 @@ impl Store {
             let plan = segment::plan_segments(&batches, i64::MIN, None, &self.inner.config)?;
             let [plan] = <[_; 1]>::try_from(plan)
                 .map_err(|_| StoreError::Internal("compaction of segments without rows".into()))?;
-            let info = self.write_segment(gid, &segment::gather(&batches, &plan)?, &ParsedBySeq::default())?;
+            let info = self.write_segment(
+                gid,
+                &segment::gather(&batches, &plan)?,
+                &ParsedBySeq::default(),
+            )?;
             let new = Arc::new(SegmentHandle::new(info, self.inner.garbage.clone()));
             let olds: HashSet<String> = segs.iter().map(|s| s.info.object_path.clone()).collect();
             let applied = self.mutate_manifest_if(|st| {
