@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Int64Array, Int64Builder, RecordBatch, StringBuilder, UInt64Builder,
+    ArrayRef, BooleanArray, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
+    UInt64Builder,
 };
 use arrow::compute::filter_record_batch;
 
@@ -23,6 +24,8 @@ pub(crate) struct GroupBuffer {
     pub rows: usize,
     /// Smallest ingestion time (epoch ms) of the buffered events, for the flush by age.
     pub oldest_ingest_ms: Option<i64>,
+    /// Message bytes of the last batch sealed: the next one reserves a little more.
+    sealed_message_bytes: usize,
 }
 
 #[derive(Debug, Default)]
@@ -30,7 +33,8 @@ struct Active {
     ts: Vec<i64>,
     ingest: Vec<i64>,
     stream: Vec<Arc<str>>,
-    message: Vec<String>,
+    /// The messages, copied in as they come (sealing moves the buffer, no copy).
+    message: StringBuilder,
     seq: Vec<u64>,
 }
 
@@ -40,30 +44,37 @@ impl GroupBuffer {
         self.message_bytes += message.len();
         self.rows += 1;
         self.oldest_ingest_ms = Some(self.oldest_ingest_ms.map_or(ingest, |o| o.min(ingest)));
+        if self.active.ts.is_empty() {
+            // sized like the last sealed batch: no reallocation (and copy) while it fills
+            let bytes = self.sealed_message_bytes + self.sealed_message_bytes / 8;
+            self.active.message = StringBuilder::with_capacity(SEAL_ROWS, bytes);
+        }
         let a = &mut self.active;
         a.ts.push(ts);
         a.ingest.push(ingest);
         a.stream.push(stream.clone());
-        a.message.push(message);
+        a.message.append_value(&message);
         a.seq.push(seq);
         if a.ts.len() >= SEAL_ROWS {
-            if let Ok(b) = self.active_batch() {
-                self.sealed.push(b);
-                self.active = Active::default();
+            let message = a.message.finish();
+            self.sealed_message_bytes = message.value_data().len();
+            match self.active_batch(message.clone()) {
+                Ok(b) => {
+                    self.sealed.push(b);
+                    self.active = Active::default();
+                }
+                // (not expected: the columns are built to the schema) the rows stay active
+                Err(_) => self.active.message.extend(message.iter()),
             }
         }
     }
 
-    fn active_batch(&self) -> Result<RecordBatch> {
+    /// The active rows as a batch, with `message` as their `@message` column.
+    fn active_batch(&self, message: StringArray) -> Result<RecordBatch> {
         let a = &self.active;
         let mut stream = StringBuilder::with_capacity(a.stream.len(), a.stream.len() * 16);
         for s in &a.stream {
             stream.append_value(s);
-        }
-        let bytes: usize = a.message.iter().map(String::len).sum();
-        let mut msg = StringBuilder::with_capacity(a.message.len(), bytes);
-        for m in &a.message {
-            msg.append_value(m);
         }
         let mut ts = Int64Builder::with_capacity(a.ts.len());
         ts.append_slice(&a.ts);
@@ -75,7 +86,7 @@ impl GroupBuffer {
             Arc::new(ts.finish()),
             Arc::new(ingest.finish()),
             Arc::new(stream.finish()),
-            Arc::new(msg.finish()),
+            Arc::new(message),
             Arc::new(seq.finish()),
         ];
         RecordBatch::try_new(core_schema(), cols).map_err(|e| StoreError::Internal(e.to_string()))
@@ -85,7 +96,7 @@ impl GroupBuffer {
     pub fn batches(&self) -> Result<Vec<RecordBatch>> {
         let mut out = self.sealed.clone();
         if !self.active.ts.is_empty() {
-            out.push(self.active_batch()?);
+            out.push(self.active_batch(self.active.message.finish_cloned())?);
         }
         Ok(out)
     }
@@ -93,7 +104,10 @@ impl GroupBuffer {
     /// Takes everything out, leaving the buffer empty.
     pub fn take(&mut self) -> Result<Vec<RecordBatch>> {
         let out = self.batches()?;
-        *self = GroupBuffer::default();
+        *self = GroupBuffer {
+            sealed_message_bytes: self.sealed_message_bytes,
+            ..GroupBuffer::default()
+        };
         Ok(out)
     }
 
@@ -194,4 +208,55 @@ pub(crate) fn filter_range(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, UInt64Array};
+
+    fn messages(batches: &[RecordBatch]) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        for b in batches {
+            let m = b.column(3).as_any().downcast_ref::<StringArray>().unwrap();
+            let q = b.column(4).as_any().downcast_ref::<UInt64Array>().unwrap();
+            out.extend((0..b.num_rows()).map(|i| (q.value(i), m.value(i).to_owned())));
+        }
+        out
+    }
+
+    #[test]
+    fn sealed_and_active_rows_read_back_in_order_across_seals_and_takes() {
+        let stream: Arc<str> = Arc::from("s");
+        let mut buf = GroupBuffer::default();
+        let text = |i: u64| {
+            format!(
+                "{{\"n\":{i},\"pad\":\"{}\"}}",
+                "x".repeat((i % 50) as usize)
+            )
+        };
+        let n = 2 * SEAL_ROWS as u64 + 100;
+        for i in 0..n {
+            buf.push(i as i64, 7, &stream, text(i), i);
+        }
+        assert_eq!(buf.sealed.len(), 2);
+        assert_eq!(buf.rows, n as usize);
+        let want: Vec<(u64, String)> = (0..n).map(|i| (i, text(i))).collect();
+        // a snapshot's read leaves the buffer as it was
+        assert_eq!(messages(&buf.batches().unwrap()), want);
+        assert_eq!(messages(&buf.batches().unwrap()), want);
+        let bytes: usize = want.iter().map(|(_, m)| m.len()).sum();
+        assert_eq!(buf.message_bytes, bytes);
+        assert_eq!(messages(&buf.take().unwrap()), want);
+        assert!(buf.is_empty());
+        // after a take, the next batch fills and seals the same way
+        for i in n..n + SEAL_ROWS as u64 + 1 {
+            buf.push(i as i64, 7, &stream, text(i), i);
+        }
+        let again: Vec<(u64, String)> = (n..n + SEAL_ROWS as u64 + 1)
+            .map(|i| (i, text(i)))
+            .collect();
+        assert_eq!(buf.sealed.len(), 1);
+        assert_eq!(messages(&buf.batches().unwrap()), again);
+    }
 }
