@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
-    UInt64Builder,
+    ArrayRef, BooleanArray, Int64Array, Int64Builder, RecordBatch, StringBuilder, UInt64Builder,
 };
 use arrow::compute::filter_record_batch;
 
@@ -24,8 +23,6 @@ pub(crate) struct GroupBuffer {
     pub rows: usize,
     /// Smallest ingestion time (epoch ms) of the buffered events, for the flush by age.
     pub oldest_ingest_ms: Option<i64>,
-    /// Message bytes of the last batch sealed: the next one reserves a little more.
-    sealed_message_bytes: usize,
 }
 
 #[derive(Debug, Default)]
@@ -33,8 +30,7 @@ struct Active {
     ts: Vec<i64>,
     ingest: Vec<i64>,
     stream: Vec<Arc<str>>,
-    /// The messages, copied in as they come (sealing moves the buffer, no copy).
-    message: StringBuilder,
+    message: Vec<String>,
     seq: Vec<u64>,
 }
 
@@ -44,37 +40,30 @@ impl GroupBuffer {
         self.message_bytes += message.len();
         self.rows += 1;
         self.oldest_ingest_ms = Some(self.oldest_ingest_ms.map_or(ingest, |o| o.min(ingest)));
-        if self.active.ts.is_empty() {
-            // sized like the last sealed batch: no reallocation (and copy) while it fills
-            let bytes = self.sealed_message_bytes + self.sealed_message_bytes / 8;
-            self.active.message = StringBuilder::with_capacity(SEAL_ROWS, bytes);
-        }
         let a = &mut self.active;
         a.ts.push(ts);
         a.ingest.push(ingest);
         a.stream.push(stream.clone());
-        a.message.append_value(&message);
+        a.message.push(message);
         a.seq.push(seq);
         if a.ts.len() >= SEAL_ROWS {
-            let message = a.message.finish();
-            self.sealed_message_bytes = message.value_data().len();
-            match self.active_batch(message.clone()) {
-                Ok(b) => {
-                    self.sealed.push(b);
-                    self.active = Active::default();
-                }
-                // (not expected: the columns are built to the schema) the rows stay active
-                Err(_) => self.active.message.extend(message.iter()),
+            if let Ok(b) = self.active_batch() {
+                self.sealed.push(b);
+                self.active = Active::default();
             }
         }
     }
 
-    /// The active rows as a batch, with `message` as their `@message` column.
-    fn active_batch(&self, message: StringArray) -> Result<RecordBatch> {
+    fn active_batch(&self) -> Result<RecordBatch> {
         let a = &self.active;
         let mut stream = StringBuilder::with_capacity(a.stream.len(), a.stream.len() * 16);
         for s in &a.stream {
             stream.append_value(s);
+        }
+        let bytes: usize = a.message.iter().map(String::len).sum();
+        let mut msg = StringBuilder::with_capacity(a.message.len(), bytes);
+        for m in &a.message {
+            msg.append_value(m);
         }
         let mut ts = Int64Builder::with_capacity(a.ts.len());
         ts.append_slice(&a.ts);
@@ -86,7 +75,7 @@ impl GroupBuffer {
             Arc::new(ts.finish()),
             Arc::new(ingest.finish()),
             Arc::new(stream.finish()),
-            Arc::new(message),
+            Arc::new(msg.finish()),
             Arc::new(seq.finish()),
         ];
         RecordBatch::try_new(core_schema(), cols).map_err(|e| StoreError::Internal(e.to_string()))
@@ -96,7 +85,7 @@ impl GroupBuffer {
     pub fn batches(&self) -> Result<Vec<RecordBatch>> {
         let mut out = self.sealed.clone();
         if !self.active.ts.is_empty() {
-            out.push(self.active_batch(self.active.message.finish_cloned())?);
+            out.push(self.active_batch()?);
         }
         Ok(out)
     }
@@ -104,10 +93,7 @@ impl GroupBuffer {
     /// Takes everything out, leaving the buffer empty.
     pub fn take(&mut self) -> Result<Vec<RecordBatch>> {
         let out = self.batches()?;
-        *self = GroupBuffer {
-            sealed_message_bytes: self.sealed_message_bytes,
-            ..GroupBuffer::default()
-        };
+        *self = GroupBuffer::default();
         Ok(out)
     }
 
@@ -213,7 +199,7 @@ pub(crate) fn filter_range(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, UInt64Array};
+    use arrow::array::{Array, StringArray, UInt64Array};
 
     fn messages(batches: &[RecordBatch]) -> Vec<(u64, String)> {
         let mut out = Vec::new();
