@@ -21,6 +21,14 @@
 #   CPU 0.907 (median ratio), peak memory 705 -> 589 MiB.
 #   Instructions (valgrind --tool=callgrind, import of the first 20 MB, 13,733 events):
 #   e100ebe 2.093 G, 16a67b2 1.890 G, 571d757 1.760 G (0.841 of e100ebe).
+# Measured 2026-11-30 (c26c5e1: one JSON parse per event, faster n-gram sketch, radix
+# clustering), paired against 8560917, 5 whole-process pairs of the 1 GB import pinned to one
+# core: CPU 0.941 (median ratio; 0.88-0.96), wall 0.914; 10.78 CPU-s = 63,600 events per
+# CPU-second; peak memory 607 -> 668 MiB; segments byte-identical but @ingestionTime.
+#   Instructions (callgrind, the same 20 MB): 1.396 G (0.793 of 8560917's 1.760 G).
+#   This script the same hour, one core, machine shared with a test run: wall 14.7 s
+#   (46,800 events/s), CPU 14.4 s, peak RSS 673 MiB, on disk 166,081,454 bytes = 1/6.02 of
+#   raw, 0.628 x DuckDB's Parquet.
 #
 # Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
 #   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
