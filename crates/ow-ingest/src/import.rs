@@ -394,6 +394,10 @@ const DEFAULT_TS_FIELDS: [&str; 4] = ["eventTime", "@@timestamp", "timestamp", "
 /// Paths read from CloudTrail records (after the timestamp paths).
 const CT_FIELDS: [&str; 3] = ["recipientAccountId", "awsRegion", "userIdentity.accountId"];
 const PENDING_BYTES: usize = 32 << 20;
+/// Leaves one pending batch may hold (the store caps what it keeps the same way): events of
+/// many tiny fields cost more in leaves than in text; past this they go without (parsed
+/// at the flush), so an import's memory stays bounded.
+const PENDING_LEAF_BYTES: usize = PENDING_BYTES / 2;
 const BUF_BYTES: usize = 256 << 10;
 
 struct Importer<'a> {
@@ -405,6 +409,8 @@ struct Importer<'a> {
     pending: HashMap<String, (Vec<NewEvent>, ParsedLeaves)>,
     pending_events: usize,
     pending_bytes: usize,
+    /// Bytes of leaves in `pending` (capped at [`PENDING_LEAF_BYTES`]).
+    pending_leaf_bytes: usize,
     /// timestamp paths then CloudTrail paths
     extractor: PathExtractor,
     n_ts: usize,
@@ -482,6 +488,7 @@ impl<'a> Importer<'a> {
             pending: HashMap::new(),
             pending_events: 0,
             pending_bytes: 0,
+            pending_leaf_bytes: 0,
             // no field cap here: the cap is about discovery, not about finding eventTime
             extractor: PathExtractor::new(all, usize::MAX),
             n_ts,
@@ -1178,9 +1185,13 @@ impl<'a> Importer<'a> {
         self.pending_bytes += message.len();
         self.pending_events += 1;
         let leaves = match &self.leaf_parser {
-            Some(p) if has_leaves => p.leaves(),
+            Some(p) if has_leaves => p.leaves().filter(|l| {
+                let bytes = std::mem::size_of_val(*l);
+                self.pending_leaf_bytes + bytes <= PENDING_LEAF_BYTES
+            }),
             _ => None,
         };
+        self.pending_leaf_bytes += leaves.map_or(0, std::mem::size_of_val);
         let event = NewEvent {
             timestamp_ms: ts,
             message,
@@ -1210,6 +1221,7 @@ impl<'a> Importer<'a> {
         let pending = std::mem::take(&mut self.pending);
         self.pending_events = 0;
         self.pending_bytes = 0;
+        self.pending_leaf_bytes = 0;
         if pending.is_empty() {
             return Ok(());
         }

@@ -142,10 +142,10 @@ impl ParsedLeaves {
         self.leaves.get(start as usize..start as usize + n as usize)
     }
 
-    /// Bytes held (for memory accounting and reports).
-    pub fn heap_bytes(&self) -> usize {
-        self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
-            + self.leaves.capacity() * std::mem::size_of::<Leaf>()
+    /// Bytes of the recorded spans and leaves (what the memory caps count).
+    pub fn bytes(&self) -> usize {
+        self.spans.len() * std::mem::size_of::<(u32, u32)>()
+            + self.leaves.len() * std::mem::size_of::<Leaf>()
     }
 }
 
@@ -271,14 +271,18 @@ pub(crate) struct ParsedBySeq {
     /// First `__seq` of each run, increasing.
     starts: Vec<u64>,
     runs: Vec<ParsedLeaves>,
+    /// Σ [`ParsedLeaves::bytes`] of the runs.
+    bytes: usize,
 }
 
 impl ParsedBySeq {
     /// Adds the leaves of the events with sequence numbers `first_seq..` (one per event of
-    /// `leaves`). Runs must come in increasing order; one that overlaps the last is dropped
-    /// (its events are parsed at the flush).
-    pub fn add_run(&mut self, first_seq: u64, leaves: ParsedLeaves) {
-        if leaves.is_empty() {
+    /// `leaves`), unless they would take the runs past `max_bytes` (many fields of a few
+    /// bytes each cost more in leaves than in text: past the cap their events are parsed at
+    /// the flush, as without leaves, and memory stays bounded). Runs must come in increasing
+    /// order; one that overlaps the last is dropped too.
+    pub fn add_run(&mut self, first_seq: u64, leaves: ParsedLeaves, max_bytes: usize) {
+        if leaves.is_empty() || self.bytes + leaves.bytes() > max_bytes {
             return;
         }
         if let (Some(&s), Some(r)) = (self.starts.last(), self.runs.last()) {
@@ -286,6 +290,7 @@ impl ParsedBySeq {
                 return;
             }
         }
+        self.bytes += leaves.bytes();
         self.starts.push(first_seq);
         self.runs.push(leaves);
     }
@@ -338,12 +343,12 @@ mod tests {
     #[test]
     fn runs_are_found_by_sequence_number_and_gaps_read_as_not_parsed() {
         let mut s = ParsedBySeq::default();
-        s.add_run(5, ParsedLeaves::default()); // empty: nothing
+        s.add_run(5, ParsedLeaves::default(), usize::MAX); // empty: nothing
         assert!(s.is_empty());
-        s.add_run(7, run(&[Some(3), None]));
-        s.add_run(10, run(&[Some(4)]));
-        s.add_run(8, run(&[Some(9)])); // overlaps: dropped
-        s.add_run(11, run(&[Some(5), Some(6)]));
+        s.add_run(7, run(&[Some(3), None]), usize::MAX);
+        s.add_run(10, run(&[Some(4)]), usize::MAX);
+        s.add_run(8, run(&[Some(9)]), usize::MAX); // overlaps: dropped
+        s.add_run(11, run(&[Some(5), Some(6)]), usize::MAX);
         assert_eq!(s.get(7), Some(&[leaf(3)][..]));
         assert_eq!(s.get(6), None);
         assert_eq!(s.get(8), None);
@@ -354,6 +359,17 @@ mod tests {
         assert_eq!(s.get(13), None);
         assert_eq!(s.get(0), None);
         assert_eq!(s.get(u64::MAX), None);
+    }
+
+    #[test]
+    fn runs_past_the_memory_cap_are_not_kept() {
+        let mut s = ParsedBySeq::default();
+        let one = run(&[Some(1)]).bytes();
+        s.add_run(0, run(&[Some(1)]), 2 * one);
+        s.add_run(1, run(&[Some(2)]), 2 * one);
+        s.add_run(2, run(&[Some(3)]), 2 * one); // over the cap: parsed at the flush
+        assert_eq!(s.get(1), Some(&[leaf(2)][..]));
+        assert_eq!(s.get(2), None);
     }
 
     #[test]

@@ -179,15 +179,20 @@ pub(crate) fn plan_segments(
 /// the prefix a run shares (CloudTrail records share their first 40 or so bytes).
 fn sort_by_bytes<'t>(order: &mut [u32], text: &impl Fn(u32) -> &'t [u8]) {
     let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(order.len());
-    // runs (start, end, depth) left to sort, whose texts share their first `depth` bytes;
-    // a work list, not recursion: hostile texts can nest a run in a run thousands deep
-    let mut work: Vec<(usize, usize, usize)> = vec![(0, order.len(), 0)];
-    while let Some((lo, hi, mut depth)) = work.pop() {
+    // runs (start, end, depth, passes) left to sort, whose texts share their first `depth`
+    // bytes; a work list, not recursion: hostile texts can nest a run in a run thousands
+    // deep. A run still unresolved after RADIX_PASSES passes (texts alike over long
+    // stretches, differing a little at a time: each pass would peel off only a few) is
+    // compared instead, so the radix passes never cost more than a bounded multiple of the
+    // comparison sort.
+    const RADIX_PASSES: usize = 16;
+    let mut work: Vec<(usize, usize, usize, usize)> = vec![(0, order.len(), 0, 0)];
+    while let Some((lo, hi, mut depth, passes)) = work.pop() {
         let run = &mut order[lo..hi];
         if run.len() < 2 {
             continue;
         }
-        if run.len() <= 16 {
+        if run.len() <= 16 || passes >= RADIX_PASSES {
             // small runs: compare (the shared prefix is skipped)
             run.sort_unstable_by(|&x, &y| {
                 let (a, b) = (text(x), text(y));
@@ -240,7 +245,7 @@ fn sort_by_bytes<'t>(order: &mut [u32], text: &impl Fn(u32) -> &'t [u8]) {
                     part[..ended].copy_from_slice(&short);
                     part[ended..].copy_from_slice(&long);
                 }
-                work.push((lo + start + ended, lo + end, next));
+                work.push((lo + start + ended, lo + end, next, passes + 1));
             }
             start = end;
         }
@@ -975,6 +980,20 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(by_radix(&texts), by_comparison(&texts));
         }
+    }
+
+    #[test]
+    fn radix_clustering_of_texts_alike_over_long_stretches_falls_back_to_comparing() {
+        // QA: one differing byte at one of 1,000 8-byte positions: every pass peels off a
+        // few texts only
+        let texts: Vec<Vec<u8>> = (0..3000)
+            .map(|i| {
+                let mut t = vec![b'A'; 8100];
+                t[(i * 7 % 1000) * 8 + 3] = b'B';
+                t
+            })
+            .collect();
+        assert_eq!(by_radix(&texts), by_comparison(&texts));
     }
 
     #[test]

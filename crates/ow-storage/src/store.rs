@@ -1236,7 +1236,9 @@ impl Store {
                     });
                 };
                 if leaves.len() == events.len() {
-                    g.parsed.add_run(g.next_seq, leaves);
+                    // leaves may take up to half the flush threshold beside the messages
+                    let cap = self.inner.config.flush_threshold_bytes / 2;
+                    g.parsed.add_run(g.next_seq, leaves, cap);
                 }
                 let mut stats = StreamStats::default();
                 for e in events {
