@@ -429,6 +429,39 @@ struct Importer<'a> {
     leaf_parser: Option<LeafParser>,
     /// `leaf_parser` holds the leaves of the event being pushed.
     has_leaves: bool,
+    /// Whether this input's events are worth leaves.
+    leaf_sample: LeafSample,
+}
+
+/// Decides from an import's first JSON events whether parsing them for leaves pays
+/// ([`ow_storage::parsed`]): it does when leaves are small beside the text (CloudTrail:
+/// about 33 fields, 260 bytes of leaves per 1,460-byte record). Events of many tiny fields
+/// (`{"a":[0,0,0,…]}`) would cost more memory in leaves than in text, and their full
+/// flattening more than the importer's own walk for the time field: after
+/// [`LeafSample::EVENTS`] such events the import goes on without leaves, as before them.
+#[derive(Debug, Default)]
+struct LeafSample {
+    events: u32,
+    leaf_bytes: usize,
+    text_bytes: usize,
+}
+
+impl LeafSample {
+    /// Events sampled before deciding.
+    const EVENTS: u32 = 1024;
+
+    fn add(&mut self, leaf_bytes: usize, text_bytes: usize) {
+        if self.events < Self::EVENTS {
+            self.events += 1;
+            self.leaf_bytes += leaf_bytes;
+            self.text_bytes += text_bytes;
+        }
+    }
+
+    /// Leaves until the sample is taken; then only if they took at most half the text.
+    fn worth_it(&self) -> bool {
+        self.events < Self::EVENTS || self.leaf_bytes * 2 <= self.text_bytes
+    }
 }
 
 #[derive(Deserialize)]
@@ -502,6 +535,7 @@ impl<'a> Importer<'a> {
             fell_back: false,
             leaf_parser,
             has_leaves: false,
+            leaf_sample: LeafSample::default(),
         })
     }
 
@@ -997,17 +1031,23 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         let (ts, stream) = {
             let mut vals: Vec<Option<Cow<'_, str>>> = Vec::new();
+            let leaves_worth_it =
+                self.leaf_sample.worth_it() && self.pending_leaf_bytes < PENDING_LEAF_BYTES;
             let ok = match &mut self.leaf_parser {
-                Some(p) => {
+                Some(p) if leaves_worth_it => {
                     let ok = p.parse(&message, &mut vals);
                     self.has_leaves = ok && p.leaves().is_some();
+                    if let Some(l) = p.leaves().filter(|_| ok) {
+                        self.leaf_sample
+                            .add(std::mem::size_of_val(l), message.len());
+                    }
                     // a time past the field cap: look again without the cap
                     if ok && p.capped() && vals.iter().any(Option::is_none) {
                         self.extractor.extract_into(&message, &mut vals);
                     }
                     ok
                 }
-                None => self.extractor.extract_into(&message, &mut vals),
+                _ => self.extractor.extract_into(&message, &mut vals),
             };
             if !ok && self.lenient_json() {
                 // not a JSON object: keep the line as a text event (no field to read a time from)
@@ -1522,6 +1562,19 @@ mod tests {
             Some(("218007301253".into(), "us-east-1".into()))
         );
         assert_eq!(cloudtrail_name_parts(Path::new("a_b_c.json")), None);
+    }
+
+    #[test]
+    fn leaves_are_dropped_for_inputs_of_many_tiny_fields() {
+        let mut ct = LeafSample::default();
+        let mut tiny = LeafSample::default();
+        for _ in 0..LeafSample::EVENTS + 10 {
+            assert!(ct.worth_it() && (tiny.worth_it() || tiny.events == LeafSample::EVENTS));
+            ct.add(33 * 8, 1460); // a CloudTrail record
+            tiny.add(200 * 8, 440); // {"a":[0,0,…]} with 200 numbers
+        }
+        assert!(ct.worth_it());
+        assert!(!tiny.worth_it());
     }
 
     #[test]
