@@ -29,6 +29,9 @@
 #   This script the same hour, one core, machine shared with a test run: wall 14.7 s
 #   (46,800 events/s), CPU 14.4 s, peak RSS 673 MiB, on disk 166,081,454 bytes = 1/6.02 of
 #   raw, 0.628 x DuckDB's Parquet.
+#   475cefd (memory caps on the parsed fields, a bound on radix passes: the same 1.396 G
+#   instructions on CloudTrail), paired again against 8560917, 5 pairs, one core: CPU 0.946
+#   (0.84-1.00), wall 0.948, peak 606 -> 670 MiB (the machine slower: 13.5 CPU-s).
 #
 # Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
 #   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
