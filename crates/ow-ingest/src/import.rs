@@ -409,7 +409,7 @@ struct Importer<'a> {
     pending: HashMap<String, (Vec<NewEvent>, ParsedLeaves)>,
     pending_events: usize,
     pending_bytes: usize,
-    /// Bytes of leaves in `pending` (capped at [`PENDING_LEAF_BYTES`]).
+    /// Bytes of leaves in `pending` (new leaves are made only below [`PENDING_LEAF_BYTES`]).
     pending_leaf_bytes: usize,
     /// timestamp paths then CloudTrail paths
     extractor: PathExtractor,
@@ -1224,11 +1224,10 @@ impl<'a> Importer<'a> {
         }
         self.pending_bytes += message.len();
         self.pending_events += 1;
+        // (`json_event` parses for leaves only while the batch is under its cap: it ends at
+        // most one event's leaves past it)
         let leaves = match &self.leaf_parser {
-            Some(p) if has_leaves => p.leaves().filter(|l| {
-                let bytes = std::mem::size_of_val(*l);
-                self.pending_leaf_bytes + bytes <= PENDING_LEAF_BYTES
-            }),
+            Some(p) if has_leaves => p.leaves(),
             _ => None,
         };
         self.pending_leaf_bytes += leaves.map_or(0, std::mem::size_of_val);

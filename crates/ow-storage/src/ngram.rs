@@ -103,7 +103,7 @@ fn gram(s: &[u8], i: usize) -> u32 {
 }
 
 /// The length of the longest common prefix of `a` and `b`, 8 bytes at a time.
-fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let word = |s: &[u8], i: usize| {
         let mut w = [0u8; 8];

@@ -159,6 +159,8 @@ pub struct LeafParser {
     max_fields: usize,
     /// The paths whose values [`LeafParser::parse`] returns.
     wanted: Vec<String>,
+    /// Per wanted path listed again: (its index, the index of its first listing).
+    repeats: Vec<(usize, usize)>,
     /// Per path seen: (store id, index of the first equal wanted path or `u32::MAX`).
     cache: FxHashMap<Box<str>, (Option<u16>, u32)>,
     leaves: Vec<Leaf>,
@@ -176,11 +178,18 @@ impl LeafParser {
     /// A parser giving path ids from `names`, with the flush's field cap `max_fields`
     /// (`StoreConfig::max_fields_per_event`), returning the values of `wanted`.
     pub fn new(names: Arc<FieldNames>, max_fields: usize, wanted: Vec<String>) -> Self {
+        let repeats = (0..wanted.len())
+            .filter_map(|i| {
+                let first = wanted[..i].iter().position(|w| *w == wanted[i])?;
+                Some((i, first))
+            })
+            .collect();
         LeafParser {
             names,
             max_fields,
             taken: vec![false; wanted.len()],
             wanted,
+            repeats,
             cache: FxHashMap::default(),
             leaves: Vec::new(),
             complete: false,
@@ -243,10 +252,8 @@ impl LeafParser {
         self.complete = ok && complete;
         if ok {
             // a wanted path listed twice gets the value at both places
-            for i in 0..self.wanted.len() {
-                if let Some(first) = self.wanted[..i].iter().position(|w| *w == self.wanted[i]) {
-                    values[i] = values[first].clone();
-                }
+            for &(i, first) in &self.repeats {
+                values[i] = values[first].clone();
             }
         }
         ok

@@ -32,6 +32,7 @@ use crate::config::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::fields::{flatten_with, JsonScalar};
 use crate::hash::{FxHashMap, FxHashSet};
+use crate::ngram::common_prefix_len;
 use crate::ngram::NgramIndex;
 use crate::parsed::{FieldNames, Leaf, ParsedBySeq};
 use crate::schema::{self, core_schema};
@@ -208,7 +209,7 @@ fn sort_by_bytes<'t>(order: &mut [u32], text: &impl Fn(u32) -> &'t [u8]) {
         let mut shared = first.len().saturating_sub(depth);
         for &i in &run[1..] {
             let a = first.get(depth..depth + shared).unwrap_or_default();
-            shared = common_prefix(a, text(i).get(depth..).unwrap_or_default());
+            shared = common_prefix_len(a, text(i).get(depth..).unwrap_or_default());
             if shared == 0 {
                 break;
             }
@@ -260,19 +261,6 @@ fn digit(s: &[u8], depth: usize) -> u64 {
         w[..n].copy_from_slice(&rest[..n]);
     }
     u64::from_be_bytes(w)
-}
-
-/// The length of the common prefix of `a` and `b`.
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
-        i += 8;
-    }
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
 }
 
 /// The rows `rows` ((batch, row) pairs, from [`plan_segments`]) of `batches` as one
