@@ -218,6 +218,21 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             ));
         }
     };
+    // Warnings (`openwatch check`'s, e.g. a field that no longer exists after `stats`) do
+    // not stop a query, but its rows may not be what the author meant: say so first.
+    if !args.quiet {
+        let analysis = ow_query_syntax::analyze(&query, &ow_query_syntax::CheckConfig::default());
+        if !analysis.has_errors() {
+            let warnings: Vec<_> = analysis
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity == ow_diagnostics::Severity::Warning)
+                .collect();
+            if !warnings.is_empty() {
+                eprint!("{}", ow_query_syntax::render(&query, &warnings));
+            }
+        }
+    }
     let result = runtime.block_on(async {
         let ctrl_c = cancel.clone();
         tokio::spawn(async move {

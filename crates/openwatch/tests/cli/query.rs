@@ -251,6 +251,36 @@ fn a_bad_query_prints_a_diagnostic_and_exits_1() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
 }
 
+/// A new user's finding: `stats count(*) by … | sort count desc` sorts on a field that
+/// `stats` did not keep (the column is `count(*)`). The query runs, as on AWS, but the CLI
+/// now prints `openwatch check`'s warning first; `--quiet` keeps stderr silent.
+#[test]
+fn a_query_with_warnings_runs_and_prints_them() {
+    let dir = imported();
+    let q = "stats count(*) by query_type | sort count desc";
+    let o = query(dir.path(), &["--log-group", "r53", "--format", "csv", q]);
+    assert!(!stdout(&o).is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("warning") && err.contains("Q326"), "{err}");
+    let o = query(dir.path(), &["--log-group", "r53", "--quiet", q]);
+    assert!(o.status.success());
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // a query without warnings prints none
+    let o = query(
+        dir.path(),
+        &[
+            "--log-group",
+            "r53",
+            "stats count(*) as n by query_type | sort n desc",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
+
 /// QA finding 2: control and bidi characters in values are escaped in `table` output only.
 #[test]
 fn qa_table_escapes_control_chars() {
