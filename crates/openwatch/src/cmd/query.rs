@@ -53,6 +53,10 @@ pub enum Format {
     Csv,
     /// One JSON object per row, keyed by field name.
     Ndjson,
+    /// One JSON array per row: the values in column order (the `csv` header's order), `null`
+    /// for a field the row lacks; no header line. ClickHouse calls this shape
+    /// JSONCompactEachRow; it is smaller than `ndjson` and cheaper for a reader to parse.
+    NdjsonCompact,
 }
 
 /// Arguments of `openwatch query`.
@@ -265,6 +269,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => write_json(&mut out, &output)?,
         Format::Csv => write_csv(&mut out, &output)?,
         Format::Ndjson => write_ndjson(&mut out, &output)?,
+        Format::NdjsonCompact => write_ndjson_compact(&mut out, &output)?,
     }
     out.flush()?;
     if !args.quiet {
@@ -562,6 +567,26 @@ fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
         serde_json::to_writer(&mut *out, &serde_json::Value::Object(m))
             .map_err(std::io::Error::from)?;
         writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn write_ndjson_compact(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    for r in &o.rows {
+        out.write_all(b"[")?;
+        for (i, c) in o.columns.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            match r.iter().find(|f| &f.field == c) {
+                // as an io::Error, so that a closed pipe (`| head`) is recognised (main.rs)
+                Some(f) => {
+                    serde_json::to_writer(&mut *out, &f.value).map_err(std::io::Error::from)?
+                }
+                None => out.write_all(b"null")?,
+            }
+        }
+        out.write_all(b"]\n")?;
     }
     Ok(())
 }

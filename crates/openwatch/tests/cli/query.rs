@@ -115,6 +115,40 @@ fn json_output_has_the_get_query_results_shape_and_statistics() {
 }
 
 #[test]
+fn ndjson_compact_rows_are_the_ndjson_values_in_column_order() {
+    let dir = imported();
+    // `nosuch` is missing from every event: a null in its place.
+    let q = "filter rcode = 'NXDOMAIN' | fields query_name, nosuch, srcaddr, @timestamp";
+    let objects: Vec<serde_json::Value> = stdout(&query(dir.path(), &["--format", "ndjson", q]))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one object per line"))
+        .collect();
+    let csv_out = stdout(&query(dir.path(), &["--format", "csv", q]));
+    let columns: Vec<String> = csv::Reader::from_reader(csv_out.as_bytes())
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(columns, ["query_name", "nosuch", "srcaddr", "@timestamp"]);
+    let arrays: Vec<Vec<serde_json::Value>> =
+        stdout(&query(dir.path(), &["--format", "ndjson-compact", q]))
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one array per line"))
+            .collect();
+    assert!(!objects.is_empty());
+    assert_eq!(arrays.len(), objects.len());
+    for (a, o) in arrays.iter().zip(&objects) {
+        let want: Vec<serde_json::Value> = columns
+            .iter()
+            .map(|c| o.get(c).cloned().unwrap_or(serde_json::Value::Null))
+            .collect();
+        assert_eq!(a, &want);
+        assert!(a[0].is_string() && a[1].is_null() && a[2].is_string());
+    }
+}
+
+#[test]
 fn ndjson_csv_and_table_outputs() {
     let dir = imported();
     let recs = records();
