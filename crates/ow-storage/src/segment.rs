@@ -507,7 +507,12 @@ impl Discovery {
     ///   without the identifier test: that test's distinct fraction depends on the sample's
     ///   size, and a small sample makes repeated values (principal ARNs) look unique.
     ///   A day's first events, cut off by the time window, once kept `userIdentity.arn` in
-    ///   `@message` for 2,264 rows, and every query on it decoded `@message` pages there.
+    ///   `@message` for 2,264 rows, and every query on it decoded `@message` pages there;
+    /// - in any segment, a known path present in >= `config.promote_min_fraction` of the rows
+    ///   but with fewer values than the identifier test samples ([`IDENTIFIER_SAMPLE`]):
+    ///   fewer values look more distinct, so the test flipped with segment size (the 1 GB
+    ///   benchmark kept `requestParameters.roleSessionName`, 11 % of events, in `@message`
+    ///   in its 3 smallest segments, and a query on it decoded their whole `@message`).
     ///   Larger segments decide alone: a rule of "once a column, always a column" made the
     ///   1 GB benchmark store 1.1 % larger (borderline columns such as `resources.0.ARN`).
     ///
@@ -538,9 +543,13 @@ impl Discovery {
             self.last_event.push(u32::MAX);
         }
         let small = rows < IDENTIFIER_SAMPLE;
-        // known paths promoted without the tests
+        // known paths promoted without the tests: absent ones, all in a small segment, and
+        // frequent ones whose values are too few for the identifier test to judge alike in
+        // every segment (fewer than it samples)
         let follows_group = |i: u32| {
-            known.contains(&*self.names[i as usize]) && (small || self.counts[i as usize] == 0)
+            let count = self.counts[i as usize];
+            known.contains(&*self.names[i as usize])
+                && (small || count == 0 || (count >= min && count < IDENTIFIER_SAMPLE as u64))
         };
         let mut ids: Vec<u32> = (0..self.names.len() as u32)
             .filter(|&i| self.counts[i as usize] >= min && !follows_group(i))

@@ -254,6 +254,60 @@ fn repeated_long_values_and_sparse_fields_are_promoted() {
     assert_eq!(snap.groups[0].segments[0].promoted_columns, ["arn", "err"]);
 }
 
+/// A large segment follows its log group for a known column whose values are too few for
+/// the identifier test (fewer than it samples, 16,384): a few thousand session names look
+/// more distinct than the same names among more events, and the test flipped on segment
+/// size (the 1 GB benchmark store kept `requestParameters.roleSessionName` in `@message` in
+/// its 3 smallest segments, and a query on it decoded their whole `@message`). A known
+/// column with enough values to judge decides alone, as before.
+#[test]
+fn a_known_column_with_too_few_values_to_judge_follows_its_log_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        compaction_target_rows: 1_000,
+        ..StoreConfig::default()
+    };
+    let now = ow_storage::now_ms();
+    // sess: 40 distinct names in 4,000 events; arn: 40 distinct ARNs
+    let first: Vec<InputLogEvent> = (0..4000)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now - 60_000,
+            message: format!(
+                r#"{{"arn":"arn:aws:iam::123456789012:user/someone-{}","sess":"session-name-{}"}}"#,
+                i % 40,
+                i % 40
+            ),
+        })
+        .collect();
+    // 20,000 events: sess in 10 % of them (2,000 values), all distinct; arn in all of them
+    // (20,000 values), all distinct; tok: new, in 10 %, all distinct
+    let second: Vec<InputLogEvent> = (0..20_000)
+        .map(|i| {
+            let extra = if i % 10 == 0 {
+                format!(r#","sess":"session-name-{i:08}","tok":"token-{i:08}-abcdefgh""#)
+            } else {
+                String::new()
+            };
+            InputLogEvent {
+                timestamp_ms: now,
+                message: format!(
+                    r#"{{"arn":"arn:aws:iam::123456789012:user/other-{i:08}"{extra}}}"#
+                ),
+            }
+        })
+        .collect();
+    let store = Store::open(dir.path(), config).unwrap();
+    store.import_events("g", "s", first).unwrap();
+    store.flush().unwrap();
+    store.import_events("g", "s", second).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    let mut segs = snap.groups[0].segments.clone();
+    segs.sort_by_key(|s| s.min_seq);
+    let promoted: Vec<Vec<String>> = segs.iter().map(|s| s.promoted_columns.clone()).collect();
+    assert_eq!(promoted, [vec!["arn", "sess"], vec!["sess"]]);
+}
+
 /// A small segment promotes the columns its log group already has, whatever its own
 /// sample says: 50 distinct ARNs in 50 events look identifier-like on their own. Known
 /// columns absent from a segment become all-null columns.
