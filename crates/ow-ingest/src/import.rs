@@ -162,6 +162,28 @@ impl fmt::Display for Rejection {
     }
 }
 
+/// Where a line that was not a JSON object was found (see
+/// [`ImportSummary::non_json_first`]). Displays as `source:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputLine {
+    /// Input name (file path or `-`).
+    pub source: String,
+    /// 1-based line in the (decompressed) input, when known.
+    pub line: Option<u64>,
+}
+
+impl fmt::Display for InputLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}", self.source, l),
+            None => write!(f, "{}", self.source),
+        }
+    }
+}
+
+/// How many [`ImportSummary::non_json_first`] keeps.
+pub const NON_JSON_LINES_SHOWN: usize = 10;
+
 /// What an import did.
 #[derive(Debug, Clone, Default)]
 pub struct ImportSummary {
@@ -180,6 +202,9 @@ pub struct ImportSummary {
     /// JSON lines): stored as text events with the ingestion time, as CloudWatch Logs
     /// stores every line and discovers JSON fields per event. Counted in `events` too.
     pub non_json_lines: u64,
+    /// Where the first [`NON_JSON_LINES_SHOWN`] of those lines are, so that a broken JSON
+    /// line can be found and fixed.
+    pub non_json_first: Vec<InputLine>,
     /// Records rejected.
     pub rejected: u64,
     /// Rejections per reason kind (e.g. `invalid JSON`), all of them.
@@ -539,6 +564,17 @@ impl<'a> Importer<'a> {
         })
     }
 
+    /// Counts a line that was not a JSON object (kept as a text event), with its place.
+    fn note_non_json(&mut self, source: &str, line: Option<u64>) {
+        self.summary.non_json_lines += 1;
+        if self.summary.non_json_first.len() < NON_JSON_LINES_SHOWN {
+            self.summary.non_json_first.push(InputLine {
+                source: source.to_owned(),
+                line,
+            });
+        }
+    }
+
     fn reject(&mut self, source: &str, line: Option<u64>, kind: &str, detail: Option<String>) {
         self.summary.rejected += 1;
         *self
@@ -787,7 +823,7 @@ impl<'a> Importer<'a> {
                     _ => {
                         if !el.get().starts_with('{') {
                             if self.lenient_json() {
-                                self.summary.non_json_lines += 1;
+                                self.note_non_json(name, Some(line()));
                                 let ts = self.fallback_ts();
                                 let message = minify_json(el.get());
                                 self.push(name, Some(line()), default_stream, ts, message)?;
@@ -1052,7 +1088,7 @@ impl<'a> Importer<'a> {
             if !ok && self.lenient_json() {
                 // not a JSON object: keep the line as a text event (no field to read a time from)
                 drop(vals);
-                self.summary.non_json_lines += 1;
+                self.note_non_json(name, line);
                 let ts = self.fallback_ts();
                 return self.push(name, line, default_stream, ts, message);
             }
@@ -1136,7 +1172,7 @@ impl<'a> Importer<'a> {
             {
                 // auto-detected events file, but this line is not a JSON object: keep it
                 // as a text event (a JSON object without timestamp/message stays rejected)
-                self.summary.non_json_lines += 1;
+                self.note_non_json(name, line);
                 let ts = self.fallback_ts();
                 return self.push(name, line, default_stream, ts, text.to_owned());
             }
@@ -1191,7 +1227,12 @@ impl<'a> Importer<'a> {
                 name,
                 line,
                 "timestamp out of range",
-                Some(format!("{ts} ms is not between the years 1 and 9999")),
+                // a time too large for i64 milliseconds arrives saturated: no number then
+                Some(if ts == i64::MAX || ts == i64::MIN {
+                    "the time is not between the years 1 and 9999".to_owned()
+                } else {
+                    format!("{ts} ms is not between the years 1 and 9999")
+                }),
             );
             return Ok(());
         }

@@ -52,6 +52,6 @@ pub mod time;
 
 pub use error::{IngestError, Result};
 pub use import::{
-    import_paths, import_reader, minify_json, Format, ImportOptions, ImportSummary, NoProgress,
-    Progress, Rejection,
+    import_paths, import_reader, minify_json, Format, ImportOptions, ImportSummary, InputLine,
+    NoProgress, Progress, Rejection, NON_JSON_LINES_SHOWN,
 };

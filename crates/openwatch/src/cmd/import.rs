@@ -183,15 +183,22 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
         writeln!(w, "rejected: {} ({})", s.rejected, reasons.join(", "))?;
     }
     if s.non_json_lines > 0 {
+        let places: Vec<String> = s.non_json_first.iter().map(|l| l.to_string()).collect();
         writeln!(
             w,
-            "warning: {} line{} not JSON objects; stored as text events",
+            "warning: {} {}; stored as text events ({}{})",
             s.non_json_lines,
             if s.non_json_lines == 1 {
-                " was"
+                "line was not a JSON object"
             } else {
-                "s were"
-            }
+                "lines were not JSON objects"
+            },
+            if s.non_json_lines > places.len() as u64 {
+                "first at "
+            } else {
+                "at "
+            },
+            places.join(", ")
         )?;
     }
     if s.ingestion_time_fallbacks > 0 {
@@ -215,7 +222,10 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
         )?;
     }
     let on_disk = dir_size(&args.data_dir.join("segments"));
-    writeln!(w, "segments on disk: {on_disk} bytes")?;
+    writeln!(
+        w,
+        "segments on disk (the whole data directory, all log groups): {on_disk} bytes"
+    )?;
     if let Some(peak) = peak_memory_bytes() {
         writeln!(w, "peak memory: {:.1} MiB", peak as f64 / (1 << 20) as f64)?;
     }

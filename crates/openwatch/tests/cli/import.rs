@@ -181,7 +181,10 @@ fn qa_import_mixed_lines_kept() {
     assert!(out.contains("imported 3 events"), "{out}");
     assert!(out.contains("rejected: 0"), "{out}");
     assert!(
-        out.contains("warning: 2 lines were not JSON objects; stored as text events"),
+        out.contains(&format!(
+            "warning: 2 lines were not JSON objects; stored as text events (at {f}:2, {f}:3)",
+            f = file.display()
+        )),
         "{out}"
     );
     let q = openwatch(

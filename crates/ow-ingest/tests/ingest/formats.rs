@@ -113,11 +113,19 @@ fn ndjson_compressed_timestamp_fields_and_malformed_lines() {
         format: Format::Ndjson,
         ..ImportOptions::new("g")
     };
-    let s = import_paths(&store, &[zst], &opts, &NoProgress).unwrap();
+    let s = import_paths(&store, std::slice::from_ref(&zst), &opts, &NoProgress).unwrap();
     // `{broken` and `[1,2]` are not JSON objects: kept as text events (QA finding 1)
     assert_eq!(s.events, 6);
     assert_eq!(s.rejected, 0, "{:?}", s.rejections);
     assert_eq!(s.non_json_lines, 2);
+    // and where they are, to find and fix them
+    let places: Vec<(String, Option<u64>)> = s
+        .non_json_first
+        .iter()
+        .map(|l| (l.source.clone(), l.line))
+        .collect();
+    let name = zst.display().to_string();
+    assert_eq!(places, [(name.clone(), Some(4)), (name, Some(6))]);
     assert_eq!(s.ingestion_time_fallbacks, 3);
     let ev = events(&store, "g");
     let ts: Vec<i64> = ev.iter().take(3).map(|e| e.timestamp_ms).collect();
@@ -674,4 +682,26 @@ fn ingestion_time_fallbacks_count_stored_events_only() {
     let s = import_reader(&store, "x", body.as_bytes(), &opts).unwrap();
     assert_eq!((s.events, s.rejected), (2, 1));
     assert_eq!(s.ingestion_time_fallbacks, 2);
+}
+
+/// A time too large for i64 milliseconds is rejected without the saturated number that
+/// stood for it (QA finding, session 7).
+#[test]
+fn a_time_past_i64_is_rejected_without_a_saturated_number() {
+    let (_d, store) = store();
+    let lines = "{\"timestamp\":123456789012345678901234567890,\"message\":\"past i64\"}\n\
+                 {\"timestamp\":99999999999999999,\"message\":\"far future\"}\n";
+    let mut opts = ImportOptions::new("g");
+    opts.format = Format::CloudwatchEvents;
+    let s = import_reader(&store, "ev.json", lines.as_bytes(), &opts).unwrap();
+    assert_eq!(s.events, 0, "{:?}", s.rejections);
+    let reasons: Vec<&str> = s.rejections.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "timestamp out of range: the time is not between the years 1 and 9999",
+            // a real number: shown
+            "timestamp out of range: 99999999999999999 ms is not between the years 1 and 9999",
+        ]
+    );
 }
