@@ -41,9 +41,49 @@ pub fn format_number(x: f64) -> String {
 /// Out-of-range values (beyond chrono's ±262,000 years) fall back to the number of ms.
 pub fn format_timestamp_ms(ms: i64) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(dt) => dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        Some(dt) => match timestamp_digits(&dt, b' ', true) {
+            Some(s) => s,
+            None => dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        },
         None => ms.to_string(),
     }
+}
+
+/// `YYYY-MM-DD?HH:MM:SS` with `sep` at `?`, then `.mmm` when `millis`, written digit by
+/// digit: the same text as chrono's `%Y-%m-%d?%H:%M:%S%.3f` for the years 0 to 9999 (the
+/// others, which chrono writes with a sign or more digits, give `None`), without parsing
+/// a format string for every value (results render thousands of timestamps).
+pub fn timestamp_digits(
+    dt: &chrono::DateTime<chrono::Utc>,
+    sep: u8,
+    millis: bool,
+) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+    let mut b = [0u8; 23];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, dt.month(), 2);
+    put(8, dt.day(), 2);
+    put(11, dt.hour(), 2);
+    put(14, dt.minute(), 2);
+    put(17, dt.second(), 2);
+    // a leap second (nanosecond >= 1e9) keeps chrono's `.mmm` of the excess, as `%.3f`
+    put(20, dt.timestamp_subsec_millis() % 1000, 3);
+    b[4] = b'-';
+    b[7] = b'-';
+    b[10] = sep;
+    b[13] = b':';
+    b[16] = b':';
+    b[19] = b'.';
+    let len = if millis { 23 } else { 19 };
+    Some(String::from_utf8_lossy(&b[..len]).into_owned())
 }
 
 /// Renders row `row` of `array`. `Ok(None)` means missing (omit the field).
@@ -99,6 +139,37 @@ mod tests {
             "2024-05-01 12:34:56.789"
         );
         assert_eq!(format_timestamp_ms(0), "1970-01-01 00:00:00.000");
+    }
+
+    /// The digit writer gives chrono's text for the years 0 to 9999, and chrono's own
+    /// formatting is kept outside them.
+    #[test]
+    fn timestamp_digits_match_chrono_format() {
+        let mut ms: i64 = -62_167_219_200_000; // 0000-01-01
+        let step = 7_777_777_777_i64 + 123; // about 90 days and odd milliseconds
+        while ms < 253_402_300_800_000 {
+            let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+            assert_eq!(
+                format_timestamp_ms(ms),
+                dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+            );
+            assert_eq!(
+                timestamp_digits(&dt, b'T', false).unwrap(),
+                dt.format("%Y-%m-%dT%H:%M:%S").to_string()
+            );
+            ms += step;
+        }
+        for ms in [-62_167_219_200_001_i64, 253_402_300_800_000, -1, 999] {
+            let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+            assert_eq!(
+                format_timestamp_ms(ms),
+                dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+            );
+        }
+        assert_eq!(
+            format_timestamp_ms(253_402_300_800_000),
+            "+10000-01-01 00:00:00.000"
+        );
     }
 
     #[test]

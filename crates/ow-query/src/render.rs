@@ -29,8 +29,8 @@ pub fn number(x: f64) -> Option<String> {
 
 /// Renders epoch milliseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
 pub fn timestamp_ms(ms: i64) -> Option<String> {
-    let dt = chrono::DateTime::from_timestamp_millis(ms)?;
-    Some(dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+    chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(ow_functions::render::format_timestamp_ms(ms))
 }
 
 /// Renders row `row` of `array`; `None` for null (the field is then omitted from the row).
@@ -53,11 +53,17 @@ pub fn value(array: &dyn Array, row: usize) -> Option<String> {
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` when the milliseconds are not zero.
 pub fn timestamp_ms_rfc3339(ms: i64) -> Option<String> {
     let dt = chrono::DateTime::from_timestamp_millis(ms)?;
-    Some(if ms.rem_euclid(1000) == 0 {
-        dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-    } else {
-        dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-    })
+    let millis = ms.rem_euclid(1000) != 0;
+    Some(
+        match ow_functions::render::timestamp_digits(&dt, b'T', millis) {
+            Some(mut s) => {
+                s.push('Z');
+                s
+            }
+            None if millis => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            None => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        },
+    )
 }
 
 /// Renders a whole column in the given timestamp style: [`column`] for everything but

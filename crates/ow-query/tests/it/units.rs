@@ -29,6 +29,19 @@ fn numbers_and_times_render_like_get_query_results() {
         render::timestamp_ms(1_688_989_338_000).as_deref(),
         Some("2023-07-10 11:42:18.000")
     );
+    assert_eq!(
+        render::timestamp_ms_rfc3339(1_688_989_338_000).as_deref(),
+        Some("2023-07-10T11:42:18Z")
+    );
+    assert_eq!(
+        render::timestamp_ms_rfc3339(1_688_989_338_042).as_deref(),
+        Some("2023-07-10T11:42:18.042Z")
+    );
+    assert_eq!(
+        render::timestamp_ms_rfc3339(-62_167_219_200_001).as_deref(),
+        Some("-0001-12-31T23:59:59.999Z")
+    );
+    assert_eq!(render::timestamp_ms_rfc3339(i64::MAX), None);
 }
 
 #[test]
