@@ -54,6 +54,13 @@ pub struct StoreConfig {
     /// compress better (zstd sees more similar records) and prune less finely.
     /// Default 4 MiB.
     pub message_page_bytes: usize,
+    /// Largest dictionary page of a promoted column, bytes; a column chunk whose distinct
+    /// values outgrow it writes its remaining pages plain. Default 4 MiB, not Parquet's
+    /// 1 MiB: CloudTrail's `userAgent` (thousands of distinct agents per row group)
+    /// outgrew 1 MiB. Measured on the 1 GB benchmark (paired runs): the store 238 KB
+    /// smaller, the import about 10 % less CPU (less plain text to compress), a query
+    /// parsing `userAgent` about 5 % faster (the function runs once per distinct value).
+    pub dictionary_page_bytes: usize,
     /// At most this many distinct field paths are counted per segment for field
     /// statistics (GetLogGroupFields). Default 1,000 (the old per-group discovery quota [D]).
     pub max_field_stats_paths: usize,
@@ -89,6 +96,7 @@ impl Default for StoreConfig {
             zstd_level: 3,
             message_zstd_level: 3,
             message_page_bytes: 4 << 20,
+            dictionary_page_bytes: 4 << 20,
             max_field_stats_paths: 1_000,
             ngram_bits_per_kib: 40,
             cluster_rows_by_message: true,

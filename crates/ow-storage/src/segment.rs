@@ -773,6 +773,9 @@ pub(crate) fn encode(
             ColumnPath::from(schema::MESSAGE),
             config.message_page_bytes.max(1024),
         );
+    // promoted columns: a dictionary of up to `dictionary_page_bytes` before falling back
+    // to plain pages
+    props = props.set_dictionary_page_size_limit(config.dictionary_page_bytes.max(1024));
     // sorted or nearly sorted integers: delta encoding
     for col in [schema::TIMESTAMP, schema::INGESTION_TIME, schema::SEQ] {
         props = props

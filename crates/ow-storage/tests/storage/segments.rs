@@ -776,3 +776,50 @@ fn leaves_parsed_at_import_give_the_segments_parsing_gives() {
         );
     }
 }
+
+/// A promoted column whose distinct values outgrow Parquet's default 1 MiB dictionary
+/// page (here 8,000 agents of 200 bytes, 1.6 MB) stays dictionary-encoded up to
+/// `dictionary_page_bytes` (4 MiB), and falls back to plain pages past a smaller limit.
+#[test]
+fn promoted_columns_keep_dictionaries_up_to_the_configured_size() {
+    let now = ow_storage::now_ms();
+    let events: Vec<InputLogEvent> = (0..40_000)
+        .map(|i| InputLogEvent {
+            timestamp_ms: now,
+            message: format!(
+                r#"{{"agent":"agent-{:05}-{}"}}"#,
+                (i / 5) % 8_000,
+                "x".repeat(188)
+            ),
+        })
+        .collect();
+    // whether every data page of the `agent` column is dictionary-encoded (the check the
+    // parquet crate documents for its encoding mask)
+    let all_dictionary = |config: StoreConfig| -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), config).unwrap();
+        store.import_events("g", "s", events.clone()).unwrap();
+        store.flush().unwrap();
+        let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+        let seg = &snap.groups[0].segments[0];
+        assert_eq!(seg.promoted_columns, ["agent"]);
+        let (_, meta) = read(&seg.path);
+        meta.row_groups().iter().all(|rg| {
+            let col = rg
+                .columns()
+                .iter()
+                .find(|c| c.column_path().string() == "agent")
+                .unwrap();
+            col.dictionary_page_offset().is_some()
+                && col
+                    .page_encoding_stats_mask()
+                    .unwrap()
+                    .is_only(parquet::basic::Encoding::RLE_DICTIONARY)
+        })
+    };
+    assert!(all_dictionary(StoreConfig::default()));
+    assert!(!all_dictionary(StoreConfig {
+        dictionary_page_bytes: 1 << 20,
+        ..StoreConfig::default()
+    }));
+}
