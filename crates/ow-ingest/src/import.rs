@@ -202,8 +202,8 @@ pub struct ImportSummary {
     /// JSON lines): stored as text events with the ingestion time, as CloudWatch Logs
     /// stores every line and discovers JSON fields per event. Counted in `events` too.
     pub non_json_lines: u64,
-    /// Where the first [`NON_JSON_LINES_SHOWN`] of those lines are, so that a broken JSON
-    /// line can be found and fixed.
+    /// Where the first [`NON_JSON_LINES_SHOWN`] of those lines are (a place once, however
+    /// many array elements it holds), so that a broken JSON line can be found and fixed.
     pub non_json_first: Vec<InputLine>,
     /// Records rejected.
     pub rejected: u64,
@@ -449,6 +449,9 @@ struct Importer<'a> {
     retention: Option<(i64, u32)>,
     /// The event being pushed got the ingestion time ([`Importer::fallback_ts`]).
     fell_back: bool,
+    /// The event being pushed is a line that was not a JSON object, kept as text: counted
+    /// in [`ImportSummary::non_json_lines`] once stored (not when rejected, e.g. too large).
+    non_json: bool,
     /// Bulk imports: the one parse of each JSON event, whose leaves the store's flush
     /// reuses ([`ow_storage::parsed`]); `extractor` then only serves events past the cap.
     leaf_parser: Option<LeafParser>,
@@ -558,6 +561,7 @@ impl<'a> Importer<'a> {
                 (cutoff, days)
             }),
             fell_back: false,
+            non_json: false,
             leaf_parser,
             has_leaves: false,
             leaf_sample: LeafSample::default(),
@@ -567,8 +571,13 @@ impl<'a> Importer<'a> {
     /// Counts a line that was not a JSON object (kept as a text event), with its place.
     fn note_non_json(&mut self, source: &str, line: Option<u64>) {
         self.summary.non_json_lines += 1;
-        if self.summary.non_json_first.len() < NON_JSON_LINES_SHOWN {
-            self.summary.non_json_first.push(InputLine {
+        let shown = &mut self.summary.non_json_first;
+        // the elements of one JSON array line share its place: listed once
+        let repeated = shown
+            .last()
+            .is_some_and(|l| l.line == line && l.source == source);
+        if shown.len() < NON_JSON_LINES_SHOWN && !repeated {
+            shown.push(InputLine {
                 source: source.to_owned(),
                 line,
             });
@@ -823,7 +832,7 @@ impl<'a> Importer<'a> {
                     _ => {
                         if !el.get().starts_with('{') {
                             if self.lenient_json() {
-                                self.note_non_json(name, Some(line()));
+                                self.non_json = true;
                                 let ts = self.fallback_ts();
                                 let message = minify_json(el.get());
                                 self.push(name, Some(line()), default_stream, ts, message)?;
@@ -1088,7 +1097,7 @@ impl<'a> Importer<'a> {
             if !ok && self.lenient_json() {
                 // not a JSON object: keep the line as a text event (no field to read a time from)
                 drop(vals);
-                self.note_non_json(name, line);
+                self.non_json = true;
                 let ts = self.fallback_ts();
                 return self.push(name, line, default_stream, ts, message);
             }
@@ -1172,7 +1181,7 @@ impl<'a> Importer<'a> {
             {
                 // auto-detected events file, but this line is not a JSON object: keep it
                 // as a text event (a JSON object without timestamp/message stays rejected)
-                self.note_non_json(name, line);
+                self.non_json = true;
                 let ts = self.fallback_ts();
                 return self.push(name, line, default_stream, ts, text.to_owned());
             }
@@ -1222,6 +1231,7 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         let fell_back = std::mem::take(&mut self.fell_back);
         let has_leaves = std::mem::take(&mut self.has_leaves);
+        let non_json = std::mem::take(&mut self.non_json);
         if !ow_storage::schema::PRINTABLE_TIME_MS.contains(&ts) {
             self.reject(
                 name,
@@ -1262,6 +1272,9 @@ impl<'a> Importer<'a> {
         }
         if fell_back {
             self.summary.ingestion_time_fallbacks += 1;
+        }
+        if non_json {
+            self.note_non_json(name, line);
         }
         self.pending_bytes += message.len();
         self.pending_events += 1;

@@ -224,7 +224,7 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
     let on_disk = dir_size(&args.data_dir.join("segments"));
     writeln!(
         w,
-        "segments on disk (the whole data directory, all log groups): {on_disk} bytes"
+        "segments on disk (all log groups, not only this import's): {on_disk} bytes"
     )?;
     if let Some(peak) = peak_memory_bytes() {
         writeln!(w, "peak memory: {:.1} MiB", peak as f64 / (1 << 20) as f64)?;

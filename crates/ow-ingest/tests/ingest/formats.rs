@@ -705,3 +705,32 @@ fn a_time_past_i64_is_rejected_without_a_saturated_number() {
         ]
     );
 }
+
+/// A line that is not a JSON object counts as kept text only once it is stored: one too
+/// large is rejected and not counted (QA, session 8). The non-object elements of one JSON
+/// array line share its place, listed once.
+#[test]
+fn non_json_lines_count_only_when_stored_and_list_each_place_once() {
+    let (_d, st) = store();
+    let mut opts = ImportOptions::new("g");
+    opts.max_event_bytes = 100;
+    let body = format!("{{\"a\":1}}\nshort text\n{}\n", "x".repeat(200));
+    let s = import_reader(&st, "f.log", body.as_bytes(), &opts).unwrap();
+    assert_eq!(s.events, 2);
+    assert_eq!(s.rejected, 1);
+    assert_eq!(s.rejections[0].line, Some(3));
+    assert_eq!(
+        s.non_json_lines, 1,
+        "the rejected line is not counted as stored"
+    );
+    let places: Vec<Option<u64>> = s.non_json_first.iter().map(|l| l.line).collect();
+    assert_eq!(places, [Some(2)]);
+
+    let (_d2, st2) = store();
+    let doc = "{\"Records\":[{\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventVersion\":\"1.08\",\
+               \"eventName\":\"A\",\"eventSource\":\"s\"},7,\"x\",null,[1]]}\n";
+    let s = import_reader(&st2, "ct.json", doc.as_bytes(), &ImportOptions::new("g")).unwrap();
+    assert_eq!(s.non_json_lines, 4);
+    let places: Vec<String> = s.non_json_first.iter().map(|l| l.to_string()).collect();
+    assert_eq!(places, ["ct.json:1"]);
+}
