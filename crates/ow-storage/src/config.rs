@@ -57,9 +57,10 @@ pub struct StoreConfig {
     /// Largest dictionary page of a promoted column, bytes; a column chunk whose distinct
     /// values outgrow it writes its remaining pages plain. Default 4 MiB, not Parquet's
     /// 1 MiB: CloudTrail's `userAgent` (thousands of distinct agents per row group)
-    /// outgrew 1 MiB. Measured on the 1 GB benchmark (paired runs): the store 238 KB
-    /// smaller, the import about 10 % less CPU (less plain text to compress), a query
-    /// parsing `userAgent` about 5 % faster (the function runs once per distinct value).
+    /// outgrew 1 MiB. Measured on the 1 GB benchmark: the store 238 KB smaller, a query
+    /// parsing `userAgent` about 5 % faster in paired runs (the function runs once per
+    /// distinct value), the import's CPU time within the noise (0.88 of the 1 MiB setting
+    /// in 4 pairs on a noisy machine), peak memory about 18 MiB more.
     pub dictionary_page_bytes: usize,
     /// At most this many distinct field paths are counted per segment for field
     /// statistics (GetLogGroupFields). Default 1,000 (the old per-group discovery quota [D]).
