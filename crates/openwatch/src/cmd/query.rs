@@ -15,8 +15,10 @@
 //!   of the store (a CLI convenience; the API requires names).
 //! - Output on stdout: `table` (aligned columns), `json` (the GetQueryResults shape:
 //!   `results` as lists of `{field, value}` with `@ptr`, `statistics`, `status`), `csv`
-//!   (header + rows), `ndjson` (one object per row keyed by field name). Statistics and
-//!   progress go to stderr.
+//!   (header + rows), `ndjson` (one object per row keyed by field name), `ndjson-compact`
+//!   (one array per row, values in the csv header's order). `@ptr` is printed by the
+//!   row formats only when the query asks for it (`fields @ptr`), like any other column.
+//!   Statistics and progress go to stderr.
 //! - `lookup <table> …` reads `<data-dir>/lookup-tables/<table>.csv` (header row, UTF-8,
 //!   at most 10 MB; table names are letters, digits and `_`). Copy a CSV file there to make
 //!   a table available.
@@ -556,10 +558,12 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 }
 
 fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+    // every non-aggregated row carries its @ptr; printed only when the query asked for it
+    let ptr_asked = o.columns.iter().any(|c| c == "@ptr");
     for r in &o.rows {
         let mut m = serde_json::Map::new();
         for f in r {
-            if f.field != "@ptr" {
+            if f.field != "@ptr" || ptr_asked {
                 m.insert(f.field.clone(), serde_json::Value::String(f.value.clone()));
             }
         }

@@ -146,6 +146,22 @@ fn ndjson_compact_rows_are_the_ndjson_values_in_column_order() {
         assert_eq!(a, &want);
         assert!(a[0].is_string() && a[1].is_null() && a[2].is_string());
     }
+    // @ptr only when asked for, in both shapes, with the same value (QA, session 8)
+    let q = "filter rcode = 'NXDOMAIN' | fields @ptr, query_name | limit 3";
+    let objects: Vec<serde_json::Value> = stdout(&query(dir.path(), &["--format", "ndjson", q]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let arrays: Vec<Vec<serde_json::Value>> =
+        stdout(&query(dir.path(), &["--format", "ndjson-compact", q]))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert_eq!(objects.len(), 3);
+    for (o, a) in objects.iter().zip(&arrays) {
+        assert!(o["@ptr"].as_str().is_some_and(|p| !p.is_empty()), "{o}");
+        assert_eq!(a, &vec![o["@ptr"].clone(), o["query_name"].clone()]);
+    }
 }
 
 #[test]
