@@ -44,8 +44,9 @@ pub struct Inputs {
     /// A query to check (repeatable).
     #[arg(long = "query", short = 'q', value_name = "QUERY")]
     pub queries: Vec<String>,
-    /// A file holding one query (repeatable); `-` reads standard input.
-    #[arg(long = "file", short = 'f', value_name = "FILE")]
+    /// Files holding one query each (`--file a b`, as a shell glob gives them, or repeated);
+    /// `-` reads standard input.
+    #[arg(long = "file", short = 'f', value_name = "FILE", num_args = 1..)]
     pub files: Vec<PathBuf>,
 }
 

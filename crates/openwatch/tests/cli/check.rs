@@ -122,6 +122,25 @@ fn check_reads_files_and_stdin() {
         "{}",
         stderr(&o)
     );
+    // several files after one --file, as `--file saved/*.insights` gives them (new user,
+    // session 8: the README's glob failed with "unexpected argument")
+    let o = openwatch(
+        &[
+            "check",
+            "--color",
+            "never",
+            "--file",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("checked 2 queries: 1 valid, 1 invalid"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
