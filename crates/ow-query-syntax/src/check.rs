@@ -598,6 +598,25 @@ impl<'a> Checker<'a> {
         if let Some(o) = &s.offset {
             self.nonzero_period(o);
         }
+        // one result column per name: `count(*) as c, sum(x) as c` or `by a, a` would name
+        // two columns alike [I: our rule; the engine cannot tell them apart]
+        let mut first: Vec<(String, Span)> = Vec::new();
+        for p in s.by.iter().chain(&s.aggregates) {
+            let name = self.output_name(p);
+            let at = p.alias.as_ref().map_or(p.expr.span, |a| a.span);
+            match first.iter().find(|(n, _)| *n == name) {
+                Some((_, earlier)) => self.diags.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_STATS_NAME,
+                        format!("`stats` already has a result column named `{name}`"),
+                        at,
+                    )
+                    .with_label(*earlier, "first named here")
+                    .with_help("give one of them another name with `as`"),
+                ),
+                None => first.push((name, at)),
+            }
+        }
         // what remains visible
         let mut names: HashSet<String> = by_names.iter().cloned().collect();
         names.extend(aliases.iter().cloned());

@@ -69,6 +69,7 @@ codes! {
     NESTED_SUBQUERY = "Q330": "nested subquery";
     LIKE_WILDCARD = "Q332": "SQL-style wildcard in `like \"…\"` (matched literally)";
     TIMESTAMP_STRING_COMPARE = "Q333": "timestamp compared with a string";
+    DUPLICATE_STATS_NAME = "Q334": "two `stats` result columns with the same name";
 }
 
 /// The title of a code, if it is one of ours.
