@@ -473,19 +473,25 @@ pub fn table_cell(value: &str) -> String {
     out
 }
 
+/// The values of result row `row` in the order of `o.columns`, `None` where the row lacks
+/// the field: what the table, csv and ndjson-compact formats print.
+fn in_column_order<'a>(
+    o: &'a QueryOutput,
+    row: &'a [ow_query::ResultField],
+) -> impl Iterator<Item = Option<&'a str>> + 'a {
+    o.columns
+        .iter()
+        .map(move |c| row.iter().find(|f| &f.field == c).map(|f| f.value.as_str()))
+}
+
 fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     let cols = &o.columns;
     let cells: Vec<Vec<String>> = o
         .rows
         .iter()
         .map(|r| {
-            cols.iter()
-                .map(|c| {
-                    r.iter()
-                        .find(|f| &f.field == c)
-                        .map(|f| table_cell(&f.value))
-                        .unwrap_or_default()
-                })
+            in_column_order(o, r)
+                .map(|v| v.map(table_cell).unwrap_or_default())
                 .collect()
         })
         .collect();
@@ -532,16 +538,7 @@ fn write_csv(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&o.columns).map_err(csv_io)?;
     for r in &o.rows {
-        let rec: Vec<&str> = o
-            .columns
-            .iter()
-            .map(|c| {
-                r.iter()
-                    .find(|f| &f.field == c)
-                    .map(|f| f.value.as_str())
-                    .unwrap_or("")
-            })
-            .collect();
+        let rec: Vec<&str> = in_column_order(o, r).map(|v| v.unwrap_or("")).collect();
         w.write_record(rec).map_err(csv_io)?;
     }
     w.flush()?;
@@ -578,15 +575,13 @@ fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
 fn write_ndjson_compact(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     for r in &o.rows {
         out.write_all(b"[")?;
-        for (i, c) in o.columns.iter().enumerate() {
+        for (i, v) in in_column_order(o, r).enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            match r.iter().find(|f| &f.field == c) {
+            match v {
                 // as an io::Error, so that a closed pipe (`| head`) is recognised (main.rs)
-                Some(f) => {
-                    serde_json::to_writer(&mut *out, &f.value).map_err(std::io::Error::from)?
-                }
+                Some(v) => serde_json::to_writer(&mut *out, v).map_err(std::io::Error::from)?,
                 None => out.write_all(b"null")?,
             }
         }
