@@ -32,6 +32,10 @@ pub struct EngineConfig {
     /// queries by `@timestamp` early (see [`crate::scan::EventScanExec`]). Results are the
     /// same either way; `false` is for comparison tests and diagnosis. Default `true`.
     pub scan_pushdown: bool,
+    /// Count `stats count(*) by …` per batch by the raw bits of the keys before DataFusion's
+    /// final aggregate (see `count_by`). Results are the same either way; `false` is for
+    /// comparison tests and diagnosis. Default `true`.
+    pub partial_count: bool,
     /// Rows per Arrow batch (DataFusion's batch size and the scan's read unit). Smaller
     /// batches let a top-N see its first rows, and end the scan, sooner; larger ones cost
     /// less per row. Default 8,192.
@@ -67,6 +71,7 @@ impl Default for EngineConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             scan_pushdown: true,
+            partial_count: true,
             batch_rows: 8192,
             timestamp_style: TimestampStyle::Aws,
         }

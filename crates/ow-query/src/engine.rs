@@ -210,7 +210,11 @@ impl QueryEngine {
                 self.config.max_limit,
             )?;
 
-            let session = session(self.config.partitions, self.config.batch_rows);
+            let session = session(
+                self.config.partitions,
+                self.config.batch_rows,
+                self.config.partial_count.then(|| counters.clone()),
+            );
             let df = session.execute_logical_plan(planned.plan).await?;
             let task = Arc::new(df.task_ctx());
             let physical = df.create_physical_plan().await?;
@@ -752,7 +756,13 @@ fn reject_reserved(analysis: &crate::analyze::Analysis) -> Result<(), QueryError
     }
 }
 
-fn session(partitions: usize, batch_rows: usize) -> SessionContext {
+/// A DataFusion session for one query. With `partial_count` (the query's counters), the
+/// partial aggregate of `stats count(*) by …` is replaced by `count_by::PartialCountExec`.
+fn session(
+    partitions: usize,
+    batch_rows: usize,
+    partial_count: Option<Arc<ScanCounters>>,
+) -> SessionContext {
     let config = SessionConfig::new()
         .with_target_partitions(partitions.max(1))
         .with_batch_size(batch_rows.max(1));
@@ -777,10 +787,12 @@ fn session(partitions: usize, batch_rows: usize) -> SessionContext {
         })
         .cloned()
         .collect();
-    let state = SessionStateBuilder::new_from_existing(state)
-        .with_optimizer_rules(rules)
-        .build();
-    SessionContext::new_with_state(state)
+    let mut state = SessionStateBuilder::new_from_existing(state).with_optimizer_rules(rules);
+    if let Some(counters) = partial_count {
+        state = state
+            .with_physical_optimizer_rule(Arc::new(crate::count_by::PartialCountRule { counters }));
+    }
+    SessionContext::new_with_state(state.build())
 }
 
 /// Renders collected batches to GetQueryResults rows, applying `dedup` (spec §4.10: first row

@@ -56,6 +56,7 @@
 
 pub mod analyze;
 pub mod config;
+mod count_by;
 mod engine;
 pub mod error;
 pub mod fields;

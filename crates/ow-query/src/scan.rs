@@ -231,6 +231,11 @@ pub struct ScanCounters {
     pub ngram_blocks_considered: AtomicU64,
     /// Of those, blocks not read because they cannot hold a match.
     pub ngram_blocks_skipped: AtomicU64,
+    /// Rows that the partial count of `stats count(*) by …` consumed
+    /// ([`crate::count_by`]).
+    pub rows_counted_early: AtomicU64,
+    /// Rows it emitted to the final aggregate (one per distinct key bits per batch).
+    pub partial_count_rows: AtomicU64,
 }
 
 impl ScanCounters {
@@ -241,6 +246,8 @@ impl ScanCounters {
             rows_message_decoded: self.rows_message_decoded.load(Ordering::Relaxed),
             row_groups_read: self.row_groups_read.load(Ordering::Relaxed),
             row_groups_skipped: self.row_groups_skipped.load(Ordering::Relaxed),
+            rows_counted_early: self.rows_counted_early.load(Ordering::Relaxed),
+            partial_count_rows: self.partial_count_rows.load(Ordering::Relaxed),
         }
     }
 }
@@ -256,6 +263,10 @@ pub struct ScanMetrics {
     pub row_groups_read: u64,
     /// Segment row groups in the time range skipped without decoding.
     pub row_groups_skipped: u64,
+    /// Rows consumed by the partial count of `stats count(*) by …` ([`crate::count_by`]).
+    pub rows_counted_early: u64,
+    /// Rows the partial count emitted (one per distinct key bits per batch).
+    pub partial_count_rows: u64,
 }
 
 /// What one query needs from the store.

@@ -5,12 +5,15 @@
 //!   an independent JSON scan written in this test;
 //! - `hunt`: threat-hunting queries over all of `../shared/data/cloudtrail`, same method;
 //! - `engine`: API-level behaviour (statistics, cancellation, @ptr, limits, 200 comparisons).
+//! - `count_by`: the partial count of `stats count(*) by …` against DataFusion's own and an
+//!   independent count;
 //! - `scan`: late materialisation and early termination (work counters), and the same rows
 //!   with the scan optimisations off.
 
 mod common;
 mod conformance;
 mod corpus;
+mod count_by;
 mod engine;
 mod hunt;
 mod ngram;
