@@ -209,9 +209,13 @@ impl OwUdf {
         // the first row of each distinct value, in slot order
         let mut firsts: Vec<usize> = Vec::new();
         let mut indices: Vec<u32> = Vec::with_capacity(len);
+        // Rows of a segment are clustered by message bytes, so a row often repeats the
+        // previous row's value: that case skips the hash table.
+        let mut previous: Option<(u128, u32)> = None;
         for (i, v) in views.iter().enumerate().take(len) {
-            let slot = if view.is_null(i) {
-                match null_slot {
+            let slot = match previous {
+                Some((pv, ps)) if pv == *v && view.is_valid(i) => ps,
+                _ if view.is_null(i) => match null_slot {
                     Some(s) => s,
                     None => {
                         firsts.push(i);
@@ -219,16 +223,19 @@ impl OwUdf {
                         null_slot = Some(s);
                         s
                     }
-                }
-            } else {
-                match slot_of.get(v) {
-                    Some(&s) => s,
-                    None => {
-                        firsts.push(i);
-                        let s = (firsts.len() - 1) as u32;
-                        slot_of.insert(*v, s);
-                        s
-                    }
+                },
+                _ => {
+                    let s = match slot_of.get(v) {
+                        Some(&s) => s,
+                        None => {
+                            firsts.push(i);
+                            let s = (firsts.len() - 1) as u32;
+                            slot_of.insert(*v, s);
+                            s
+                        }
+                    };
+                    previous = Some((*v, s));
+                    s
                 }
             };
             if firsts.len() > limit {
