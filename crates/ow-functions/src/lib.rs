@@ -74,6 +74,7 @@ pub use json::unnest_elements;
 pub use natural::{natural_cmp, natural_key};
 pub use ops::{ArithOp, CmpOp};
 pub use period::{Period, PeriodUnit};
+pub use udf::{distinct_views, DistinctViews};
 pub use value::Val;
 
 use crate::datetime::TimeFn;

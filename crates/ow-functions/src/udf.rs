@@ -201,48 +201,9 @@ impl OwUdf {
         else {
             return Ok(None);
         };
-        let limit = len / 4;
-        let views = view.views();
-        let mut slot_of: datafusion::common::HashMap<u128, u32> =
-            datafusion::common::HashMap::with_capacity(64);
-        let mut null_slot: Option<u32> = None;
-        // the first row of each distinct value, in slot order
-        let mut firsts: Vec<usize> = Vec::new();
-        let mut indices: Vec<u32> = Vec::with_capacity(len);
-        // Rows of a segment are clustered by message bytes, so a row often repeats the
-        // previous row's value: that case skips the hash table.
-        let mut previous: Option<(u128, u32)> = None;
-        for (i, v) in views.iter().enumerate().take(len) {
-            let slot = match previous {
-                Some((pv, ps)) if pv == *v && view.is_valid(i) => ps,
-                _ if view.is_null(i) => match null_slot {
-                    Some(s) => s,
-                    None => {
-                        firsts.push(i);
-                        let s = (firsts.len() - 1) as u32;
-                        null_slot = Some(s);
-                        s
-                    }
-                },
-                _ => {
-                    let s = match slot_of.get(v) {
-                        Some(&s) => s,
-                        None => {
-                            firsts.push(i);
-                            let s = (firsts.len() - 1) as u32;
-                            slot_of.insert(*v, s);
-                            s
-                        }
-                    };
-                    previous = Some((*v, s));
-                    s
-                }
-            };
-            if firsts.len() > limit {
-                return Ok(None);
-            }
-            indices.push(slot);
-        }
+        let Some(DistinctViews { firsts, indices }) = distinct_views(view, len, len / 4) else {
+            return Ok(None);
+        };
         let mut out = Out::new(return_type, firsts.len())?;
         let mut row: Vec<Val<'_>> = Vec::with_capacity(cols.len());
         for &i in &firsts {
@@ -254,6 +215,66 @@ impl OwUdf {
         let indices = UInt32Array::from(indices);
         Ok(Some(arrow::compute::take(&distinct, &indices, None)?))
     }
+}
+
+/// The distinct values of the first `len` rows of a string view column, by view bits:
+/// equal bits mean equal strings (a short string is inline in its view, a long one names
+/// its buffer and offset), so keying on them is exact; unequal bits may still be equal
+/// strings, which only costs a repeated evaluation by the caller. See [`distinct_views`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistinctViews {
+    /// The first row of each distinct value (nulls count as one value), in order.
+    pub firsts: Vec<usize>,
+    /// For each row, its value's position in `firsts`.
+    pub indices: Vec<u32>,
+}
+
+/// Groups the first `len` rows of `view` by view bits (see [`DistinctViews`]), or `None`
+/// when more than `limit` distinct values turn up (values hardly repeat: evaluating row by
+/// row is cheaper). Used to evaluate a function of one low-cardinality column (regions,
+/// event names, user agents) once per distinct value of a batch.
+pub fn distinct_views(view: &StringViewArray, len: usize, limit: usize) -> Option<DistinctViews> {
+    let views = view.views();
+    let mut slot_of: datafusion::common::HashMap<u128, u32> =
+        datafusion::common::HashMap::with_capacity(64);
+    let mut null_slot: Option<u32> = None;
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut indices: Vec<u32> = Vec::with_capacity(len);
+    // Rows of a segment are clustered by message bytes, so a row often repeats the
+    // previous row's value: that case skips the hash table.
+    let mut previous: Option<(u128, u32)> = None;
+    for (i, v) in views.iter().enumerate().take(len) {
+        let slot = match previous {
+            Some((pv, ps)) if pv == *v && view.is_valid(i) => ps,
+            _ if view.is_null(i) => match null_slot {
+                Some(s) => s,
+                None => {
+                    firsts.push(i);
+                    let s = (firsts.len() - 1) as u32;
+                    null_slot = Some(s);
+                    s
+                }
+            },
+            _ => {
+                let s = match slot_of.get(v) {
+                    Some(&s) => s,
+                    None => {
+                        firsts.push(i);
+                        let s = (firsts.len() - 1) as u32;
+                        slot_of.insert(*v, s);
+                        s
+                    }
+                };
+                previous = Some((*v, s));
+                s
+            }
+        };
+        if firsts.len() > limit {
+            return None;
+        }
+        indices.push(slot);
+    }
+    Some(DistinctViews { firsts, indices })
 }
 
 impl ScalarUDFImpl for OwUdf {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, LargeStringBuilder, ListBuilder, StringArray, StringBuilder, StringViewArray,
-    StructArray,
+    StructArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::DataFusionError;
@@ -130,9 +130,12 @@ fn struct_fields(names: &[String]) -> Fields {
 /// `<udf_name>(src) -> Struct{name: Utf8…}`: one struct field per capture name. Group `i + 1`
 /// of `re` fills `names[i]` when `by_index`, otherwise the named group `names[i]`.
 ///
-/// Each batch keeps the match of every distinct input it has seen ([`MatchMemo`]): fields
-/// such as `userAgent` repeat a few thousand values over millions of events, and a hash
-/// lookup is several times cheaper than a regex search with captures.
+/// Fields such as `userAgent` repeat a few thousand values over millions of events, and a
+/// regex search with captures costs several times a lookup. A string view input whose
+/// views repeat (at most one distinct view per two rows; a promoted column has one view per
+/// dictionary value) is parsed once per distinct view ([`ow_functions::distinct_views`]) and
+/// the results are spread to the rows by `take`. Otherwise each batch keeps the match of
+/// every distinct input it has seen ([`MatchMemo`]).
 pub fn parse_udf(udf_name: &str, re: Regex, names: Vec<String>, by_index: bool) -> ScalarUDF {
     let fields = struct_fields(&names);
     let ret = DataType::Struct(fields.clone());
@@ -155,43 +158,73 @@ pub fn parse_udf(udf_name: &str, re: Regex, names: Vec<String>, by_index: bool) 
         Volatility::Immutable,
         Arc::new(move |args: &[ArrayRef], _n| {
             let text = TextColumn::new(args[0].as_ref());
-            let mut builders: Vec<StringBuilder> =
-                names.iter().map(|_| StringBuilder::new()).collect();
-            let mut locs = re.capture_locations();
-            let mut memo = MatchMemo::default();
-            // byte ranges of each field in the input; None: no match
-            let mut spans: Vec<Option<(usize, usize)>> = vec![None; groups.len()];
-            for i in 0..text.len() {
-                if text.is_null(i) {
-                    builders.iter_mut().for_each(|b| b.append_null());
-                    continue;
-                }
-                let v = text.value(i);
-                let matched = match memo.get(v) {
-                    Some(found) => {
-                        spans.copy_from_slice(found);
-                        true
-                    }
-                    None => {
-                        let m = re.captures_read(&mut locs, v).is_some();
-                        for (span, g) in spans.iter_mut().zip(&groups) {
-                            *span = g.and_then(|g| locs.get(g)).filter(|_| m);
-                        }
-                        memo.insert(v, &spans);
-                        m
-                    }
-                };
-                for (b, span) in builders.iter_mut().zip(&spans) {
-                    b.append_option(span.filter(|_| matched).map(|(a, z)| &v[a..z]));
+            // A string view column whose values repeat (a promoted `userAgent` decoded from
+            // its dictionary): parse each distinct view once, then spread the results.
+            if let TextColumn::View(v) = &text {
+                let len = v.len();
+                let distinct = (len >= 64)
+                    .then(|| ow_functions::distinct_views(v, len, len / 2))
+                    .flatten();
+                if let Some(d) = distinct {
+                    let parsed = parse_rows(&re, &groups, &text, d.firsts.iter().copied());
+                    let indices = UInt32Array::from(d.indices);
+                    let cols = parsed
+                        .iter()
+                        .map(|c| arrow::compute::take(c.as_ref(), &indices, None))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    return Ok(
+                        Arc::new(StructArray::try_new(fields.clone(), cols, None)?) as ArrayRef
+                    );
                 }
             }
-            let cols: Vec<ArrayRef> = builders
-                .into_iter()
-                .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-                .collect();
+            let cols = parse_rows(&re, &groups, &text, 0..text.len());
             Ok(Arc::new(StructArray::try_new(fields.clone(), cols, None)?) as ArrayRef)
         }),
     )
+}
+
+/// Parses the rows `rows` of `text` with `re`: one Utf8 column per entry of `groups` (the
+/// capture group that fills it), null where the row is null, the regex does not match or
+/// the group did not take part.
+fn parse_rows(
+    re: &Regex,
+    groups: &[Option<usize>],
+    text: &TextColumn,
+    rows: impl Iterator<Item = usize>,
+) -> Vec<ArrayRef> {
+    let mut builders: Vec<StringBuilder> = groups.iter().map(|_| StringBuilder::new()).collect();
+    let mut locs = re.capture_locations();
+    let mut memo = MatchMemo::default();
+    // byte ranges of each field in the input; None: no match
+    let mut spans: Vec<Option<(usize, usize)>> = vec![None; groups.len()];
+    for i in rows {
+        if text.is_null(i) {
+            builders.iter_mut().for_each(|b| b.append_null());
+            continue;
+        }
+        let v = text.value(i);
+        let matched = match memo.get(v) {
+            Some(found) => {
+                spans.copy_from_slice(found);
+                true
+            }
+            None => {
+                let m = re.captures_read(&mut locs, v).is_some();
+                for (span, g) in spans.iter_mut().zip(groups) {
+                    *span = g.and_then(|g| locs.get(g)).filter(|_| m);
+                }
+                memo.insert(v, &spans);
+                m
+            }
+        };
+        for (b, span) in builders.iter_mut().zip(&spans) {
+            b.append_option(span.filter(|_| matched).map(|(a, z)| &v[a..z]));
+        }
+    }
+    builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect()
 }
 
 /// Per-batch memo of regex results by input text, for [`parse_udf`]. It gives up (and

@@ -320,3 +320,44 @@ fn promoted_keys_shrink_each_batch_to_its_distinct_values() {
     assert_eq!(out.rows.len(), 50);
     assert!((0..50).all(|i| out.get(i, "n") == Some("200")));
 }
+
+/// `parse` of a repeating promoted field (parsed once per distinct view of a batch, then
+/// spread to the rows) and the partial count after it give the counts of an independent
+/// scan of the real records with the same pattern.
+#[test]
+fn parse_then_count_matches_an_independent_count_of_real_cloudtrail() {
+    let (_dir, store, records) = cloudtrail();
+    let pattern = r"^(?<agent>[A-Za-z][A-Za-z0-9._-]*)/(?<agentVersion>[0-9][0-9.]*)";
+    let re = regex::Regex::new(pattern).unwrap();
+    let mut expected: BTreeMap<(Option<String>, Option<String>), u64> = BTreeMap::new();
+    for v in &records {
+        let key = path(v, "userAgent")
+            .and_then(|ua| {
+                re.captures(&ua).map(|c| {
+                    (
+                        Some(c["agent"].to_string()),
+                        Some(c["agentVersion"].to_string()),
+                    )
+                })
+            })
+            .unwrap_or((None, None));
+        *expected.entry(key).or_default() += 1;
+    }
+    assert!(expected.len() > 5, "{expected:?}");
+    let q = r"parse userAgent /^(?<agent>[A-Za-z][A-Za-z0-9._-]*)\/(?<agentVersion>[0-9][0-9.]*)/ | stats count(*) as n by agent, agentVersion";
+    for (partitions, partial_count) in [(1, true), (2, true), (2, false)] {
+        let out = run(&engine(&store, partial_count, partitions), &["ct"], q).unwrap();
+        let got: BTreeMap<(Option<String>, Option<String>), u64> = (0..out.rows.len())
+            .map(|i| {
+                (
+                    (
+                        out.get(i, "agent").map(str::to_string),
+                        out.get(i, "agentVersion").map(str::to_string),
+                    ),
+                    out.get(i, "n").unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "{partitions} partitions");
+    }
+}
