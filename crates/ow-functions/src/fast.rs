@@ -13,6 +13,7 @@ use arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampMillisecondType};
 use arrow::error::ArrowError;
 
 use crate::datetime::TimeFn;
+use crate::general::GenFn;
 use crate::ops::{CmpOp, OpFn};
 use crate::udf::Op;
 use crate::value::parse_number;
@@ -82,6 +83,16 @@ pub(crate) fn try_eval(
             .filter(|(a, b)| !*b && a.len() == len)
             .map(|(a, _)| a)
     };
+    // `ispresent(s)` of a string column is its validity: such a column's value is missing
+    // exactly where it is null (`Col::get`), unlike a JSON cell, which can hold `null`.
+    if let Op::General(GenFn::IsPresent) = op {
+        return Ok(
+            match col(0).filter(|a| matches!(a.data_type(), DataType::Utf8 | DataType::Utf8View)) {
+                Some(a) => Some(Arc::new(arrow::compute::is_not_null(a.as_ref())?)),
+                None => None,
+            },
+        );
+    }
     if let Op::Time(TimeFn::DateFloor { period, offset_ms }) = op {
         return Ok(match (col(0), period.fixed_ms()) {
             (Some(a), Some(step)) => floor_fixed(a, step, *offset_ms),
@@ -225,6 +236,7 @@ mod tests {
     fn udf_eval<'a>(op: &Op, row: &[crate::value::Val<'a>]) -> crate::value::Val<'a> {
         match op {
             Op::Ops(f) => f.eval(row),
+            Op::General(g) => g.eval(row),
             _ => unreachable!(),
         }
     }
@@ -236,6 +248,7 @@ mod tests {
     #[test]
     fn fast_paths_agree_with_row_paths() {
         for a in strings() {
+            same(Op::General(GenFn::IsPresent), vec![(a.clone(), false)]);
             for negated in [false, true] {
                 let like = OpFn::Like {
                     needle: Box::new(Needle::new("rro")),
