@@ -10,7 +10,7 @@ use ow_query::{EngineConfig, QueryEngine, QueryOutput};
 use ow_storage::{NewEvent, Store, StoreConfig};
 use serde_json::Value;
 
-use crate::common::run;
+use crate::common::{plain_rows as rows, run};
 use crate::seed::{cloudtrail_lines, path, record_time_ms};
 
 fn engine(store: &Arc<Store>, partial_count: bool, partitions: usize) -> QueryEngine {
@@ -25,17 +25,6 @@ fn engine(store: &Arc<Store>, partial_count: bool, partitions: usize) -> QueryEn
             ..EngineConfig::default()
         },
     )
-}
-
-fn rows(out: &QueryOutput) -> Vec<Vec<(String, String)>> {
-    out.rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|f| (f.field.clone(), f.value.clone()))
-                .collect()
-        })
-        .collect()
 }
 
 /// The rows of `out` as a multiset (stats rows without a full sort come in any order).
