@@ -162,8 +162,9 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
     let secs = s.elapsed.as_secs_f64();
     writeln!(
         w,
-        "imported {} events ({} bytes) into log group {} from {} input{} ({} bytes read) in {:.2} s: {:.0} events/s",
+        "imported {} event{} ({} bytes) into log group {} from {} input{} ({} bytes read) in {:.2} s: {:.0} events/s",
         s.events,
+        if s.events == 1 { "" } else { "s" },
         s.stored_bytes,
         args.log_group,
         s.inputs,

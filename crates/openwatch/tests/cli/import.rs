@@ -247,6 +247,17 @@ fn qa_import_exit_code_on_rejects() {
     assert!(out.contains("imported 2 events"), "{out}");
     assert!(out.contains("log streams: t.log"), "{out}");
 
+    // one event: singular
+    let f = dir.path().join("one.log");
+    std::fs::write(&f, b"just one\n").unwrap();
+    let o = openwatch(
+        &["import", "--data-dir", d, "-g", "t3", f.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("imported 1 event ("), "{out}");
+
     // --help documents it
     let h = openwatch(&["import", "--help"], None);
     let help = String::from_utf8_lossy(&h.stdout);
