@@ -15,7 +15,7 @@
 //!   (the same inline bytes, or the same length, prefix, buffer and offset), and a promoted
 //!   column decoded from its Parquet dictionary has one view per distinct value;
 //! - an offset-based string or binary key (`Utf8`: `parse` results, `@log`) by its bytes
-//!   when they fit in 15, else by its row, so that a long value is counted alone;
+//!   when they fit in 15, else by the first row of the batch with the same bytes;
 //! - a primitive key (integers, floats, timestamps, dates; at most 8 bytes) by its bits,
 //!   a boolean by its bit; a null by a mark no value has.
 //!
@@ -243,20 +243,27 @@ fn supported(t: &DataType) -> bool {
     ) || (t.is_primitive() && t.primitive_width().is_some_and(|w| w <= 8))
 }
 
-/// Key bits of an offset-based string or binary value (`Utf8`, `Binary`, …) in row `row`:
-/// up to 15 bytes inline after a length byte (equal bits, equal values); a longer value
-/// gets bits of its own row (`0xFE`, never a length, then the row), so it is counted alone
-/// and merged by value in the final aggregate.
-fn offset_value_bits(value: &[u8], row: usize) -> u128 {
-    let mut word = [0u8; 16];
-    if value.len() <= 15 {
-        word[0] = value.len() as u8;
-        word[1..=value.len()].copy_from_slice(value);
-    } else {
-        word[0] = 0xFE;
-        word[1..9].copy_from_slice(&(row as u64).to_le_bytes());
-    }
-    u128::from_le_bytes(word)
+/// Key bits of the values of an offset-based string or binary column (`Utf8`, `Binary`,
+/// …; `values(r)` is row `r`'s bytes) for `n` rows: up to 15 bytes inline after a length
+/// byte; a longer value gets `0xFE` (never a length) and the first row of the batch with
+/// the same bytes, found in a map from bytes to row. Equal bits are equal values either way.
+fn offset_value_bits<'a>(n: usize, values: impl Fn(usize) -> &'a [u8]) -> Vec<u128> {
+    let mut first_row_of: datafusion::common::HashMap<&'a [u8], usize> = Default::default();
+    (0..n)
+        .map(|r| {
+            let value = values(r);
+            let mut word = [0u8; 16];
+            if value.len() <= 15 {
+                word[0] = value.len() as u8;
+                word[1..=value.len()].copy_from_slice(value);
+            } else {
+                let first = *first_row_of.entry(value).or_insert(r);
+                word[0] = 0xFE;
+                word[1..9].copy_from_slice(&(first as u64).to_le_bytes());
+            }
+            u128::from_le_bytes(word)
+        })
+        .collect()
 }
 
 /// The bits of a null key: the view of a string of length 2^32 - 1, longer than any
@@ -281,23 +288,19 @@ fn key_bits(array: &dyn Array) -> DfResult<Cow<'_, [u128]>> {
         DataType::Utf8View | DataType::BinaryView => views.map(|v| v.to_vec()).unwrap_or_default(),
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
-            (0..n)
-                .map(|r| offset_value_bits(a.value(r).as_bytes(), r))
-                .collect()
+            offset_value_bits(n, |r| a.value(r).as_bytes())
         }
         DataType::LargeUtf8 => {
             let a = array.as_string::<i64>();
-            (0..n)
-                .map(|r| offset_value_bits(a.value(r).as_bytes(), r))
-                .collect()
+            offset_value_bits(n, |r| a.value(r).as_bytes())
         }
         DataType::Binary => {
             let a = array.as_binary::<i32>();
-            (0..n).map(|r| offset_value_bits(a.value(r), r)).collect()
+            offset_value_bits(n, |r| a.value(r))
         }
         DataType::LargeBinary => {
             let a = array.as_binary::<i64>();
-            (0..n).map(|r| offset_value_bits(a.value(r), r)).collect()
+            offset_value_bits(n, |r| a.value(r))
         }
         DataType::Boolean => {
             let values = array.as_boolean().values();

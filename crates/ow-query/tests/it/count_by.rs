@@ -350,3 +350,43 @@ fn parse_then_count_matches_an_independent_count_of_real_cloudtrail() {
         assert_eq!(got, expected, "{partitions} partitions");
     }
 }
+
+/// Long `Utf8` keys (`@log`, `@logStream`, longer than 15 bytes) are keyed by the first row
+/// with the same bytes, so a batch of one log stream shrinks to one row.
+#[test]
+fn long_utf8_keys_shrink_to_their_distinct_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(Store::open(dir.path(), StoreConfig::default()).expect("open store"));
+    let group = "a-log-group-name-longer-than-fifteen-bytes";
+    let t0 = 1_704_067_200_000i64;
+    for (s, stream) in [
+        "first-stream-name-longer-than-15",
+        "second-stream-name-longer-than-15",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let events: Vec<NewEvent> = (0..1000i64)
+            .map(|i| NewEvent {
+                timestamp_ms: t0 + i * 2 + s as i64,
+                message: format!(r#"{{"i":{i}}}"#),
+            })
+            .collect();
+        store.import_events(group, stream, events).expect("import");
+    }
+    store.flush().expect("flush");
+    let q = "stats count(*) as n by @log, @logStream";
+    for partitions in [1, 2] {
+        let on = run(&engine(&store, true, partitions), &[group], q).unwrap();
+        let off = run(&engine(&store, false, partitions), &[group], q).unwrap();
+        assert_eq!(sorted_rows(&on), sorted_rows(&off));
+        assert_eq!(on.rows.len(), 2);
+        assert!(on
+            .rows
+            .iter()
+            .all(|r| r.iter().any(|f| f.field == "n" && f.value == "1000")));
+        assert_eq!(on.scan.rows_counted_early, 2000);
+        // 8 batches of 250 rows, each with at most 2 streams.
+        assert!(on.scan.partial_count_rows <= 16, "{:?}", on.scan);
+    }
+}
