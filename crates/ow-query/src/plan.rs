@@ -229,6 +229,22 @@ impl<'a, 'c> State<'a, 'c> {
                             span,
                         ));
                     };
+                    // earliest(f)/latest(f) pick by the events' @timestamp, which an earlier
+                    // stats does not keep. [I] AWS's message is not documented.
+                    if matches!(call.name.as_str(), "earliest" | "latest")
+                        && call.args.len() == 1
+                        && !self.schema_has("@timestamp")
+                    {
+                        return Err(QueryError::plan(
+                            "Q423",
+                            format!(
+                                "{}() picks a value by the events' @timestamp, and there is no \
+                                 @timestamp after an earlier stats",
+                                call.written.node
+                            ),
+                            span,
+                        ));
+                    }
                     let args = self.call_args(call, None)?;
                     let agg = fx::aggregate(&call.name, args, &self.fctx())
                         .map_err(|m| QueryError::plan("Q405", m, span))?;

@@ -425,3 +425,42 @@ fn fields_named_like_hidden_columns_get_a_diagnostic() {
     let out = run(&engine, &["g"], "fields ok").unwrap();
     assert_eq!(out.get(0, "ok"), Some("yes"));
 }
+
+/// earliest()/latest() after a stats (no @timestamp left) get Q423 at the call, not an
+/// internal schema error (QA); over events they work.
+#[test]
+fn earliest_and_latest_after_stats_get_a_diagnostic() {
+    let ts = TestStore::new();
+    ts.import(
+        "g",
+        "s",
+        vec![
+            (1_000, r#"{"k":"a","v":"first"}"#.to_string()),
+            (2_000, r#"{"k":"a","v":"second"}"#.to_string()),
+        ],
+    );
+    ts.flush();
+    let engine = ts.engine(None);
+    for (q, call) in [
+        (
+            "stats count(*) as c by k | stats latest(c) as l",
+            "latest(c)",
+        ),
+        (
+            "stats count(*) as c by k | stats earliest(k) as e by c",
+            "earliest(k)",
+        ),
+    ] {
+        match run(&engine, &["g"], q) {
+            Err(QueryError::Malformed(d)) => {
+                assert_eq!(d[0].code.0, "Q423", "{q}: {d:?}");
+                let span = d[0].span;
+                assert_eq!(&q[span.start..span.end], call, "{q}");
+            }
+            other => panic!("{q}: expected Q423, got {other:?}"),
+        }
+    }
+    let out = run(&engine, &["g"], "stats latest(v) as l, earliest(v) as e").unwrap();
+    assert_eq!(out.get(0, "l"), Some("second"));
+    assert_eq!(out.get(0, "e"), Some("first"));
+}
