@@ -47,11 +47,11 @@ use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
-use datafusion::physical_plan::execution_plan::EmissionType;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties,
-    PlanProperties, ReplaceChildrenOptions,
+    Partitioning, PlanProperties, ReplaceChildrenOptions,
 };
 use futures::StreamExt;
 
@@ -203,7 +203,11 @@ impl PartialCountExec {
         {
             return None;
         }
-        let properties = Arc::new(properties(&schema, agg.properties()));
+        let properties = Arc::new(properties(
+            &schema,
+            agg.properties().output_partitioning(),
+            agg.properties().boundedness,
+        ));
         Some(PartialCountExec {
             input,
             keys,
@@ -218,14 +222,18 @@ impl PartialCountExec {
 /// Most group keys the node counts by; DataFusion's partial aggregate handles more.
 const MAX_KEYS: usize = 4;
 
-/// Plan properties: the partial aggregate's partitioning, no ordering or uniqueness (keys
-/// repeat across batches), rows emitted batch by batch.
-fn properties(schema: &SchemaRef, replaced: &PlanProperties) -> PlanProperties {
+/// Plan properties: the partitioning of the partial aggregate replaced (its input's), no
+/// ordering or uniqueness (keys repeat across batches), rows emitted batch by batch.
+fn properties(
+    schema: &SchemaRef,
+    partitioning: &Partitioning,
+    boundedness: Boundedness,
+) -> PlanProperties {
     PlanProperties::new(
         EquivalenceProperties::new(schema.clone()),
-        replaced.output_partitioning().clone(),
+        partitioning.clone(),
         EmissionType::Incremental,
-        replaced.boundedness,
+        boundedness,
     )
 }
 
@@ -551,10 +559,9 @@ impl ExecutionPlan for PartialCountExec {
             ));
         }
         let input = children.swap_remove(0);
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(self.schema.clone()),
-            input.output_partitioning().clone(),
-            EmissionType::Incremental,
+        let properties = properties(
+            &self.schema,
+            input.output_partitioning(),
             self.properties.boundedness,
         );
         Ok(Arc::new(PartialCountExec {
