@@ -763,9 +763,14 @@ fn session(
     batch_rows: usize,
     partial_count: Option<Arc<ScanCounters>>,
 ) -> SessionContext {
+    // Round-robin repartitioning is off: it spread the rows of a sorted stream over
+    // partitions to run a later projection or filter in parallel, then merged them in
+    // arrival order, so `sort … | fields f(x) … | dedup` lost the sort's order (QA). The
+    // scan is already partitioned; aggregates still repartition by hash.
     let config = SessionConfig::new()
         .with_target_partitions(partitions.max(1))
-        .with_batch_size(batch_rows.max(1));
+        .with_batch_size(batch_rows.max(1))
+        .with_round_robin_repartition(false);
     // PushDownFilter is left out on purpose: filters stay where the query put them, so the
     // matched-rows counter (a volatile filter) sees exactly the rows that passed the query's
     // filters. The planner already places filters next to the data they need.

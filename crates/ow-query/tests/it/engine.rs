@@ -464,3 +464,57 @@ fn earliest_and_latest_after_stats_get_a_diagnostic() {
     assert_eq!(out.get(0, "l"), Some("second"));
     assert_eq!(out.get(0, "e"), Some("first"));
 }
+
+/// Rows after an explicit `sort` keep its order through a computed field, so `dedup` keeps
+/// each key's first row in that order (QA: DataFusion spread the projection over two
+/// round-robin partitions and merged them in arrival order, so the order was lost and
+/// `dedup` kept later rows, differently from run to run).
+#[test]
+fn sort_order_survives_computed_fields_and_dedup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = std::sync::Arc::new(
+        ow_storage::Store::open(dir.path(), ow_storage::StoreConfig::default()).expect("open"),
+    );
+    let events: Vec<ow_storage::NewEvent> = (0..6000i64)
+        .map(|i| ow_storage::NewEvent {
+            timestamp_ms: 1_704_067_200_000 + i * 1000,
+            message: format!(r#"{{"name":"n{}-abcdef","i":{i}}}"#, i % 37),
+        })
+        .collect();
+    store.import_events("g", "s", events).expect("import");
+    store.flush().expect("flush");
+    let engine = ow_query::QueryEngine::new(
+        store.clone(),
+        ow_query::EngineConfig {
+            partitions: 2,
+            batch_rows: 64,
+            ..ow_query::EngineConfig::default()
+        },
+    );
+    for _ in 0..5 {
+        let q = "sort @timestamp asc | fields substr(name, 0, 3) as a, i | limit 6000";
+        let out = run(&engine, &["g"], q).unwrap();
+        let is: Vec<i64> = (0..out.rows.len())
+            .map(|r| out.get(r, "i").unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(is.len(), 6000, "{q}");
+        let out_of_order = is.iter().enumerate().find(|(k, i)| **i != *k as i64);
+        assert_eq!(out_of_order, None, "{q}: the first row out of sort order");
+        // The first row of each key in time order: key `n{k}-…`'s first 3 characters first
+        // appear at i = k (37 distinct keys: n0- … n9-, n10 … n36).
+        let q = "sort @timestamp asc | fields substr(name, 0, 3) as a, i | dedup a";
+        let out = run(&engine, &["g"], q).unwrap();
+        let firsts: Vec<(String, String)> = (0..out.rows.len())
+            .map(|r| {
+                (
+                    out.get(r, "a").unwrap().to_string(),
+                    out.get(r, "i").unwrap().to_string(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = (0..37)
+            .map(|i| (format!("n{i}-abcdef")[..3].to_string(), i.to_string()))
+            .collect();
+        assert_eq!(firsts, expected, "{q}");
+    }
+}
