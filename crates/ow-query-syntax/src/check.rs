@@ -912,6 +912,25 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        // earliest(f)/latest(f) pick by the events' @timestamp, like bin() (spec §6.9).
+        if matches!(spec.name, "earliest" | "latest")
+            && vis
+                .names
+                .as_ref()
+                .is_some_and(|n| !n.contains("@timestamp"))
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::TIME_EXTREME_WITHOUT_TIMESTAMP,
+                    format!(
+                        "`{}()` picks a value by `@timestamp`, which the preceding `stats` did not keep",
+                        call.written.node
+                    ),
+                    e.span,
+                )
+                .with_label(vis.stats_span, "this `stats` drops `@timestamp`"),
+            );
+        }
     }
 
     fn arg_kind(&mut self, call: &Call, i: usize, a: &Node<Expr>, kind: ArgKind) {

@@ -70,6 +70,7 @@ codes! {
     LIKE_WILDCARD = "Q332": "SQL-style wildcard in `like \"…\"` (matched literally)";
     TIMESTAMP_STRING_COMPARE = "Q333": "timestamp compared with a string";
     DUPLICATE_STATS_NAME = "Q334": "two `stats` result columns with the same name";
+    TIME_EXTREME_WITHOUT_TIMESTAMP = "Q335": "`earliest()`/`latest()` after `stats` without a propagated `@timestamp`";
 }
 
 /// The title of a code, if it is one of ours.

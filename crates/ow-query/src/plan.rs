@@ -230,16 +230,17 @@ impl<'a, 'c> State<'a, 'c> {
                         ));
                     };
                     // earliest(f)/latest(f) pick by the events' @timestamp, which an earlier
-                    // stats does not keep. [I] AWS's message is not documented.
+                    // stats does not keep: the checks report Q335 first; this backstop keeps
+                    // an unchecked plan from failing with an internal schema error.
                     if matches!(call.name.as_str(), "earliest" | "latest")
                         && call.args.len() == 1
                         && !self.schema_has("@timestamp")
                     {
                         return Err(QueryError::plan(
-                            "Q423",
+                            "Q335",
                             format!(
-                                "{}() picks a value by the events' @timestamp, and there is no \
-                                 @timestamp after an earlier stats",
+                                "`{}()` picks a value by `@timestamp`, which the preceding \
+                                 `stats` did not keep",
                                 call.written.node
                             ),
                             span,

@@ -426,7 +426,7 @@ fn fields_named_like_hidden_columns_get_a_diagnostic() {
     assert_eq!(out.get(0, "ok"), Some("yes"));
 }
 
-/// earliest()/latest() after a stats (no @timestamp left) get Q423 at the call, not an
+/// earliest()/latest() after a stats (no @timestamp left) get Q335 at the call, not an
 /// internal schema error (QA); over events they work.
 #[test]
 fn earliest_and_latest_after_stats_get_a_diagnostic() {
@@ -453,11 +453,11 @@ fn earliest_and_latest_after_stats_get_a_diagnostic() {
     ] {
         match run(&engine, &["g"], q) {
             Err(QueryError::Malformed(d)) => {
-                assert_eq!(d[0].code.0, "Q423", "{q}: {d:?}");
+                assert_eq!(d[0].code.0, "Q335", "{q}: {d:?}");
                 let span = d[0].span;
                 assert_eq!(&q[span.start..span.end], call, "{q}");
             }
-            other => panic!("{q}: expected Q423, got {other:?}"),
+            other => panic!("{q}: expected Q335, got {other:?}"),
         }
     }
     let out = run(&engine, &["g"], "stats latest(v) as l, earliest(v) as e").unwrap();
