@@ -220,6 +220,25 @@ impl<'a, 'c> State<'a, 'c> {
             Ast::Call(call) => {
                 if fx::is_aggregate(&call.name) {
                     let Some(c) = aggs.as_deref_mut() else {
+                        // After a stats, an aggregate written outside a stats aggregate names
+                        // that stats' column of the same text (`stats count(*) by k | sort
+                        // count(*) desc`, `| stats max(count(*))`), spec §4.5 "second stats can
+                        // reference these (`SUM(Fault)`)" [V]; case-insensitively [I].
+                        if self.aggregated {
+                            let written = self.text(span);
+                            let found =
+                                self.names()
+                                    .into_iter()
+                                    .find(|n| *n == written)
+                                    .or_else(|| {
+                                        self.names()
+                                            .into_iter()
+                                            .find(|n| n.eq_ignore_ascii_case(&written))
+                                    });
+                            if let Some(name) = found {
+                                return Ok(column(&name));
+                            }
+                        }
                         return Err(QueryError::plan(
                             "Q404",
                             format!(

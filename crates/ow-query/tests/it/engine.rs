@@ -518,3 +518,50 @@ fn sort_order_survives_computed_fields_and_dedup() {
         assert_eq!(firsts, expected, "{q}");
     }
 }
+
+/// After a stats, an aggregate written outside a stats aggregate names that stats' column
+/// (spec §4.5 [V]: "second stats can reference these"): `sort count(*) desc` works as
+/// `openwatch check` says it does (new user, session 9: the planner refused it with Q404).
+#[test]
+fn aggregate_text_after_stats_names_its_column() {
+    let ts = TestStore::new();
+    let mut events = Vec::new();
+    for (k, n) in [("a", 1), ("b", 3), ("c", 2)] {
+        for i in 0..n {
+            events.push((1_000 + i, format!(r#"{{"k":"{k}"}}"#)));
+        }
+    }
+    ts.import("g", "s", events);
+    ts.flush();
+    let engine = ts.engine(None);
+    let col = |out: &ow_query::QueryOutput, f: &str| -> Vec<String> {
+        (0..out.rows.len())
+            .map(|r| out.get(r, f).unwrap_or("").to_string())
+            .collect()
+    };
+    let out = run(&engine, &["g"], "stats count(*) by k | sort count(*) desc").unwrap();
+    assert_eq!(col(&out, "k"), ["b", "c", "a"]);
+    assert_eq!(col(&out, "count(*)"), ["3", "2", "1"]);
+    let out = run(
+        &engine,
+        &["g"],
+        "stats count(*) by k | filter count(*) > 1 | sort k asc",
+    )
+    .unwrap();
+    assert_eq!(col(&out, "k"), ["b", "c"]);
+    let q = "stats count(*) by k | stats max(count(*)) as m, sum(COUNT(*)) as t";
+    let out = run(&engine, &["g"], q).unwrap();
+    assert_eq!(
+        (col(&out, "m"), col(&out, "t")),
+        (vec!["3".to_string()], vec!["6".to_string()])
+    );
+    // No column of that name (aliased): an aggregate outside stats, Q302 from the checks.
+    match run(
+        &engine,
+        &["g"],
+        "stats count(*) as c by k | sort count(*) desc",
+    ) {
+        Err(QueryError::Malformed(d)) => assert_eq!(d[0].code.0, "Q302", "{d:?}"),
+        other => panic!("expected Q302, got {other:?}"),
+    }
+}
