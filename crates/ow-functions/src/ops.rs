@@ -205,12 +205,43 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     // the right side is usually a literal: test it first
     if let Some(y) = num(b, a) {
         if let Some(x) = num(a, b) {
+            // Two integers written as text (ids: session ids, ARN suffixes, account numbers
+            // with 16+ digits) compare exactly: as f64, 1688990515440126480 and
+            // …481 are the same number. [I] AWS's behaviour past 2^53 is undocumented; an
+            // exact comparison never equates two different ids, and agrees with the f64
+            // comparison wherever that one is exact.
+            if let (Some(i), Some(j)) = (long_integer(a), long_integer(b)) {
+                return Some(i.cmp(&j));
+            }
             return x.partial_cmp(&y);
         }
     }
     let x = a.as_str()?;
     let y = b.as_str()?;
     Some(x.as_bytes().cmp(y.as_bytes()))
+}
+
+/// A string that is an integer, `[+-]digits`, with up to 38 digits, as an `i128`; `None`
+/// for anything else, and for texts of at most 15 characters, which an f64 holds exactly
+/// (so [`compare`] keeps its float path there, and pays nothing for short numbers).
+fn long_integer(v: &Val<'_>) -> Option<i128> {
+    let Val::Str(s) = v else { return None };
+    let b = s.as_bytes();
+    if b.len() <= 15 || b.len() > 39 {
+        return None;
+    }
+    let (negative, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 38 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits
+        .iter()
+        .fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Evaluates a comparison operator with the missing-value rules of §3.4 (chosen).
@@ -308,6 +339,43 @@ mod tests {
             &Val::Ts(1_714_566_896_789),
             &s("2024-05-01 00:00:00")
         ));
+    }
+
+    #[test]
+    fn long_integer_texts_compare_exactly() {
+        // new user: two session ids one apart were equal as f64 (both 1.6889905154401265e18)
+        let (a, b) = (s("1688990515440126480"), s("1688990515440126481"));
+        assert!(!compare_op(CmpOp::Eq, &a, &b));
+        assert!(compare_op(CmpOp::NotEq, &a, &b));
+        assert!(compare_op(CmpOp::Lt, &a, &b));
+        assert!(compare_op(CmpOp::Eq, &b, &s("1688990515440126481")));
+        // past 2^53, both signs, leading zeros and a plus sign still compare as numbers
+        assert!(compare_op(
+            CmpOp::Gt,
+            &s("9007199254740993"),
+            &s("9007199254740992")
+        ));
+        assert!(compare_op(
+            CmpOp::Lt,
+            &s("-9007199254740993"),
+            &s("-9007199254740992")
+        ));
+        assert!(compare_op(CmpOp::Eq, &s("0001688990515440126481"), &b));
+        assert!(compare_op(CmpOp::Eq, &s("+1688990515440126481"), &b));
+        // a long integer against a short number or a decimal: the float comparison, as before
+        assert!(compare_op(CmpOp::Gt, &b, &s("5")));
+        assert!(compare_op(CmpOp::Eq, &s("0000000000000005"), &s("5")));
+        assert!(compare_op(
+            CmpOp::Lt,
+            &s("1688990515440126481"),
+            &s("1.7e18")
+        ));
+        // 39 digits do not fit: the float comparison
+        let huge = "1".repeat(39);
+        assert!(compare_op(CmpOp::Eq, &s(&huge), &s(&huge)));
+        // `in` uses the same comparison
+        let inside = OpFn::In { negated: false }.eval(&[b.clone(), a.clone()]);
+        assert!(matches!(inside, Val::Bool(false)));
     }
 
     #[test]
