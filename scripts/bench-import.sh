@@ -32,6 +32,10 @@
 #   475cefd (memory caps on the parsed fields, a bound on radix passes: the same 1.396 G
 #   instructions on CloudTrail), paired again against 8560917, 5 pairs, one core: CPU 0.946
 #   (0.84-1.00), wall 0.948, peak 606 -> 670 MiB (the machine slower: 13.5 CPU-s).
+# Measured 2026-11-30 midday (f1cef42: 2 MiB @message pages, zstd 5 for the other columns),
+#   paired against the previous layout (4 MiB, zstd 3), 15 one-core pairs of the 200 MB import
+#   on a noisy machine: CPU 1.05 (median ratio); peak memory 409 -> 403 MiB; the 1 GB store
+#   166,164,591 bytes = 1/6.016 of raw (was 166,230,352 = 1/6.013).
 #
 # Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
 #   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
