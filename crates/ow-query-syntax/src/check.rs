@@ -1084,6 +1084,14 @@ impl<'a> Checker<'a> {
                         "Logs Insights regexes (RE2/Hyperscan) support neither look-around nor back-references",
                     );
                 }
+                // A `/` ends the literal even inside `[…]` (spec §2, regex literals: "a
+                // literal `/` must be escaped `\/`" [I]), so `[^/]+` cuts the regex short and
+                // leaves its class open; say so on the first error of the cascade.
+                if msg.contains("unclosed character class") {
+                    d = d.with_help(
+                        "a `/` ends the regex, even inside `[…]`: write `\\/` for a slash",
+                    );
+                }
                 self.diags.push(d);
                 None
             }
