@@ -205,6 +205,13 @@ pub struct ImportSummary {
     /// Where the first [`NON_JSON_LINES_SHOWN`] of those lines are (a place once, however
     /// many array elements it holds), so that a broken JSON line can be found and fixed.
     pub non_json_first: Vec<InputLine>,
+    /// Inputs that `auto` read as plain text lines (their first line was not JSON, a
+    /// CloudWatch export line or a document): their names, the first
+    /// [`NON_JSON_LINES_SHOWN`] of them, so that a README or a stray file imported with a
+    /// directory of JSON logs does not pass unnoticed (new user, session 10).
+    pub auto_text_inputs: Vec<String>,
+    /// How many inputs `auto` read as plain text lines (all of them, shown or not).
+    pub auto_text_input_count: u64,
     /// Records rejected.
     pub rejected: u64,
     /// Rejections per reason kind (e.g. `invalid JSON`), all of them.
@@ -686,7 +693,16 @@ impl<'a> Importer<'a> {
             self.import_documents(name, &data, &default_stream, file_ct.as_ref())?;
         } else {
             let kind = match format {
-                Format::Auto => detect_line_kind(trimmed),
+                Format::Auto => {
+                    let kind = detect_line_kind(trimmed);
+                    if matches!(kind, Kind::Text) {
+                        self.summary.auto_text_input_count += 1;
+                        if self.summary.auto_text_inputs.len() < NON_JSON_LINES_SHOWN {
+                            self.summary.auto_text_inputs.push(name.to_owned());
+                        }
+                    }
+                    kind
+                }
                 Format::CloudTrail => Kind::CloudTrail,
                 Format::Ndjson => Kind::Ndjson,
                 Format::Text => Kind::Text,

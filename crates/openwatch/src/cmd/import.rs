@@ -202,6 +202,16 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
             places.join(", ")
         )?;
     }
+    if s.auto_text_input_count > 0 {
+        let n = s.auto_text_input_count;
+        writeln!(
+            w,
+            "note: {n} input{} read as plain text, one event per line ({}{}); --format chooses another format",
+            if n == 1 { " was" } else { "s were" },
+            s.auto_text_inputs.join(", "),
+            if n > s.auto_text_inputs.len() as u64 { ", …" } else { "" },
+        )?;
+    }
     if s.ingestion_time_fallbacks > 0 {
         writeln!(
             w,

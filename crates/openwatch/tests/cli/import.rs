@@ -160,6 +160,60 @@ fn a_missing_path_is_an_error_and_imports_nothing() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// New user (session 10): `auto` names the inputs it read as plain text.
+#[test]
+fn auto_import_names_inputs_read_as_text() {
+    // new user (session 10): a directory import stored a README's lines as events unnoticed
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let json = logs.join("a.json");
+    std::fs::write(
+        &json,
+        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}\n",
+    )
+    .unwrap();
+    let readme = logs.join("README.md");
+    std::fs::write(&readme, "# Sample logs\n\nTwo lines of prose.\n").unwrap();
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "-g",
+            "g",
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("imported 3 events"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: 1 input was read as plain text, one event per line ({}); --format chooses another format",
+            readme.display()
+        )),
+        "{out}"
+    );
+    // JSON input alone: no note
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "-g",
+            "h",
+            json.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("imported 1 event"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+}
+
 /// QA finding 1: text lines among JSON lines are stored as text events, not rejected.
 #[test]
 fn qa_import_mixed_lines_kept() {
