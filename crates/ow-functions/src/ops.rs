@@ -209,9 +209,10 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
             // with 16+ digits) compare exactly: as f64, 1688990515440126480 and
             // …481 are the same number. [I] AWS's behaviour past 2^53 is undocumented; an
             // exact comparison never equates two different ids, and agrees with the f64
-            // comparison wherever that one is exact. Not covered: a numeric literal written
-            // without quotes is an f64 from the parser on (`id = 1688990515440126481`), and
-            // `sort`, `min()` and `max()` still order such values as floats.
+            // comparison wherever that one is exact. The planner hands an unquoted integer
+            // literal of 16+ digits over as text, so `id = 1688990515440126481` is exact too;
+            // arithmetic results are f64, and `sort`, `min()` and `max()` still order such
+            // values as floats.
             if let (Some(i), Some(j)) = (long_integer(a), long_integer(b)) {
                 return Some(i.cmp(&j));
             }
