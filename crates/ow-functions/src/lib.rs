@@ -72,7 +72,7 @@ pub use agg::{aggregate, is_aggregate, AGGREGATES};
 pub use error::FunctionError;
 pub use json::unnest_elements;
 pub use natural::{natural_cmp, natural_key};
-pub use ops::{ArithOp, CmpOp};
+pub use ops::{long_integer, ArithOp, CmpOp};
 pub use period::{Period, PeriodUnit};
 pub use udf::{distinct_views, DistinctViews};
 pub use value::Val;

@@ -213,7 +213,11 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
             // literal of 16+ digits over as text, so `id = 1688990515440126481` is exact too;
             // arithmetic results are f64, and `sort`, `min()` and `max()` still order such
             // values as floats.
-            if let (Some(i), Some(j)) = (long_integer(a), long_integer(b)) {
+            let long = |v: &Val<'_>| match v {
+                Val::Str(s) => long_integer(s),
+                _ => None,
+            };
+            if let (Some(i), Some(j)) = (long(a), long(b)) {
                 return Some(i.cmp(&j));
             }
             return x.partial_cmp(&y);
@@ -224,12 +228,12 @@ pub fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     Some(x.as_bytes().cmp(y.as_bytes()))
 }
 
-/// A string that is an integer, `[+-]digits`, with up to 38 digits, as an `i128`; `None`
-/// for anything else, and for texts of at most 15 characters, which an f64 holds exactly
-/// (so [`compare`] keeps its float path there, and pays nothing for short numbers).
-fn long_integer(v: &Val<'_>) -> Option<i128> {
-    let Val::Str(s) = v else { return None };
-    let b = s.as_bytes();
+/// The value of `text` when it is an integer too long for an f64 to hold exactly:
+/// `[+-]digits`, more than 15 characters, at most 38 digits (an `i128` holds them); `None`
+/// for anything else, so [`compare`] keeps its float path for short numbers and pays
+/// nothing for them. The planner uses the same rule to keep such literals as text.
+pub fn long_integer(text: &str) -> Option<i128> {
+    let b = text.as_bytes();
     if b.len() <= 15 || b.len() > 39 {
         return None;
     }

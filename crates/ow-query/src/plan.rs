@@ -20,6 +20,7 @@ use datafusion::common::{Column, UnnestOptions};
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::{lit, Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, Volatility};
 use ow_diagnostics::Span;
+use ow_functions::long_integer;
 use ow_query_syntax::ast::{
     BinaryOp, Call, Command, Expr as Ast, Field, Limit, Literal, LookupMode, Node, ParseMode,
     Projection, Query, SortOrder, Stats, UnaryOp,
@@ -878,23 +879,17 @@ pub fn regex_text(r: &ow_query_syntax::ast::RegexLit) -> String {
 fn literal(l: &Literal) -> Expr {
     match l {
         Literal::String(s) => lit(s.as_str()),
-        // An integer of 16 to 38 digits keeps its text: as an f64 it would equal its
-        // neighbours (1688990515440126481 and …480 are one float), and `compare` orders two
-        // such integer texts exactly ([I], see `ow_functions::compare`). Arithmetic and
-        // numeric functions still read the text as a number.
-        Literal::Number(n) if is_long_integer_text(&n.text) => lit(n.text.as_str()),
+        // An integer too long for an f64 (`ow_functions::long_integer`) keeps its text: as
+        // an f64 it would equal its neighbours (1688990515440126481 and …480 are one
+        // float), and `compare` orders two such integer texts exactly ([I], see
+        // `ow_functions::compare`). Arithmetic and numeric functions still read the text
+        // as a number.
+        Literal::Number(n) if long_integer(&n.text).is_some() => lit(n.text.as_str()),
         Literal::Number(n) => lit(n.value),
         Literal::Bool(b) => lit(*b),
         Literal::Regex(r) => lit(regex_text(r)),
         Literal::Period(p) => lit(format!("{}{}", p.amount, p.unit.short())),
     }
-}
-
-/// Whether `text` is an integer literal too long for an f64 to hold exactly: an optional
-/// `-`, then 16 to 38 decimal digits.
-fn is_long_integer_text(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    (16..=38).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Plans `query` over `scan` (a plan whose schema is [`crate::scan::scan_schema`]).
