@@ -36,6 +36,10 @@
 #   paired against the previous layout (4 MiB, zstd 3), 15 one-core pairs of the 200 MB import
 #   on a noisy machine: CPU 1.05 (median ratio); peak memory 409 -> 403 MiB; the 1 GB store
 #   166,164,591 bytes = 1/6.016 of raw (was 166,230,352 = 1/6.013).
+# Measured 2026-11-30 afternoon (70e37f1, a new and faster machine of the same kind, idle),
+#   `taskset -c 1` on the 1 GB file, 3 whole-process runs: wall 9.17 s median = 74,800
+#   events/s, CPU 9.05 s (user 8.06, sys 0.93), peak 661 MiB; segments 166,148,016 bytes =
+#   1/6.016 of raw. Profile: docs/benchmarks/peers-1GB-2026-11-30-pm.md.
 #
 # Usage: scripts/bench-import.sh [SIZE (default 1GB)] [SEED (default 1)]
 #   BENCH_CORES=0     CPU list for taskset (default 0: one core); empty = no pinning
