@@ -240,14 +240,17 @@ fn demo_key(data_dir: &Path, region: &str) -> anyhow::Result<AccessKey> {
     write_private(&path, text.as_bytes()).with_context(|| format!("saving {}", path.display()))?;
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the server; the key is saved in the file anyway.
+    // Both region variables: the AWS CLI v1 and boto3 (botocore 1.43 checked) read only
+    // AWS_DEFAULT_REGION, the other SDKs AWS_REGION (QA: the CLI refused with AWS_REGION
+    // alone: "You must specify a region").
     let _ = writeln!(
         out,
         "No access keys configured: generated a demo key pair (saved in {}):\n  \
-         AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n  AWS_REGION={}",
+         AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n  AWS_REGION={region}\n  \
+         AWS_DEFAULT_REGION={region}",
         path.display(),
         key.access_key_id,
         key.secret_access_key,
-        region
     );
     let _ = out.flush();
     Ok(key)

@@ -84,6 +84,13 @@ fn serve_prints_a_demo_key_once_and_stops_gracefully() {
         .find(|l| l.contains("AWS_SECRET_ACCESS_KEY="))
         .unwrap_or_else(|| panic!("no key printed: {stdout}"));
     let secret = secret_line.split('=').nth(1).unwrap().trim().to_string();
+    // both region variables, for SDKs that read either (the AWS CLI v1 reads only the second)
+    for var in ["AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1"] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == var),
+            "{var} not printed: {stdout}"
+        );
+    }
     let saved = std::fs::read_to_string(data.join("credentials.json")).unwrap();
     assert!(saved.contains(&secret));
     #[cfg(unix)]
