@@ -695,7 +695,8 @@ impl<'a> Importer<'a> {
             let kind = match format {
                 Format::Auto => {
                     let kind = detect_line_kind(trimmed);
-                    if matches!(kind, Kind::Text) {
+                    // an empty input (or only blank lines) has no format to report
+                    if matches!(kind, Kind::Text) && !trimmed.is_empty() {
                         self.summary.auto_text_input_count += 1;
                         if self.summary.auto_text_inputs.len() < NON_JSON_LINES_SHOWN {
                             self.summary.auto_text_inputs.push(name.to_owned());

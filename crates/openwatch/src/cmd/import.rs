@@ -159,6 +159,10 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
             s.rejected - s.rejections.len() as u64
         );
     }
+    if s.inputs == 0 && s.rejected == 0 {
+        // QA (session 11): an empty directory imported nothing without a word
+        eprintln!("warning: no input files were found (empty directories?)");
+    }
     let secs = s.elapsed.as_secs_f64();
     writeln!(
         w,

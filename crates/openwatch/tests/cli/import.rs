@@ -160,6 +160,44 @@ fn a_missing_path_is_an_error_and_imports_nothing() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// QA (session 11): an empty file is not reported as read as plain text, and an import
+/// that finds no file at all (an empty directory) says so.
+#[test]
+fn empty_inputs_are_reported_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let empty_dir = dir.path().join("nothing");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let empty_file = dir.path().join("empty.ndjson");
+    std::fs::write(&empty_file, "\n\n").unwrap();
+    let run = |path: &std::path::Path| {
+        let o = openwatch(
+            &[
+                "import",
+                "--data-dir",
+                d.to_str().unwrap(),
+                "-g",
+                "g",
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        (o.status.code(), out, err)
+    };
+    let (code, out, err) = run(&empty_dir);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("imported 0 events"), "{out}");
+    assert!(out.contains("from 0 inputs"), "{out}");
+    assert!(err.contains("warning: no input files were found"), "{err}");
+    let (code, out, err) = run(&empty_file);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("from 1 input "), "{out}");
+    assert!(!out.contains("read as plain text"), "{out}");
+    assert!(!err.contains("no input files"), "{err}");
+}
+
 /// New user (session 10): `auto` names the inputs it read as plain text.
 #[test]
 fn auto_import_names_inputs_read_as_text() {
