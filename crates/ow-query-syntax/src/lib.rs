@@ -48,6 +48,7 @@ pub use check::CheckConfig;
 pub use parser::{parse, Parsed};
 pub use print::{print, print_with_comments};
 pub use render::{render, render_named};
+pub use suggest::did_you_mean;
 
 /// Everything known about one query: the (possibly partial) AST and all diagnostics
 /// (syntax and semantic, errors and warnings) in source order.

@@ -192,7 +192,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let engine = QueryEngine::new(store, config);
+    let engine = QueryEngine::new(store.clone(), config);
     let request = QueryRequest {
         query: query.clone(),
         log_groups,
@@ -259,6 +259,13 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             eprint!("{}", ow_query_syntax::render(&query, &diags));
             return Ok(ExitCode::from(1));
         }
+        Err(e @ QueryError::LogGroupNotFound(_)) => {
+            eprintln!("error: {e}");
+            if let QueryError::LogGroupNotFound(name) = &e {
+                eprintln!("{}", log_group_help(&store, name));
+            }
+            return Ok(ExitCode::from(1));
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(1));
@@ -303,6 +310,27 @@ fn stored_range(store: &ow_storage::Store, groups: &[String]) -> (Option<i64>, O
         }
     }
     (first, last)
+}
+
+/// The help line under "log group does not exist: NAME": the closest existing name (names
+/// are case-sensitive, so `CloudTrail` for `cloudtrail` is a suggestion too), else the
+/// groups there are (up to ten), else that there are none.
+fn log_group_help(store: &ow_storage::Store, name: &str) -> String {
+    let Ok(names) = all_log_groups(store) else {
+        return "help: the store has no log groups (import data with `openwatch import`)"
+            .to_owned();
+    };
+    if let Some(close) = ow_query_syntax::did_you_mean(name, names.iter().map(String::as_str)) {
+        return format!("help: did you mean `{close}`?");
+    }
+    const SHOWN: usize = 10;
+    let shown: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+    let more = if names.len() > SHOWN {
+        format!(", … ({} in all)", names.len())
+    } else {
+        String::new()
+    };
+    format!("help: the log groups are: {}{more}", shown.join(", "))
 }
 
 fn all_log_groups(store: &ow_storage::Store) -> anyhow::Result<Vec<String>> {

@@ -809,3 +809,30 @@ fn chrono_now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// A log group name that does not exist: exit 1, and help naming the closest group (names
+/// are case-sensitive: a case slip gets the suggestion too), else the groups there are.
+#[test]
+fn an_unknown_log_group_gets_a_suggestion_or_the_list() {
+    let dir = imported();
+    let d = dir.path().to_str().unwrap();
+    let run = |group: &str| {
+        let o = openwatch(&["query", "--data-dir", d, "-g", group, "stats count(*)"]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    for typo in ["r35", "R53"] {
+        let (code, err) = run(typo);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("log group does not exist: {typo}")),
+            "{err}"
+        );
+        assert!(err.contains("help: did you mean `r53`?"), "{err}");
+    }
+    let (code, err) = run("cloudtrail");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("help: the log groups are: r53"), "{err}");
+}
