@@ -22,6 +22,21 @@ fn openwatch(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("openwatch finishes")
 }
 
+/// `openwatch import --data-dir DATA -g GROUP INPUT` (format auto), no stdin.
+fn import_file(data: &std::path::Path, group: &str, input: &std::path::Path) -> Output {
+    openwatch(
+        &[
+            "import",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "-g",
+            group,
+            input.to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(rel)
 }
@@ -171,17 +186,7 @@ fn empty_inputs_are_reported_as_empty() {
     let empty_file = dir.path().join("empty.ndjson");
     std::fs::write(&empty_file, "\n\n").unwrap();
     let run = |path: &std::path::Path| {
-        let o = openwatch(
-            &[
-                "import",
-                "--data-dir",
-                d.to_str().unwrap(),
-                "-g",
-                "g",
-                path.to_str().unwrap(),
-            ],
-            None,
-        );
+        let o = import_file(&d, "g", path);
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         (o.status.code(), out, err)
@@ -214,17 +219,7 @@ fn auto_import_names_inputs_read_as_text() {
     .unwrap();
     let readme = logs.join("README.md");
     std::fs::write(&readme, "# Sample logs\n\nTwo lines of prose.\n").unwrap();
-    let o = openwatch(
-        &[
-            "import",
-            "--data-dir",
-            d.to_str().unwrap(),
-            "-g",
-            "g",
-            logs.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = import_file(&d, "g", &logs);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("imported 3 events"), "{out}");
@@ -236,17 +231,7 @@ fn auto_import_names_inputs_read_as_text() {
         "{out}"
     );
     // JSON input alone: no note
-    let o = openwatch(
-        &[
-            "import",
-            "--data-dir",
-            d.to_str().unwrap(),
-            "-g",
-            "h",
-            json.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = import_file(&d, "h", &json);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("imported 1 event"), "{out}");
     assert!(!out.contains("note:"), "{out}");
@@ -415,17 +400,7 @@ fn errors_name_their_cause_once() {
     }
     let data = dir.path().join("data");
     let missing = dir.path().join("missing.ndjson");
-    let o = openwatch(
-        &[
-            "import",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "-g",
-            "g",
-            missing.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = import_file(&data, "g", &missing);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
