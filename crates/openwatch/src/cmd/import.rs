@@ -103,6 +103,17 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let account_id = crate::account::account_id(&args.data_dir, args.account.as_deref())?;
     args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let started = Instant::now();
+    // Every named path must exist before the store is opened, so that a typo creates no
+    // data directory (QA: `import missing.json good.ndjson` left an empty store behind).
+    for path in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+        if let Err(source) = std::fs::metadata(path) {
+            return Err(ow_ingest::IngestError::Io {
+                path: path.clone(),
+                source,
+            }
+            .into());
+        }
+    }
     // The account owns what this store creates (ARNs, `@log` = `account:group`).
     let store_config = ow_storage::StoreConfig {
         account_id,

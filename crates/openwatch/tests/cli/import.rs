@@ -168,6 +168,24 @@ fn a_missing_path_is_an_error_and_imports_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("/nonexistent/file.json"), "{err}");
+    // QA (session 11): a missing path beside a good one creates no data directory
+    let good = dir.path().join("good.ndjson");
+    std::fs::write(&good, "{\"a\":1}\n").unwrap();
+    let fresh = dir.path().join("fresh");
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            fresh.to_str().unwrap(),
+            "-g",
+            "g",
+            "/nonexistent/file.json",
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!fresh.exists(), "a data directory was created");
     let o = openwatch(
         &["import", "--data-dir", d, "-g", "g", "--format", "xml", "-"],
         None,
