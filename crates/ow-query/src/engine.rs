@@ -446,8 +446,9 @@ impl QueryEngine {
         }
         if request.start_ms > request.end_ms {
             return Err(QueryError::InvalidParameter(format!(
-                "start time {} ms is after end time {} ms",
-                request.start_ms, request.end_ms
+                "start time {} is after end time {}",
+                utc_ms(request.start_ms),
+                utc_ms(request.end_ms)
             )));
         }
         if let Some(l) = request.limit {
@@ -736,6 +737,15 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
             min_timestamp_ms: g.min_timestamp_ms,
         })
         .collect()
+}
+
+/// Epoch milliseconds as UTC ISO 8601 with milliseconds (`2024-01-01T00:00:00.000Z`), or
+/// `<ms> ms` when out of chrono's range.
+fn utc_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || format!("{ms} ms"),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
 }
 
 /// Q422: the query reads or defines a field named like one of the engine's hidden columns

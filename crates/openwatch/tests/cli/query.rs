@@ -474,6 +474,28 @@ fn qa_time_args() {
     // the last second of 9999 is still fine
     assert_eq!(count(&["--start", "0", "--end", "253402300799"]), "1");
     assert_eq!(count(&["--start", "253402300799"]), "0");
+    // a start after the end names both times as dates (QA, session 11: they were epoch ms);
+    // a date-only --end is the end of that day
+    let o = query(
+        dir.path(),
+        &[
+            "-g",
+            "t",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2023-01-01",
+            "stats count(*)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "start time 2024-01-01T00:00:00.000Z is after end time 2023-01-01T23:59:59.999Z"
+        ),
+        "{err}"
+    );
 }
 
 fn fixture(name: &str) -> PathBuf {
