@@ -858,3 +858,32 @@ fn an_unknown_log_group_gets_a_suggestion_or_the_list() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("help: the log groups are: r53"), "{err}");
 }
+
+/// A time range with no event in it says where the queried log groups' events are (QA,
+/// session 11: `--start 7d` over old data gave 0 rows and no clue); the expected range is
+/// read from the NDJSON file itself.
+#[test]
+fn an_empty_time_range_names_the_stored_one() {
+    let dir = imported();
+    let times: Vec<String> = records()
+        .iter()
+        .map(|r| r["query_timestamp"].as_str().unwrap().to_owned())
+        .collect();
+    let (first, last) = (times.iter().min().unwrap(), times.iter().max().unwrap());
+    let note = format!(
+        "note: no event is in the time range; the queried log groups hold events from {first} to {last}"
+    );
+    let run = |range: &[&str]| {
+        let mut args = vec!["-g", "r53"];
+        args.extend_from_slice(range);
+        args.push("stats count(*) as n");
+        let o = query(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(&["--start", "1d"]);
+    assert!(err.contains(&note), "{err}");
+    // events in range, or no range given: no note
+    assert!(!run(&["--start", "2021-01-01"]).contains("note:"));
+    assert!(!run(&[]).contains("note:"));
+}
