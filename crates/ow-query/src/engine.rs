@@ -447,8 +447,8 @@ impl QueryEngine {
         if request.start_ms > request.end_ms {
             return Err(QueryError::InvalidParameter(format!(
                 "start time {} is after end time {}",
-                utc_ms(request.start_ms),
-                utc_ms(request.end_ms)
+                utc(request.start_ms),
+                utc(request.end_ms)
             )));
         }
         if let Some(l) = request.limit {
@@ -739,13 +739,10 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
         .collect()
 }
 
-/// Epoch milliseconds as UTC ISO 8601 with milliseconds (`2024-01-01T00:00:00.000Z`), or
-/// `<ms> ms` when out of chrono's range.
-fn utc_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || format!("{ms} ms"),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
+/// Epoch milliseconds for a message: RFC 3339 UTC as `--timestamps rfc3339` prints them
+/// ([`crate::render::timestamp_ms_rfc3339`]), or `<ms> ms` out of its range.
+fn utc(ms: i64) -> String {
+    crate::render::timestamp_ms_rfc3339(ms).unwrap_or_else(|| format!("{ms} ms"))
 }
 
 /// Q422: the query reads or defines a field named like one of the engine's hidden columns

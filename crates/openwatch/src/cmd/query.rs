@@ -260,15 +260,11 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             eprint!("{}", ow_query_syntax::render(&query, &diags));
             return Ok(ExitCode::from(1));
         }
-        Err(e @ QueryError::LogGroupNotFound(_)) => {
+        Err(e) => {
             eprintln!("error: {e}");
             if let QueryError::LogGroupNotFound(name) = &e {
                 eprintln!("{}", log_group_help(&store, name));
             }
-            return Ok(ExitCode::from(1));
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
             return Ok(ExitCode::from(1));
         }
     };
@@ -304,8 +300,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
                 eprintln!(
                     "note: no event is in the time range; the queried log groups hold events \
                      from {} to {}",
-                    utc_seconds(first),
-                    utc_seconds(last)
+                    utc(first),
+                    utc(last)
                 );
             }
         }
@@ -313,12 +309,9 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Epoch milliseconds as UTC ISO 8601 to the second (`2017-06-01T12:00:00Z`).
-fn utc_seconds(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || format!("{ms} ms"),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    )
+/// Epoch milliseconds for a message, as `--timestamps rfc3339` prints them.
+fn utc(ms: i64) -> String {
+    ow_query::render::timestamp_ms_rfc3339(ms).unwrap_or_else(|| format!("{ms} ms"))
 }
 
 /// The earliest and latest event time (ms) stored in `groups` (log groups that do not

@@ -491,9 +491,7 @@ fn qa_time_args() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(
-            "start time 2024-01-01T00:00:00.000Z is after end time 2023-01-01T23:59:59.999Z"
-        ),
+        err.contains("start time 2024-01-01T00:00:00Z is after end time 2023-01-01T23:59:59.999Z"),
         "{err}"
     );
 }
