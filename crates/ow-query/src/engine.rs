@@ -200,6 +200,7 @@ impl QueryEngine {
                 subqueries,
                 lookup: &lookup,
                 matched: matched.clone(),
+                single_log_group: log_groups_scanned <= 1,
             };
             let planned = plan_query(
                 query,
@@ -399,6 +400,7 @@ impl QueryEngine {
             subqueries,
             lookup: &lookup,
             matched: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            single_log_group: groups.len() <= 1,
         };
         plan_query(
             query,

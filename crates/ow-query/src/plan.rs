@@ -48,6 +48,10 @@ pub struct PlanContext<'a> {
     pub lookup: &'a (dyn Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError> + Sync),
     /// Counter of rows that reach the matched-rows point (`recordsMatched`).
     pub matched: Arc<AtomicU64>,
+    /// The query reads at most one log group: the log group tie-breaker of the event order
+    /// is then constant and left out of the sort (a string key in every comparison of the
+    /// top-N's heap made a tenth of a 10,000-row query's time).
+    pub single_log_group: bool,
 }
 
 /// A planned query.
@@ -646,7 +650,7 @@ impl<'a, 'c> State<'a, 'c> {
         if self.schema_has("@timestamp") {
             sort.push(SortExpr::new(column("@timestamp"), oldest_first, false));
         }
-        if self.schema_has(GROUP) {
+        if self.schema_has(GROUP) && !self.ctx.single_log_group {
             sort.push(SortExpr::new(column(GROUP), true, false));
         }
         if self.schema_has(SEQ) {
