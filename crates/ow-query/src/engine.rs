@@ -833,7 +833,9 @@ pub(crate) fn render_rows(
                 .ok()
                 .map(|i| crate::render::column_styled(batch.column(i), style))
         };
-        let cols: Vec<Option<Vec<Option<String>>>> = columns.iter().map(|c| render(c)).collect();
+        // each row's values are moved out of their rendered column (each row is read once)
+        let mut cols: Vec<Option<Vec<Option<String>>>> =
+            columns.iter().map(|c| render(c)).collect();
         let dedup_cols: Option<Vec<Option<Vec<Option<String>>>>> =
             dedup.map(|keys| keys.iter().map(|k| render(k)).collect());
         let group = schema
@@ -863,11 +865,11 @@ pub(crate) fn render_rows(
                 }
             }
             let mut row = Vec::with_capacity(columns.len() + 1);
-            for (name, c) in columns.iter().zip(&cols) {
-                if let Some(Some(v)) = c.as_ref().map(|c| &c[r]) {
+            for (name, c) in columns.iter().zip(&mut cols) {
+                if let Some(v) = c.as_mut().and_then(|c| c[r].take()) {
                     row.push(ResultField {
                         field: name.clone(),
-                        value: v.clone(),
+                        value: v,
                     });
                 }
             }
