@@ -298,12 +298,18 @@ fn tap(
     Ok(Some((node, sink)))
 }
 
-/// Whether `sort` orders by exactly `@timestamp` desc, `__group` asc, `__seq` desc.
+/// Whether `sort` orders by exactly `@timestamp` desc, `__group` asc, `__seq` desc, or by
+/// `@timestamp` desc, `__seq` desc (a query of one log group: the planner leaves the
+/// constant `__group` out).
 fn implicit_order(sort: &SortExec) -> bool {
-    let want = [("@timestamp", true), (GROUP, false), (SEQ, true)];
     let keys: Vec<_> = sort.expr().iter().collect();
+    let want: &[(&str, bool)] = if keys.len() == 2 {
+        &[("@timestamp", true), (SEQ, true)]
+    } else {
+        &[("@timestamp", true), (GROUP, false), (SEQ, true)]
+    };
     keys.len() == want.len()
-        && keys.iter().zip(want).all(|(k, (name, descending))| {
+        && keys.iter().zip(want).all(|(k, &(name, descending))| {
             k.options.descending == descending
                 && (k.expr.as_ref() as &dyn Any)
                     .downcast_ref::<ColumnExpr>()
