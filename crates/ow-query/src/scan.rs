@@ -56,8 +56,11 @@ use datafusion::parquet::arrow::arrow_reader::{
     RowFilter, RowSelectionPolicy,
 };
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
+use datafusion::parquet::file::metadata::{
+    PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader,
+};
 use datafusion::parquet::file::statistics::Statistics as ParquetStatistics;
+use datafusion::parquet::schema::types::SchemaDescriptor;
 use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_expr_common::physical_expr::{
@@ -433,7 +436,9 @@ impl EventTable {
         };
         let mut request = self.request.clone();
         // Only the projected paths are read or extracted.
-        request.paths.retain(|p| schema.index_of(p).is_ok());
+        request
+            .paths
+            .retain(|p| schema.column_with_name(p).is_some());
         // (min, max, work) to order by time.
         let mut work: Vec<(i64, i64, Work)> = Vec::new();
         for (i, s) in self.sources.iter().enumerate() {
@@ -1262,20 +1267,24 @@ fn map_segment(file: &File) -> std::io::Result<bytes::Bytes> {
     Ok(bytes::Bytes::from_owner(map))
 }
 
-/// A segment's Arrow schema with its promoted (non-core) `Utf8` columns as `Utf8View`.
-fn view_schema(schema: &SchemaRef) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
+/// The Arrow schema a segment is read with, from its Parquet schema alone: the core columns
+/// as [`ow_storage::schema::core_schema`] has them, every other (promoted) column a nullable
+/// string read as `Utf8View` (segment layout: `ow_storage::schema`). Deriving it from the
+/// footer's embedded Arrow schema decoded that IPC message and converted every segment's
+/// schema twice, a fifth of an empty query's instructions. A file whose columns differ from
+/// this layout fails the reader's schema check with an error, as a corrupt segment should.
+fn segment_schema(parquet: &SchemaDescriptor) -> SchemaRef {
+    let core = ow_storage::schema::core_schema();
+    let fields: Vec<Field> = parquet
+        .root_schema()
+        .get_fields()
         .iter()
-        .map(|f| {
-            if f.data_type() == &DataType::Utf8 && !ow_storage::schema::is_core_column(f.name()) {
-                f.as_ref().clone().with_data_type(DataType::Utf8View)
-            } else {
-                f.as_ref().clone()
-            }
+        .map(|c| match core.field_with_name(c.name()) {
+            Ok(f) => f.clone(),
+            Err(_) => Field::new(c.name(), DataType::Utf8View, true),
         })
         .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+    Arc::new(Schema::new(fields))
 }
 
 /// Reads one segment: row groups in the time range (newest first for a top-N), the
@@ -1305,20 +1314,24 @@ fn read_segment(
     // The offset index (page locations) lets a row selection skip pages; the column index
     // (each page's min/max) is read by nothing here, and decoding it for every column of
     // every segment was a quarter of an empty query's instructions.
-    let options = ArrowReaderOptions::new()
+    let metadata = ParquetMetaDataReader::new()
         .with_column_index_policy(PageIndexPolicy::Skip)
-        .with_offset_index_policy(PageIndexPolicy::Optional);
-    let reader_meta = ArrowReaderMetadata::load(&file, options.clone()).map_err(ext)?;
+        .with_offset_index_policy(PageIndexPolicy::Optional)
+        .parse_and_finish(&file)
+        .map_err(ext)?;
     // Promoted columns are read as string views (see `scan_schema`).
+    let schema = segment_schema(metadata.file_metadata().schema_descr());
     let reader_meta = ArrowReaderMetadata::try_new(
-        reader_meta.metadata().clone(),
-        options.with_schema(view_schema(reader_meta.schema())),
+        Arc::new(metadata),
+        ArrowReaderOptions::new().with_schema(schema),
     )
     .map_err(ext)?;
     let arrow_schema = reader_meta.schema().clone();
     let parquet_schema = reader_meta.parquet_schema();
     let meta = reader_meta.metadata().clone();
-    let has = |name: &str| arrow_schema.index_of(name).ok();
+    // `column_with_name`, not `index_of`: a miss (a path this segment did not promote) makes
+    // `index_of` format an error listing every column, a tenth of an empty query's work
+    let has = |name: &str| arrow_schema.column_with_name(name).map(|(i, _)| i);
     // Which paths have a promoted column in this file.
     let promoted: HashSet<String> = req
         .paths
@@ -1330,7 +1343,7 @@ fn read_segment(
     // @message is read when the query or the extraction needs it, or for an explicit
     // `@message like` prefilter; the stronger implied prefilter only rides along when the
     // column is read anyway.
-    let wanted = |name: &str| shared.schema.index_of(name).is_ok();
+    let wanted = |name: &str| shared.schema.column_with_name(name).is_some();
     let (cheap, costly) = split_conjuncts(conjuncts, &promoted);
     let costly_needs_message = !costly.is_empty();
     let message_needed = wanted("@message") || missing || costly_needs_message;
