@@ -829,9 +829,8 @@ pub(crate) fn render_rows(
         let schema = batch.schema();
         let render = |name: &str| -> Option<Vec<Option<String>>> {
             schema
-                .index_of(name)
-                .ok()
-                .map(|i| crate::render::column_styled(batch.column(i), style))
+                .column_with_name(name)
+                .map(|(i, _)| crate::render::column_styled(batch.column(i), style))
         };
         // each row's values are moved out of their rendered column (each row is read once)
         let mut cols: Vec<Option<Vec<Option<String>>>> =
@@ -839,10 +838,9 @@ pub(crate) fn render_rows(
         let dedup_cols: Option<Vec<Option<Vec<Option<String>>>>> =
             dedup.map(|keys| keys.iter().map(|k| render(k)).collect());
         let group = schema
-            .index_of(GROUP)
-            .ok()
-            .and_then(|i| batch.column(i).as_string_opt::<i32>().cloned());
-        let seq = schema.index_of(SEQ).ok().and_then(|i| {
+            .column_with_name(GROUP)
+            .and_then(|(i, _)| batch.column(i).as_string_opt::<i32>().cloned());
+        let seq = schema.column_with_name(SEQ).and_then(|(i, _)| {
             batch
                 .column(i)
                 .as_primitive_opt::<arrow::datatypes::UInt64Type>()
