@@ -327,7 +327,12 @@ impl Store {
         let garbage: Arc<Mutex<Vec<String>>> = Arc::default();
         let mut recovery = RecoveryReport::default();
 
-        let m = manifest::load(&dir)?.unwrap_or_default();
+        let m = if read_only && !config.log_stream_metadata {
+            manifest::load_without_streams(&dir)?
+        } else {
+            manifest::load(&dir)?
+        }
+        .unwrap_or_default();
         let mut state = State {
             next_group_id: m.next_group_id,
             wal_start: m.wal_start,

@@ -155,6 +155,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     // The account owns what this store creates (ARNs, `@log` = `account:group`).
     let store_config = ow_storage::StoreConfig {
         account_id,
+        // a query reads no log stream's metadata (see the field's docs)
+        log_stream_metadata: false,
         ..Default::default()
     };
     // Read-only: a query writes nothing (no WAL file, no fsync, no flush), works on a

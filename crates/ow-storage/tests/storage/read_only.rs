@@ -148,3 +148,64 @@ fn a_read_only_open_of_a_missing_or_empty_directory_creates_nothing() {
     drop(empty);
     assert!(listing(dir.path()).is_empty());
 }
+
+#[test]
+fn a_read_only_open_without_stream_metadata_sees_the_same_events_and_group_figures() {
+    let live = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let now = ow_storage::now_ms();
+    {
+        let store = Store::open(live.path(), small_config()).unwrap();
+        store.create_log_group("g", BTreeMap::new()).unwrap();
+        for s in ["a", "b", "c"] {
+            store.create_log_stream("g", s).unwrap();
+        }
+        store
+            .put_log_events("g", "a", &events(0..100, now))
+            .unwrap();
+        store
+            .put_log_events("g", "b", &events(100..150, now))
+            .unwrap();
+        store.flush().unwrap();
+        // "b" again and "c": acknowledged, in the WAL only
+        store
+            .put_log_events("g", "b", &events(150..170, now))
+            .unwrap();
+        store
+            .put_log_events("g", "c", &events(170..180, now))
+            .unwrap();
+        // the directory as a crash would leave it (a close would flush the WAL's events)
+        copy_dir(live.path(), dir.path());
+    }
+    let full = Store::open_read_only(dir.path(), small_config()).unwrap();
+    let lean = Store::open_read_only(
+        dir.path(),
+        ow_storage::StoreConfig {
+            log_stream_metadata: false,
+            ..small_config()
+        },
+    )
+    .unwrap();
+    assert_eq!(stored_ids(&lean, "g"), (0..180).collect::<Vec<_>>());
+    assert_eq!(stored_ids(&lean, "g"), stored_ids(&full, "g"));
+    // the log group's figures come from segments and buffered events, not stream metadata
+    let (lg, fg) = (lean.log_group("g").unwrap(), full.log_group("g").unwrap());
+    assert_eq!(lg.event_count, 180);
+    assert_eq!(lg, fg);
+    // the lean store knows only the streams with events in the WAL
+    let names = |s: &Store| -> Vec<String> {
+        s.list_log_streams(
+            "g",
+            &ow_storage::PageRequest::default(),
+            ow_storage::StreamOrder::LogStreamName,
+            false,
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|st| st.name)
+        .collect()
+    };
+    assert_eq!(names(&full), ["a", "b", "c"]);
+    assert_eq!(names(&lean), ["b", "c"]);
+}
