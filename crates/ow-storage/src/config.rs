@@ -100,13 +100,14 @@ pub struct StoreConfig {
     /// FilterLogEvents sort by (`@timestamp`, `__seq`)). Default true.
     pub cluster_rows_by_message: bool,
     /// Whether [`crate::Store::open_read_only`] reads the log streams' metadata (names,
-    /// creation times, statistics) from the manifest. Default true. A read-only store that
-    /// only runs queries (`openwatch query`) sets false: the streams are most of the
-    /// manifest and grow with every stream (6.0 M of an empty query's 38.3 M instructions
-    /// with 1,335 streams), and queries never read them. Such a store then knows only the
-    /// streams that have events in the WAL, so DescribeLogStreams-like calls on it are
-    /// incomplete; log group statistics and every query are unaffected. [`crate::Store::open`]
-    /// ignores it (a writer rewrites the manifest, streams included).
+    /// creation times, statistics): the streams file beside the manifest (see
+    /// `manifest.rs`), or a version 1 manifest's inline streams. Default true. A read-only
+    /// store that only runs queries (`openwatch query`) sets false: the streams are most of
+    /// the metadata and grow with every stream (with 1,335 streams, parsing them was 6.0 M of
+    /// an empty query's 38.3 M instructions), and queries never read them. Such a store
+    /// knows only the streams that have events in the WAL, so DescribeLogStreams-like calls
+    /// on it are incomplete; log group figures and every query are unaffected.
+    /// [`crate::Store::open`] ignores it (a writer rewrites the streams on every save).
     pub log_stream_metadata: bool,
 }
 

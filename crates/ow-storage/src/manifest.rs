@@ -4,6 +4,14 @@
 //! fsync, rename, fsync the directory). `wal_start` is the checkpoint: WAL files numbered
 //! below it are fully contained in the listed segments; files from it on are replayed.
 //!
+//! Since format version 2 the log streams' metadata lives beside it, in the file that
+//! `streams_file` names (`streams-<unique>.json`: per log group id, its streams), written and
+//! fsynced before the manifest that names it, so the rename commits both; older stream
+//! files are deleted after the commit (and a save deletes any a crash left). Streams are
+//! most of the metadata and grow with every stream, and a store that only runs queries
+//! reads the manifest without them ([`load_without_streams`]). Version 1 manifests, with
+//! each group's streams inline, are read as before; the next save writes version 2.
+//!
 //! A log group's `deleted_streams` are the tombstones of DeleteLogStream: WAL records of
 //! that stream with `__seq` below `before_seq` are skipped on replay (the deleted events
 //! were already removed from segments and the buffer when the tombstone was written). A
@@ -19,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, StoreError};
 use crate::model::LogGroup;
 
-/// Format version written by this build.
-pub(crate) const VERSION: u32 = 1;
+/// Format version written by this build (it also reads version 1).
+pub(crate) const VERSION: u32 = 2;
 
 /// The manifest. `S` is how a log group's streams are held: their metadata
 /// (`Vec<ManifestStream>`, what a store writes and normally reads), or skipped unparsed
@@ -31,7 +39,19 @@ pub(crate) struct Manifest<S = Vec<ManifestStream>> {
     pub wal_start: u64,
     pub next_group_id: u64,
     pub groups: Vec<ManifestGroup<S>>,
+    /// Version 2: the file holding the groups' streams (their `streams` here are empty).
+    /// In memory, after [`load`], `None` and the streams in the groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams_file: Option<String>,
 }
+
+/// The streams file of version 2: each log group's streams, by group id.
+#[derive(Debug, Serialize, Deserialize)]
+struct StreamsFile {
+    groups: Vec<(u64, Vec<ManifestStream>)>,
+}
+
+const STREAMS_PREFIX: &str = "streams-";
 
 impl Default for Manifest {
     fn default() -> Self {
@@ -40,6 +60,7 @@ impl Default for Manifest {
             wal_start: 1,
             next_group_id: 1,
             groups: Vec::new(),
+            streams_file: None,
         }
     }
 }
@@ -111,9 +132,24 @@ pub(crate) struct ManifestSegment {
     pub columns: Vec<String>,
 }
 
-/// Reads the manifest; `Ok(None)` when there is none yet (a new data directory).
+/// Reads the manifest with every group's streams; `Ok(None)` when there is none yet (a new
+/// data directory).
 pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
-    load_as(dir)
+    let Some(mut m) = load_as::<Vec<ManifestStream>>(dir)? else {
+        return Ok(None);
+    };
+    if let Some(name) = m.streams_file.take() {
+        let path = dir.join(&name);
+        let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+        let file: StreamsFile = serde_json::from_slice(&text)
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
+        let mut by_group: std::collections::HashMap<u64, Vec<ManifestStream>> =
+            file.groups.into_iter().collect();
+        for g in &mut m.groups {
+            g.streams = by_group.remove(&g.id).unwrap_or_default();
+        }
+    }
+    Ok(Some(m))
 }
 
 /// Reads the manifest without building the log streams' metadata (every group's `streams`
@@ -140,6 +176,7 @@ pub(crate) fn load_without_streams(dir: &Path) -> Result<Option<Manifest>> {
                 deleted_streams: g.deleted_streams,
             })
             .collect(),
+        streams_file: None,
     }))
 }
 
@@ -152,7 +189,7 @@ fn load_as<S: serde::de::DeserializeOwned>(dir: &Path) -> Result<Option<Manifest
     };
     let m: Manifest<S> = serde_json::from_str(&text)
         .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
-    if m.version != VERSION {
+    if !(1..=VERSION).contains(&m.version) {
         return Err(StoreError::Corrupt(format!(
             "{}: format version {} is not supported (this build reads {VERSION})",
             path.display(),
@@ -162,15 +199,62 @@ fn load_as<S: serde::de::DeserializeOwned>(dir: &Path) -> Result<Option<Manifest
     Ok(Some(m))
 }
 
-/// Writes the manifest atomically and durably.
+/// Writes the manifest (format version 2) atomically and durably: first a new streams file
+/// (fsynced, and the directory with it), then the manifest naming it (write, fsync, rename,
+/// fsync the directory); then deletes every other streams file (older ones, or one a crash
+/// left before its manifest was renamed). Until the rename, the previous manifest and its
+/// streams file are the store.
 pub(crate) fn save(dir: &Path, m: &Manifest) -> Result<()> {
+    let mut on_disk = m.clone();
+    on_disk.version = VERSION;
+    let streams = StreamsFile {
+        groups: on_disk
+            .groups
+            .iter_mut()
+            .map(|g| (g.id, std::mem::take(&mut g.streams)))
+            .collect(),
+    };
+    let name = unique_streams_name();
+    write_durably(&dir.join(&name), &streams)?;
+    crate::wal::sync_dir(dir)?;
+    on_disk.streams_file = Some(name.clone());
     let tmp = dir.join("manifest.json.tmp");
     let path = dir.join("manifest.json");
-    let text = serde_json::to_vec(m).map_err(|e| StoreError::Internal(e.to_string()))?;
-    let mut f = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-    f.write_all(&text).map_err(|e| StoreError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
-    drop(f);
+    write_durably(&tmp, &on_disk)?;
     std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
-    crate::wal::sync_dir(dir)
+    crate::wal::sync_dir(dir)?;
+    remove_other_streams_files(dir, &name);
+    Ok(())
+}
+
+fn write_durably(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_vec(value).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let mut f = std::fs::File::create(path).map_err(|e| StoreError::io(path, e))?;
+    f.write_all(&text).map_err(|e| StoreError::io(path, e))?;
+    f.sync_all().map_err(|e| StoreError::io(path, e))
+}
+
+/// `streams-<nanoseconds since the epoch>-<counter>.json`: a name no earlier save used.
+fn unique_streams_name() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{STREAMS_PREFIX}{nanos}-{n}.json")
+}
+
+/// Deletes the streams files other than `keep` (best effort: a file left here is deleted by
+/// a later save and never read, since no manifest names it).
+fn remove_other_streams_files(dir: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name != keep && name.starts_with(STREAMS_PREFIX) && name.ends_with(".json") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

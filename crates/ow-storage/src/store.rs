@@ -222,7 +222,8 @@ impl Store {
     /// files a crash left unlisted, replays the WAL (truncating a torn or corrupt tail of
     /// the last WAL file, see [`Store::recovery_report`]) and starts a new WAL file.
     ///
-    /// Layout: `manifest.json`, `wal/<n>.wal`, `segments/g<group id>/<file>.parquet`
+    /// Layout: `manifest.json` and the log streams file it names (`streams-<unique>.json`),
+    /// `wal/<n>.wal`, `segments/g<group id>/<file>.parquet`
     /// (segments go through an `object_store` local-filesystem store rooted at
     /// `segments/`; the WAL and manifest are local files because they need fsync).
     ///
@@ -2417,6 +2418,7 @@ fn to_manifest(st: &State) -> Manifest {
                 }
             })
             .collect(),
+        streams_file: None,
     }
 }
 

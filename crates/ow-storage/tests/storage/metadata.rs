@@ -276,3 +276,101 @@ fn groups_belong_to_the_account_the_store_is_opened_as() {
     );
     assert_eq!(g.at_log(), "210987654321:g");
 }
+
+/// The log streams' metadata lives in the streams file the manifest names (format 2); a
+/// version 1 manifest with inline streams still opens, and the next save rewrites it.
+#[test]
+fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = ow_storage::now_ms();
+    let streams_files = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("streams-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let read_json = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let listed = |s: &Store| -> Vec<(String, i64, Option<i64>)> {
+        s.list_log_streams(
+            "g",
+            &PageRequest::default(),
+            StreamOrder::LogStreamName,
+            false,
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|st| (st.name, st.creation_time_ms, st.last_event_timestamp_ms))
+        .collect()
+    };
+    let before = {
+        let store = Store::open(dir.path(), crate::small_config()).unwrap();
+        store.create_log_group("g", BTreeMap::new()).unwrap();
+        store.create_log_stream("g", "a").unwrap();
+        store.create_log_stream("g", "b").unwrap();
+        store
+            .put_log_events("g", "a", &crate::events(0..20, now))
+            .unwrap();
+        store.flush().unwrap();
+        listed(&store)
+    };
+    assert_eq!(before.len(), 2);
+    // a save left one streams file, the one the manifest names; no stream inline
+    let files = streams_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let m = read_json(dir.path().join("manifest.json"));
+    assert_eq!(m["version"], 2);
+    assert_eq!(m["streams_file"], files[0].as_str());
+    assert_eq!(m["groups"][0]["streams"], serde_json::json!([]));
+    let streams = read_json(dir.path().join(&files[0]));
+    assert_eq!(streams["groups"][0][1].as_array().unwrap().len(), 2);
+    assert_eq!(
+        listed(&Store::open(dir.path(), crate::small_config()).unwrap()),
+        before
+    );
+
+    // the same store written by version 1: the streams inline, no streams file
+    let mut v1 = m.clone();
+    v1["version"] = 1.into();
+    v1["groups"][0]["streams"] = streams["groups"][0][1].clone();
+    v1.as_object_mut().unwrap().remove("streams_file");
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::to_vec(&v1).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join(&files[0])).unwrap();
+    // and a streams file a crash left before its manifest was renamed: never read
+    std::fs::write(dir.path().join("streams-1-0.json"), b"{ torn").unwrap();
+    {
+        let store = Store::open(dir.path(), crate::small_config()).unwrap();
+        assert_eq!(listed(&store), before);
+        assert_eq!(stored_ids(&store), (0..20).collect::<Vec<_>>());
+        store.create_log_stream("g", "c").unwrap(); // a save: version 2 again
+    }
+    let files = streams_files(dir.path());
+    assert_eq!(files.len(), 1, "the torn file was not removed: {files:?}");
+    assert_ne!(files[0], "streams-1-0.json");
+    let m = read_json(dir.path().join("manifest.json"));
+    assert_eq!(m["version"], 2);
+    let store = Store::open(dir.path(), crate::small_config()).unwrap();
+    let names: Vec<String> = listed(&store).into_iter().map(|s| s.0).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+
+    // a manifest naming a streams file that is gone is reported, not read as no streams
+    drop(store);
+    std::fs::remove_file(dir.path().join(&files[0])).unwrap();
+    assert!(matches!(
+        Store::open(dir.path(), crate::small_config()),
+        Err(StoreError::Io { .. })
+    ));
+}
+
+fn stored_ids(store: &Store) -> Vec<u64> {
+    crate::stored_ids(store, "g")
+}
