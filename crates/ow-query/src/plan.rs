@@ -49,8 +49,8 @@ pub struct PlanContext<'a> {
     /// Counter of rows that reach the matched-rows point (`recordsMatched`).
     pub matched: Arc<AtomicU64>,
     /// The query reads at most one log group: the log group tie-breaker of the event order
-    /// is then constant and left out of the sort (a string key in every comparison of the
-    /// top-N's heap made a tenth of a 10,000-row query's time).
+    /// is then constant and left out of the sort (it was a string key in every comparison
+    /// of the top-N's heap; paired runs of a 10,000-row query: 0.92 of the time without it).
     pub single_log_group: bool,
 }
 

@@ -152,10 +152,11 @@ pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
     Ok(Some(m))
 }
 
-/// Reads the manifest without building the log streams' metadata (every group's `streams`
-/// is empty): a store that only serves queries has no use for it, and it is most of a
-/// manifest's text (276 KB of 288 KB with 1,335 log streams), growing with every stream.
-/// The streams are still read as JSON, to find where they end, but nothing is allocated.
+/// Reads the manifest without the log streams' metadata (every group's `streams` is
+/// empty): a store that only serves queries has no use for it, and it is most of the
+/// metadata (276 KB of 288 KB with 1,335 log streams), growing with every stream. The
+/// streams file of version 2 is not opened; a version 1 manifest's inline streams are
+/// still scanned as JSON, to find where they end, but nothing is built from them.
 pub(crate) fn load_without_streams(dir: &Path) -> Result<Option<Manifest>> {
     let Some(m) = load_as::<IgnoredAny>(dir)? else {
         return Ok(None);
