@@ -138,16 +138,41 @@ pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
     let Some(mut m) = load_as::<Vec<ManifestStream>>(dir)? else {
         return Ok(None);
     };
-    if let Some(name) = m.streams_file.take() {
-        let path = dir.join(&name);
-        let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
-        let file: StreamsFile = serde_json::from_slice(&text)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
-        let mut by_group: std::collections::HashMap<u64, Vec<ManifestStream>> =
-            file.groups.into_iter().collect();
-        for g in &mut m.groups {
-            g.streams = by_group.remove(&g.id).unwrap_or_default();
+    if m.version < 2 {
+        // version 1: the streams are inline
+        return Ok(Some(m));
+    }
+    // Version 2: the streams file must hold exactly the manifest's groups. Anything else is
+    // damage, reported rather than read as groups without streams (the next save would
+    // make that loss permanent and delete the file that still had them).
+    let corrupt = |what: String| StoreError::Corrupt(format!("{}: {what}", dir.display()));
+    let name = m
+        .streams_file
+        .take()
+        .ok_or_else(|| corrupt("manifest.json (version 2) names no log streams file".into()))?;
+    let path = dir.join(&name);
+    let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+    let file: StreamsFile = serde_json::from_slice(&text)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
+    let mut by_group: std::collections::HashMap<u64, Vec<ManifestStream>> =
+        std::collections::HashMap::with_capacity(file.groups.len());
+    for (id, streams) in file.groups {
+        if by_group.insert(id, streams).is_some() {
+            return Err(corrupt(format!("{name} lists log group id {id} twice")));
         }
+    }
+    for g in &mut m.groups {
+        g.streams = by_group.remove(&g.id).ok_or_else(|| {
+            corrupt(format!(
+                "{name} has no entry for log group {} (id {})",
+                g.meta.name, g.id
+            ))
+        })?;
+    }
+    if let Some(id) = by_group.keys().min() {
+        return Err(corrupt(format!(
+            "{name} lists log group id {id}, which manifest.json does not have"
+        )));
     }
     Ok(Some(m))
 }

@@ -362,13 +362,55 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     let names: Vec<String> = listed(&store).into_iter().map(|s| s.0).collect();
     assert_eq!(names, ["a", "b", "c"]);
 
-    // a manifest naming a streams file that is gone is reported, not read as no streams
     drop(store);
+
+    // damage is reported, never read as log groups without streams (a save would then make
+    // the loss permanent and delete the file that still had them)
+    let good_manifest = std::fs::read(dir.path().join("manifest.json")).unwrap();
+    let good_streams = std::fs::read(dir.path().join(&files[0])).unwrap();
+    let corrupt = |why: &str| match Store::open(dir.path(), crate::small_config()) {
+        Err(StoreError::Corrupt(m)) => m,
+        other => panic!("{why}: expected a corrupt-store error, got {other:?}"),
+    };
+    // a valid streams file without this group's entry
+    std::fs::write(dir.path().join(&files[0]), br#"{"groups":[]}"#).unwrap();
+    let m = corrupt("no entry for the group");
+    assert!(m.contains("no entry for log group g"), "{m}");
+    // an entry for a group the manifest does not have
+    let mut extra = serde_json::from_slice::<serde_json::Value>(&good_streams).unwrap();
+    extra["groups"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!([99, []]));
+    std::fs::write(
+        dir.path().join(&files[0]),
+        serde_json::to_vec(&extra).unwrap(),
+    )
+    .unwrap();
+    let m = corrupt("an unknown group id");
+    assert!(m.contains("log group id 99"), "{m}");
+    std::fs::write(dir.path().join(&files[0]), &good_streams).unwrap();
+    // a version 2 manifest that names no streams file
+    let mut m2 = read_json(dir.path().join("manifest.json"));
+    m2.as_object_mut().unwrap().remove("streams_file");
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::to_vec(&m2).unwrap(),
+    )
+    .unwrap();
+    let m = corrupt("no streams file named");
+    assert!(m.contains("names no log streams file"), "{m}");
+    // a manifest naming a streams file that is gone
+    std::fs::write(dir.path().join("manifest.json"), &good_manifest).unwrap();
     std::fs::remove_file(dir.path().join(&files[0])).unwrap();
     assert!(matches!(
         Store::open(dir.path(), crate::small_config()),
         Err(StoreError::Io { .. })
     ));
+    // and nothing was lost: with the file back, the store is whole
+    std::fs::write(dir.path().join(&files[0]), &good_streams).unwrap();
+    let store = Store::open(dir.path(), crate::small_config()).unwrap();
+    assert_eq!(listed(&store).len(), 3);
 }
 
 fn stored_ids(store: &Store) -> Vec<u64> {
