@@ -151,7 +151,12 @@ pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
         .take()
         .ok_or_else(|| corrupt("manifest.json (version 2) names no log streams file".into()))?;
     let path = dir.join(&name);
-    let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+    let text = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => corrupt(format!(
+            "manifest.json names the log streams file {name}, which is missing"
+        )),
+        _ => StoreError::io(&path, e),
+    })?;
     let file: StreamsFile = serde_json::from_slice(&text)
         .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
     let mut by_group: std::collections::HashMap<u64, Vec<ManifestStream>> =
