@@ -245,7 +245,12 @@ pub(crate) fn save(dir: &Path, m: &Manifest) -> Result<()> {
             .map(|g| (g.id, std::mem::take(&mut g.streams)))
             .collect(),
     };
-    let name = unique_streams_name();
+    // never overwrite a file that may be the committed one (a clock set back could repeat
+    // a name)
+    let mut name = unique_streams_name();
+    while dir.join(&name).exists() {
+        name = unique_streams_name();
+    }
     write_durably(&dir.join(&name), &streams)?;
     crate::wal::sync_dir(dir)?;
     on_disk.streams_file = Some(name.clone());
