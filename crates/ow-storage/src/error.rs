@@ -58,11 +58,15 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
-    /// The data directory holds something this version cannot read (a corrupt
-    /// manifest, an unknown format version). Torn WAL tails are *not* errors: they are
-    /// truncated on recovery and reported in [`crate::RecoveryReport`].
+    /// The data directory is damaged (an unreadable manifest or streams file, files that
+    /// disagree). Torn WAL tails are *not* errors: they are truncated on recovery and
+    /// reported in [`crate::RecoveryReport`].
     #[error("corrupt data directory: {0}")]
     Corrupt(String),
+    /// The data directory was written in a format version this build does not read (a
+    /// newer build wrote it): nothing is wrong with it, this build is too old.
+    #[error("unsupported data directory: {0}")]
+    UnsupportedFormat(String),
     /// The store was closed or a background step failed earlier; no more writes.
     #[error("store is closed: {0}")]
     Closed(String),

@@ -221,8 +221,9 @@ fn load_as<S: serde::de::DeserializeOwned>(dir: &Path) -> Result<Option<Manifest
     let m: Manifest<S> = serde_json::from_str(&text)
         .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display())))?;
     if !(1..=VERSION).contains(&m.version) {
-        return Err(StoreError::Corrupt(format!(
-            "{}: format version {} is not supported (this build reads {VERSION})",
+        return Err(StoreError::UnsupportedFormat(format!(
+            "{}: format version {} is not supported (this build reads versions 1 to {VERSION}; \
+             a newer openwatch wrote it)",
             path.display(),
             m.version
         )));

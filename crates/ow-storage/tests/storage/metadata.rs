@@ -400,6 +400,22 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     .unwrap();
     let m = corrupt("no streams file named");
     assert!(m.contains("names no log streams file"), "{m}");
+    // a format newer than this build reads is not damage: it says so
+    let mut v3 = serde_json::from_slice::<serde_json::Value>(&good_manifest).unwrap();
+    v3["version"] = 3.into();
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::to_vec(&v3).unwrap(),
+    )
+    .unwrap();
+    match Store::open(dir.path(), crate::small_config()) {
+        Err(e @ StoreError::UnsupportedFormat(_)) => {
+            let m = e.to_string();
+            assert!(m.contains("format version 3 is not supported"), "{m}");
+            assert!(m.contains("versions 1 to 2"), "{m}");
+        }
+        other => panic!("expected an unsupported-format error, got {other:?}"),
+    }
     // a manifest naming a streams file that is gone
     std::fs::write(dir.path().join("manifest.json"), &good_manifest).unwrap();
     std::fs::remove_file(dir.path().join(&files[0])).unwrap();
