@@ -27,7 +27,7 @@ pub struct Analysis {
     /// termination, see [`crate::scan::ScanRequest::newest_first`]).
     pub newest_first: bool,
     /// The first field the query reads or defines under a name the engine reserves for its
-    /// hidden columns (`__seq`, `__group`), with its span: the planner rejects such a query
+    /// hidden columns (`__seq`, `__group`, `__elem…`), with its span: the planner rejects such a query
     /// (Q422) rather than confuse the two.
     pub reserved: Option<(String, Span)>,
 }
@@ -50,7 +50,9 @@ struct Walker {
 impl Walker {
     /// Notes `name` (read or defined at `span`) if the engine reserves it.
     fn check(&mut self, name: &str, span: Span) {
-        if self.reserved.is_none() && (name == SEQ || name == GROUP) {
+        if self.reserved.is_none()
+            && (name == SEQ || name == GROUP || name.starts_with(crate::plan::ELEM))
+        {
             self.reserved = Some((name.to_string(), span));
         }
     }

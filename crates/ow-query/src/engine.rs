@@ -748,7 +748,7 @@ fn utc(ms: i64) -> String {
 }
 
 /// Q422: the query reads or defines a field named like one of the engine's hidden columns
-/// (`__seq`, `__group`). Such a name would be confused with the hidden column, so the query
+/// (`__seq`, `__group`, `__elem…`). Such a name would be confused with the hidden column, so the query
 /// is refused with a diagnostic at the name rather than answered wrongly.
 /// [I] AWS has no hidden columns; this is OpenWatch's own limit.
 fn reject_reserved(analysis: &crate::analyze::Analysis) -> Result<(), QueryError> {

@@ -52,7 +52,7 @@
 //! `Q414` lookup column missing, `Q415` a command after `dedup`, `Q416` no lookup directory,
 //! `Q417`–`Q420` `SOURCE` errors, `Q421` a lookup table that cannot be loaded (from
 //! [`QueryEngine::validate`]; a run reports [`QueryError::LookupTable`]), `Q422` a field
-//! named like a hidden column of the engine (`__seq`, `__group`).
+//! named like a hidden column of the engine (`__seq`, `__group`, `__elem…`).
 
 pub mod analyze;
 pub mod config;

@@ -15,8 +15,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, LargeStringBuilder, ListBuilder, StringArray, StringBuilder, StringViewArray,
-    StructArray, UInt32Array,
+    Array, ArrayRef, Int64Builder, LargeStringBuilder, ListBuilder, StringArray, StringBuilder,
+    StringViewArray, StructArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::DataFusionError;
@@ -24,6 +24,11 @@ use datafusion::logical_expr::{ScalarUDF, Volatility};
 use regex::Regex;
 
 use crate::udf::FnUdf;
+
+/// Field of the element structs of `unnest`/`expand` ([`elements_udf`]) and `parse … multi`
+/// ([`parse_multi_udf`]) holding the element's 0-based position in its list. `#` cannot
+/// appear in a regex capture name, so it never clashes with a parsed field.
+pub const ORDINAL: &str = "ord#";
 
 /// Names of the named capture groups of `pattern`, in order (empty if it does not compile).
 pub fn regex_group_names(pattern: &str) -> Vec<String> {
@@ -273,7 +278,12 @@ impl<'a> MatchMemo<'a> {
 
 /// `<udf_name>(src) -> List<Struct{name…}>`: every match of `re`; null when none.
 pub fn parse_multi_udf(udf_name: &str, re: Regex, names: Vec<String>) -> ScalarUDF {
-    let fields = struct_fields(&names);
+    let mut fields: Vec<Field> = struct_fields(&names)
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(ORDINAL, DataType::Int64, false));
+    let fields = Fields::from(fields);
     let item = Field::new("item", DataType::Struct(fields.clone()), true);
     let ret = DataType::List(Arc::new(item.clone()));
     FnUdf::new(
@@ -291,7 +301,7 @@ pub fn parse_multi_udf(udf_name: &str, re: Regex, names: Vec<String>) -> ScalarU
                     continue;
                 }
                 let mut any = false;
-                for caps in re.captures_iter(text.value(i)) {
+                for (ord, caps) in re.captures_iter(text.value(i)).enumerate() {
                     any = true;
                     let sb = list.values();
                     for (k, n) in names.iter().enumerate() {
@@ -300,6 +310,9 @@ pub fn parse_multi_udf(udf_name: &str, re: Regex, names: Vec<String>) -> ScalarU
                         })?;
                         b.append_option(caps.name(n).map(|m| m.as_str()));
                     }
+                    sb.field_builder::<Int64Builder>(names.len())
+                        .ok_or_else(|| DataFusionError::Internal("parse multi: ordinal".into()))?
+                        .append_value(ord as i64);
                     sb.append(true);
                 }
                 list.append(any);
@@ -336,28 +349,52 @@ pub fn json_elements(text: &str, non_json_as_one: bool) -> Option<Vec<Option<Str
     }
 }
 
-/// `<udf_name>(x) -> List<LargeUtf8>`: see [`json_elements`].
+/// `<udf_name>(x) -> List<Struct{item: LargeUtf8, ord#: Int64}>`: the elements of
+/// [`json_elements`] with their positions (0-based), which the planner keeps as a hidden
+/// tie-breaker so that the records made from one event come out in list order.
+///
+/// With `non_json_as_one` (`unnest`), a plain string input (`Utf8`, `Utf8View`: an event
+/// field, not a `jsonParse` value) is one element, the string itself, even when its text
+/// looks like JSON: "Maps, strings and numbers are treated as a one-element list" (spec
+/// §4.12 [V]). Structured values (`LargeUtf8` JSON text, CONTRACTS.md) give their elements.
 pub fn elements_udf(udf_name: &str, non_json_as_one: bool) -> ScalarUDF {
-    let item = Field::new("item", DataType::LargeUtf8, true);
+    let fields = Fields::from(vec![
+        Field::new("item", DataType::LargeUtf8, true),
+        Field::new(ORDINAL, DataType::Int64, false),
+    ]);
+    let item = Field::new("item", DataType::Struct(fields.clone()), true);
     FnUdf::new(
         udf_name,
         1,
         DataType::List(Arc::new(item.clone())),
         Volatility::Immutable,
         Arc::new(move |args: &[ArrayRef], _n| {
+            let plain = non_json_as_one
+                && matches!(args[0].data_type(), DataType::Utf8 | DataType::Utf8View);
             let text = TextColumn::new(args[0].as_ref());
-            let mut list =
-                ListBuilder::new(LargeStringBuilder::new()).with_field(Arc::new(item.clone()));
+            let inner = arrow::array::StructBuilder::from_fields(fields.clone(), 0);
+            let mut list = ListBuilder::new(inner).with_field(Arc::new(item.clone()));
             for i in 0..text.len() {
                 let elems = if text.is_null(i) {
                     None
+                } else if plain {
+                    Some(vec![Some(
+                        serde_json::Value::String(text.value(i).to_string()).to_string(),
+                    )])
                 } else {
                     json_elements(text.value(i), non_json_as_one)
                 };
                 match elems {
                     Some(v) => {
-                        for e in v {
-                            list.values().append_option(e);
+                        let sb = list.values();
+                        for (ord, e) in v.into_iter().enumerate() {
+                            sb.field_builder::<LargeStringBuilder>(0)
+                                .ok_or_else(|| DataFusionError::Internal("unnest: item".into()))?
+                                .append_option(e);
+                            sb.field_builder::<Int64Builder>(1)
+                                .ok_or_else(|| DataFusionError::Internal("unnest: ordinal".into()))?
+                                .append_value(ord as i64);
+                            sb.append(true);
                         }
                         list.append(true);
                     }

@@ -110,7 +110,16 @@ struct State<'a, 'c> {
     /// Period of the `bin()` group key of the stats being planned (the window of
     /// `rate()`, see `ow_functions::agg`); `None` elsewhere.
     stats_bin: Option<ow_functions::Period>,
+    /// `unnest`/`expand`/`parse … multi` commands planned so far: the k-th added the hidden
+    /// column `__elem<k>` (the element's position in its list, see [`ELEM`]).
+    expansions: usize,
 }
+
+/// Prefix of the hidden columns that hold, for each row an `unnest`, `expand` or `parse …
+/// multi` made, the position of its element in the event's list. They break ties after
+/// `__seq`, ascending, so the records made from one event keep their list order (AWS's
+/// `unnest` example lists them so; spec §4.12 [V] "each element produces a new record").
+pub(crate) const ELEM: &str = "__elem";
 
 impl<'a, 'c> State<'a, 'c> {
     fn schema_has(&self, name: &str) -> bool {
@@ -656,6 +665,18 @@ impl<'a, 'c> State<'a, 'c> {
         if self.schema_has(SEQ) {
             sort.push(SortExpr::new(column(SEQ), oldest_first, false));
         }
+        for k in 0..self.expansions {
+            let elem = format!("{ELEM}{k}");
+            if self.schema_has(&elem) {
+                sort.push(SortExpr::new(column(&elem), true, false));
+            }
+        }
+    }
+
+    /// Names the hidden position column of the expansion being planned (see [`ELEM`]).
+    fn next_elem(&mut self) -> String {
+        self.expansions += 1;
+        format!("{ELEM}{}", self.expansions - 1)
     }
 
     /// The implicit order: newest first for events; ascending group keys after `stats`.
@@ -735,7 +756,13 @@ impl<'a, 'c> State<'a, 'c> {
                     let opts = UnnestOptions::new().with_preserve_nulls(true);
                     self.builder =
                         b.unnest_column_with_options(Column::new_unqualified(&tmp), opts)?;
-                    self.struct_columns(column(&tmp), &names)?;
+                    let elem = self.next_elem();
+                    let mut cols: Vec<(String, Expr)> = names
+                        .iter()
+                        .map(|n| (n.clone(), get_field(column(&tmp), n.as_str())))
+                        .collect();
+                    cols.push((elem, get_field(column(&tmp), crate::parse::ORDINAL)));
+                    self.set_columns(cols)?;
                     self.drop_column(&tmp)
                 } else {
                     let udf = crate::parse::parse_udf(
@@ -787,12 +814,18 @@ impl<'a, 'c> State<'a, 'c> {
     /// `unnest`/`expand`: one row per element of the list value of `e`, written to `into`.
     fn unnest(&mut self, e: Expr, into: &str, non_json_as_one: bool) -> Result<(), QueryError> {
         let udf = crate::parse::elements_udf(&udf_name("ow_elements"), non_json_as_one);
-        self.set_column(into, udf.call(vec![e]))?;
+        let tmp = udf_name("__elements");
+        self.set_column(&tmp, udf.call(vec![e]))?;
         let b = self.take();
         // Empty list -> no rows (spec §4.12 [I]); null (not a list) -> no rows.
         let opts = UnnestOptions::new().with_preserve_nulls(false);
-        self.builder = b.unnest_column_with_options(Column::new_unqualified(into), opts)?;
-        Ok(())
+        self.builder = b.unnest_column_with_options(Column::new_unqualified(&tmp), opts)?;
+        let elem = self.next_elem();
+        self.set_columns(vec![
+            (into.to_string(), get_field(column(&tmp), "item")),
+            (elem, get_field(column(&tmp), crate::parse::ORDINAL)),
+        ])?;
+        self.drop_column(&tmp)
     }
 
     fn lookup(&mut self, l: &ow_query_syntax::ast::Lookup) -> Result<(), QueryError> {
@@ -937,6 +970,7 @@ pub fn plan_query(
             _ => false,
         }),
         stats_bin: None,
+        expansions: 0,
     };
     let has_stats = query
         .commands
