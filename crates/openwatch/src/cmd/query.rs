@@ -466,8 +466,12 @@ pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
         let ms = secs * 1000;
         return Ok(if end { ms + 999 } else { ms });
     }
+    // Without a fraction of a second, an end time covers its whole second, as epoch seconds
+    // and the zone-less forms below do (`--end 2024-03-05T23:59:59Z` keeps an event at
+    // 23:59:59.999); with one, it is that millisecond.
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(dt.timestamp_millis());
+        let ms = dt.timestamp_millis();
+        return Ok(if end && !s.contains('.') { ms + 999 } else { ms });
     }
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
@@ -636,4 +640,33 @@ fn write_ndjson_compact(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result
         out.write_all(b"]\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    /// Every form of one instant, as an end time, covers the same whole second.
+    #[test]
+    fn an_end_time_without_a_fraction_covers_its_whole_second() {
+        let second = 1_709_683_199_000; // 2024-03-05T23:59:59Z
+        for s in [
+            "1709683199",
+            "2024-03-05T23:59:59Z",
+            "2024-03-05T23:59:59+00:00",
+            "2024-03-05T23:59:59",
+            "2024-03-05 23:59:59",
+        ] {
+            assert_eq!(parse_time(s, 0, true).unwrap(), second + 999, "{s}");
+            assert_eq!(parse_time(s, 0, false).unwrap(), second, "{s}");
+        }
+        assert_eq!(
+            parse_time("2024-03-05T23:59:59.250Z", 0, true).unwrap(),
+            second + 250
+        );
+        assert_eq!(
+            parse_time("2024-03-06T00:59:59+01:00", 0, true).unwrap(),
+            second + 999
+        );
+    }
 }
