@@ -32,6 +32,9 @@ use crate::lookup::LookupTable;
 use crate::scan::{GROUP, SEQ};
 use crate::udf::FnUdf;
 
+/// Loads a lookup table by name (the name's span for diagnostics): [`PlanContext::lookup`].
+pub type LookupLoader<'a> = dyn Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError> + Sync + 'a;
+
 /// Everything the planner needs besides the AST.
 pub struct PlanContext<'a> {
     /// The query text (auto column names are slices of it, spec §4.1/§4.5).
@@ -45,7 +48,7 @@ pub struct PlanContext<'a> {
     /// Materialised results of `f in (subquery)`, keyed by the subquery's span start.
     pub subqueries: HashMap<usize, Vec<String>>,
     /// Loads a lookup table by name.
-    pub lookup: &'a (dyn Fn(&str, Span) -> Result<Arc<LookupTable>, QueryError> + Sync),
+    pub lookup: &'a LookupLoader<'a>,
     /// Counter of rows that reach the matched-rows point (`recordsMatched`).
     pub matched: Arc<AtomicU64>,
     /// The query reads at most one log group: the log group tie-breaker of the event order

@@ -26,6 +26,8 @@ pub struct FnUdf {
 
 impl FnUdf {
     /// A UDF taking `arity` arguments of any type.
+    // Returns the `ScalarUDF` wrapping the new `FnUdf`, which is what every caller needs.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(
         name: impl Into<String>,
         arity: usize,
