@@ -123,6 +123,33 @@ def test_retention_and_tags(logs):
     assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"b": "2"}
 
 
+def test_deletion_protection(logs):
+    g = unique("/py/protected")
+    logs.create_log_group(logGroupName=g, deletionProtectionEnabled=True)
+    logs.create_log_stream(logGroupName=g, logStreamName="s")
+    logs.put_log_events(logGroupName=g, logStreamName="s", logEvents=[{"timestamp": now_ms(), "message": "kept"}])
+    assert logs.describe_log_groups(logGroupNamePrefix=g)["logGroups"][0]["deletionProtectionEnabled"] is True
+    with pytest.raises(logs.exceptions.ValidationException) as e:
+        logs.delete_log_group(logGroupName=g)
+    assert e.value.response["Error"]["Message"] == (
+        "Cannot delete log group with deletion protection enabled. Disable deletion protection first.")
+    with pytest.raises(logs.exceptions.ValidationException):
+        logs.delete_log_stream(logGroupName=g, logStreamName="s")
+    r = logs.get_log_events(logGroupName=g, logStreamName="s", startFromHead=True)
+    assert [e["message"] for e in r["events"]] == ["kept"]
+    logs.put_log_group_deletion_protection(logGroupIdentifier=g, deletionProtectionEnabled=False)
+    assert logs.describe_log_groups(logGroupNamePrefix=g)["logGroups"][0]["deletionProtectionEnabled"] is False
+    logs.put_log_group_deletion_protection(
+        logGroupIdentifier=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{g}", deletionProtectionEnabled=True)
+    with pytest.raises(logs.exceptions.ValidationException):
+        logs.delete_log_group(logGroupName=g)
+    logs.put_log_group_deletion_protection(
+        logGroupIdentifier=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{g}", deletionProtectionEnabled=False)
+    logs.delete_log_group(logGroupName=g)
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.put_log_group_deletion_protection(logGroupIdentifier=g, deletionProtectionEnabled=False)
+
+
 def test_queries_lifecycle_and_definitions(logs):
     g = unique("/py/queries")
     logs.create_log_group(logGroupName=g)

@@ -31,6 +31,7 @@ pub fn store_error(e: StoreError) -> ApiError {
             ApiError::ResourceAlreadyExists("The specified log stream already exists".to_string())
         }
         StoreError::InvalidParameter(m) => ApiError::InvalidParameter(m),
+        StoreError::DeletionProtected(m) => ApiError::Validation(m),
         StoreError::InvalidNextToken(t) => {
             ApiError::InvalidParameter(format!("The specified nextToken is invalid: {t}"))
         }
@@ -174,6 +175,12 @@ impl LogBackend for StoreBackend {
 
     fn delete_log_group(&self, name: &str) -> Result<(), ApiError> {
         self.store.delete_log_group(name).map_err(store_error)
+    }
+
+    fn set_deletion_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError> {
+        self.store
+            .set_deletion_protection(name, enabled)
+            .map_err(store_error)
     }
 
     fn list_log_groups(&self) -> Result<Vec<GroupInfo>, ApiError> {

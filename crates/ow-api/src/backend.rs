@@ -31,7 +31,7 @@ pub struct GroupInfo {
     pub tags: BTreeMap<String, String>,
     /// `STANDARD`, `INFREQUENT_ACCESS` or `DELIVERY`.
     pub log_group_class: String,
-    /// Whether DeleteLogGroup is blocked.
+    /// Whether DeleteLogGroup and DeleteLogStream are blocked.
     pub deletion_protection_enabled: bool,
 }
 
@@ -127,15 +127,19 @@ pub trait LogBackend: Send + Sync + 'static {
         log_group_class: Option<&str>,
         deletion_protection: bool,
     ) -> Result<(), ApiError>;
-    /// Deletes a log group and its events.
+    /// Deletes a log group and its events (`Validation` while deletion protection is on).
     fn delete_log_group(&self, name: &str) -> Result<(), ApiError>;
+    /// Turns a log group's deletion protection on or off (PutLogGroupDeletionProtection,
+    /// CloudWatch Logs API reference). `ResourceNotFound` if the group is absent.
+    fn set_deletion_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError>;
     /// Every log group, ASCII-sorted by name.
     fn list_log_groups(&self) -> Result<Vec<GroupInfo>, ApiError>;
     /// One log group (`ResourceNotFound` if absent).
     fn log_group(&self, name: &str) -> Result<GroupInfo, ApiError>;
     /// Creates a log stream.
     fn create_log_stream(&self, group: &str, stream: &str) -> Result<(), ApiError>;
-    /// Deletes a log stream and its events.
+    /// Deletes a log stream and its events (`Validation` while the group's deletion
+    /// protection is on).
     fn delete_log_stream(&self, group: &str, stream: &str) -> Result<(), ApiError>;
     /// One stream (`ResourceNotFound` if the group or the stream is absent).
     fn log_stream(&self, group: &str, stream: &str) -> Result<StreamInfo, ApiError>;

@@ -69,6 +69,7 @@ operations!(
     GetLogRecord,
     PutRetentionPolicy,
     DeleteRetentionPolicy,
+    PutLogGroupDeletionProtection,
     TagResource,
     UntagResource,
     ListTagsForResource,

@@ -33,6 +33,11 @@ pub enum ApiError {
     /// (`InvalidOperationException`, 400).
     #[error("{0}")]
     InvalidOperation(String),
+    /// The request is not valid in the resource's state (`ValidationException`, 400), e.g.
+    /// DeleteLogGroup on a log group with deletion protection enabled ("Protecting log groups
+    /// from deletion", CloudWatch Logs User Guide [V]).
+    #[error("{0}")]
+    Validation(String),
     /// The query does not compile (`MalformedQueryException`, 400). Offsets are character
     /// offsets into the query string, `end` exclusive.
     #[error("{message}")]
@@ -105,6 +110,7 @@ impl ApiError {
             E::ResourceAlreadyExists(m) => ("ResourceAlreadyExistsException", bad, m.clone()),
             E::LimitExceeded(m) => ("LimitExceededException", bad, m.clone()),
             E::InvalidOperation(m) => ("InvalidOperationException", bad, m.clone()),
+            E::Validation(m) => ("ValidationException", bad, m.clone()),
             E::MalformedQuery { message, .. } => ("MalformedQueryException", bad, message.clone()),
             E::TooManyTags { message, .. } => ("TooManyTagsException", bad, message.clone()),
             E::Serialization(m) => ("SerializationException", bad, m.clone()),

@@ -35,6 +35,12 @@ pub enum StoreError {
     /// rule was broken, in AWS's words where known.
     #[error("{0}")]
     InvalidParameter(String),
+    /// The log group has deletion protection enabled, which blocks DeleteLogGroup and
+    /// DeleteLogStream (AWS `ValidationException`, "Protecting log groups from deletion",
+    /// CloudWatch Logs User Guide); the message is AWS's for DeleteLogGroup, inferred [I]
+    /// for DeleteLogStream.
+    #[error("{0}")]
+    DeletionProtected(String),
     /// A pagination token was not produced by this store (AWS `InvalidParameterException`).
     #[error("The specified nextToken is invalid: {0}")]
     InvalidNextToken(String),
@@ -88,6 +94,7 @@ impl StoreError {
                 | StoreError::LogGroupAlreadyExists(_)
                 | StoreError::LogStreamAlreadyExists { .. }
                 | StoreError::InvalidParameter(_)
+                | StoreError::DeletionProtected(_)
                 | StoreError::InvalidNextToken(_)
         )
     }

@@ -632,7 +632,7 @@ impl Store {
     /// once no snapshot holds them.
     ///
     /// # Errors
-    /// [`StoreError::LogGroupNotFound`]; [`StoreError::InvalidParameter`] when deletion
+    /// [`StoreError::LogGroupNotFound`]; [`StoreError::DeletionProtected`] when deletion
     /// protection is on.
     pub fn delete_log_group(&self, name: &str) -> Result<()> {
         let removed = self.mutate_manifest(|st| {
@@ -641,9 +641,12 @@ impl Store {
                 .get(name)
                 .ok_or_else(|| StoreError::LogGroupNotFound(name.to_owned()))?;
             if g.meta.deletion_protection_enabled {
-                return Err(StoreError::InvalidParameter(format!(
-                    "Log group {name} has deletion protection enabled"
-                )));
+                // AWS's message ("Protecting log groups from deletion", User Guide) [V].
+                return Err(StoreError::DeletionProtected(
+                    "Cannot delete log group with deletion protection enabled. Disable \
+                     deletion protection first."
+                        .to_owned(),
+                ));
             }
             let g = st
                 .groups
@@ -764,7 +767,9 @@ impl Store {
         })
     }
 
-    /// Turns deletion protection on or off.
+    /// Turns deletion protection on or off (PutLogGroupDeletionProtection, CloudWatch Logs
+    /// API reference: it "blocks all deletion operations until it is explicitly disabled";
+    /// here DeleteLogGroup and DeleteLogStream fail with [`StoreError::DeletionProtected`]).
     pub fn set_deletion_protection(&self, name: &str, enabled: bool) -> Result<()> {
         self.mutate_group(name, |g| {
             g.meta.deletion_protection_enabled = enabled;
@@ -817,8 +822,9 @@ impl Store {
     /// [`Store::open`] removes); after it, the new state (the old files are orphans).
     ///
     /// # Errors
-    /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamNotFound`]; I/O errors
-    /// (nothing is deleted then).
+    /// [`StoreError::LogGroupNotFound`], [`StoreError::LogStreamNotFound`];
+    /// [`StoreError::DeletionProtected`] when the group has deletion protection on
+    /// (checked again at the commit); I/O errors (nothing is deleted then).
     pub fn delete_log_stream(&self, group: &str, stream: &str) -> Result<()> {
         self.writable()?;
         let not_found = || StoreError::LogStreamNotFound {
@@ -826,6 +832,22 @@ impl Store {
             stream: stream.to_owned(),
         };
         self.log_stream(group, stream)?;
+        let protected = |g: &GroupState| -> Result<()> {
+            if g.meta.deletion_protection_enabled {
+                // [I] AWS's API reference says protection "blocks all deletion operations
+                // until it is explicitly disabled"; this message is modelled on
+                // DeleteLogGroup's, AWS's own for streams is not documented.
+                return Err(StoreError::DeletionProtected(
+                    "Cannot delete log stream in a log group with deletion protection \
+                     enabled. Disable deletion protection first."
+                        .to_owned(),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(g) = self.inner.state.read().groups.get(group) {
+            protected(g)?;
+        }
         let guard = self.inner.flush_lock.lock();
         // 1. flush
         self.flush_locked(&guard)?;
@@ -905,6 +927,7 @@ impl Store {
                 .get(group)
                 .filter(|g| g.id == gid)
                 .ok_or_else(|| StoreError::LogGroupNotFound(group.to_owned()))?;
+            protected(g)?;
             let old_paths: HashSet<&str> =
                 olds.iter().map(|s| s.info.object_path.as_str()).collect();
             let mut segs: Vec<Arc<SegmentHandle>> = g

@@ -1,4 +1,5 @@
-//! Log groups, log streams, events, retention and tags (spec/api.md §A.2).
+//! Log groups, log streams, events, retention, deletion protection and tags (spec/api.md
+//! §A.2).
 
 use std::collections::BTreeMap;
 
@@ -904,6 +905,31 @@ pub(crate) fn delete_retention_policy(
 ) -> Result<Value, ApiError> {
     let group = log_group_name("logGroupName", input.log_group_name)?;
     state.store().set_retention(&group, None)?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutLogGroupDeletionProtectionInput {
+    log_group_identifier: Option<String>,
+    deletion_protection_enabled: Option<bool>,
+}
+
+/// PutLogGroupDeletionProtection: `logGroupIdentifier`* (a name or an ARN),
+/// `deletionProtectionEnabled`*; out `{}` (CloudWatch Logs API reference [V]). While on,
+/// DeleteLogGroup and DeleteLogStream fail with `ValidationException`.
+pub(crate) fn put_log_group_deletion_protection(
+    state: &AppState,
+    _principal: &Principal,
+    input: PutLogGroupDeletionProtectionInput,
+) -> Result<Value, ApiError> {
+    let id = required(input.log_group_identifier, "logGroupIdentifier")?;
+    let enabled = required(
+        input.deletion_protection_enabled,
+        "deletionProtectionEnabled",
+    )?;
+    let group = group_name_or_identifier(None, Some(id), state.account_id())?;
+    state.store().set_deletion_protection(&group, enabled)?;
     Ok(json!({}))
 }
 

@@ -36,6 +36,9 @@ pub(crate) fn dispatch(
         O::GetLogRecord => logs::get_log_record(state, principal, input(body)?),
         O::PutRetentionPolicy => logs::put_retention_policy(state, principal, input(body)?),
         O::DeleteRetentionPolicy => logs::delete_retention_policy(state, principal, input(body)?),
+        O::PutLogGroupDeletionProtection => {
+            logs::put_log_group_deletion_protection(state, principal, input(body)?)
+        }
         O::TagResource => logs::tag_resource(state, principal, input(body)?),
         O::UntagResource => logs::untag_resource(state, principal, input(body)?),
         O::ListTagsForResource => logs::list_tags_for_resource(state, principal, input(body)?),

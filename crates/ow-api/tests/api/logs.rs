@@ -678,23 +678,161 @@ async fn paging_over_many_segments() {
     assert_eq!(matched, evens);
 }
 
+/// Deletion protection ("Protecting log groups from deletion", CloudWatch Logs User Guide;
+/// PutLogGroupDeletionProtection, API reference): while on, DeleteLogGroup fails with AWS's
+/// `ValidationException` and message, and so does DeleteLogStream; nothing is deleted; once
+/// turned off (by name or by ARN) the deletions succeed.
 #[tokio::test]
 async fn deletion_protection_blocks_delete() {
+    const GROUP_MSG: &str =
+        "Cannot delete log group with deletion protection enabled. Disable deletion protection first.";
     let h = Harness::new();
     h.ok(
         "CreateLogGroup",
         json!({"logGroupName": "keep", "deletionProtectionEnabled": true}),
     )
     .await;
+    h.ok(
+        "CreateLogStream",
+        json!({"logGroupName": "keep", "logStreamName": "s"}),
+    )
+    .await;
+    let now = now_ms();
+    h.ok(
+        "PutLogEvents",
+        json!({"logGroupName": "keep", "logStreamName": "s",
+               "logEvents": [{"timestamp": now - 1, "message": "one"},
+                             {"timestamp": now, "message": "two"}]}),
+    )
+    .await;
     let d = h.ok("DescribeLogGroups", json!({})).await;
     assert_eq!(d["logGroups"][0]["deletionProtectionEnabled"], true);
+
+    let (kind, msg, status) = h
+        .err("DeleteLogGroup", json!({"logGroupName": "keep"}))
+        .await;
+    assert_eq!(
+        (kind.as_str(), msg.as_str(), status.as_u16()),
+        ("ValidationException", GROUP_MSG, 400)
+    );
+    let (kind, msg, status) = h
+        .err(
+            "DeleteLogStream",
+            json!({"logGroupName": "keep", "logStreamName": "s"}),
+        )
+        .await;
+    assert_eq!(
+        (kind.as_str(), status.as_u16()),
+        ("ValidationException", 400)
+    );
+    assert!(msg.contains("deletion protection enabled"), "{msg}");
+    // Other deletions are not blocked.
+    h.ok(
+        "PutRetentionPolicy",
+        json!({"logGroupName": "keep", "retentionInDays": 7}),
+    )
+    .await;
+    h.ok("DeleteRetentionPolicy", json!({"logGroupName": "keep"}))
+        .await;
+
+    // Nothing was deleted: the group, its stream and its events are all there.
+    let d = h.ok("DescribeLogGroups", json!({})).await;
+    assert_eq!(names(&d, "logGroups", "logGroupName"), vec!["keep"]);
+    let page = h
+        .ok(
+            "GetLogEvents",
+            json!({"logGroupName": "keep", "logStreamName": "s", "startFromHead": true}),
+        )
+        .await;
+    assert_eq!(names(&page, "events", "message"), vec!["one", "two"]);
+
+    // Off by name: the stream can go.
+    h.ok(
+        "PutLogGroupDeletionProtection",
+        json!({"logGroupIdentifier": "keep", "deletionProtectionEnabled": false}),
+    )
+    .await;
+    let d = h.ok("DescribeLogGroups", json!({})).await;
+    assert_eq!(d["logGroups"][0]["deletionProtectionEnabled"], false);
+    h.ok(
+        "DeleteLogStream",
+        json!({"logGroupName": "keep", "logStreamName": "s"}),
+    )
+    .await;
+
+    // On and off again by ARN (with and without the trailing `:*`).
+    let arn = format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:keep");
+    h.ok(
+        "PutLogGroupDeletionProtection",
+        json!({"logGroupIdentifier": format!("{arn}:*"), "deletionProtectionEnabled": true}),
+    )
+    .await;
     let (kind, msg, _) = h
         .err("DeleteLogGroup", json!({"logGroupName": "keep"}))
         .await;
-    assert_eq!(kind, "InvalidParameterException");
-    assert!(msg.contains("deletion protection"), "{msg}");
+    assert_eq!(
+        (kind.as_str(), msg.as_str()),
+        ("ValidationException", GROUP_MSG)
+    );
+    h.ok(
+        "PutLogGroupDeletionProtection",
+        json!({"logGroupIdentifier": arn, "deletionProtectionEnabled": false}),
+    )
+    .await;
+    h.ok("DeleteLogGroup", json!({"logGroupName": "keep"}))
+        .await;
     let d = h.ok("DescribeLogGroups", json!({})).await;
-    assert_eq!(names(&d, "logGroups", "logGroupName"), vec!["keep"]);
+    assert!(d["logGroups"].as_array().unwrap().is_empty(), "{d}");
+
+    // Errors: an unknown group (by name, by ARN, another account's ARN), missing or bad
+    // members.
+    let other = "arn:aws:logs:us-east-1:999999999999:log-group:keep";
+    for id in ["keep", arn.as_str(), other] {
+        let (kind, msg, _) = h
+            .err(
+                "PutLogGroupDeletionProtection",
+                json!({"logGroupIdentifier": id, "deletionProtectionEnabled": false}),
+            )
+            .await;
+        assert_eq!(kind, "ResourceNotFoundException", "{id}");
+        assert_eq!(msg, "The specified log group does not exist.");
+    }
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    for (body, member) in [
+        (
+            json!({"deletionProtectionEnabled": true}),
+            "logGroupIdentifier",
+        ),
+        (
+            json!({"logGroupIdentifier": "g"}),
+            "deletionProtectionEnabled",
+        ),
+    ] {
+        let (kind, msg, _) = h.err("PutLogGroupDeletionProtection", body).await;
+        assert_eq!(kind, "InvalidParameterException");
+        assert!(msg.contains(&format!("at '{member}'")), "{msg}");
+        assert!(msg.contains("must not be null"), "{msg}");
+    }
+    let (kind, _, _) = h
+        .err(
+            "PutLogGroupDeletionProtection",
+            json!({"logGroupIdentifier": "bad name", "deletionProtectionEnabled": true}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    let (kind, _, _) = h
+        .err(
+            "PutLogGroupDeletionProtection",
+            json!({"logGroupIdentifier": "g", "deletionProtectionEnabled": "yes"}),
+        )
+        .await;
+    assert_eq!(kind, "SerializationException");
+    // A failed request changed nothing.
+    let d = h
+        .ok("DescribeLogGroups", json!({"logGroupNamePrefix": "g"}))
+        .await;
+    assert_eq!(d["logGroups"][0]["deletionProtectionEnabled"], false);
+
     let (kind, _, _) = h
         .err(
             "CreateLogGroup",

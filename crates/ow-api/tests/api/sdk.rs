@@ -180,6 +180,36 @@ async fn sdk_every_operation() {
         .await
         .unwrap();
 
+    // Deletion protection: DeleteLogGroup is the SDK's ValidationException until
+    // PutLogGroupDeletionProtection (here by ARN) turns it off.
+    c.create_log_group()
+        .log_group_name("/app/kept")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .delete_log_group()
+        .log_group_name("/app/kept")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_validation_exception(), "{err:?}");
+    c.put_log_group_deletion_protection()
+        .log_group_identifier(format!(
+            "arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/kept"
+        ))
+        .deletion_protection_enabled(false)
+        .send()
+        .await
+        .unwrap();
+    c.delete_log_group()
+        .log_group_name("/app/kept")
+        .send()
+        .await
+        .unwrap();
+
     // Streams and events.
     let g = "/app/g0";
     for s in ["a", "b"] {
