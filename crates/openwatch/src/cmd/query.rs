@@ -471,7 +471,11 @@ pub fn parse_time(s: &str, now_ms: i64, end: bool) -> anyhow::Result<i64> {
     // 23:59:59.999); with one, it is that millisecond.
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         let ms = dt.timestamp_millis();
-        return Ok(if end && !s.contains('.') { ms + 999 } else { ms });
+        return Ok(if end && !s.contains('.') {
+            ms + 999
+        } else {
+            ms
+        });
     }
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
