@@ -241,6 +241,12 @@ fn same_rows_with_and_without_pushdown_on_real_cloudtrail() {
         "filter readOnly = 'false' | stats count(*) as n by bin(1d) as day",
         "fields @timestamp, eventName | sort eventName asc | filter eventName like 'Get' | limit 30",
         "filter strlen(eventName) > 20 | fields @timestamp, eventName | dedup eventName",
+        // One-column filters run once per dictionary value of a promoted column, and once
+        // for a missing value (errorCode is absent from most events: spec §3.4).
+        "filter errorCode != 'AccessDenied' | stats count(*) as n by errorCode",
+        "filter errorCode not like 'Denied' | stats count(*) as n by eventSource",
+        "filter not ispresent(errorCode) or isblank(errorCode) | stats count(*) as n",
+        "filter coalesce(errorCode, 'none') in ['none', 'AccessDenied'] | stats count(*) as n by errorCode",
     ];
     for q in queries {
         for partitions in [1, 2] {
