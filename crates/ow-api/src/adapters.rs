@@ -227,24 +227,21 @@ impl LogBackend for StoreBackend {
             .map_err(store_error)
     }
 
+    /// All the group's streams in one call: one read of the store's state, so a stream
+    /// created or deleted meanwhile cannot shift the store's offset-based pages (which would
+    /// repeat or skip streams).
     fn list_log_streams(&self, group: &str) -> Result<Vec<StreamInfo>, ApiError> {
-        let mut out = Vec::new();
-        let mut req = PageRequest {
+        let req = PageRequest {
             prefix: None,
-            limit: Some(10_000),
+            limit: Some(usize::MAX),
             next_token: None,
         };
-        loop {
-            let page = self
-                .store
-                .list_log_streams(group, &req, ow_storage::StreamOrder::LogStreamName, false)
-                .map_err(store_error)?;
-            out.extend(page.items.into_iter().map(stream_info));
-            match page.next_token {
-                Some(t) => req.next_token = Some(t),
-                None => return Ok(out),
-            }
-        }
+        let page = self
+            .store
+            .list_log_streams(group, &req, ow_storage::StreamOrder::LogStreamName, false)
+            .map_err(store_error)?;
+        debug_assert!(page.next_token.is_none());
+        Ok(page.items.into_iter().map(stream_info).collect())
     }
 
     fn put_log_events(

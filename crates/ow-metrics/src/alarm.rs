@@ -8,7 +8,7 @@
 //! outcomes with [`AlarmEngine::record_action_outcome`] (or use
 //! [`AlarmEngine::run_actions`], which does both).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -2142,7 +2142,10 @@ impl AlarmEngine {
         out
     }
 
-    /// `DescribeAlarms` (api.md B.3), alarms sorted by name.
+    /// `DescribeAlarms` (api.md B.3), alarms sorted by name (unique across metric and
+    /// composite alarms). `NextToken` is the name of the page's last alarm and the next page
+    /// starts strictly after it, so alarms put or deleted between calls never make another
+    /// alarm repeat or vanish [I: AWS tokens are opaque; see [`crate::page`]].
     ///
     /// # Errors
     /// `InvalidParameterCombination` for `AlarmNames` with `AlarmNamePrefix`, or
@@ -2195,7 +2198,7 @@ impl AlarmEngine {
         if !(1..=100).contains(&max) {
             return Err(MetricsError::invalid_value("MaxRecords", max));
         }
-        let offset = decode_offset("da1:", &input.next_token)?;
+        let after: Option<String> = decode_token(DA_TOKEN, &input.next_token)?;
         let inner = self.inner.lock();
         let related: Option<BTreeSet<String>> = if let Some(p) = &input.children_of_alarm_name {
             Some(
@@ -2268,9 +2271,12 @@ impl AlarmEngine {
             }
         }
         all.sort_by(|a, b| a.1.cmp(&b.1));
-        let page: Vec<&(bool, String)> = all.iter().skip(offset).take(max).collect();
-        let next_token =
-            (offset + page.len() < all.len()).then(|| format!("da1:{}", offset + page.len()));
+        all.retain(|(_, n)| after.as_ref().is_none_or(|a| n > a));
+        let page: Vec<&(bool, String)> = all.iter().take(max).collect();
+        let next_token = match page.last() {
+            Some((_, last)) if all.len() > max => Some(crate::page::encode(DA_TOKEN, last)),
+            _ => None,
+        };
         Ok(DescribeAlarmsOutput {
             metric_alarms: page
                 .iter()
@@ -2345,7 +2351,13 @@ impl AlarmEngine {
             .collect())
     }
 
-    /// `DescribeAlarmHistory` (history survives deletion; kept two weeks).
+    /// `DescribeAlarmHistory` (history survives deletion; kept two weeks), by timestamp.
+    /// An item's position is `(timestamp, n)`: it is the `n`th item recorded with that
+    /// timestamp. Items are only appended, and dropped whole timestamps at a time (the
+    /// retention cutoff), so that position never changes. `NextToken` is the position of
+    /// the page's last item and the next page starts strictly after it in the scan order:
+    /// items recorded or expired between calls never make another item repeat or vanish
+    /// [I: AWS tokens are opaque; see [`crate::page`]].
     ///
     /// # Errors
     /// `InvalidParameterValue` for bad types, item type, MaxRecords, ScanBy; `InvalidNextToken`.
@@ -2387,13 +2399,19 @@ impl AlarmEngine {
         if !(1..=100).contains(&max) {
             return Err(MetricsError::invalid_value("MaxRecords", max));
         }
-        let offset = decode_offset("ah1:", &input.next_token)?;
+        let after: Option<(i64, u64)> = decode_token(AH_TOKEN, &input.next_token)?;
         let cutoff = self.clock.now_ms() - self.config.history_retention_ms;
         let inner = self.inner.lock();
-        let mut items: Vec<&AlarmHistoryItem> = inner
+        let mut recorded: HashMap<i64, u64> = HashMap::new();
+        let mut items: Vec<((i64, u64), &AlarmHistoryItem)> = inner
             .history
             .iter()
-            .filter(|h| {
+            .map(|h| {
+                let n = recorded.entry(h.timestamp_ms).or_insert(0);
+                *n += 1;
+                ((h.timestamp_ms, *n - 1), h)
+            })
+            .filter(|(pos, h)| {
                 h.timestamp_ms >= cutoff
                     && input.alarm_name.as_ref().is_none_or(|n| *n == h.alarm_name)
                     && types.contains(&h.alarm_type)
@@ -2403,32 +2421,38 @@ impl AlarmEngine {
                         .is_none_or(|t| *t == h.history_item_type)
                     && input.start_date_ms.is_none_or(|s| h.timestamp_ms >= s)
                     && input.end_date_ms.is_none_or(|e| h.timestamp_ms <= e)
+                    && after.is_none_or(|a| if desc { *pos < a } else { *pos > a })
             })
             .collect();
+        items.sort_by_key(|(pos, _)| *pos);
         if desc {
             items.reverse();
         }
-        let page: Vec<AlarmHistoryItem> = items
-            .iter()
-            .skip(offset)
-            .take(max)
-            .map(|h| (*h).clone())
-            .collect();
-        let next =
-            (offset + page.len() < items.len()).then(|| format!("ah1:{}", offset + page.len()));
+        let page: Vec<AlarmHistoryItem> =
+            items.iter().take(max).map(|(_, h)| (*h).clone()).collect();
+        let next = match items.get(max.wrapping_sub(1)) {
+            Some((pos, _)) if items.len() > max => Some(crate::page::encode(AH_TOKEN, pos)),
+            _ => None,
+        };
         Ok((page, next))
     }
 }
 
-fn decode_offset(prefix: &str, token: &Option<String>) -> Result<usize> {
+/// The prefixes of `DescribeAlarms` and `DescribeAlarmHistory` tokens (`da1:` and `ah1:`
+/// were offsets).
+const DA_TOKEN: &str = "da2:";
+const AH_TOKEN: &str = "ah2:";
+
+/// The key of a token made by [`crate::page::encode`] with `prefix`, or `InvalidNextToken`.
+fn decode_token<T: serde::de::DeserializeOwned>(
+    prefix: &str,
+    token: &Option<String>,
+) -> Result<Option<T>> {
     match token {
-        None => Ok(0),
-        Some(t) => t
-            .strip_prefix(prefix)
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| {
-                MetricsError::InvalidNextToken("The service cannot parse the NextToken.".into())
-            }),
+        None => Ok(None),
+        Some(t) => crate::page::decode(prefix, t).map(Some).ok_or_else(|| {
+            MetricsError::InvalidNextToken("The service cannot parse the NextToken.".into())
+        }),
     }
 }
 

@@ -122,6 +122,7 @@ pub mod math;
 mod metric_filter;
 mod model;
 pub mod packs;
+mod page;
 mod persist;
 mod query;
 mod rule;

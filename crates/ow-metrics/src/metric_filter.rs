@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{MetricsError, Result};
 use crate::model::{validate_unit, Dimension, MetricId};
 
+/// The prefix of `DescribeMetricFilters` tokens (`mf1:` was an offset).
+const MF_TOKEN: &str = "mf2:";
+
 /// Limits of metric filters (filter-patterns.md §1, §6), AWS values by default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricFilterLimits {
@@ -451,8 +454,10 @@ impl MetricFilterSet {
         Ok(())
     }
 
-    /// `DescribeMetricFilters`: filters sorted by log group then name; `nextToken` is an
-    /// opaque offset.
+    /// `DescribeMetricFilters`: filters sorted by log group then name. `nextToken` is the
+    /// `(log group, filter name)` of the page's last filter and the next page starts strictly
+    /// after it, so filters put or deleted between calls never make another filter repeat or
+    /// vanish [I: AWS tokens are opaque; see [`crate::page`]].
     ///
     /// # Errors
     /// `InvalidParameterException` for a prefix without a log group, only one of
@@ -483,17 +488,14 @@ impl MetricFilterSet {
                 ),
             ));
         }
-        let offset = match &input.next_token {
-            None => 0,
-            Some(t) => t
-                .strip_prefix("mf1:")
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    MetricsError::LogsInvalidParameter("The specified nextToken is invalid.".into())
-                })?,
+        let after: Option<(String, String)> = match &input.next_token {
+            None => None,
+            Some(t) => Some(crate::page::decode(MF_TOKEN, t).ok_or_else(|| {
+                MetricsError::LogsInvalidParameter("The specified nextToken is invalid.".into())
+            })?),
         };
         let groups = self.groups.read();
-        let all: Vec<MetricFilter> = groups
+        let mut matching = groups
             .iter()
             .filter(|(g, _)| input.log_group_name.as_ref().is_none_or(|n| n == *g))
             .flat_map(|(_, l)| l.iter().map(|c| &c.def))
@@ -509,12 +511,19 @@ impl MetricFilterSet {
                             .any(|t| t.metric_name == *n && t.metric_namespace == *ns),
                         _ => true,
                     }
-            })
-            .cloned()
-            .collect();
-        let page: Vec<MetricFilter> = all.iter().skip(offset).take(limit).cloned().collect();
-        let next =
-            (offset + page.len() < all.len()).then(|| format!("mf1:{}", offset + page.len()));
+                    && after.as_ref().is_none_or(|(g, f)| {
+                        (d.log_group_name.as_str(), d.filter_name.as_str())
+                            > (g.as_str(), f.as_str())
+                    })
+            });
+        let page: Vec<MetricFilter> = matching.by_ref().take(limit).cloned().collect();
+        let next = match (matching.next(), page.last()) {
+            (Some(_), Some(last)) => Some(crate::page::encode(
+                MF_TOKEN,
+                &(&last.log_group_name, &last.filter_name),
+            )),
+            _ => None,
+        };
         Ok((page, next))
     }
 

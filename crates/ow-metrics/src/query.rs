@@ -364,6 +364,9 @@ pub(crate) fn evaluate(
     Ok(vars)
 }
 
+/// The prefix of `GetMetricData` tokens (`gmd1:` held a point offset).
+const GMD_TOKEN: &str = "gmd2:";
+
 impl MetricStore {
     /// `GetMetricData` (api.md B.3).
     ///
@@ -372,7 +375,11 @@ impl MetricStore {
     /// series gives one result per series, all with the expression's `Id`. `ScanBy`
     /// `TimestampDescending` (default) orders points newest first. `MaxDatapoints` bounds the
     /// points of one page; a cut result has `StatusCode=PartialData` and `NextToken` resumes
-    /// after it (tokens are positions: the same request must be repeated).
+    /// after it (tokens are positions: the same request must be repeated). The position is
+    /// the result's index and the timestamp of the last point returned, and the next page
+    /// goes on strictly after that timestamp, so points stored between calls never make a
+    /// point repeat or vanish [I: AWS tokens are opaque; see [`crate::page`]] (a search
+    /// expression whose set of series changes between calls can still shift the index).
     ///
     /// # Errors
     /// `MissingParameter`, `InvalidParameterValue` (ids, periods, stats, expressions: the
@@ -453,23 +460,20 @@ impl MetricStore {
                 full.push((q.id.clone(), s.label, pts));
             }
         }
-        // Pagination: token = "gmd1:<result index>:<point offset>".
-        let (mut ri, mut off) = match &input.next_token {
-            None => (0usize, 0usize),
+        // Pagination: the token is (result index, timestamp of the last point returned, or
+        // none to start that result from its first point).
+        let (mut ri, mut after_ts) = match &input.next_token {
+            None => (0usize, None),
             Some(t) => {
                 let bad = || {
                     MetricsError::InvalidNextToken("The service cannot parse the NextToken.".into())
                 };
-                let rest = t.strip_prefix("gmd1:").ok_or_else(bad)?;
-                let (a, b) = rest.split_once(':').ok_or_else(bad)?;
-                let (a, b) = (
-                    a.parse::<usize>().map_err(|_| bad())?,
-                    b.parse::<usize>().map_err(|_| bad())?,
-                );
-                if a > full.len() {
+                let (ri, ts): (usize, Option<i64>) =
+                    crate::page::decode(GMD_TOKEN, t).ok_or_else(bad)?;
+                if ri > full.len() {
                     return Err(bad());
                 }
-                (a, b)
+                (ri, ts)
             }
         };
         let mut budget = max_points;
@@ -477,7 +481,12 @@ impl MetricStore {
         let mut next_token = None;
         while ri < full.len() {
             let (id, label, pts) = &full[ri];
-            let rest = pts.get(off..).unwrap_or(&[]);
+            let from = after_ts.map_or(0, |ts| {
+                pts.iter()
+                    .position(|p| if descending { p.0 < ts } else { p.0 > ts })
+                    .unwrap_or(pts.len())
+            });
+            let rest = pts.get(from..).unwrap_or(&[]);
             let take = rest.len().min(budget);
             budget -= take;
             let cut = take < rest.len();
@@ -489,13 +498,14 @@ impl MetricStore {
                 status_code: if cut { "PartialData" } else { "Complete" }.into(),
             });
             if cut {
-                next_token = Some(format!("gmd1:{ri}:{}", off + take));
+                let last = rest[..take].last().map(|p| p.0);
+                next_token = Some(crate::page::encode(GMD_TOKEN, &(ri, last)));
                 break;
             }
             ri += 1;
-            off = 0;
+            after_ts = None;
             if budget == 0 && ri < full.len() {
-                next_token = Some(format!("gmd1:{ri}:0"));
+                next_token = Some(crate::page::encode(GMD_TOKEN, &(ri, None::<i64>)));
                 break;
             }
         }

@@ -1031,20 +1031,14 @@ impl MetricStore {
     }
 }
 
+/// ListMetrics' token: the last metric of the page (the hex of its JSON, no prefix), so
+/// the next page starts after it (see [`crate::page`]).
 fn encode_token(id: &MetricId) -> String {
-    let json = serde_json::to_string(id).unwrap_or_default();
-    json.bytes().map(|b| format!("{b:02x}")).collect()
+    crate::page::encode("", id)
 }
 
 fn decode_token(t: &str) -> Option<MetricId> {
-    if !t.len().is_multiple_of(2) || !t.is_ascii() {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
-        .collect();
-    serde_json::from_slice(&bytes?).ok()
+    crate::page::decode("", t)
 }
 
 /// Checks a namespace: 1–255 characters, not starting with `:` (B.3).

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_len, int_in, log_group_name, offset_token, parse_offset_token, required};
+use super::{check_len, int_in, key_token, log_group_name, parse_key_token, required};
 use crate::auth::Principal;
 use crate::definitions::QueryDefinition;
 use crate::error::ApiError;
@@ -130,6 +130,11 @@ pub(crate) struct DescribeQueryDefinitionsInput {
     next_token: Option<String>,
 }
 
+/// DescribeQueryDefinitions: the account's definitions by name, then id [I], filtered by
+/// name prefix and language. Pages are linked by the `(name, queryDefinitionId)` of the
+/// page's last definition [I: AWS tokens are opaque; ours is [`super::key_token`]]: the next
+/// page starts strictly after it, so definitions created or deleted between calls never
+/// make another one repeat or vanish (a renamed definition moves in the order).
 pub(crate) fn describe_query_definitions(
     state: &AppState,
     principal: &Principal,
@@ -143,22 +148,31 @@ pub(crate) fn describe_query_definitions(
         check_len("queryDefinitionNamePrefix", p, 1, 255)?;
     }
     let max = int_in("maxResults", input.max_results, 1, 1000, 1000)? as usize;
-    let offset = parse_offset_token(input.next_token.as_deref())?;
-    let all = state.definitions().list(
+    // The cursor: the (name, id) of the last definition of the previous page.
+    let after: Option<(String, String)> = match input.next_token.as_deref() {
+        None => None,
+        Some(t) => {
+            let mut parts = parse_key_token("d", t, 2)?.into_iter();
+            let name = parts.next().unwrap_or_default();
+            Some((name, parts.next().unwrap_or_default()))
+        }
+    };
+    let mut all = state.definitions().list(
         &principal.account_id,
         input.query_definition_name_prefix.as_deref(),
         language.as_deref(),
     );
-    let end = offset.saturating_add(max).min(all.len());
-    let page: Vec<Value> = all
-        .get(offset.min(all.len())..end)
-        .unwrap_or(&[])
-        .iter()
-        .map(QueryDefinition::to_wire)
-        .collect();
+    all.retain(|d| {
+        after.as_ref().is_none_or(|(name, id)| {
+            (d.name.as_str(), d.query_definition_id.as_str()) > (name.as_str(), id.as_str())
+        })
+    });
+    let more = all.len() > max;
+    all.truncate(max);
+    let page: Vec<Value> = all.iter().map(QueryDefinition::to_wire).collect();
     let mut out = json!({ "queryDefinitions": page });
-    if end < all.len() {
-        out["nextToken"] = Value::String(offset_token(end));
+    if let (true, Some(last)) = (more, all.last()) {
+        out["nextToken"] = Value::String(key_token("d", &[&last.name, &last.query_definition_id]));
     }
     Ok(out)
 }

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    check_len, group_name_or_identifier, int_in, log_group_name, log_stream_name, offset_token,
-    parse_offset_token, required,
+    check_len, group_name_or_identifier, int_in, key_token, log_group_name, log_stream_name,
+    parse_key_token, required, token_int,
 };
 use crate::auth::Principal;
-use crate::backend::{Cursor, EventRange, EventRecord, GroupInfo};
+use crate::backend::{Cursor, EventRange, EventRecord, GroupInfo, StreamInfo};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -161,30 +161,14 @@ fn group_wire(g: &GroupInfo, region: &str) -> Value {
 }
 
 /// A name-keyed token: the next page starts after `name` (tokens survive creations and
-/// deletions between pages) [I: AWS tokens are opaque].
+/// deletions between pages) [I: AWS tokens are opaque; see [`super::key_token`]].
 fn name_token(name: &str) -> String {
-    let mut s = String::from("n");
-    for b in name.bytes() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    key_token("n", &[name])
 }
 
 fn parse_name_token(token: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::InvalidParameter(format!("The specified nextToken is invalid: {token}"));
-    let hex = token.strip_prefix('n').ok_or_else(bad)?;
-    if hex.len() % 2 != 0 {
-        return Err(bad());
-    }
-    let bytes: Result<Vec<u8>, _> = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(bad)
-        })
-        .collect();
-    String::from_utf8(bytes?).map_err(|_| bad())
+    let mut parts = parse_key_token("n", token, 1)?;
+    Ok(parts.pop().unwrap_or_default())
 }
 
 /// DescribeLogGroups: ASCII-sorted by name [V]; `logGroupNamePattern` is a case-sensitive
@@ -328,6 +312,15 @@ pub(crate) struct DescribeLogStreamsInput {
 
 /// DescribeLogStreams: by name (ASCII) or by last event time; `descending` reverses;
 /// a prefix is not allowed with `LastEventTime` [V]. `storedBytes` is always 0 [V].
+///
+/// Pages are linked by a position token [I: AWS tokens are opaque; ours is
+/// [`super::key_token`]]: the sort key of the page's last stream (its name, or its
+/// `(lastEventTimestamp, name)` with `LastEventTime`, streams without events first), and
+/// the next page starts strictly after it in the same order, so streams created or deleted
+/// between calls never make another stream repeat or vanish. A stream whose last event
+/// time changes between calls moves in the `LastEventTime` order, and may then be listed
+/// twice or not at all. The token names its order: one from another `orderBy` or
+/// `descending` is an `InvalidParameterException`.
 pub(crate) fn describe_log_streams(
     state: &AppState,
     principal: &Principal,
@@ -358,33 +351,57 @@ pub(crate) fn describe_log_streams(
     if let Some(p) = &input.log_stream_name_prefix {
         check_len("logStreamNamePrefix", p, 1, 512)?;
     }
-    let offset = parse_offset_token(input.next_token.as_deref())?;
+    let descending = input.descending == Some(true);
+    let kind = match (by_time, descending) {
+        (false, false) => "sna",
+        (false, true) => "snd",
+        (true, false) => "sta",
+        (true, true) => "std",
+    };
+    // The cursor as the sort key (last event time, or none when ordering by name; name).
+    let after: Option<(Option<i64>, String)> = match input.next_token.as_deref() {
+        None => None,
+        Some(t) if by_time => {
+            let mut parts = parse_key_token(kind, t, 2)?.into_iter();
+            let time = token_int(t, &parts.next().unwrap_or_default())?;
+            Some((time, parts.next().unwrap_or_default()))
+        }
+        Some(t) => Some((None, parse_key_token(kind, t, 1)?.pop().unwrap_or_default())),
+    };
     let info = require_group(state, principal, &group)?;
     let mut streams = state.store().list_log_streams(&group)?;
+    // The sort key: (last event time, name bytes) with `LastEventTime`, else (none, name).
+    fn key(s: &StreamInfo, by_time: bool) -> (Option<i64>, &[u8]) {
+        let time = if by_time {
+            s.last_event_timestamp_ms
+        } else {
+            None
+        };
+        (time, s.name.as_bytes())
+    }
     streams.retain(|s| {
         input
             .log_stream_name_prefix
             .as_deref()
             .is_none_or(|p| s.name.starts_with(p))
+            && after.as_ref().is_none_or(|(time, name)| {
+                let cursor = (*time, name.as_bytes());
+                if descending {
+                    key(s, by_time) < cursor
+                } else {
+                    key(s, by_time) > cursor
+                }
+            })
     });
-    if by_time {
-        streams.sort_by(|a, b| {
-            a.last_event_timestamp_ms
-                .cmp(&b.last_event_timestamp_ms)
-                .then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
-        });
-    } else {
-        streams.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    }
-    if input.descending == Some(true) {
+    streams.sort_by(|a, b| key(a, by_time).cmp(&key(b, by_time)));
+    if descending {
         streams.reverse();
     }
     let region = &state.config().region;
     let group_arn = info.log_group_arn(region);
-    let end = offset.saturating_add(limit).min(streams.len());
+    let more = streams.len() > limit;
+    streams.truncate(limit);
     let page: Vec<Value> = streams
-        .get(offset.min(streams.len())..end)
-        .unwrap_or(&[])
         .iter()
         .map(|s| {
             let mut v = json!({
@@ -406,8 +423,19 @@ pub(crate) fn describe_log_streams(
         })
         .collect();
     let mut out = json!({ "logStreams": page });
-    if end < streams.len() {
-        out["nextToken"] = json!(offset_token(end));
+    if more {
+        if let Some(last) = streams.last() {
+            let token = if by_time {
+                let time = last
+                    .last_event_timestamp_ms
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                key_token(kind, &[&time, &last.name])
+            } else {
+                key_token(kind, &[&last.name])
+            };
+            out["nextToken"] = json!(token);
+        }
     }
     Ok(out)
 }
@@ -1050,6 +1078,7 @@ mod tests {
         for n in ["", "a", "/aws/lambda/x#1"] {
             assert_eq!(parse_name_token(&name_token(n)).unwrap(), n);
         }
+        assert_eq!(name_token("ab"), "n6162");
         assert!(parse_name_token("nzz").is_err());
         assert!(parse_name_token("x").is_err());
     }

@@ -240,8 +240,10 @@ pub(crate) fn identifier_to_name(identifier: &str) -> String {
     identifier.to_string()
 }
 
-/// An opaque pagination token for an offset into a stable ordering: `p<offset>` [I: AWS
-/// tokens are opaque].
+/// An opaque pagination token for an offset into an ordering that never changes between
+/// calls: `p<offset>` [I: AWS tokens are opaque]. Only for the rows of a finished query
+/// (GetQueryResults); a list that items join or leave between calls pages with
+/// [`key_token`] instead, since an offset there repeats or skips items.
 pub(crate) fn offset_token(offset: usize) -> String {
     format!("p{offset}")
 }
@@ -253,10 +255,67 @@ pub(crate) fn parse_offset_token(token: Option<&str>) -> Result<usize, ApiError>
         Some(t) => t
             .strip_prefix('p')
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| {
-                ApiError::InvalidParameter(format!("The specified nextToken is invalid: {t}"))
-            }),
+            .ok_or_else(|| invalid_token(t)),
     }
+}
+
+/// A position token for a list: the next page starts strictly after the item whose sort
+/// key is `parts`, in the list's own order, so items created or deleted between calls never
+/// make an item that exists throughout repeat or vanish [I: AWS tokens are opaque; this
+/// format is our choice]. `kind` names the list and its order (a token of another kind is
+/// rejected); each part is hex-encoded, and the parts are joined by `.`.
+pub(crate) fn key_token(kind: &str, parts: &[&str]) -> String {
+    let mut s = String::from(kind);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        for b in part.bytes() {
+            s.push_str(&format!("{b:02x}"));
+        }
+    }
+    s
+}
+
+/// The `n` parts of a token made by [`key_token`] with `kind`, or the
+/// `InvalidParameterException` every malformed token gets.
+pub(crate) fn parse_key_token(kind: &str, token: &str, n: usize) -> Result<Vec<String>, ApiError> {
+    let bad = || invalid_token(token);
+    let rest = token.strip_prefix(kind).ok_or_else(bad)?;
+    let parts: Vec<String> = rest
+        .split('.')
+        .map(|hex| {
+            if hex.len() % 2 != 0 {
+                return Err(bad());
+            }
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(bad)
+                })
+                .collect::<Result<Vec<u8>, _>>()?;
+            String::from_utf8(bytes).map_err(|_| bad())
+        })
+        .collect::<Result<_, _>>()?;
+    if parts.len() != n {
+        return Err(bad());
+    }
+    Ok(parts)
+}
+
+/// An integer part of a [`key_token`] (`""` for none), or the malformed-token error.
+pub(crate) fn token_int(token: &str, part: &str) -> Result<Option<i64>, ApiError> {
+    if part.is_empty() {
+        return Ok(None);
+    }
+    part.parse().map(Some).map_err(|_| invalid_token(token))
+}
+
+/// The error of a malformed `nextToken` (what the Logs operations have always answered).
+pub(crate) fn invalid_token(token: &str) -> ApiError {
+    ApiError::InvalidParameter(format!("The specified nextToken is invalid: {token}"))
 }
 
 #[cfg(test)]
@@ -290,5 +349,18 @@ mod tests {
     fn tokens() {
         assert_eq!(parse_offset_token(Some(&offset_token(42))).unwrap(), 42);
         assert!(parse_offset_token(Some("garbage")).is_err());
+        for parts in [vec!["a"], vec![""], vec!["", "b.c"], vec!["17", "ünï/x"]] {
+            let t = key_token("sk", &parts);
+            assert_eq!(parse_key_token("sk", &t, parts.len()).unwrap(), parts);
+            assert!(parse_key_token("q", &t, parts.len()).is_err());
+            assert!(parse_key_token("sk", &t, parts.len() + 1).is_err());
+        }
+        assert_eq!(key_token("n", &["ab"]), "n6162");
+        for bad in ["", "sk", "skz1", "sk616", "sk61.6", "skff", "p2"] {
+            assert!(parse_key_token("sk", bad, 2).is_err(), "{bad}");
+        }
+        assert_eq!(token_int("t", "").unwrap(), None);
+        assert_eq!(token_int("t", "-5").unwrap(), Some(-5));
+        assert!(token_int("t", "x").is_err());
     }
 }

@@ -1,10 +1,13 @@
 //! StartQuery, GetQueryResults, StopQuery, DescribeQueries (spec/api.md §A.2).
 
+use std::cmp::Reverse;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    identifier_to_name, int_in, log_group_name, offset_token, parse_offset_token, required,
+    identifier_to_name, int_in, key_token, log_group_name, offset_token, parse_key_token,
+    parse_offset_token, required, token_int,
 };
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -162,7 +165,8 @@ pub(crate) struct GetQueryResultsInput {
 }
 
 /// GetQueryResults: rows, statistics (the engine's progress while running), status. Rows come
-/// in pages of `maxItems` (default and at most 10,000) linked by an offset `nextToken` [I].
+/// in pages of `maxItems` (default and at most 10,000) linked by an offset `nextToken` [I]
+/// (the rows of a finished query never change, so an offset is a stable position).
 /// While `Running`, `results` holds the partial rows (see [`crate::queries`]).
 pub(crate) fn get_query_results(
     state: &AppState,
@@ -263,7 +267,10 @@ pub(crate) struct DescribeQueriesInput {
 }
 
 /// DescribeQueries: the account's queries, newest first [I], filtered by log group (any of
-/// the query's groups), status and language.
+/// the query's groups), status and language. Pages are linked by the position of the page's
+/// last query, `(createTime, queryId)` [I: AWS tokens are opaque; ours is
+/// [`super::key_token`]]: the next page starts strictly after it, so queries started or
+/// expired between calls never make another query repeat or vanish.
 pub(crate) fn describe_queries(
     state: &AppState,
     principal: &Principal,
@@ -293,8 +300,17 @@ pub(crate) fn describe_queries(
         None => None,
         Some(g) => Some(log_group_name("logGroupName", Some(g))?),
     };
-    let offset = parse_offset_token(input.next_token.as_deref())?;
-    let all: Vec<QueryInfo> = state
+    // The cursor: the last query of the previous page (newest first, then by id).
+    let after: Option<(i64, String)> = match input.next_token.as_deref() {
+        None => None,
+        Some(t) => {
+            let mut parts = parse_key_token("q", t, 2)?.into_iter();
+            let time = token_int(t, &parts.next().unwrap_or_default())?
+                .ok_or_else(|| super::invalid_token(t))?;
+            Some((time, parts.next().unwrap_or_default()))
+        }
+    };
+    let mut all: Vec<QueryInfo> = state
         .queries()
         .list(&principal.account_id)
         .into_iter()
@@ -305,11 +321,15 @@ pub(crate) fn describe_queries(
                 .as_ref()
                 .is_none_or(|g| q.meta.log_group_names.iter().any(|n| n == g))
         })
+        .filter(|q| {
+            after.as_ref().is_none_or(|(time, id)| {
+                (Reverse(q.create_time_ms), q.query_id.as_str()) > (Reverse(*time), id.as_str())
+            })
+        })
         .collect();
-    let end = offset.saturating_add(max).min(all.len());
+    let more = all.len() > max;
+    all.truncate(max);
     let page: Vec<Value> = all
-        .get(offset.min(all.len())..end)
-        .unwrap_or(&[])
         .iter()
         .map(|q| {
             let mut v = json!({
@@ -328,8 +348,9 @@ pub(crate) fn describe_queries(
         })
         .collect();
     let mut out = json!({ "queries": page });
-    if end < all.len() {
-        out["nextToken"] = Value::String(offset_token(end));
+    if let (true, Some(last)) = (more, all.last()) {
+        let time = last.create_time_ms.to_string();
+        out["nextToken"] = Value::String(key_token("q", &[&time, &last.query_id]));
     }
     Ok(out)
 }

@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_len, int_in, log_group_name, parse_offset_token, required};
+use super::{check_len, int_in, log_group_name, parse_key_token, required};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::AppState;
@@ -155,7 +155,11 @@ pub(crate) fn describe_subscription_filters(
     if let Some(p) = &i.filter_name_prefix {
         check_len("filterNamePrefix", p, 1, 512)?;
     }
-    parse_offset_token(i.next_token.as_deref())?;
+    if let Some(t) = &i.next_token {
+        // No page ever has a token (the list is empty); one would be the position of the
+        // last filter's name, like every other list's [I: see `super::key_token`].
+        parse_key_token("f", t, 1)?;
+    }
     state.store().log_group(&group)?;
     Ok(json!({ "subscriptionFilters": [] }))
 }

@@ -896,3 +896,205 @@ async fn qa_filter_pattern_error_text_once() {
         "{message}"
     );
 }
+
+/// One DescribeLogStreams page of group `g` (limit 2, `order` fields merged in):
+/// (stream names, nextToken).
+async fn stream_page(
+    h: &Harness,
+    g: &str,
+    order: &Value,
+    token: Option<&str>,
+) -> (Vec<String>, Option<String>) {
+    let mut req = json!({"logGroupName": g, "limit": 2});
+    for (k, v) in order.as_object().unwrap() {
+        req[k] = v.clone();
+    }
+    if let Some(t) = token {
+        req["nextToken"] = json!(t);
+    }
+    let page = h.ok("DescribeLogStreams", req).await;
+    let next = page["nextToken"].as_str().map(str::to_string);
+    (names(&page, "logStreams", "logStreamName"), next)
+}
+
+/// The rest of the pages from `token` on, all names in order.
+async fn stream_rest(h: &Harness, g: &str, order: &Value, token: Option<String>) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut token = token;
+    while let Some(t) = token {
+        let (names, next) = stream_page(h, g, order, Some(&t)).await;
+        all.extend(names);
+        token = next;
+    }
+    all
+}
+
+async fn create_streams(h: &Harness, g: &str, streams: &[&str]) {
+    for s in streams {
+        h.ok(
+            "CreateLogStream",
+            json!({"logGroupName": g, "logStreamName": s}),
+        )
+        .await;
+    }
+}
+
+async fn delete_streams(h: &Harness, g: &str, streams: &[&str]) {
+    for s in streams {
+        h.ok(
+            "DeleteLogStream",
+            json!({"logGroupName": g, "logStreamName": s}),
+        )
+        .await;
+    }
+}
+
+/// Tester's finding: DescribeLogStreams' nextToken was a page offset, so a stream created
+/// before the cursor repeated an item and deleted ones made others vanish. The token is now
+/// the position after the page's last stream, by name in both directions.
+#[tokio::test]
+async fn describe_log_streams_tokens_survive_creations_and_deletions_by_name() {
+    let h = Harness::new();
+    let asc = json!({});
+    let desc = json!({"descending": true});
+    // The repro: [b, d], then `a` is created before the cursor: the next page is [f, h].
+    setup(&h, "pg", "b").await;
+    create_streams(&h, "pg", &["d", "f", "h"]).await;
+    let (p1, t1) = stream_page(&h, "pg", &asc, None).await;
+    assert_eq!(p1, ["b", "d"]);
+    create_streams(&h, "pg", &["a"]).await;
+    assert_eq!(stream_rest(&h, "pg", &asc, t1.clone()).await, ["f", "h"]);
+    // A stream created after the cursor is listed.
+    create_streams(&h, "pg", &["e"]).await;
+    assert_eq!(stream_rest(&h, "pg", &asc, t1).await, ["e", "f", "h"]);
+
+    // Deleting the listed streams: the rest are still listed.
+    setup(&h, "del", "b").await;
+    create_streams(&h, "del", &["d", "f", "h"]).await;
+    let (p1, t1) = stream_page(&h, "del", &asc, None).await;
+    assert_eq!(p1, ["b", "d"]);
+    delete_streams(&h, "del", &["b", "d"]).await;
+    assert_eq!(stream_rest(&h, "del", &asc, t1).await, ["f", "h"]);
+
+    // Descending: a stream created before the cursor (`z`) and the deletion of the listed
+    // ones change nothing after it.
+    setup(&h, "dsc", "b").await;
+    create_streams(&h, "dsc", &["d", "f", "h"]).await;
+    let (p1, t1) = stream_page(&h, "dsc", &desc, None).await;
+    assert_eq!(p1, ["h", "f"]);
+    create_streams(&h, "dsc", &["z"]).await;
+    assert_eq!(stream_rest(&h, "dsc", &desc, t1.clone()).await, ["d", "b"]);
+    delete_streams(&h, "dsc", &["h", "f"]).await;
+    create_streams(&h, "dsc", &["c"]).await;
+    assert_eq!(
+        stream_rest(&h, "dsc", &desc, t1.clone()).await,
+        ["d", "c", "b"]
+    );
+
+    // Malformed tokens, old offset tokens and a token of another order stay
+    // InvalidParameterException.
+    let t1 = t1.unwrap();
+    for (order, token) in [
+        (json!({}), "garbage"),
+        (json!({}), "p2"),
+        (json!({}), "sna6"),
+        (json!({}), t1.as_str()),
+        (
+            json!({"orderBy": "LastEventTime", "descending": true}),
+            t1.as_str(),
+        ),
+    ] {
+        let mut req = json!({"logGroupName": "dsc", "nextToken": token});
+        for (k, v) in order.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let (kind, message, status) = h.err("DescribeLogStreams", req).await;
+        assert_eq!(kind, "InvalidParameterException", "{token}");
+        assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(
+            message,
+            format!("The specified nextToken is invalid: {token}")
+        );
+    }
+}
+
+/// The same with `orderBy=LastEventTime`: the token carries (lastEventTimestamp, name) of
+/// the page's last stream, and the next page starts strictly after it in the same order
+/// (streams without events first when ascending, last when descending).
+#[tokio::test]
+async fn describe_log_streams_tokens_survive_creations_and_deletions_by_last_event_time() {
+    let h = Harness::new();
+    let asc = json!({"orderBy": "LastEventTime"});
+    let desc = json!({"orderBy": "LastEventTime", "descending": true});
+    let base = now_ms() - 60_000;
+    // Last event times: h < f < d < b; x has no events.
+    let put = |s: &'static str, t: i64| {
+        let h = &h;
+        async move {
+            h.ok(
+                "PutLogEvents",
+                json!({"logGroupName": "pg", "logStreamName": s,
+                       "logEvents": [{"timestamp": t, "message": s}]}),
+            )
+            .await;
+        }
+    };
+    setup(&h, "pg", "b").await;
+    create_streams(&h, "pg", &["d", "f", "h", "x"]).await;
+    for (i, s) in ["h", "f", "d", "b"].into_iter().enumerate() {
+        put(s, base + i as i64 * 1000).await;
+    }
+    let page = h
+        .ok(
+            "DescribeLogStreams",
+            json!({"logGroupName": "pg", "orderBy": "LastEventTime"}),
+        )
+        .await;
+    let all = names(&page, "logStreams", "logStreamName");
+    assert_eq!(all, ["x", "h", "f", "d", "b"]);
+
+    // Ascending: [x, h]; `a` (no events) sorts before the cursor, `c` (newest) after it.
+    let (p1, t1) = stream_page(&h, "pg", &asc, None).await;
+    assert_eq!(p1, ["x", "h"]);
+    create_streams(&h, "pg", &["a", "c"]).await;
+    put("c", base + 10_000).await;
+    assert_eq!(
+        stream_rest(&h, "pg", &asc, t1.clone()).await,
+        ["f", "d", "b", "c"]
+    );
+    // Deleting the listed streams (and a stream between them) changes nothing after it.
+    delete_streams(&h, "pg", &["x", "h", "a"]).await;
+    assert_eq!(stream_rest(&h, "pg", &asc, t1).await, ["f", "d", "b", "c"]);
+
+    // Descending: [c, b]; `z` (newer than all) sorts before the cursor, `e` (no events)
+    // after it, at the end.
+    let (p1, t1) = stream_page(&h, "pg", &desc, None).await;
+    assert_eq!(p1, ["c", "b"]);
+    create_streams(&h, "pg", &["z", "e"]).await;
+    h.ok(
+        "PutLogEvents",
+        json!({"logGroupName": "pg", "logStreamName": "z",
+               "logEvents": [{"timestamp": base + 20_000, "message": "z"}]}),
+    )
+    .await;
+    assert_eq!(
+        stream_rest(&h, "pg", &desc, t1.clone()).await,
+        ["d", "f", "e"]
+    );
+    delete_streams(&h, "pg", &["c", "b"]).await;
+    assert_eq!(
+        stream_rest(&h, "pg", &desc, t1.clone()).await,
+        ["d", "f", "e"]
+    );
+
+    // A time-ordered token is no name-ordered one, nor one of the other direction.
+    let t1 = t1.unwrap();
+    for order in [json!({}), asc] {
+        let mut req = json!({"logGroupName": "pg", "nextToken": t1});
+        for (k, v) in order.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let (kind, _, _) = h.err("DescribeLogStreams", req).await;
+        assert_eq!(kind, "InvalidParameterException");
+    }
+}

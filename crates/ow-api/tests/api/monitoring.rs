@@ -1532,3 +1532,237 @@ async fn query_protocol_over_get() {
         "SignatureDoesNotMatch"
     );
 }
+
+/// Tester's finding: DescribeMetricFilters' nextToken was an offset (`mf1:2`), so a filter
+/// put before the cursor repeated an item and deleted ones made others vanish. The token
+/// is now the position after the page's last filter (log group, filter name).
+#[tokio::test]
+async fn describe_metric_filters_tokens_survive_puts_and_deletes() {
+    let h = Mon::new();
+    let put = |g: &'static str, f: &'static str| {
+        let h = &h;
+        async move {
+            h.logs(
+                "PutMetricFilter",
+                json!({"logGroupName": g, "filterName": f, "filterPattern": "ERROR",
+                       "metricTransformations": [{"metricName": "Errors", "metricNamespace": "App", "metricValue": "1"}]}),
+            )
+            .await;
+        }
+    };
+    let delete = |g: &'static str, f: &'static str| {
+        let h = &h;
+        async move {
+            h.logs(
+                "DeleteMetricFilter",
+                json!({"logGroupName": g, "filterName": f}),
+            )
+            .await;
+        }
+    };
+    // (names, nextToken) of one page of 2 from `token` (of group `g`, or of all groups).
+    let page = |g: Option<&'static str>, token: Option<String>| {
+        let h = &h;
+        async move {
+            let mut req = json!({"limit": 2});
+            if let Some(g) = g {
+                req["logGroupName"] = json!(g);
+            }
+            if let Some(t) = token {
+                req["nextToken"] = json!(t);
+            }
+            let out = h.logs("DescribeMetricFilters", req).await;
+            let names: Vec<String> = arr(&out["metricFilters"])
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}/{}",
+                        f["logGroupName"].as_str().unwrap(),
+                        f["filterName"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            (names, out["nextToken"].as_str().map(str::to_string))
+        }
+    };
+    let rest = |g: Option<&'static str>, token: Option<String>| async move {
+        let mut all = Vec::new();
+        let mut token = token;
+        while let Some(t) = token {
+            let (names, next) = page(g, Some(t)).await;
+            all.extend(names);
+            token = next;
+        }
+        all
+    };
+    for g in ["pg", "del", "other"] {
+        h.logs("CreateLogGroup", json!({"logGroupName": g})).await;
+    }
+    for f in ["b", "d", "f", "h"] {
+        put("pg", f).await;
+        put("del", f).await;
+    }
+    // The repro: [b, d], then `a` is put before the cursor: the next page is [f, h].
+    let (p1, t1) = page(Some("pg"), None).await;
+    assert_eq!(p1, ["pg/b", "pg/d"]);
+    put("pg", "a").await;
+    assert_eq!(rest(Some("pg"), t1.clone()).await, ["pg/f", "pg/h"]);
+    put("pg", "e").await;
+    assert_eq!(rest(Some("pg"), t1).await, ["pg/e", "pg/f", "pg/h"]);
+    // Deleting the listed filters: the rest are still listed.
+    let (p1, t2) = page(Some("del"), None).await;
+    assert_eq!(p1, ["del/b", "del/d"]);
+    delete("del", "b").await;
+    delete("del", "d").await;
+    assert_eq!(rest(Some("del"), t2).await, ["del/f", "del/h"]);
+    // Across log groups: [del/f, del/h], then a filter of `other` (between the cursor and
+    // `pg`) is listed, and deleting the listed ones loses nothing.
+    let (p1, t3) = page(None, None).await;
+    assert_eq!(p1, ["del/f", "del/h"]);
+    put("other", "x").await;
+    delete("del", "f").await;
+    assert_eq!(
+        rest(None, t3).await,
+        ["other/x", "pg/a", "pg/b", "pg/d", "pg/e", "pg/f", "pg/h"]
+    );
+    // A malformed or old-style token is still InvalidParameterException.
+    for bad in ["garbage", "mf1:2", "mf2:zz"] {
+        let (status, _, bytes) = h
+            .raw(crate::common::Harness::request(
+                "DescribeMetricFilters",
+                &json!({"logGroupName": "pg", "nextToken": bad}).to_string(),
+            ))
+            .await;
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(v["__type"], "InvalidParameterException", "{v}");
+        assert_eq!(v["message"], "The specified nextToken is invalid.", "{v}");
+    }
+}
+
+/// The metrics service's lists page by position too [I: AWS tokens are opaque]:
+/// DescribeAlarms after the last alarm name, DescribeAlarmHistory after the last item
+/// (timestamp, order of recording), GetMetricData after the last point's timestamp.
+#[tokio::test]
+async fn metrics_list_tokens_survive_changes_between_pages() {
+    let h = Mon::new();
+    let p = Proto::Json10;
+    let put_alarm = |name: &'static str| {
+        let h = &h;
+        async move {
+            h.ok(
+                p,
+                "PutMetricAlarm",
+                json!({"AlarmName": name, "MetricName": "Latency", "Namespace": "App",
+                       "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1.0,
+                       "ComparisonOperator": "GreaterThanThreshold"}),
+            )
+            .await;
+        }
+    };
+    let alarms = |out: &Value| -> Vec<String> {
+        arr(&out["MetricAlarms"])
+            .iter()
+            .map(|a| a["AlarmName"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Alarms b, d, f, h a day apart (their creation is their history).
+    for (i, name) in ["b", "d", "f", "h"].into_iter().enumerate() {
+        h.clock.set_ms(T0_MS + i as i64 * 86_400_000);
+        put_alarm(name).await;
+    }
+    // DescribeAlarms: [b, d]; `a` put and `b`, `d` deleted: the next page is [f, h].
+    let p1 = h.ok(p, "DescribeAlarms", json!({"MaxRecords": 2})).await;
+    assert_eq!(alarms(&p1), ["b", "d"]);
+    put_alarm("a").await;
+    h.ok(p, "DeleteAlarms", json!({"AlarmNames": ["b", "d"]}))
+        .await;
+    let p2 = h
+        .ok(
+            p,
+            "DescribeAlarms",
+            json!({"MaxRecords": 2, "NextToken": p1["NextToken"]}),
+        )
+        .await;
+    assert_eq!(alarms(&p2), ["f", "h"]);
+    assert!(p2.get("NextToken").is_none_or(Value::is_null), "{p2}");
+    for bad in ["bogus", "da1:2"] {
+        let (code, _, _, _) = h.err(p, "DescribeAlarms", json!({"NextToken": bad})).await;
+        assert_eq!(code, "InvalidNextToken");
+    }
+
+    // DescribeAlarmHistory, oldest first: [b, d] created; when b's item expires before the
+    // next page, f is still listed.
+    let created = |out: &Value| -> Vec<String> {
+        arr(&out["AlarmHistoryItems"])
+            .iter()
+            .map(|i| i["AlarmName"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let asc = json!({"ScanBy": "TimestampAscending", "MaxRecords": 2, "HistoryItemType": "ConfigurationUpdate"});
+    let h1 = h.ok(p, "DescribeAlarmHistory", asc.clone()).await;
+    assert_eq!(created(&h1), ["b", "d"]);
+    h.clock.set_ms(T0_MS + 14 * 86_400_000 + 1);
+    let mut next = asc.clone();
+    next["NextToken"] = h1["NextToken"].clone();
+    let h2 = h.ok(p, "DescribeAlarmHistory", next).await;
+    assert_eq!(created(&h2), ["f", "h"]);
+    // Newest first, back at the time of the deletions: items recorded in the cursor's
+    // millisecond after the first page come before the cursor and repeat nothing.
+    h.clock.set_ms(T0_MS + 3 * 86_400_000);
+    let desc = json!({"MaxRecords": 2, "HistoryItemType": "ConfigurationUpdate"});
+    let h1 = h.ok(p, "DescribeAlarmHistory", desc.clone()).await;
+    // b's and d's deletions, recorded in that order in the millisecond of a's creation.
+    assert_eq!(created(&h1), ["d", "b"]);
+    put_alarm("x").await;
+    put_alarm("y").await;
+    let mut next = desc.clone();
+    next["NextToken"] = h1["NextToken"].clone();
+    let h2 = h.ok(p, "DescribeAlarmHistory", next).await;
+    assert_eq!(created(&h2), ["a", "h"]);
+    let (code, _, _, _) = h
+        .err(p, "DescribeAlarmHistory", json!({"NextToken": "ah1:2"}))
+        .await;
+    assert_eq!(code, "InvalidNextToken");
+
+    // GetMetricData, newest first in pages of 2 points: a newer point stored between pages
+    // does not repeat one.
+    h.clock.set_ms(T0_MS);
+    let minute = |k: i64| T0_MS - 600_000 + k * 60_000;
+    let put_point = |k: i64| {
+        let h = &h;
+        async move {
+            h.ok(
+                p,
+                "PutMetricData",
+                json!({"Namespace": "App", "MetricData": [
+                    {"MetricName": "Hits", "Timestamp": secs(minute(k)), "Value": k as f64}]}),
+            )
+            .await;
+        }
+    };
+    for k in 1..=4 {
+        put_point(k).await;
+    }
+    let gmd = json!({"MetricDataQueries": [
+        {"Id": "m", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Hits"}, "Period": 60, "Stat": "Sum"}}],
+        "StartTime": secs(minute(0)), "EndTime": secs(T0_MS), "MaxDatapoints": 2});
+    let values = |out: &Value| -> Vec<f64> {
+        arr(&out["MetricDataResults"])
+            .iter()
+            .flat_map(|r| arr(&r["Values"]).iter().map(num).collect::<Vec<_>>())
+            .collect()
+    };
+    let g1 = h.ok(p, "GetMetricData", gmd.clone()).await;
+    assert_eq!(values(&g1), [4.0, 3.0]);
+    put_point(5).await;
+    let mut next = gmd.clone();
+    next["NextToken"] = g1["NextToken"].clone();
+    let g2 = h.ok(p, "GetMetricData", next).await;
+    assert_eq!(values(&g2), [2.0, 1.0]);
+    assert!(g2.get("NextToken").is_none_or(Value::is_null), "{g2}");
+    let mut bad = gmd.clone();
+    bad["NextToken"] = json!("gmd1:0:2");
+    let (code, _, _, _) = h.err(p, "GetMetricData", bad).await;
+    assert_eq!(code, "InvalidNextToken");
+}

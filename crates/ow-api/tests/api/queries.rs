@@ -361,3 +361,129 @@ async fn qa_put_query_definition_client_token() {
         .collect();
     assert_eq!(names, ["other", "renamed"]);
 }
+
+/// DescribeQueryDefinitions and DescribeQueries page by position, not offset [I: AWS
+/// tokens are opaque]: definitions put or deleted, and queries started, between pages never
+/// make an item that exists throughout repeat or vanish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_query_definitions_and_queries_tokens_are_positions() {
+    let h = Harness::new();
+    let put = |name: &'static str| {
+        let h = &h;
+        async move {
+            h.ok(
+                "PutQueryDefinition",
+                json!({"name": name, "queryString": "fields @message"}),
+            )
+            .await["queryDefinitionId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let defs = |page: &Value| -> Vec<String> {
+        page["queryDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut ids = std::collections::BTreeMap::new();
+    for name in ["b", "d", "f", "h"] {
+        ids.insert(name, put(name).await);
+    }
+    let p1 = h
+        .ok("DescribeQueryDefinitions", json!({"maxResults": 2}))
+        .await;
+    assert_eq!(defs(&p1), ["b", "d"]);
+    put("a").await;
+    put("e").await;
+    for name in ["b", "d"] {
+        h.ok(
+            "DeleteQueryDefinition",
+            json!({"queryDefinitionId": ids[name]}),
+        )
+        .await;
+    }
+    let p2 = h
+        .ok(
+            "DescribeQueryDefinitions",
+            json!({"maxResults": 2, "nextToken": p1["nextToken"]}),
+        )
+        .await;
+    assert_eq!(defs(&p2), ["e", "f"]);
+    let p3 = h
+        .ok(
+            "DescribeQueryDefinitions",
+            json!({"maxResults": 2, "nextToken": p2["nextToken"]}),
+        )
+        .await;
+    assert_eq!(defs(&p3), ["h"]);
+    assert!(p3.get("nextToken").is_none());
+    for bad in ["garbage", "p2"] {
+        let (kind, message, _) = h
+            .err("DescribeQueryDefinitions", json!({"nextToken": bad}))
+            .await;
+        assert_eq!(kind, "InvalidParameterException");
+        assert_eq!(
+            message,
+            format!("The specified nextToken is invalid: {bad}")
+        );
+    }
+
+    // DescribeQueries, newest first: queries started after the first page come before its
+    // cursor (or, in the same millisecond, anywhere), and none of the first four repeats or
+    // goes missing.
+    h.ok("CreateLogGroup", json!({"logGroupName": "g"})).await;
+    let start = || {
+        let h = &h;
+        async move {
+            let id = h
+                .ok(
+                    "StartQuery",
+                    json!({"logGroupName": "g", "startTime": 1, "endTime": 2, "queryString": "fields a"}),
+                )
+                .await["queryId"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            wait_for(h, &id, "Complete").await;
+            id
+        }
+    };
+    let mut first = Vec::new();
+    for _ in 0..4 {
+        first.push(start().await);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let queries = |page: &Value| -> Vec<String> {
+        page["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["queryId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let p1 = h.ok("DescribeQueries", json!({"maxResults": 2})).await;
+    let mut listed = queries(&p1);
+    assert_eq!(listed, [first[3].clone(), first[2].clone()]);
+    start().await;
+    start().await;
+    let mut token = p1["nextToken"].clone();
+    while token.is_string() {
+        let page = h
+            .ok(
+                "DescribeQueries",
+                json!({"maxResults": 2, "nextToken": token}),
+            )
+            .await;
+        listed.extend(queries(&page));
+        token = page.get("nextToken").cloned().unwrap_or(Value::Null);
+    }
+    let unique: std::collections::BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "repeated: {listed:?}");
+    assert!(first.iter().all(|q| listed.contains(q)), "{listed:?}");
+    let (kind, _, _) = h.err("DescribeQueries", json!({"nextToken": "p2"})).await;
+    assert_eq!(kind, "InvalidParameterException");
+}
