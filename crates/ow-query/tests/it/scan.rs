@@ -354,3 +354,51 @@ fn records_matched_stays_exact_when_no_row_group_is_skipped() {
         assert_eq!(out.scan.row_groups_skipped, 0);
     }
 }
+
+/// `parse` over a promoted column, which parses each distinct value of a batch once and
+/// spreads the result: the counts equal an independent regex pass over the inputs, for
+/// values stored in the view (12 bytes or fewer) and in buffers, matching and not, over
+/// many batches and row groups.
+#[test]
+fn parse_over_a_promoted_column_matches_an_independent_regex() {
+    let (_dir, store) = store(1000);
+    let agents: Vec<String> = (0..60)
+        .map(|k| match k % 4 {
+            0 => format!("curl/7.{k}"),
+            1 => format!("Agent{k}/{k}.{} (X11; Linux x86_64) Gecko/20100101", k % 3),
+            2 => format!("(unknown agent string number {k})"),
+            _ => format!("[int{k}]"),
+        })
+        .collect();
+    let mut events = Vec::new();
+    for i in 0..6000i64 {
+        let ua = &agents[((i * 7) % 60) as usize];
+        events.push((BASE_MS + i * 1000, format!(r#"{{"ua":"{ua}","i":{i}}}"#)));
+    }
+    import(&store, "p", events);
+    store.flush().expect("flush");
+    let re =
+        regex::Regex::new(r"^(?<agent>[A-Za-z][A-Za-z0-9._-]*)/(?<version>[0-9][0-9.]*)").unwrap();
+    let mut want: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for i in 0..6000i64 {
+        let ua = &agents[((i * 7) % 60) as usize];
+        if let Some(c) = re.captures(ua) {
+            *want
+                .entry((c["agent"].to_string(), c["version"].to_string()))
+                .or_default() += 1;
+        }
+    }
+    assert!(want.len() > 20, "both short and long values match");
+    let q = r"parse ua /^(?<agent>[A-Za-z][A-Za-z0-9._-]*)\/(?<version>[0-9][0-9.]*)/ | filter ispresent(agent) | stats count(*) as n by agent, version";
+    for partitions in [1, 2] {
+        let out = run(&engine(&store, true, partitions, 10_000), &["p"], q).unwrap();
+        let got: std::collections::BTreeMap<(String, String), u64> = rows(&out)
+            .into_iter()
+            .map(|r| {
+                let get = |f: &str| r.iter().find(|(k, _)| k == f).unwrap().1.clone();
+                ((get("agent"), get("version")), get("n").parse().unwrap())
+            })
+            .collect();
+        assert_eq!(got, want, "{partitions} partitions");
+    }
+}
