@@ -43,6 +43,11 @@ pub struct EngineConfig {
     /// How timestamp values are rendered in results. Default [`TimestampStyle::Aws`]
     /// (GetQueryResults' form); the API always uses the default.
     pub timestamp_style: TimestampStyle,
+    /// Whether every non-aggregated row carries its `@ptr`, listed or not, as GetQueryResults
+    /// returns it (spec §10). `false` renders `@ptr` only for a query that lists it (`fields
+    /// @ptr`): the CLI's row formats print nothing else (encoding it was a twentieth of a
+    /// query printing 10,000 events). Default `true`.
+    pub result_ptr: bool,
 }
 
 /// Rendering of timestamp values (`@timestamp`, `@ingestionTime`, `bin()` keys, …).
@@ -74,6 +79,7 @@ impl Default for EngineConfig {
             partial_count: true,
             batch_rows: 8192,
             timestamp_style: TimestampStyle::Aws,
+            result_ptr: true,
         }
     }
 }

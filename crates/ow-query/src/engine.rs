@@ -223,6 +223,8 @@ impl QueryEngine {
                 plan = %datafusion::physical_plan::displayable(physical.as_ref()).indent(true),
                 "physical plan"
             );
+            let with_ptr = planned.with_ptr
+                && (self.config.result_ptr || planned.columns.iter().any(|c| c == "@ptr"));
             // Partial results (module `partial`): a tap below the final sort of a streaming
             // query, keeping the rows at or after the snapshot's certainty threshold.
             let threshold = match partial {
@@ -232,9 +234,7 @@ impl QueryEngine {
                 _ => None,
             };
             let (physical, sink) = match threshold {
-                Some(t) => {
-                    crate::partial::install(physical, t, &planned.columns, planned.with_ptr)?
-                }
+                Some(t) => crate::partial::install(physical, t, &planned.columns, with_ptr)?,
                 None => (physical, None),
             };
             let mut stream = datafusion::physical_plan::execute_stream(physical, task)?;
@@ -279,7 +279,7 @@ impl QueryEngine {
             let rows = render_rows(
                 &batches,
                 &planned.columns,
-                planned.with_ptr,
+                with_ptr,
                 planned.dedup.as_deref(),
                 planned.final_limit,
                 self.config.timestamp_style,

@@ -135,6 +135,9 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         config.timeout = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;
     }
     config.lookup_dir = Some(args.data_dir.join("lookup-tables"));
+    // Only the GetQueryResults shape shows every row's @ptr; the row formats print it
+    // when the query lists it.
+    config.result_ptr = matches!(args.format, Format::Json);
     config.timestamp_style = match args.timestamps {
         Timestamps::Aws => ow_query::TimestampStyle::Aws,
         Timestamps::Rfc3339 => ow_query::TimestampStyle::Rfc3339,
