@@ -22,9 +22,11 @@
 //! It holds the counted batches (up to 16, or 16,384 groups) and then emits one row per
 //! distinct key bits with that count, in the partial aggregate's own output schema (the
 //! keys, then count's state, an Int64), and DataFusion's final aggregate adds the counts up
-//! by value as before. A view's bits name its buffer by a number given per buffer address,
-//! so the batches of one row group, whose views all point into the same decoded
-//! dictionary, share their groups (on the 1 GB benchmark, `stats count(*) by eventSource,
+//! by value as before. It holds only batches whose view columns point into the same
+//! buffers (a batch that points elsewhere, the next row group, first has the held groups
+//! emitted), so equal view bits mean equal values across the held batches, and the
+//! batches of one row group, whose views all point into the same decoded dictionary,
+//! share their groups (on the 1 GB benchmark, `stats count(*) by eventSource,
 //! eventName` emitted 54,249 partial rows counting batch by batch, and the final
 //! aggregate, the repartition and its batch coalescer were a fifth of its instructions). Equal values with different bits
 //! (a long string written out twice in a batch's buffers, `0.0` and `-0.0`) only become two
@@ -36,6 +38,7 @@
 //! of 1, as DataFusion's own partial aggregate skips partial aggregation, and counts one
 //! again after a while.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -286,50 +289,23 @@ fn offset_value_bits<'a>(n: usize, batch: u32, values: impl Fn(usize) -> &'a [u8
 const NULL_BITS: u128 = u128::MAX;
 
 /// Each row's key bits of `array`, a key column of held batch `batch` (see the module
-/// docs). A string or binary view keeps its view, with the buffer index of a view of more
-/// than 12 bytes replaced by the buffer's number in `buffer_ids` (by address; the held
-/// batches keep every numbered buffer alive, so an address names one buffer), which makes
-/// the bits comparable across batches that share a buffer: the batches of one row group
-/// all point into its column's decoded dictionary.
-fn key_bits(
-    array: &dyn Array,
-    batch: u32,
-    buffer_ids: &mut datafusion::common::HashMap<usize, u32>,
-) -> DfResult<Vec<u128>> {
+/// docs): a view array's own views when it has no nulls, else a new vector. Views are
+/// comparable across the held batches because [`Counter`] holds only batches whose view
+/// columns point into the same buffers, in the same order (the batches of one row group
+/// all point into its column's decoded dictionary).
+fn key_bits(array: &dyn Array, batch: u32) -> DfResult<Cow<'_, [u128]>> {
     let n = array.len();
     let views = match array.data_type() {
-        DataType::Utf8View => {
-            let a = array.as_string_view();
-            Some((a.views(), a.data_buffers()))
-        }
-        DataType::BinaryView => {
-            let a = array.as_binary_view();
-            Some((a.views(), a.data_buffers()))
-        }
+        DataType::Utf8View => Some(array.as_string_view().views()),
+        DataType::BinaryView => Some(array.as_binary_view().views()),
         _ => None,
     };
+    let nulls = array.nulls().filter(|n| n.null_count() > 0);
+    if let (Some(v), None) = (views, nulls) {
+        return Ok(Cow::Borrowed(v));
+    }
     let mut out: Vec<u128> = match (views, array.data_type()) {
-        (Some((views, buffers)), _) => {
-            // the stable number of each of this array's buffers
-            let ids: Vec<u32> = buffers
-                .iter()
-                .map(|b| {
-                    let next = buffer_ids.len() as u32;
-                    *buffer_ids.entry(b.as_ptr() as usize).or_insert(next)
-                })
-                .collect();
-            views
-                .iter()
-                .map(|&v| {
-                    if (v as u32) <= 12 {
-                        return v;
-                    }
-                    let index = (v >> 64) as u32 as usize;
-                    let id = ids.get(index).copied().unwrap_or(u32::MAX);
-                    (v & !(u128::from(u32::MAX) << 64)) | (u128::from(id) << 64)
-                })
-                .collect()
-        }
+        (Some(v), _) => v.to_vec(),
         (None, DataType::Utf8) => {
             let a = array.as_string::<i32>();
             offset_value_bits(n, batch, |r| a.value(r).as_bytes())
@@ -370,14 +346,25 @@ fn key_bits(
                 .collect()
         }
     };
-    if let Some(nulls) = array.nulls().filter(|n| n.null_count() > 0) {
+    if let Some(nulls) = nulls {
         for (slot, valid) in out.iter_mut().zip(nulls.iter()) {
             if !valid {
                 *slot = NULL_BITS;
             }
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
+}
+
+/// The data buffers (addresses, in order) a key column's views point into; empty for other
+/// types.
+fn view_buffers(array: &dyn Array) -> Vec<usize> {
+    let buffers = match array.data_type() {
+        DataType::Utf8View => array.as_string_view().data_buffers(),
+        DataType::BinaryView => array.as_binary_view().data_buffers(),
+        _ => return Vec::new(),
+    };
+    buffers.iter().map(|b| b.as_ptr() as usize).collect()
 }
 
 /// The groups counted since the last emission, over the held batches.
@@ -444,33 +431,52 @@ fn count_groups<const W: usize>(columns: [&[u128]; W], batch: usize, groups: &mu
     }
     groups.reserve::<W>(rows);
     let mask = groups.slots.len() - 1;
+    // Rows are compared column by column in integer registers (building `[u128; W]` keys
+    // on the stack and comparing them as vectors stalled on store forwarding).
+    let same_as_row = |a: usize, b: usize| {
+        let mut diff = 0u128;
+        for column in &columns {
+            diff |= column[a] ^ column[b];
+        }
+        diff == 0
+    };
     let mut previous = usize::MAX;
-    let mut key = [0u128; W];
     for r in 0..rows {
         // Rows of a segment are clustered by message bytes: neighbours often share keys.
-        if r > 0 && columns.iter().all(|c| c[r] == c[r - 1]) {
+        if r > 0 && same_as_row(r, r - 1) {
             groups.counts[previous] += 1;
             continue;
         }
-        for (k, c) in key.iter_mut().zip(&columns) {
-            *k = c[r];
+        let mut h: u64 = 0;
+        for column in &columns {
+            let b = column[r];
+            h = folded_multiply(h ^ b as u64, 0x243F_6A88_85A3_08D3)
+                ^ folded_multiply((b >> 64) as u64, 0x1319_8A2E_0370_7344);
         }
-        let mut slot = (hash::<W>(&key) as usize) & mask;
+        let mut slot = (h as usize) & mask;
         previous = loop {
             match groups.slots[slot] {
                 0 => {
                     let g = groups.len();
                     groups.slots[slot] = g as u32 + 1;
-                    groups.bits.extend_from_slice(&key);
+                    groups.bits.extend(columns.iter().map(|c| c[r]));
                     groups.rows.push((batch, r));
                     groups.counts.push(1);
                     break g;
                 }
-                s if groups.bits[(s as usize - 1) * W..s as usize * W] == key => {
-                    groups.counts[s as usize - 1] += 1;
-                    break s as usize - 1;
+                s => {
+                    let g = s as usize - 1;
+                    let bits = &groups.bits[g * W..(g + 1) * W];
+                    let mut diff = 0u128;
+                    for (column, b) in columns.iter().zip(bits) {
+                        diff |= column[r] ^ b;
+                    }
+                    if diff == 0 {
+                        groups.counts[g] += 1;
+                        break g;
+                    }
+                    slot = (slot + 1) & mask;
                 }
-                _ => slot = (slot + 1) & mask,
             }
         };
     }
@@ -492,8 +498,10 @@ struct Counter {
     counters: Arc<ScanCounters>,
     /// The key columns of the batches counted since the last emission.
     held: Vec<Vec<ArrayRef>>,
-    /// Numbers of the data buffers the held view columns point into, by address.
-    buffer_ids: datafusion::common::HashMap<usize, u32>,
+    /// For each key column, the data buffers (addresses, in order) the held batches' views
+    /// point into: a batch whose views point elsewhere (the next row group) first has the
+    /// held groups emitted, so equal view bits always mean equal values.
+    held_buffers: Vec<Vec<usize>>,
     groups: Groups,
     /// Batches to pass through uncounted before counting one again.
     pass_through: u32,
@@ -534,18 +542,27 @@ impl Counter {
             let indices: Vec<(usize, usize)> = (0..rows).map(|r| (0, r)).collect();
             return self.emit(&[key_arrays], &indices, vec![1; rows]).map(Some);
         }
+        let buffers: Vec<Vec<usize>> = key_arrays
+            .iter()
+            .map(|a| view_buffers(a.as_ref()))
+            .collect();
+        let mut flushed = None;
+        if !self.held.is_empty() && buffers != self.held_buffers {
+            flushed = self.flush()?;
+        }
+        self.held_buffers = buffers;
         let held = self.held.len();
         let bits = key_arrays
             .iter()
-            .map(|a| key_bits(a.as_ref(), held as u32, &mut self.buffer_ids))
+            .map(|a| key_bits(a.as_ref(), held as u32))
             .collect::<DfResult<Vec<_>>>()?;
         let groups = &mut self.groups;
         let added = match bits.as_slice() {
-            [a] => count_groups([a.as_slice()], held, groups),
-            [a, b] => count_groups([a.as_slice(), b.as_slice()], held, groups),
-            [a, b, c] => count_groups([a.as_slice(), b.as_slice(), c.as_slice()], held, groups),
+            [a] => count_groups([a.as_ref()], held, groups),
+            [a, b] => count_groups([a.as_ref(), b.as_ref()], held, groups),
+            [a, b, c] => count_groups([a.as_ref(), b.as_ref(), c.as_ref()], held, groups),
             [a, b, c, d] => count_groups(
-                [a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice()],
+                [a.as_ref(), b.as_ref(), c.as_ref(), d.as_ref()],
                 held,
                 groups,
             ),
@@ -556,15 +573,20 @@ impl Counter {
                 )))
             }
         };
+        drop(bits);
         self.held.push(key_arrays);
-        if added * 2 > rows {
+        let emit_now = if added * 2 > rows {
             self.pass_through = PASS_THROUGH_BATCHES;
-            return self.flush();
-        }
-        if self.held.len() >= HELD_BATCHES || self.groups.len() >= MAX_HELD_GROUPS {
-            return self.flush();
-        }
-        Ok(None)
+            true
+        } else {
+            self.held.len() >= HELD_BATCHES || self.groups.len() >= MAX_HELD_GROUPS
+        };
+        let held_out = if emit_now { self.flush()? } else { None };
+        // at most one of the two: a flush before this batch leaves one batch held
+        Ok(match (flushed, held_out) {
+            (Some(a), Some(b)) => Some(arrow::compute::concat_batches(&self.schema, [&a, &b])?),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Emits the held groups (none: `None`) and forgets the held batches.
@@ -576,7 +598,7 @@ impl Counter {
             Some(self.emit(&self.held, &self.groups.rows, counts)?)
         };
         self.held.clear();
-        self.buffer_ids.clear();
+        self.held_buffers.clear();
         self.groups.clear();
         Ok(out)
     }
@@ -695,7 +717,7 @@ impl ExecutionPlan for PartialCountExec {
             schema: self.schema.clone(),
             counters: self.counters.clone(),
             held: Vec::new(),
-            buffer_ids: Default::default(),
+            held_buffers: Vec::new(),
             groups: Groups::default(),
             pass_through: 0,
         };
