@@ -901,7 +901,7 @@ struct CheapStage {
     /// their column's dictionary, so a one-column filter runs once per distinct value of
     /// the row group instead of once per row (holding the values keeps their address from
     /// being reused while it serves as the key).
-    by_dictionary: std::sync::Mutex<Vec<Option<(ArrayRef, BooleanArray)>>>,
+    by_dictionary: std::sync::Mutex<Vec<Option<(ArrayRef, Vec<bool>)>>>,
 }
 
 impl CheapStage {
@@ -916,7 +916,10 @@ impl CheapStage {
                 .iter()
                 .map(|&t| Some(t >= start_ms && t <= end_ms))
                 .collect(),
-            None => BooleanArray::from(vec![true; batch.num_rows()]),
+            None => BooleanArray::new(
+                arrow::buffer::BooleanBuffer::new_set(batch.num_rows()),
+                None,
+            ),
         };
         let scanned = in_range.true_count() as u64;
         let counters = &self.shared.counters;
@@ -1011,9 +1014,10 @@ impl CheapStage {
             let opts = RecordBatchOptions::new().with_row_count(Some(d + 1));
             let eb =
                 RecordBatch::try_new_with_options(self.shared.eval_schema.clone(), cols, &opts)?;
-            let result = match eval_conjuncts(&[c], &eb) {
-                Some(b) => b,
-                None => BooleanArray::from(vec![true; d + 1]),
+            let result: Vec<bool> = match eval_conjuncts(&[c], &eb) {
+                // no nulls: `eval_conjuncts` maps null to false
+                Some(b) => b.values().iter().collect(),
+                None => vec![true; d + 1],
             };
             cache[k] = Some((values.clone(), result));
         }
@@ -1022,17 +1026,19 @@ impl CheapStage {
         };
         let missing = by_value.len() - 1;
         let keys = dict.keys();
-        let nulls = keys.nulls();
-        let by_value = by_value.values();
         let key_values = keys.values();
-        let out = arrow::buffer::BooleanBuffer::collect_bool(key_values.len(), |i| {
-            let slot = if nulls.is_some_and(|n| n.is_null(i)) {
-                missing
-            } else {
-                usize::try_from(key_values[i]).map_or(missing, |k| k.min(missing))
-            };
-            by_value.value(slot)
+        // a negative key (never written) reads as the missing value
+        let mut out = arrow::buffer::BooleanBuffer::collect_bool(key_values.len(), |i| {
+            by_value[(key_values[i] as u32 as usize).min(missing)]
         });
+        // rows whose key is null hold a missing value
+        if let Some(nulls) = keys.nulls().filter(|n| n.null_count() > 0) {
+            out = if by_value[missing] {
+                &out | &!nulls.inner()
+            } else {
+                &out & nulls.inner()
+            };
+        }
         Ok(Some(BooleanArray::new(out, None)))
     }
 }
