@@ -415,10 +415,21 @@ impl Groups {
 fn hash<const W: usize>(bits: &[u128]) -> u64 {
     let mut h: u64 = 0;
     for &b in bits.iter().take(W) {
-        h = folded_multiply(h ^ b as u64, 0x243F_6A88_85A3_08D3)
-            ^ folded_multiply((b >> 64) as u64, 0x1319_8A2E_0370_7344);
+        h = mix(h, b);
     }
     h
+}
+
+/// One key column's bits folded into hash `h`: a single 64-bit multiply per column (two
+/// were a fifth of the counting's instructions). The halves are combined with a rotation
+/// so that a view's length and prefix (low half) and its offset (high half) both reach
+/// every bit; a collision only costs a probe, the table compares whole keys.
+#[inline]
+fn mix(h: u64, b: u128) -> u64 {
+    folded_multiply(
+        h ^ (b as u64) ^ ((b >> 64) as u64).rotate_left(29),
+        0x243F_6A88_85A3_08D3,
+    )
 }
 
 /// Counts the rows of held batch `batch` by their key bits (`columns[c][r]`: key column
@@ -449,9 +460,7 @@ fn count_groups<const W: usize>(columns: [&[u128]; W], batch: usize, groups: &mu
         }
         let mut h: u64 = 0;
         for column in &columns {
-            let b = column[r];
-            h = folded_multiply(h ^ b as u64, 0x243F_6A88_85A3_08D3)
-                ^ folded_multiply((b >> 64) as u64, 0x1319_8A2E_0370_7344);
+            h = mix(h, column[r]);
         }
         let mut slot = (h as usize) & mask;
         previous = loop {
