@@ -439,6 +439,9 @@ struct Importer<'a> {
     summary: ImportSummary,
     /// Per log stream: its events and their leaves (one entry per event).
     pending: HashMap<String, (Vec<NewEvent>, ParsedLeaves)>,
+    /// (events, leaves) of the last batch when it had one log stream: the next batch's
+    /// vectors are sized from it.
+    batch_hint: (usize, usize),
     pending_events: usize,
     pending_bytes: usize,
     /// Bytes of leaves in `pending` (new leaves are made only below [`PENDING_LEAF_BYTES`]).
@@ -554,6 +557,7 @@ impl<'a> Importer<'a> {
             progress,
             summary: ImportSummary::default(),
             pending: HashMap::new(),
+            batch_hint: (0, 0),
             pending_events: 0,
             pending_bytes: 0,
             pending_leaf_bytes: 0,
@@ -1306,10 +1310,12 @@ impl<'a> Importer<'a> {
                 parsed.push_event(leaves);
             }
             None => {
-                let mut parsed = ParsedLeaves::default();
+                let (n, leaf_count) = self.batch_hint;
+                let mut parsed = ParsedLeaves::with_capacity(n, leaf_count);
                 parsed.push_event(leaves);
-                self.pending
-                    .insert(stream.to_owned(), (vec![event], parsed));
+                let mut events = Vec::with_capacity(n);
+                events.push(event);
+                self.pending.insert(stream.to_owned(), (events, parsed));
             }
         }
         if self.pending_events >= self.opts.batch_events.max(1)
@@ -1329,6 +1335,12 @@ impl<'a> Importer<'a> {
         if pending.is_empty() {
             return Ok(());
         }
+        // a batch of one stream sizes the next one's vectors (a tree of many streams does not:
+        // each would get the whole size)
+        self.batch_hint = match pending.values().next() {
+            Some((events, leaves)) if pending.len() == 1 => (events.len(), leaves.leaf_count()),
+            _ => (0, 0),
+        };
         let mut streams: Batch = pending
             .into_iter()
             .map(|(stream, (events, leaves))| (stream, events, leaves))

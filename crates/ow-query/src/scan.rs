@@ -1574,10 +1574,19 @@ fn read_segment(
         let rg_meta = meta.row_group(rg);
         if let Some(l) = msg_leaf {
             let c = rg_meta.column(l);
-            let bytes = match c.unencoded_byte_array_data_bytes() {
-                Some(b) => b.max(0) as u64,
+            // Segments since 2026-11-30 keep no `@message` statistics: its pages' unencoded
+            // sizes are in the offset index.
+            let pages = meta
+                .offset_index()
+                .and_then(|o| o.get(rg)?.get(l)?.unencoded_byte_array_data_bytes())
+                .map(|p| p.iter().map(|&b| b.max(0) as u64).sum::<u64>());
+            let bytes = match (c.unencoded_byte_array_data_bytes(), pages) {
+                (Some(b), _) => b.max(0) as u64,
+                (None, Some(b)) => b,
                 // The uncompressed chunk size minus the 4-byte length prefix of each value.
-                None => (c.uncompressed_size().max(0) as u64).saturating_sub(4 * times.rows),
+                (None, None) => {
+                    (c.uncompressed_size().max(0) as u64).saturating_sub(4 * times.rows)
+                }
             };
             counters.bytes_scanned.fetch_add(bytes, Ordering::Relaxed);
         }

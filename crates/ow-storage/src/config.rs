@@ -53,10 +53,16 @@ pub struct StoreConfig {
     /// pairs of the 200 MB import on a noisy machine); that pays for the smaller `@message`
     /// pages, which make a query that reads `@message` for scattered rows faster.
     pub zstd_level: i32,
-    /// zstd level of the `@message` column (most of a segment's bytes). Default 3. On the
+    /// zstd level of the `@message` column (most of a segment's bytes). Default 2. On the
     /// 1 GB benchmark the column was 137.2 MB at level 1, 134.2 MB at 2 and 133.0 MB at 3
-    /// (4 MiB pages), and 134.1 MB at level 4 against 133.6 MB at 3 (2 MiB pages); the
-    /// import's CPU time hardly moved between levels 1 and 3 (single runs within 5 %).
+    /// (4 MiB pages), and 134.1 MB at level 4 against 133.6 MB at 3 (2 MiB pages). With
+    /// 2 MiB pages, level 2 (zstd's "fast" strategy) against 3 ("double fast"): the store
+    /// 1.08 MB larger, the import 7 % faster (single one-core runs, 8.09 s against 8.70 s
+    /// wall; `@message` compression was a fifth of the import's CPU time), queries as fast
+    /// (q1, q2, q7 of `../shared/bench/queries`: 0.93-0.97 of the level 3 store in paired
+    /// runs, which also carried the smaller footers of 2026-11-30). The store stays under a
+    /// sixth of the raw NDJSON (1/6.03) because the footers lost 1.1 MB the same day:
+    /// statistics nobody read, the Arrow schema, and uncompressed field counts.
     pub message_zstd_level: i32,
     /// Target size of a `@message` data page before compression, bytes: larger pages
     /// compress better (zstd sees more similar records) and prune less finely: a query
@@ -128,7 +134,7 @@ impl Default for StoreConfig {
             max_promoted_columns: 64,
             row_group_rows: 65_536,
             zstd_level: 5,
-            message_zstd_level: 3,
+            message_zstd_level: 2,
             message_page_bytes: 2 << 20,
             dictionary_page_bytes: 4 << 20,
             max_field_stats_paths: 1_000,

@@ -162,6 +162,196 @@ where
     Parser::new(message, max_fields).run(&mut |p: &PathCtx, v| sink(p.path, v), &Selector::All)
 }
 
+/// [`flatten_json_with`] with the paths kept as nodes of `trie` instead of strings: the
+/// sink gets `(node, path, value)`, where `node` names `path` in `trie` for as long as the
+/// trie is not [`PathTrie::clear`]ed. Returns `None` when the trie is full
+/// ([`PathTrie::MAX_NODES`]) before the message's paths all fit: the sink has then seen only
+/// some fields, and the caller should parse with [`flatten_json_with`] instead (and clear the
+/// trie). Otherwise the same verdict and the same fields in the same order as
+/// [`flatten_json_with`].
+pub(crate) fn flatten_json_with_trie<'a, F>(
+    message: &'a str,
+    max_fields: usize,
+    trie: &mut PathTrie,
+    mut sink: F,
+) -> Option<bool>
+where
+    F: FnMut(u32, &str, JsonScalar<'a>),
+{
+    let mut parser = Parser::new(message, max_fields);
+    parser.trie = Some(trie);
+    let ok = parser.run(
+        &mut |p: &PathCtx, v| sink(p.node, p.path, v),
+        &Selector::All,
+    );
+    (!parser.overflow).then_some(ok)
+}
+
+/// The flattened paths a parser has met, as a tree: one node per path (`userIdentity`,
+/// `userIdentity.arn`, `resources.0`…), so that a parse names a path by following one
+/// child per key instead of building its string and hashing it (the lookup of each field's
+/// path by its whole string was a tenth of an import's parse).
+///
+/// Events of one kind list their keys in the same order, so the child for a key is looked
+/// for first right after the previous key's child ("the next key is the one that followed
+/// last time"), then among all children.
+#[derive(Debug)]
+pub(crate) struct PathTrie {
+    nodes: Vec<TrieNode>,
+    /// (parent, hash of key) -> child, for keys not where the cursor predicts them.
+    by_key: HashMap<(u32, u64), u32>,
+    /// At most this many nodes ([`PathTrie::MAX_NODES`] but in tests).
+    max_nodes: usize,
+}
+
+impl Default for PathTrie {
+    fn default() -> Self {
+        PathTrie::with_max_nodes(PathTrie::MAX_NODES)
+    }
+}
+
+#[derive(Debug, Default)]
+struct TrieNode {
+    /// The key (unescaped) that leads here from the parent; empty for array elements.
+    key: Box<str>,
+    /// The flattened path, as [`flatten`] names it.
+    path: Box<str>,
+    /// Object members' nodes, in first-seen order.
+    keys: Vec<u32>,
+    /// Array elements' nodes, by index.
+    indexes: Vec<u32>,
+    /// Where in `keys` the next key of the object being parsed is expected.
+    cursor: u32,
+}
+
+impl PathTrie {
+    /// The root: the message's top-level object (the empty path).
+    pub(crate) const ROOT: u32 = 0;
+    /// At most this many nodes by default: a parse that would add more gives up (hostile
+    /// input with new keys in every event must not grow the trie without bound).
+    pub(crate) const MAX_NODES: usize = 1 << 17;
+
+    /// An empty trie of at most `max_nodes` nodes.
+    pub(crate) fn with_max_nodes(max_nodes: usize) -> Self {
+        PathTrie {
+            nodes: Vec::new(),
+            by_key: HashMap::default(),
+            max_nodes,
+        }
+    }
+
+    /// The path of `node`.
+    pub(crate) fn path(&self, node: u32) -> &str {
+        self.nodes.get(node as usize).map_or("", |n| &n.path)
+    }
+
+    /// Drops every node: earlier node numbers mean nothing afterwards.
+    pub(crate) fn clear(&mut self) {
+        self.nodes.clear();
+        self.by_key.clear();
+    }
+
+    /// Whether the trie has no room for another node.
+    pub(crate) fn is_full(&self) -> bool {
+        self.nodes.len() >= self.max_nodes
+    }
+
+    fn key_hash(key: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<crate::hash::FxHasher>::default().hash_one(key)
+    }
+
+    fn ensure_root(&mut self) {
+        if self.nodes.is_empty() {
+            self.nodes.push(TrieNode::default());
+        }
+    }
+
+    fn start_object(&mut self, node: u32) {
+        self.ensure_root();
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.cursor = 0;
+        }
+    }
+
+    fn add(&mut self, key: &str, path: String) -> Option<u32> {
+        if self.nodes.len() >= self.max_nodes {
+            return None;
+        }
+        let id = self.nodes.len() as u32;
+        self.nodes.push(TrieNode {
+            key: key.into(),
+            path: path.into(),
+            ..TrieNode::default()
+        });
+        Some(id)
+    }
+
+    /// The node of member `key` of the object at `parent` (`top`: the message's object,
+    /// whose `@` keys get another `@`, spec §2.4), added on first sight; `None` when full.
+    fn key_child(&mut self, parent: u32, key: &str, top: bool) -> Option<u32> {
+        self.ensure_root();
+        let p = parent as usize;
+        let cursor = self.nodes.get(p)?.cursor as usize;
+        if let Some(&c) = self.nodes[p].keys.get(cursor) {
+            if *self.nodes[c as usize].key == *key {
+                self.nodes[p].cursor = cursor as u32 + 1;
+                return Some(c);
+            }
+        }
+        let h = Self::key_hash(key);
+        if let Some(&c) = self.by_key.get(&(parent, h)) {
+            if *self.nodes[c as usize].key == *key {
+                if let Some(at) = self.nodes[p].keys.iter().position(|&k| k == c) {
+                    self.nodes[p].cursor = at as u32 + 1;
+                }
+                return Some(c);
+            }
+            // a hash collision under one parent: look through the children
+            if let Some(at) = self.nodes[p]
+                .keys
+                .iter()
+                .position(|&k| *self.nodes[k as usize].key == *key)
+            {
+                self.nodes[p].cursor = at as u32 + 1;
+                return Some(self.nodes[p].keys[at]);
+            }
+        }
+        let path = if top {
+            if key.starts_with('@') {
+                format!("@{key}")
+            } else {
+                key.to_owned()
+            }
+        } else {
+            format!("{}.{key}", self.nodes[p].path)
+        };
+        let c = self.add(key, path)?;
+        self.by_key.entry((parent, h)).or_insert(c);
+        let n = &mut self.nodes[p];
+        n.keys.push(c);
+        n.cursor = n.keys.len() as u32;
+        Some(c)
+    }
+
+    /// The node of element `i` of the array at `parent`, added on first sight (elements
+    /// come in order, so `i` is at most one past the known ones); `None` when full.
+    fn index_child(&mut self, parent: u32, i: usize) -> Option<u32> {
+        self.ensure_root();
+        let p = parent as usize;
+        if let Some(&c) = self.nodes.get(p)?.indexes.get(i) {
+            return Some(c);
+        }
+        if i != self.nodes[p].indexes.len() {
+            return None;
+        }
+        let path = format!("{}.{i}", self.nodes[p].path);
+        let c = self.add("", path)?;
+        self.nodes[p].indexes.push(c);
+        Some(c)
+    }
+}
+
 /// Which rule, if any, gives `message` fields (the same decision [`flatten`] makes, without
 /// collecting the fields of a JSON object).
 pub fn source_of(message: &str, max_fields: usize) -> Option<Source> {
@@ -192,7 +382,13 @@ fn discover<'a>(
         aws::Shape::Fields(source, fields) => {
             for (name, v) in fields.into_iter().take(max_fields) {
                 if sel.wants(name) {
-                    sink(&PathCtx { path: name }, v);
+                    sink(
+                        &PathCtx {
+                            path: name,
+                            node: NO_NODE,
+                        },
+                        v,
+                    );
                 }
             }
             Some(source)
@@ -204,7 +400,10 @@ fn discover<'a>(
             }
             if sel.wants(NAME) {
                 sink(
-                    &PathCtx { path: NAME },
+                    &PathCtx {
+                        path: NAME,
+                        node: NO_NODE,
+                    },
                     JsonScalar::String(Cow::Borrowed(request_id)),
                 );
             }
@@ -222,7 +421,13 @@ fn discover<'a>(
                 );
                 if ok {
                     for (path, v) in found {
-                        sink(&PathCtx { path: &path }, v);
+                        sink(
+                            &PathCtx {
+                                path: &path,
+                                node: NO_NODE,
+                            },
+                            v,
+                        );
                     }
                     break;
                 }
@@ -365,7 +570,13 @@ impl PathExtractor {
 
 struct PathCtx<'p> {
     path: &'p str,
+    /// The path's node in the parser's [`PathTrie`], or [`NO_NODE`] when it parses without
+    /// one.
+    node: u32,
 }
+
+/// [`PathCtx::node`] of a parser without a trie.
+const NO_NODE: u32 = u32::MAX;
 
 enum Selector<'s> {
     All,
@@ -433,19 +644,25 @@ fn plain_run_len(s: &[u8]) -> Option<usize> {
         .map(|p| i + p)
 }
 
-struct Parser<'a> {
+struct Parser<'a, 't> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
     fields: usize,
     max_fields: usize,
+    /// The current path, built key by key (without a trie).
     path: String,
     depth: usize,
+    /// With a trie, the current path is a node of it instead of a string (see [`PathTrie`]).
+    trie: Option<&'t mut PathTrie>,
+    node: u32,
+    /// The trie was full: some fields were not reported (the caller parses again without).
+    overflow: bool,
 }
 
 type Sink<'s, 'a> = dyn FnMut(&PathCtx, JsonScalar<'a>) + 's;
 
-impl<'a> Parser<'a> {
+impl<'a, 't> Parser<'a, 't> {
     fn new(src: &'a str, max_fields: usize) -> Self {
         Parser {
             src,
@@ -455,6 +672,9 @@ impl<'a> Parser<'a> {
             max_fields,
             path: String::new(),
             depth: 0,
+            trie: None,
+            node: PathTrie::ROOT,
+            overflow: false,
         }
     }
 
@@ -531,7 +751,22 @@ impl<'a> Parser<'a> {
         if self.fields < self.max_fields {
             self.fields += 1;
             if walk {
-                sink(&PathCtx { path: &self.path }, v);
+                match self.trie.as_deref() {
+                    Some(trie) => sink(
+                        &PathCtx {
+                            path: trie.path(self.node),
+                            node: self.node,
+                        },
+                        v,
+                    ),
+                    None => sink(
+                        &PathCtx {
+                            path: &self.path,
+                            node: NO_NODE,
+                        },
+                        v,
+                    ),
+                }
             }
         }
     }
@@ -557,6 +792,12 @@ impl<'a> Parser<'a> {
             return Some(());
         }
         let base_len = self.path.len();
+        let base_node = self.node;
+        if walk {
+            if let Some(trie) = self.trie.as_deref_mut() {
+                trie.start_object(base_node);
+            }
+        }
         loop {
             self.skip_ws();
             if self.peek()? != b'"' {
@@ -572,16 +813,28 @@ impl<'a> Parser<'a> {
             // A repeated key is walked again; consumers keep the first value per path.
             let mut child_walk = walk && self.fields < self.max_fields;
             if child_walk {
-                if !top {
-                    self.path.push('.');
-                } else if key.starts_with('@') {
-                    self.path.push('@');
+                if let Some(trie) = self.trie.as_deref_mut() {
+                    // the trie serves `Selector::All` only: every path is wanted
+                    match trie.key_child(base_node, &key, top) {
+                        Some(child) => self.node = child,
+                        None => {
+                            self.overflow = true;
+                            child_walk = false;
+                        }
+                    }
+                } else {
+                    if !top {
+                        self.path.push('.');
+                    } else if key.starts_with('@') {
+                        self.path.push('@');
+                    }
+                    self.path.push_str(&key);
+                    child_walk = sel.wants(&self.path);
                 }
-                self.path.push_str(&key);
-                child_walk = sel.wants(&self.path);
             }
             self.value(sink, sel, child_walk)?;
             self.path.truncate(base_len);
+            self.node = base_node;
             self.skip_ws();
             match self.peek()? {
                 b',' => self.pos += 1,
@@ -605,17 +858,29 @@ impl<'a> Parser<'a> {
             return Some(());
         }
         let base_len = self.path.len();
+        let base_node = self.node;
         let mut i: usize = 0;
         loop {
             let mut child_walk = walk && self.fields < self.max_fields;
             if child_walk {
-                use std::fmt::Write;
-                self.path.push('.');
-                let _ = write!(self.path, "{i}");
-                child_walk = sel.wants(&self.path);
+                if let Some(trie) = self.trie.as_deref_mut() {
+                    match trie.index_child(base_node, i) {
+                        Some(child) => self.node = child,
+                        None => {
+                            self.overflow = true;
+                            child_walk = false;
+                        }
+                    }
+                } else {
+                    use std::fmt::Write;
+                    self.path.push('.');
+                    let _ = write!(self.path, "{i}");
+                    child_walk = sel.wants(&self.path);
+                }
             }
             self.value(sink, sel, child_walk)?;
             self.path.truncate(base_len);
+            self.node = base_node;
             i += 1;
             self.skip_ws();
             match self.peek()? {
@@ -877,6 +1142,33 @@ mod tests {
     }
 
     #[test]
+    fn trie_paths_follow_key_order_changes_repeats_and_escapes() {
+        let mut trie = PathTrie::default();
+        let msgs = [
+            r#"{"a":1,"b":{"c":2,"d":[3,{"e":4}]},"@t":5}"#,
+            r#"{"b":{"d":[6],"c":7},"a":8,"x":{"c":9}}"#,
+            r#"{"a":1,"a":{"b":2},"b\u0063":3,"bc":4,"@@u":5,"":6,"q":{"":7}}"#,
+            r#"{"b":{"c":2,"d":[3,{"e":4},5]},"a":1}"#,
+        ];
+        for msg in msgs {
+            let mut want = Vec::new();
+            assert!(flatten_json_with(msg, 200, |p, v| want.push((p.to_owned(), v.as_text()))));
+            let mut got = Vec::new();
+            let mut nodes = Vec::new();
+            let ok = flatten_json_with_trie(msg, 200, &mut trie, |n, p, v| {
+                got.push((p.to_owned(), v.as_text()));
+                nodes.push(n);
+            });
+            assert_eq!(ok, Some(true), "{msg}");
+            assert_eq!(got, want, "{msg}");
+            for (n, (p, _)) in nodes.iter().zip(&got) {
+                assert_eq!(trie.path(*n), p, "{msg}");
+            }
+        }
+        assert_eq!(trie.path(PathTrie::ROOT), "");
+    }
+
+    #[test]
     fn at_keys_get_an_extra_at_only_at_top_level() {
         let got = flat(r#"{"@timestamp":"x","a":{"@b":1}}"#).unwrap();
         assert_eq!(got[0].0, "@@timestamp");
@@ -988,6 +1280,43 @@ mod tests {
                 proptest::prop_assert_eq!(want.as_deref(), got.as_deref(), "path {}", p);
             }
             proptest::prop_assert!(all.len() <= cap);
+        }
+
+        /// Paths as trie nodes give the same fields as path strings, event after event of
+        /// one trie, and a full trie gives up instead of reporting fewer fields.
+        #[test]
+        fn trie_paths_agree_with_path_strings(
+            vs in proptest::collection::vec(json_value(), 1..6),
+            cap in 1usize..40,
+            max_nodes in 1usize..60,
+        ) {
+            let mut trie = PathTrie::with_max_nodes(max_nodes);
+            for v in vs {
+                let msg = serde_json::json!({"root": v, "@z": 1, "a": [v]}).to_string();
+                let mut want: Vec<(String, Option<String>)> = Vec::new();
+                let ok = flatten_json_with(&msg, cap, |p, v| {
+                    want.push((p.to_owned(), v.as_text().map(|c| c.into_owned())));
+                });
+                let mut got: Vec<(u32, String, Option<String>)> = Vec::new();
+                let res = flatten_json_with_trie(&msg, cap, &mut trie, |n, p, v| {
+                    got.push((n, p.to_owned(), v.as_text().map(|c| c.into_owned())));
+                });
+                match res {
+                    Some(got_ok) => {
+                        proptest::prop_assert_eq!(got_ok, ok);
+                        let got_fields: Vec<(String, Option<String>)> =
+                            got.iter().map(|(_, p, v)| (p.clone(), v.clone())).collect();
+                        proptest::prop_assert_eq!(&got_fields, &want);
+                        for (n, p, _) in &got {
+                            proptest::prop_assert_eq!(trie.path(*n), p.as_str());
+                        }
+                    }
+                    None => {
+                        proptest::prop_assert!(trie.is_full());
+                        trie.clear();
+                    }
+                }
+            }
         }
 
         #[test]

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::fields::JsonScalar;
+use crate::fields::{flatten_json_with_trie, JsonScalar, PathTrie};
 use crate::hash::FxHashMap;
 
 /// At most this many distinct paths get an id (hostile input with a new key in every event
@@ -109,6 +109,20 @@ pub struct ParsedLeaves {
 const NOT_PARSED: u32 = u32::MAX;
 
 impl ParsedLeaves {
+    /// Empty, with room for `events` events and `leaves` leaves (an importer sizes a batch
+    /// from the previous one instead of growing, and copying, its vectors a dozen times).
+    pub fn with_capacity(events: usize, leaves: usize) -> Self {
+        ParsedLeaves {
+            spans: Vec::with_capacity(events),
+            leaves: Vec::with_capacity(leaves),
+        }
+    }
+
+    /// Number of leaves recorded.
+    pub fn leaf_count(&self) -> usize {
+        self.leaves.len()
+    }
+
     /// Appends the next event: its leaves in document order (every field the flush's
     /// flattening reports, repeated paths included), or `None` when it was not parsed.
     /// An event whose leaves no longer fit the u32 indexes is recorded as not parsed.
@@ -161,14 +175,96 @@ pub struct LeafParser {
     wanted: Vec<String>,
     /// Per wanted path listed again: (its index, the index of its first listing).
     repeats: Vec<(usize, usize)>,
-    /// Per path seen: (store id, index of the first equal wanted path or `u32::MAX`).
-    cache: FxHashMap<Box<str>, (Option<u16>, u32)>,
+    /// Per path seen: (store id, index of the first equal wanted path or `u32::MAX`); for
+    /// events parsed by path strings (when the trie is full).
+    cache: FxHashMap<Box<str>, PathInfo>,
+    /// The paths met so far, as a tree ([`PathTrie`]), and each node's [`PathInfo`].
+    trie: PathTrie,
+    by_node: Vec<Option<PathInfo>>,
     leaves: Vec<Leaf>,
     /// Whether `leaves` hold every field of the last event parsed.
     complete: bool,
     /// Fields the last event reported (at most `max_fields`).
     fields: usize,
     taken: Vec<bool>,
+}
+
+/// A path's store id ([`FieldNames::id`]) and the index of the first equal wanted path of a
+/// [`LeafParser`] (`u32::MAX`: not wanted).
+type PathInfo = (Option<u16>, u32);
+
+fn path_info(names: &FieldNames, wanted: &[String], path: &str) -> PathInfo {
+    let id = names.id(path);
+    let want = wanted
+        .iter()
+        .position(|w| w == path)
+        .map_or(u32::MAX, |i| i as u32);
+    (id, want)
+}
+
+/// One event's state in [`LeafParser::parse`]; its buffers are the parser's, lent for the
+/// event.
+struct Event<'v, 'a> {
+    values: &'v mut Vec<Option<Cow<'a, str>>>,
+    leaves: Vec<Leaf>,
+    taken: Vec<bool>,
+    complete: bool,
+    fields: usize,
+}
+
+impl<'v, 'a> Event<'v, 'a> {
+    fn start(p: &mut LeafParser, values: &'v mut Vec<Option<Cow<'a, str>>>) -> Self {
+        values.clear();
+        values.resize(p.wanted.len(), None);
+        let mut taken = std::mem::take(&mut p.taken);
+        taken.clear();
+        taken.resize(p.wanted.len(), false);
+        let mut leaves = std::mem::take(&mut p.leaves);
+        leaves.clear();
+        Event {
+            values,
+            leaves,
+            taken,
+            complete: true,
+            fields: 0,
+        }
+    }
+
+    /// One field of the event: `info` is its path's, `base..end` the message's addresses.
+    #[inline]
+    fn field(&mut self, (id, want): PathInfo, base: usize, end: usize, v: JsonScalar<'a>) {
+        self.fields += 1;
+        let span = match &v {
+            JsonScalar::Null => Some((0, Leaf::NULL)),
+            JsonScalar::Bool(true) => Some((0, Leaf::TRUE)),
+            JsonScalar::Bool(false) => Some((0, Leaf::FALSE)),
+            JsonScalar::String(Cow::Borrowed(s)) | JsonScalar::Number(Cow::Borrowed(s)) => {
+                let p = s.as_ptr() as usize;
+                (p >= base && p + s.len() <= end && s.len() <= Leaf::MAX_LEN)
+                    .then(|| (p - base, s.len() as u16))
+            }
+            _ => None,
+        };
+        match (id, span) {
+            (Some(path), Some((start, len))) if self.complete => match u32::try_from(start) {
+                Ok(start) => self.leaves.push(Leaf { start, path, len }),
+                Err(_) => self.complete = false,
+            },
+            _ => self.complete = false,
+        }
+        if want != u32::MAX && !std::mem::replace(&mut self.taken[want as usize], true) {
+            self.values[want as usize] = v.as_text();
+        }
+    }
+
+    /// Gives the buffers back to `p` and records the verdict `ok` (a JSON object).
+    fn finish(self, p: &mut LeafParser, ok: bool) -> bool {
+        p.leaves = self.leaves;
+        p.taken = self.taken;
+        p.fields = self.fields;
+        p.complete = ok && self.complete;
+        ok
+    }
 }
 
 /// Paths a [`LeafParser`] remembers (a bound for hostile input).
@@ -191,6 +287,8 @@ impl LeafParser {
             wanted,
             repeats,
             cache: FxHashMap::default(),
+            trie: PathTrie::default(),
+            by_node: Vec::new(),
             leaves: Vec::new(),
             complete: false,
             fields: 0,
@@ -202,54 +300,51 @@ impl LeafParser {
     /// Unlike a [`crate::fields::PathExtractor`], this parse stops collecting at the field
     /// cap: when [`LeafParser::capped`], a missing value may lie beyond it.
     pub fn parse<'a>(&mut self, message: &'a str, values: &mut Vec<Option<Cow<'a, str>>>) -> bool {
-        values.clear();
-        values.resize(self.wanted.len(), None);
-        self.taken.iter_mut().for_each(|t| *t = false);
-        self.leaves.clear();
-        self.fields = 0;
-        let mut complete = true;
+        if self.trie.is_full() {
+            self.trie.clear();
+            self.by_node.clear();
+        }
         let base = message.as_ptr() as usize;
         let end = base + message.len();
-        let ok = crate::fields::flatten_json_with(message, self.max_fields, |path, v| {
-            self.fields += 1;
-            let (id, want) = match self.cache.get(path) {
-                Some(&hit) => hit,
-                None => {
-                    let id = self.names.id(path);
-                    let want = self
-                        .wanted
-                        .iter()
-                        .position(|w| w == path)
-                        .map_or(u32::MAX, |i| i as u32);
-                    if self.cache.len() < MAX_CACHED_PATHS {
-                        self.cache.insert(path.into(), (id, want));
-                    }
-                    (id, want)
+        let mut event = Event::start(self, values);
+        let by_node = &mut self.by_node;
+        let names = &self.names;
+        let wanted = &self.wanted;
+        let parsed =
+            flatten_json_with_trie(message, self.max_fields, &mut self.trie, |node, path, v| {
+                let slot = node as usize;
+                if slot >= by_node.len() {
+                    by_node.resize(slot + 1, None);
                 }
-            };
-            let span = match &v {
-                JsonScalar::Null => Some((0, Leaf::NULL)),
-                JsonScalar::Bool(true) => Some((0, Leaf::TRUE)),
-                JsonScalar::Bool(false) => Some((0, Leaf::FALSE)),
-                JsonScalar::String(Cow::Borrowed(s)) | JsonScalar::Number(Cow::Borrowed(s)) => {
-                    let p = s.as_ptr() as usize;
-                    (p >= base && p + s.len() <= end && s.len() <= Leaf::MAX_LEN)
-                        .then(|| (p - base, s.len() as u16))
-                }
-                _ => None,
-            };
-            match (id, span) {
-                (Some(path), Some((start, len))) if complete => match u32::try_from(start) {
-                    Ok(start) => self.leaves.push(Leaf { start, path, len }),
-                    Err(_) => complete = false,
-                },
-                _ => complete = false,
+                let hit = *by_node[slot].get_or_insert_with(|| path_info(names, wanted, path));
+                event.field(hit, base, end, v);
+            });
+        let ok = match parsed {
+            Some(ok) => event.finish(self, ok),
+            None => {
+                // the trie is full: this event by path strings, and a fresh trie next time
+                event.finish(self, false);
+                self.trie.clear();
+                self.by_node.clear();
+                let mut event = Event::start(self, values);
+                let (names, wanted) = (&self.names, &self.wanted);
+                let cache = &mut self.cache;
+                let ok = crate::fields::flatten_json_with(message, self.max_fields, |path, v| {
+                    let hit = match cache.get(path) {
+                        Some(&hit) => hit,
+                        None => {
+                            let hit = path_info(names, wanted, path);
+                            if cache.len() < MAX_CACHED_PATHS {
+                                cache.insert(path.into(), hit);
+                            }
+                            hit
+                        }
+                    };
+                    event.field(hit, base, end, v);
+                });
+                event.finish(self, ok)
             }
-            if want != u32::MAX && !std::mem::replace(&mut self.taken[want as usize], true) {
-                values[want as usize] = v.as_text();
-            }
-        });
-        self.complete = ok && complete;
+        };
         if ok {
             // a wanted path listed twice gets the value at both places
             for &(i, first) in &self.repeats {
