@@ -63,7 +63,7 @@ fi
 if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
   (cd "$root" && cargo build --release -p openwatch)
 fi
-bin="$root/target/release/openwatch"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/openwatch"
 
 rm -rf "$out/ow-data"
 pin=()

@@ -222,6 +222,8 @@ struct TrieNode {
     indexes: Vec<u32>,
     /// Where in `keys` the next key of the object being parsed is expected.
     cursor: u32,
+    /// This node's place in its parent's `keys` (object members only).
+    place: u32,
 }
 
 impl PathTrie {
@@ -249,6 +251,12 @@ impl PathTrie {
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
         self.by_key.clear();
+    }
+
+    /// The number of nodes.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
     }
 
     /// Whether the trie has no room for another node.
@@ -302,9 +310,7 @@ impl PathTrie {
         let h = Self::key_hash(key);
         if let Some(&c) = self.by_key.get(&(parent, h)) {
             if *self.nodes[c as usize].key == *key {
-                if let Some(at) = self.nodes[p].keys.iter().position(|&k| k == c) {
-                    self.nodes[p].cursor = at as u32 + 1;
-                }
+                self.nodes[p].cursor = self.nodes[c as usize].place + 1;
                 return Some(c);
             }
             // a hash collision under one parent: look through the children
@@ -328,9 +334,11 @@ impl PathTrie {
         };
         let c = self.add(key, path)?;
         self.by_key.entry((parent, h)).or_insert(c);
+        let place = self.nodes[p].keys.len() as u32;
+        self.nodes[c as usize].place = place;
         let n = &mut self.nodes[p];
         n.keys.push(c);
-        n.cursor = n.keys.len() as u32;
+        n.cursor = place + 1;
         Some(c)
     }
 

@@ -474,6 +474,44 @@ mod tests {
         assert_eq!(s.get(2), None);
     }
 
+    /// A full trie makes the parser clear it and parse the event by path strings: every
+    /// event still gets the leaves and values a parser with room gives.
+    #[test]
+    fn a_full_path_trie_falls_back_without_changing_leaves_or_values() {
+        let names = Arc::new(FieldNames::default());
+        let wanted = vec!["eventTime".to_owned(), "o.k3".to_owned(), "o.k3".to_owned()];
+        let mut small = LeafParser::new(names.clone(), 200, wanted.clone());
+        small.trie = PathTrie::with_max_nodes(24);
+        let mut fallbacks = 0;
+        for e in 0..60 {
+            // shapes vary: 5 to 14 keys under "o", some per event, in rotating order
+            let n = 5 + e % 10;
+            let mut keys: Vec<String> = (0..n).map(|k| format!("\"k{k}\":{}", e * k)).collect();
+            keys.rotate_left(e % n);
+            keys.push(format!("\"x{}\":[1,{{\"y\":\"z\"}}]", e % 7));
+            let msg = format!(
+                "{{\"eventTime\":\"t{e}\",\"o\":{{{}}},\"@a\":null}}",
+                keys.join(",")
+            );
+            let mut got = Vec::new();
+            let before = small.trie.len();
+            assert!(small.parse(&msg, &mut got), "{msg}");
+            if small.trie.len() < before {
+                fallbacks += 1;
+            }
+            // the reference: a new parser, a trie with room
+            let mut fresh = LeafParser::new(names.clone(), 200, wanted.clone());
+            let mut want = Vec::new();
+            assert!(fresh.parse(&msg, &mut want));
+            assert_eq!(got, want, "{msg}");
+            assert_eq!(small.leaves(), fresh.leaves(), "{msg}");
+            assert_eq!(small.leaves().map(<[Leaf]>::len), Some(n + 4), "{msg}");
+            assert_eq!(got[0].as_deref(), Some(format!("t{e}").as_str()));
+            assert_eq!(got[1], got[2]);
+        }
+        assert!(fallbacks > 0, "the trie never filled");
+    }
+
     #[test]
     fn names_get_stable_ids_up_to_the_cap() {
         let n = FieldNames::default();
