@@ -202,6 +202,11 @@ pub(crate) struct PathTrie {
     by_key: HashMap<(u32, u64), u32>,
     /// At most this many nodes ([`PathTrie::MAX_NODES`] but in tests).
     max_nodes: usize,
+    /// At most this many bytes ([`PathTrie::MAX_BYTES`] but in tests).
+    max_bytes: usize,
+    /// Bytes of the nodes' keys and paths: at most [`PathTrie::MAX_BYTES`] before the
+    /// trie is cleared (deep objects with long keys would otherwise hold a lot of text).
+    bytes: usize,
 }
 
 impl Default for PathTrie {
@@ -212,10 +217,14 @@ impl Default for PathTrie {
 
 #[derive(Debug, Default)]
 struct TrieNode {
-    /// The key (unescaped) that leads here from the parent; empty for array elements.
+    /// The key (unescaped) that leads here from the parent; an array element's index.
     key: Box<str>,
-    /// The flattened path, as [`flatten`] names it.
-    path: Box<str>,
+    /// The parent node (the root's is itself).
+    parent: u32,
+    /// The flattened path, as [`flatten`] names it: made when a field is first reported
+    /// here (a node on the way to fields keeps only its key: a path per node of a deep
+    /// object would be quadratic in its depth).
+    path: Option<Box<str>>,
     /// Object members' nodes, in first-seen order.
     keys: Vec<u32>,
     /// Array elements' nodes, by index.
@@ -232,25 +241,78 @@ impl PathTrie {
     /// At most this many nodes by default: a parse that would add more gives up (hostile
     /// input with new keys in every event must not grow the trie without bound).
     pub(crate) const MAX_NODES: usize = 1 << 17;
+    /// At most this many bytes of keys and paths, likewise.
+    pub(crate) const MAX_BYTES: usize = 16 << 20;
 
     /// An empty trie of at most `max_nodes` nodes.
     pub(crate) fn with_max_nodes(max_nodes: usize) -> Self {
+        Self::with_limits(max_nodes, Self::MAX_BYTES)
+    }
+
+    /// An empty trie of at most `max_nodes` nodes and about `max_bytes` bytes of keys and
+    /// paths.
+    pub(crate) fn with_limits(max_nodes: usize, max_bytes: usize) -> Self {
         PathTrie {
             nodes: Vec::new(),
             by_key: HashMap::default(),
             max_nodes,
+            max_bytes,
+            bytes: 0,
         }
     }
 
-    /// The path of `node`.
+    /// Bytes of keys and paths held.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The path of `node` if a field was reported there, else "".
+    #[cfg(test)]
     pub(crate) fn path(&self, node: u32) -> &str {
-        self.nodes.get(node as usize).map_or("", |n| &n.path)
+        self.nodes
+            .get(node as usize)
+            .and_then(|n| n.path.as_deref())
+            .unwrap_or("")
+    }
+
+    /// The path of `node`, made from its keys on first use.
+    fn leaf_path(&mut self, node: u32) -> &str {
+        let i = node as usize;
+        if i >= self.nodes.len() {
+            return "";
+        }
+        if self.nodes[i].path.is_none() {
+            // the keys from the top
+            let mut chain = Vec::new();
+            let mut n = node;
+            while n != Self::ROOT {
+                chain.push(n);
+                n = self.nodes[n as usize].parent;
+            }
+            let mut path = String::new();
+            for &c in chain.iter().rev() {
+                let key = &self.nodes[c as usize].key;
+                if self.nodes[c as usize].parent == Self::ROOT {
+                    if key.starts_with('@') {
+                        path.push('@');
+                    }
+                } else {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            self.bytes += path.len();
+            self.nodes[i].path = Some(path.into());
+        }
+        self.nodes[i].path.as_deref().unwrap_or("")
     }
 
     /// Drops every node: earlier node numbers mean nothing afterwards.
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
         self.by_key.clear();
+        self.bytes = 0;
     }
 
     /// The number of nodes.
@@ -259,9 +321,9 @@ impl PathTrie {
         self.nodes.len()
     }
 
-    /// Whether the trie has no room for another node.
+    /// Whether the trie has no room for another node, or holds too much text.
     pub(crate) fn is_full(&self) -> bool {
-        self.nodes.len() >= self.max_nodes
+        self.nodes.len() >= self.max_nodes || self.bytes >= self.max_bytes
     }
 
     fn key_hash(key: &str) -> u64 {
@@ -271,7 +333,10 @@ impl PathTrie {
 
     fn ensure_root(&mut self) {
         if self.nodes.is_empty() {
-            self.nodes.push(TrieNode::default());
+            self.nodes.push(TrieNode {
+                path: Some("".into()),
+                ..TrieNode::default()
+            });
         }
     }
 
@@ -282,14 +347,15 @@ impl PathTrie {
         }
     }
 
-    fn add(&mut self, key: &str, path: String) -> Option<u32> {
-        if self.nodes.len() >= self.max_nodes {
+    fn add(&mut self, parent: u32, key: &str) -> Option<u32> {
+        if self.nodes.len() >= self.max_nodes || self.bytes + key.len() > self.max_bytes {
             return None;
         }
         let id = self.nodes.len() as u32;
+        self.bytes += key.len();
         self.nodes.push(TrieNode {
             key: key.into(),
-            path: path.into(),
+            parent,
             ..TrieNode::default()
         });
         Some(id)
@@ -323,16 +389,9 @@ impl PathTrie {
                 return Some(self.nodes[p].keys[at]);
             }
         }
-        let path = if top {
-            if key.starts_with('@') {
-                format!("@{key}")
-            } else {
-                key.to_owned()
-            }
-        } else {
-            format!("{}.{key}", self.nodes[p].path)
-        };
-        let c = self.add(key, path)?;
+        // (the root's members are the top-level keys: their paths follow `@` keys' rule)
+        debug_assert_eq!(top, parent == Self::ROOT);
+        let c = self.add(parent, key)?;
         self.by_key.entry((parent, h)).or_insert(c);
         let place = self.nodes[p].keys.len() as u32;
         self.nodes[c as usize].place = place;
@@ -353,8 +412,7 @@ impl PathTrie {
         if i != self.nodes[p].indexes.len() {
             return None;
         }
-        let path = format!("{}.{i}", self.nodes[p].path);
-        let c = self.add("", path)?;
+        let c = self.add(parent, &i.to_string())?;
         self.nodes[p].indexes.push(c);
         Some(c)
     }
@@ -759,11 +817,12 @@ impl<'a, 't> Parser<'a, 't> {
         if self.fields < self.max_fields {
             self.fields += 1;
             if walk {
-                match self.trie.as_deref() {
+                let node = self.node;
+                match self.trie.as_deref_mut() {
                     Some(trie) => sink(
                         &PathCtx {
-                            path: trie.path(self.node),
-                            node: self.node,
+                            path: trie.leaf_path(node),
+                            node,
                         },
                         v,
                     ),

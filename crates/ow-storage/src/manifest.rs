@@ -10,7 +10,14 @@
 //! files are deleted after the commit (and a save deletes any a crash left). Streams are
 //! most of the metadata and grow with every stream, and a store that only runs queries
 //! reads the manifest without them ([`load_without_streams`]). Version 1 manifests, with
-//! each group's streams inline, are read as before; the next save writes version 2.
+//! each group's streams inline, are read as before; the next save writes the current version.
+//!
+//! Version 3 (2026-11-30) has the layout of version 2; it says that segments may keep their
+//! field counts in the compressed footer key and their n-gram sidecars in sidecar format 3,
+//! which builds reading version 2 would take for segments without field counts (an empty
+//! GetLogGroupFields) and for sidecars to ignore. A version 2 store is read as it is and
+//! written as version 3 by its next save, so an older build refuses a store once this one
+//! has written to it.
 //!
 //! A log group's `deleted_streams` are the tombstones of DeleteLogStream: WAL records of
 //! that stream with `__seq` below `before_seq` are skipped on replay (the deleted events
@@ -27,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, StoreError};
 use crate::model::LogGroup;
 
-/// Format version written by this build (it also reads version 1).
-pub(crate) const VERSION: u32 = 2;
+/// Format version written by this build (it also reads versions 1 and 2).
+pub(crate) const VERSION: u32 = 3;
 
 /// The manifest. `S` is how a log group's streams are held: their metadata
 /// (`Vec<ManifestStream>`, what a store writes and normally reads), or skipped unparsed
@@ -142,14 +149,13 @@ pub(crate) fn load(dir: &Path) -> Result<Option<Manifest>> {
         // version 1: the streams are inline
         return Ok(Some(m));
     }
-    // Version 2: the streams file must hold exactly the manifest's groups. Anything else is
+    // Versions 2 and 3: the streams file must hold exactly the manifest's groups. Anything else is
     // damage, reported rather than read as groups without streams (the next save would
     // make that loss permanent and delete the file that still had them).
     let corrupt = |what: String| StoreError::Corrupt(format!("{}: {what}", dir.display()));
-    let name = m
-        .streams_file
-        .take()
-        .ok_or_else(|| corrupt("manifest.json (version 2) names no log streams file".into()))?;
+    let name = m.streams_file.take().ok_or_else(|| {
+        corrupt("manifest.json (version 2 or later) names no log streams file".into())
+    })?;
     let path = dir.join(&name);
     let text = std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => corrupt(format!(
@@ -231,7 +237,7 @@ fn load_as<S: serde::de::DeserializeOwned>(dir: &Path) -> Result<Option<Manifest
     Ok(Some(m))
 }
 
-/// Writes the manifest (format version 2) atomically and durably: first a new streams file
+/// Writes the manifest (format version [`VERSION`]) atomically and durably: first a new streams file
 /// (fsynced, and the directory with it), then the manifest naming it (write, fsync, rename,
 /// fsync the directory); then deletes every other streams file (older ones, or one a crash
 /// left before its manifest was renamed). Until the rename, the previous manifest and its

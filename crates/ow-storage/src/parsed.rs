@@ -512,6 +512,37 @@ mod tests {
         assert!(fallbacks > 0, "the trie never filled");
     }
 
+    /// Deep objects with long keys: the trie holds each key once and a path only where a
+    /// field is, and is cleared past its byte bound (a path per node was quadratic in the
+    /// depth: 16 MB of such input took 1.7 GiB).
+    #[test]
+    fn deep_long_keys_stay_within_the_trie_byte_bound() {
+        let names = Arc::new(FieldNames::default());
+        let wanted = vec!["t".to_owned()];
+        let mut p = LeafParser::new(names.clone(), 200, wanted.clone());
+        let max_bytes = 400_000;
+        p.trie = PathTrie::with_limits(PathTrie::MAX_NODES, max_bytes);
+        let depth = 120;
+        for e in 0..40 {
+            let mut msg = format!("{{\"t\":\"{e}\"");
+            for d in 0..depth {
+                msg.push_str(&format!(",\"{}{e}x{d}\":{{\"v\":1", "k".repeat(300)));
+            }
+            msg.push_str(&"}".repeat(depth + 1));
+            let mut got = Vec::new();
+            assert!(p.parse(&msg, &mut got));
+            // at most one event's keys (37 KB) and paths (120 fields' paths of up to 37 KB,
+            // 2.2 MB: as long as the fields' names) past the bound, never 40 events' worth
+            assert!(p.trie.bytes() < max_bytes + 2_500_000, "{}", p.trie.bytes());
+            let mut fresh = LeafParser::new(names.clone(), 200, wanted.clone());
+            let mut want = Vec::new();
+            assert!(fresh.parse(&msg, &mut want));
+            assert_eq!(got, want);
+            assert_eq!(p.leaves(), fresh.leaves());
+            assert_eq!(got[0].as_deref(), Some(e.to_string().as_str()));
+        }
+    }
+
     #[test]
     fn names_get_stable_ids_up_to_the_cap() {
         let n = FieldNames::default();

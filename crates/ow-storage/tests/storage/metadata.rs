@@ -277,8 +277,9 @@ fn groups_belong_to_the_account_the_store_is_opened_as() {
     assert_eq!(g.at_log(), "210987654321:g");
 }
 
-/// The log streams' metadata lives in the streams file the manifest names (format 2); a
-/// version 1 manifest with inline streams still opens, and the next save rewrites it.
+/// The log streams' metadata lives in the streams file the manifest names (formats 2 and 3);
+/// version 1 (inline streams) and version 2 manifests still open, and the next save writes
+/// version 3.
 #[test]
 fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,7 +325,7 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     let files = streams_files(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let m = read_json(dir.path().join("manifest.json"));
-    assert_eq!(m["version"], 2);
+    assert_eq!(m["version"], 3);
     assert_eq!(m["streams_file"], files[0].as_str());
     assert_eq!(m["groups"][0]["streams"], serde_json::json!([]));
     let streams = read_json(dir.path().join(&files[0]));
@@ -351,16 +352,33 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
         let store = Store::open(dir.path(), crate::small_config()).unwrap();
         assert_eq!(listed(&store), before);
         assert_eq!(stored_ids(&store), (0..20).collect::<Vec<_>>());
-        store.create_log_stream("g", "c").unwrap(); // a save: version 2 again
+        store.create_log_stream("g", "c").unwrap(); // a save: the current version
     }
     let files = streams_files(dir.path());
     assert_eq!(files.len(), 1, "the torn file was not removed: {files:?}");
     assert_ne!(files[0], "streams-1-0.json");
-    let m = read_json(dir.path().join("manifest.json"));
-    assert_eq!(m["version"], 2);
+    let mut m = read_json(dir.path().join("manifest.json"));
+    assert_eq!(m["version"], 3);
+    // a version 2 manifest (the same layout) opens as it is and is written as version 3
+    m["version"] = 2.into();
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::to_vec(&m).unwrap(),
+    )
+    .unwrap();
+    {
+        let store = Store::open(dir.path(), crate::small_config()).unwrap();
+        let names: Vec<String> = listed(&store).into_iter().map(|s| s.0).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(read_json(dir.path().join("manifest.json"))["version"], 2);
+        store.create_log_stream("g", "d").unwrap();
+    }
+    assert_eq!(read_json(dir.path().join("manifest.json"))["version"], 3);
+    let files = streams_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
     let store = Store::open(dir.path(), crate::small_config()).unwrap();
     let names: Vec<String> = listed(&store).into_iter().map(|s| s.0).collect();
-    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(names, ["a", "b", "c", "d"]);
 
     drop(store);
 
@@ -401,18 +419,18 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     let m = corrupt("no streams file named");
     assert!(m.contains("names no log streams file"), "{m}");
     // a format newer than this build reads is not damage: it says so
-    let mut v3 = serde_json::from_slice::<serde_json::Value>(&good_manifest).unwrap();
-    v3["version"] = 3.into();
+    let mut v4 = serde_json::from_slice::<serde_json::Value>(&good_manifest).unwrap();
+    v4["version"] = 4.into();
     std::fs::write(
         dir.path().join("manifest.json"),
-        serde_json::to_vec(&v3).unwrap(),
+        serde_json::to_vec(&v4).unwrap(),
     )
     .unwrap();
     match Store::open(dir.path(), crate::small_config()) {
         Err(e @ StoreError::UnsupportedFormat(_)) => {
             let m = e.to_string();
-            assert!(m.contains("format version 3 is not supported"), "{m}");
-            assert!(m.contains("versions 1 to 2"), "{m}");
+            assert!(m.contains("format version 4 is not supported"), "{m}");
+            assert!(m.contains("versions 1 to 3"), "{m}");
         }
         other => panic!("expected an unsupported-format error, got {other:?}"),
     }
@@ -427,7 +445,7 @@ fn log_streams_live_beside_the_manifest_and_version_1_manifests_still_open() {
     // and nothing was lost: with the file back, the store is whole
     std::fs::write(dir.path().join(&files[0]), &good_streams).unwrap();
     let store = Store::open(dir.path(), crate::small_config()).unwrap();
-    assert_eq!(listed(&store).len(), 3);
+    assert_eq!(listed(&store).len(), 4);
 }
 
 fn stored_ids(store: &Store) -> Vec<u64> {
