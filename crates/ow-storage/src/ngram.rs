@@ -498,25 +498,36 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    /// A version-1 filter: one size per KiB, bit `(hash × bits) >> 32`.
-    fn v1_block(first_row: u64, messages: &[&[u8]], words: usize) -> NgramBlock {
+    /// A filter of an older version, each 4-gram's bit at `bit(gram, filter bits)`.
+    fn old_block(
+        version: u8,
+        first_row: u64,
+        messages: &[&[u8]],
+        words: usize,
+        bit: impl Fn(u32, u64) -> u64,
+    ) -> NgramBlock {
         let nbits = (words as u64) * 64;
         let mut bits = vec![0u64; words];
         for m in messages {
             for i in 0..=m.len().saturating_sub(NGRAM_BYTES) {
                 if m.len() >= NGRAM_BYTES {
-                    let p = position(gram(m, i), nbits);
+                    let p = bit(gram(m, i), nbits);
                     bits[(p >> 6) as usize] |= 1 << (p & 63);
                 }
             }
         }
         NgramBlock {
-            version: 1,
+            version,
             first_row,
             rows: messages.len() as u64,
             message_bytes: messages.iter().map(|m| m.len() as u64).sum(),
             bits,
         }
+    }
+
+    /// A version-1 filter: one size per KiB, bit `(hash × bits) >> 32`.
+    fn v1_block(first_row: u64, messages: &[&[u8]], words: usize) -> NgramBlock {
+        old_block(1, first_row, messages, words, position)
     }
 
     #[test]
@@ -540,27 +551,9 @@ mod tests {
 
     /// A version-2 filter: positions in a 2^21-bit sketch, folded to `words` words.
     fn v2_block(first_row: u64, messages: &[&[u8]], words: usize) -> NgramBlock {
-        let nbits = (words as u64) * 64;
-        let mut bits = vec![0u64; words];
-        for m in messages {
-            for i in 0..=m.len().saturating_sub(NGRAM_BYTES) {
-                if m.len() >= NGRAM_BYTES {
-                    let p = fold(
-                        position(gram(m, i), 1 << V2_SKETCH_LOG2),
-                        nbits,
-                        V2_SKETCH_LOG2,
-                    );
-                    bits[(p >> 6) as usize] |= 1 << (p & 63);
-                }
-            }
-        }
-        NgramBlock {
-            version: 2,
-            first_row,
-            rows: messages.len() as u64,
-            message_bytes: messages.iter().map(|m| m.len() as u64).sum(),
-            bits,
-        }
+        old_block(2, first_row, messages, words, |g, nbits| {
+            fold(position(g, 1 << V2_SKETCH_LOG2), nbits, V2_SKETCH_LOG2)
+        })
     }
 
     #[test]
