@@ -140,7 +140,8 @@ pub(crate) fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
 
 /// Bit position of a 4-gram in a filter of `nbits` bits (multiplicative hash, then a
 /// multiply-shift range reduction: no division, no allocation). Version 1's position, and
-/// version 2's position in the sketch (`nbits` = [`SKETCH_BITS`]).
+/// the position in the sketch of versions 2 (`nbits` = 2^21) and 3 (`nbits` =
+/// [`SKETCH_BITS`]).
 #[inline(always)]
 fn position(g: u32, nbits: u64) -> u64 {
     let h = u64::from(g).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
