@@ -2096,14 +2096,42 @@ impl Store {
     }
 
     /// Field statistics of `group` over `[start_ms, end_ms]` (GetLogGroupFields): how
-    /// many events have each flattened field. Segments count as a whole when they overlap
-    /// the range (and the unexpired part of the group's retention) [I]; buffered events
-    /// are flattened one by one.
+    /// many events with `@timestamp` in the range (and not expired) have each flattened
+    /// field. A segment wholly inside the range counts from the field counts in its footer;
+    /// the rows in the range of one that crosses an end, and buffered events, are flattened
+    /// one by one (AWS: "the 8 minutes before and 8 minutes after this time are searched";
+    /// a segment spans up to a day, so counting crossing segments whole reported the whole
+    /// day's fields for any time in it).
     pub fn field_stats(&self, group: &str, start_ms: i64, end_ms: i64) -> Result<FieldStats> {
         let snap = self.snapshot(&[group], start_ms, end_ms)?;
         let mut counts: HashMap<String, u64> = HashMap::new();
         let mut events = 0u64;
+        let max_fields = self.inner.config.max_fields_per_event;
+        // the events of `b` in `[lo, hi]`, flattened; a field repeated in one event counts once
+        let mut count_rows = |b: &RecordBatch, lo: i64, hi: i64| {
+            let ts = b.column(0).as_any().downcast_ref::<Int64Array>();
+            let msgs = b.column(3).as_any().downcast_ref::<StringArray>();
+            let (Some(ts), Some(msgs)) = (ts, msgs) else {
+                return;
+            };
+            for i in 0..msgs.len() {
+                if !(lo..=hi).contains(&ts.value(i)) {
+                    continue;
+                }
+                events += 1;
+                let mut seen = HashSet::new();
+                if let Some(fields) = crate::fields::flatten(msgs.value(i), max_fields) {
+                    for (p, _) in fields {
+                        if seen.insert(p.clone()) {
+                            *counts.entry(p).or_default() += 1;
+                        }
+                    }
+                }
+            }
+        };
+        let mut footer_counts: Vec<(u64, Vec<(String, u64)>)> = Vec::new();
         for g in &snap.groups {
+            let lo = start_ms.max(g.min_timestamp_ms);
             for s in &g.segments {
                 let data = block_on(
                     self.inner
@@ -2111,30 +2139,22 @@ impl Store {
                         .get(&ObjectPath::from(s.object_path.as_str())),
                 )?;
                 let bytes = block_on(data.bytes())?;
-                let (n, fields) = segment::read_field_counts(bytes, &s.object_path)?;
-                events += n;
-                for (p, c) in fields {
-                    *counts.entry(p).or_default() += c;
+                if s.min_timestamp_ms >= lo && s.max_timestamp_ms <= end_ms {
+                    footer_counts.push(segment::read_field_counts(bytes, &s.object_path)?);
+                } else {
+                    for b in segment::read_core_range(bytes, &s.object_path, lo, end_ms)? {
+                        count_rows(&b, lo, end_ms);
+                    }
                 }
             }
             for b in &g.buffered {
-                let Some(msgs) = b.column(3).as_any().downcast_ref::<StringArray>() else {
-                    continue;
-                };
-                for i in 0..msgs.len() {
-                    events += 1;
-                    let mut seen = HashSet::new();
-                    if let Some(fields) = crate::fields::flatten(
-                        msgs.value(i),
-                        self.inner.config.max_fields_per_event,
-                    ) {
-                        for (p, _) in fields {
-                            if seen.insert(p.clone()) {
-                                *counts.entry(p).or_default() += 1;
-                            }
-                        }
-                    }
-                }
+                count_rows(b, lo, end_ms);
+            }
+        }
+        for (n, fields) in footer_counts {
+            events += n;
+            for (p, c) in fields {
+                *counts.entry(p).or_default() += c;
             }
         }
         let mut fields: Vec<(String, u64)> = counts.into_iter().collect();

@@ -201,6 +201,76 @@ fn field_stats_count_events_per_path_across_segments_and_buffer() {
     assert_eq!(st.fields[0].0, "id");
 }
 
+/// GetLogGroupFields' window (±8 minutes around a time): only the events in it count, also
+/// in a segment that spans more (a day's segment holds the whole day).
+#[test]
+fn field_stats_count_only_the_events_in_the_range_of_a_wider_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+    // 01:00 UTC yesterday: the two hours lie in one day (one segment window)
+    let day = 86_400_000;
+    let base = ow_storage::now_ms() / day * day - day + 3_600_000;
+    let minute = 60_000;
+    // one event a minute for two hours: "early" fields in the first hour, "late" after
+    let events: Vec<InputLogEvent> = (0..120)
+        .map(|m| InputLogEvent {
+            timestamp_ms: base + m * minute,
+            message: if m < 60 {
+                format!(r#"{{"early":{m},"n":{m}}}"#)
+            } else {
+                format!(r#"{{"late":{m},"n":{m}}}"#)
+            },
+        })
+        .collect();
+    store.import_events("g", "s", events).unwrap();
+    store.flush().unwrap();
+    let snap = store.snapshot(&["g"], i64::MIN, i64::MAX).unwrap();
+    assert_eq!(
+        snap.groups[0].segments.len(),
+        1,
+        "one segment spans both hours"
+    );
+    drop(snap);
+    let get = |st: &ow_storage::FieldStats, p: &str| {
+        st.fields.iter().find(|(n, _)| n == p).map(|(_, c)| *c)
+    };
+    // minutes 22..=38: 17 events, all "early"
+    let st = store
+        .field_stats("g", base + 22 * minute, base + 38 * minute)
+        .unwrap();
+    assert_eq!(st.events, 17);
+    assert_eq!(get(&st, "early"), Some(17));
+    assert_eq!(get(&st, "late"), None);
+    assert_eq!(get(&st, "n"), Some(17));
+    // minutes 55..=65 cross the change: 5 early, 6 late
+    let st = store
+        .field_stats("g", base + 55 * minute, base + 65 * minute)
+        .unwrap();
+    assert_eq!((get(&st, "early"), get(&st, "late")), (Some(5), Some(6)));
+    assert_eq!(st.events, 11);
+    // the whole segment: its footer's counts
+    let st = store.field_stats("g", i64::MIN, i64::MAX).unwrap();
+    assert_eq!(
+        (st.events, get(&st, "early"), get(&st, "late")),
+        (120, Some(60), Some(60))
+    );
+    // and buffered events likewise
+    store
+        .import_events(
+            "g",
+            "s",
+            vec![InputLogEvent {
+                timestamp_ms: base + 30 * minute,
+                message: r#"{"buffered":1}"#.into(),
+            }],
+        )
+        .unwrap();
+    let st = store
+        .field_stats("g", base + 22 * minute, base + 38 * minute)
+        .unwrap();
+    assert_eq!((st.events, get(&st, "buffered")), (18, Some(1)));
+}
+
 #[test]
 fn identifier_like_paths_are_not_promoted() {
     let dir = tempfile::tempdir().unwrap();
