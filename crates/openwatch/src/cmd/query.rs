@@ -197,6 +197,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         }
     };
 
+    let row_cap = args.limit.unwrap_or(config.default_limit);
     let engine = QueryEngine::new(store.clone(), config);
     let queried_groups = log_groups.clone();
     let request = QueryRequest {
@@ -294,6 +295,14 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             s.bytes_scanned,
             human_bytes(s.bytes_scanned as u64)
         );
+        // QA (session 14): a result cut at the row cap only said "10000 rows; recordsMatched
+        // 12902"
+        if output.rows.len() == row_cap && s.records_matched > row_cap as f64 {
+            eprintln!(
+                "note: the rows stop at the row cap of {row_cap}; `--limit N` raises it (up to \
+                 100,000), or narrow the query"
+            );
+        }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
             let groups = if queried_groups.is_empty() {

@@ -885,3 +885,28 @@ fn an_empty_time_range_names_the_stored_one() {
     assert!(!run(&["--start", "2021-01-01"]).contains("note:"));
     assert!(!run(&[]).contains("note:"));
 }
+
+/// A result cut at the row cap says so (QA, session 14: "10000 rows; recordsMatched 12902"
+/// and nothing more); a result under the cap, or a `limit` of the query's own, does not.
+#[test]
+fn rows_cut_at_the_row_cap_say_how_to_get_more() {
+    let dir = imported();
+    let n = records().len();
+    assert!(n > 3, "the sample has {n} records");
+    let stderr = |args: &[&str]| {
+        let o = query(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let cut = stderr(&["-g", "r53", "--limit", "3", "fields @timestamp"]);
+    assert!(cut.contains("3 rows; recordsMatched"), "{cut}");
+    assert!(
+        cut.contains("note: the rows stop at the row cap of 3; `--limit N` raises it"),
+        "{cut}"
+    );
+    let whole = format!("{n}");
+    let all = stderr(&["-g", "r53", "--limit", &whole, "fields @timestamp"]);
+    assert!(!all.contains("row cap"), "{all}");
+    let own = stderr(&["-g", "r53", "fields @timestamp | limit 3"]);
+    assert!(!own.contains("row cap"), "{own}");
+}
