@@ -368,14 +368,14 @@ impl PathTrie {
         let p = parent as usize;
         let cursor = self.nodes.get(p)?.cursor as usize;
         if let Some(&c) = self.nodes[p].keys.get(cursor) {
-            if same_key(&self.nodes[c as usize].key, key) {
+            if *self.nodes[c as usize].key == *key {
                 self.nodes[p].cursor = cursor as u32 + 1;
                 return Some(c);
             }
         }
         let h = Self::key_hash(key);
         if let Some(&c) = self.by_key.get(&(parent, h)) {
-            if same_key(&self.nodes[c as usize].key, key) {
+            if *self.nodes[c as usize].key == *key {
                 self.nodes[p].cursor = self.nodes[c as usize].place + 1;
                 return Some(c);
             }
@@ -383,7 +383,7 @@ impl PathTrie {
             if let Some(at) = self.nodes[p]
                 .keys
                 .iter()
-                .position(|&k| same_key(&self.nodes[k as usize].key, key))
+                .position(|&k| *self.nodes[k as usize].key == *key)
             {
                 self.nodes[p].cursor = at as u32 + 1;
                 return Some(self.nodes[p].keys[at]);
@@ -415,27 +415,6 @@ impl PathTrie {
         let c = self.add(parent, &i.to_string())?;
         self.nodes[p].indexes.push(c);
         Some(c)
-    }
-}
-
-/// Whether two keys are equal: keys are mostly short, and comparing up to 16 bytes as two
-/// overlapping words each saves a call to `memcmp` per key of every event.
-#[inline]
-fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], i: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[i..i + 8]);
-        u64::from_le_bytes(w)
-    };
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
-        _ => a == b,
     }
 }
 
@@ -1254,28 +1233,6 @@ mod tests {
             }
         }
         assert_eq!(trie.path(PathTrie::ROOT), "");
-    }
-
-    #[test]
-    fn keys_compare_equal_exactly_when_their_bytes_do() {
-        let keys: Vec<String> = (0..24)
-            .flat_map(|n| {
-                let base = "k".repeat(n);
-                let mut other: Vec<u8> = base.clone().into_bytes();
-                let mut v = vec![base];
-                for i in 0..n {
-                    other[i] = b'x';
-                    v.push(String::from_utf8(other.clone()).unwrap());
-                    other[i] = b'k';
-                }
-                v
-            })
-            .collect();
-        for a in &keys {
-            for b in &keys {
-                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
-            }
-        }
     }
 
     #[test]
