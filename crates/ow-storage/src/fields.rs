@@ -361,9 +361,10 @@ impl PathTrie {
         Some(id)
     }
 
-    /// The node of member `key` of the object at `parent` (`top`: the message's object,
-    /// whose `@` keys get another `@`, spec §2.4), added on first sight; `None` when full.
-    fn key_child(&mut self, parent: u32, key: &str, top: bool) -> Option<u32> {
+    /// The node of member `key` of the object at `parent`, added on first sight; `None`
+    /// when full. (The root's members are the top-level keys, whose paths get another `@`
+    /// before an `@`, spec §2.4: [`PathTrie::leaf_path`] applies that rule.)
+    fn key_child(&mut self, parent: u32, key: &str) -> Option<u32> {
         self.ensure_root();
         let p = parent as usize;
         let cursor = self.nodes.get(p)?.cursor as usize;
@@ -389,8 +390,6 @@ impl PathTrie {
                 return Some(self.nodes[p].keys[at]);
             }
         }
-        // (the root's members are the top-level keys: their paths follow `@` keys' rule)
-        debug_assert_eq!(top, parent == Self::ROOT);
         let c = self.add(parent, key)?;
         self.by_key.entry((parent, h)).or_insert(c);
         let place = self.nodes[p].keys.len() as u32;
@@ -882,7 +881,7 @@ impl<'a, 't> Parser<'a, 't> {
             if child_walk {
                 if let Some(trie) = self.trie.as_deref_mut() {
                     // the trie serves `Selector::All` only: every path is wanted
-                    match trie.key_child(base_node, &key, top) {
+                    match trie.key_child(base_node, &key) {
                         Some(child) => self.node = child,
                         None => {
                             self.overflow = true;
