@@ -13,16 +13,18 @@ mod cmd;
 
 /// mimalloc keeps freed memory for reuse; glibc's malloc returns large blocks to the
 /// kernel and page-faults them back on the next batch (measured: about a third of the
-/// CPU time of a `stats count_distinct(…) by …` query went to page faults).
+/// CPU time of a `stats count_distinct(…) by …` query went to page faults). mimalloc 2.x,
+/// not 3.x: under 3.x a query touched half again as much fresh memory, and its page faults
+/// made the 1 GB benchmark queries 3-20 % slower (workspace `Cargo.toml`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` of mimalloc's `mi_option_e` (v3 `mimalloc.h`; libmimalloc-sys
-/// names no constant for it).
+/// `mi_option_purge_delay` of mimalloc's `mi_option_e` (15 in both the v2 `mimalloc.h` this
+/// build uses and v3's; libmimalloc-sys names no constant for it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// For the short-lived commands (`import`, `query`): never hand freed memory back to the
-/// kernel. By default mimalloc decommits memory idle for 1 s, and an import, which frees
+/// kernel. By default mimalloc decommits memory idle for 10 ms (2.x; 1 s in 3.x), and an import, which frees
 /// and refills a 64 MiB buffer every second or so, then page-faults (and zeroes) it back
 /// each time. `serve` keeps the default so a long-running server shrinks after a peak.
 fn keep_freed_memory() {
