@@ -802,8 +802,14 @@ fn session(
             )
         })
         .collect();
+    // One registry entry stays: `replace_distinct_aggregate` looks `first_value` up by name
+    // (and unwraps) when it meets a `DISTINCT ON`; no plan of ours has one, but a missing
+    // registry must never turn into a panic.
     let mut state = SessionStateBuilder::new()
         .with_config(config)
+        .with_aggregate_functions(vec![
+            datafusion::functions_aggregate::first_last::first_value_udaf(),
+        ])
         .with_optimizer_rules(rules);
     if let Some(counters) = partial_count {
         state = state
@@ -888,4 +894,45 @@ pub(crate) fn render_rows(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::logical_expr::{col, lit, LogicalPlanBuilder};
+
+    /// The session has no function registry but `first_value`, which DataFusion's
+    /// `replace_distinct_aggregate` rule looks up by name (and unwraps) for `DISTINCT ON`:
+    /// planning one must work, not panic.
+    #[test]
+    fn distinct_on_plans_without_the_default_registry() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let values = LogicalPlanBuilder::values(vec![
+                vec![lit("a"), lit(1i64)],
+                vec![lit("a"), lit(2i64)],
+                vec![lit("b"), lit(3i64)],
+            ])
+            .unwrap()
+            .distinct_on(
+                vec![col("column1")],
+                vec![col("column1"), col("column2")],
+                None,
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            let ctx = super::session(1, 8192, None);
+            let batches = ctx
+                .execute_logical_plan(values)
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            assert_eq!(rows, 2);
+        });
+    }
 }
