@@ -765,6 +765,14 @@ fn reject_reserved(analysis: &crate::analyze::Analysis) -> Result<(), QueryError
     }
 }
 
+/// The DataFusion session a query runs in, without OpenWatch's own physical rule: `partitions`
+/// scan partitions (threads), `batch_rows` rows per batch. It has no SQL front end and no
+/// function registry (plans name their functions as UDF objects) but `first_value`, which
+/// DataFusion's `DISTINCT ON` rewrite looks up by name. Public for tests and tools.
+pub fn session_context(partitions: usize, batch_rows: usize) -> SessionContext {
+    session(partitions, batch_rows, None)
+}
+
 /// A DataFusion session for one query. With `partial_count` (the query's counters), the
 /// partial aggregate of `stats count(*) by …` is replaced by `count_by::PartialCountExec`.
 fn session(
@@ -894,45 +902,4 @@ pub(crate) fn render_rows(
         }
     }
     Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use datafusion::logical_expr::{col, lit, LogicalPlanBuilder};
-
-    /// The session has no function registry but `first_value`, which DataFusion's
-    /// `replace_distinct_aggregate` rule looks up by name (and unwraps) for `DISTINCT ON`:
-    /// planning one must work, not panic.
-    #[test]
-    fn distinct_on_plans_without_the_default_registry() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let values = LogicalPlanBuilder::values(vec![
-                vec![lit("a"), lit(1i64)],
-                vec![lit("a"), lit(2i64)],
-                vec![lit("b"), lit(3i64)],
-            ])
-            .unwrap()
-            .distinct_on(
-                vec![col("column1")],
-                vec![col("column1"), col("column2")],
-                None,
-            )
-            .unwrap()
-            .build()
-            .unwrap();
-            let ctx = super::session(1, 8192, None);
-            let batches = ctx
-                .execute_logical_plan(values)
-                .await
-                .unwrap()
-                .collect()
-                .await
-                .unwrap();
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-            assert_eq!(rows, 2);
-        });
-    }
 }

@@ -73,6 +73,6 @@ pub mod skip;
 mod udf;
 
 pub use config::{EngineConfig, TimestampStyle};
-pub use engine::{PartialRowsFn, Progress, QueryEngine};
+pub use engine::{session_context, PartialRowsFn, Progress, QueryEngine};
 pub use error::QueryError;
 pub use output::{CancelToken, QueryOutput, QueryRequest, QueryStatistics, ResultField};

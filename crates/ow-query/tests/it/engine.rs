@@ -565,3 +565,40 @@ fn aggregate_text_after_stats_names_its_column() {
         other => panic!("expected Q302, got {other:?}"),
     }
 }
+
+/// The session has no function registry but `first_value`, which DataFusion's
+/// `replace_distinct_aggregate` rule looks up by name (and unwraps) for `DISTINCT ON`:
+/// planning and running one must work, not panic.
+#[test]
+fn distinct_on_runs_without_the_default_registry() {
+    use datafusion::logical_expr::{col, lit, LogicalPlanBuilder};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let plan = LogicalPlanBuilder::values(vec![
+            vec![lit("a"), lit(1i64)],
+            vec![lit("a"), lit(2i64)],
+            vec![lit("b"), lit(3i64)],
+        ])
+        .unwrap()
+        .distinct_on(
+            vec![col("column1")],
+            vec![col("column1"), col("column2")],
+            None,
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let ctx = ow_query::session_context(1, 8192);
+        let batches = ctx
+            .execute_logical_plan(plan)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 2);
+    });
+}
