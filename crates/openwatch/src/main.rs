@@ -15,7 +15,7 @@ mod cmd;
 /// kernel and page-faults them back on the next batch (measured: about a third of the
 /// CPU time of a `stats count_distinct(…) by …` query went to page faults). mimalloc 2.x,
 /// not 3.x: under 3.x a query touched half again as much fresh memory, and its page faults
-/// made the 1 GB benchmark queries 3-20 % slower (workspace `Cargo.toml`).
+/// made the 1 GB benchmark queries 2-19 % slower (workspace `Cargo.toml`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -24,9 +24,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// For the short-lived commands (`import`, `query`): never hand freed memory back to the
-/// kernel. By default mimalloc decommits memory idle for 10 ms (2.x; 1 s in 3.x), and an import, which frees
-/// and refills a 64 MiB buffer every second or so, then page-faults (and zeroes) it back
-/// each time. `serve` keeps the default so a long-running server shrinks after a peak.
+/// kernel. By default mimalloc decommits memory idle for 10 ms (2.x; 1 s in 3.x), and an
+/// import, which frees and refills a 64 MiB buffer every second or so, then page-faults (and
+/// zeroes) it back each time. `serve` keeps the default so a long-running server shrinks
+/// after a peak.
 fn keep_freed_memory() {
     // SAFETY: mi_option_set only stores an integer option; any value is valid for it.
     #[allow(unsafe_code)]
