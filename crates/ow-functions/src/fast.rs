@@ -63,6 +63,12 @@ fn floor_fixed(a: &ArrayRef, step: i64, offset_ms: i64) -> Option<ArrayRef> {
         let s = t.checked_sub(offset_ms)?;
         s.div_euclid(step).checked_mul(step)?.checked_add(offset_ms)
     };
+    if let Some(out) = floor_near(values, step, &f) {
+        return Some(Arc::new(TimestampMillisecondArray::new(
+            out.into(),
+            nulls.cloned(),
+        )));
+    }
     // The bucket of the last row divided, [lo, hi): a batch's times lie in a few buckets
     // (a row group spans an hour or two), so most rows skip the 64-bit division, which was
     // most of `stats count(*) by bin(1h)`'s per-row cost. Null rows' values are computed too
@@ -99,6 +105,50 @@ fn floor_fixed(a: &ArrayRef, step: i64, offset_ms: i64) -> Option<ArrayRef> {
         arrow::buffer::NullBuffer::union(nulls, Some(&extra))
     };
     Some(Arc::new(TimestampMillisecondArray::new(out.into(), nulls)))
+}
+
+/// [`floor_fixed`] for a batch whose times lie within 2^52 ms of each other (every real
+/// batch): each row's bucket counted from the bucket of the batch's smallest time by a
+/// floating-point multiply, exact to within one bucket and corrected by one comparison each
+/// way, instead of a 64-bit division. A batch's rows are ordered by message bytes inside a
+/// row group, so their times jump between buckets and the last-bucket reuse below misses
+/// (`bin(5m)` over a row group of an hour). `None` (the caller divides) where a bucket or its
+/// end would overflow.
+fn floor_near(values: &[i64], step: i64, f: &impl Fn(i64) -> Option<i64>) -> Option<Vec<i64>> {
+    let (min, max) = values
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    if values.is_empty() || step <= 0 {
+        return None;
+    }
+    let base = f(min)?;
+    f(max)?.checked_add(step)?;
+    max.checked_add(step)?;
+    let span = max.checked_sub(base)?;
+    if span >= 1 << 52 {
+        return None;
+    }
+    // d < 2^52 is exact as f64, and d * (1/step) is within one of d / step: it can fall just
+    // below an integer that d / step reaches (corrected upwards; tested), not above one (its
+    // error is under d / step * 2^-52, less than the gap 1/step below the next integer, as
+    // d < 2^52); the downward correction stays as a guard.
+    let inv = 1.0 / step as f64;
+    Some(
+        values
+            .iter()
+            .map(|&t| {
+                let d = t - base;
+                let b = base + ((d as f64 * inv) as i64) * step;
+                if b > t {
+                    b - step
+                } else if t - b >= step {
+                    b + step
+                } else {
+                    b
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Tries a fast path for `op` over `inputs` (array, broadcast) of `len` rows.
@@ -353,7 +403,9 @@ mod tests {
             Some(-1),
         ])
         .collect();
-        let n = ts.len();
+        // Without the extreme times, a batch spans less than 2^52 ms: `floor_near` answers;
+        // with them, the per-row division does.
+        let near: Vec<Option<i64>> = ts.iter().map(|t| t.filter(|t| t.abs() < 1 << 50)).collect();
         // Int64 epoch ms are read as f64 by the row path: stay within 2^53 there
         let ms: Vec<Option<i64>> = ts
             .iter()
@@ -361,9 +413,11 @@ mod tests {
             .collect();
         let inputs: Vec<ArrayRef> = vec![
             Arc::new(TimestampMillisecondArray::from(ts)),
+            Arc::new(TimestampMillisecondArray::from(near)),
             Arc::new(arrow::array::Int64Array::from(ms)),
         ];
         for a in inputs {
+            let n = a.len();
             for (p, off) in [("5m", 0), ("300s", 0), ("1d", 3_600_000), ("1w", -5)] {
                 let f = TimeFn::DateFloor {
                     period: Period::parse(p).unwrap(),
@@ -386,6 +440,71 @@ mod tests {
                 );
             }
         }
+    }
+
+    proptest::proptest! {
+        /// `floor_near` equals `floor((t - offset) / step) * step + offset` row by row, or
+        /// declines; it declines only where the batch spans 2^52 ms or more or a bucket
+        /// overflows.
+        #[test]
+        fn floor_near_is_the_floored_division(
+            base in -(1i64 << 55)..(1i64 << 55),
+            deltas in proptest::collection::vec(-(1i64 << 40)..(1i64 << 40), 1..200),
+            step in proptest::sample::select(vec![1i64, 7, 1_000, 60_000, 300_000, 3_600_000,
+                86_400_000, 604_800_000, 999_999_937]),
+            offset in -(1i64 << 40)..(1i64 << 40),
+        ) {
+            let values: Vec<i64> = deltas.iter().map(|d| base + d).collect();
+            let f = |t: i64| -> Option<i64> {
+                let s = t.checked_sub(offset)?;
+                s.div_euclid(step).checked_mul(step)?.checked_add(offset)
+            };
+            let out = floor_near(&values, step, &f);
+            proptest::prop_assert!(out.is_some());
+            for (t, b) in values.iter().zip(out.unwrap()) {
+                proptest::prop_assert_eq!(Some(b), f(*t), "t {} step {} offset {}", t, step, offset);
+            }
+        }
+    }
+
+    /// Times on and one before bucket boundaries, far from the batch's first bucket: where
+    /// `d * (1/step)` rounds to the wrong side of an integer, the corrections must catch it.
+    #[test]
+    fn floor_near_on_bucket_boundaries() {
+        for step in [
+            7i64,
+            1_000,
+            60_000,
+            300_000,
+            3_600_000,
+            86_400_000,
+            999_999_937,
+        ] {
+            let f = |t: i64| Some(t.div_euclid(step) * step);
+            let values: Vec<i64> = (0..20_000i64)
+                .flat_map(|i| {
+                    let k = (i * 7_919 + 1) % ((1i64 << 50) / step);
+                    [k * step, k * step - 1, k * step + 1]
+                })
+                .chain([-1, 0])
+                .collect();
+            let out = floor_near(&values, step, &f).expect("a batch within 2^52 ms");
+            for (t, b) in values.iter().zip(out) {
+                assert_eq!(Some(b), f(*t), "t {t} step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn floor_near_declines_wide_or_overflowing_batches() {
+        let f = |t: i64| Some(t.div_euclid(1_000) * 1_000);
+        assert!(floor_near(&[0, 1 << 52], 1_000, &f).is_none());
+        assert!(floor_near(&[i64::MAX - 10], 1_000, &f).is_none());
+        assert!(floor_near(&[], 1_000, &f).is_none());
+        assert_eq!(
+            floor_near(&[-1, 0, 999, 1_000], 1_000, &f),
+            Some(vec![-1_000, 0, 0, 1_000])
+        );
     }
 
     #[test]
