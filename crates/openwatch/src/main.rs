@@ -15,7 +15,7 @@ mod cmd;
 /// kernel and page-faults them back on the next batch (measured: about a third of the
 /// CPU time of a `stats count_distinct(…) by …` query went to page faults). mimalloc 2.x,
 /// not 3.x: under 3.x a query touched half again as much fresh memory, and its page faults
-/// made the 1 GB benchmark queries 2-19 % slower (workspace `Cargo.toml`).
+/// made the 1 GB benchmark queries 1-13 % slower (workspace `Cargo.toml`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
