@@ -115,14 +115,15 @@ fn floor_fixed(a: &ArrayRef, step: i64, offset_ms: i64) -> Option<ArrayRef> {
 /// (`bin(5m)` over a row group of an hour). `None` (the caller divides) where a bucket or its
 /// end would overflow.
 fn floor_near(values: &[i64], step: i64, f: &impl Fn(i64) -> Option<i64>) -> Option<Vec<i64>> {
-    let (min, max) = values
-        .iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     if values.is_empty() || step <= 0 {
         return None;
     }
+    let (min, max) = values
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     let base = f(min)?;
-    f(max)?.checked_add(step)?;
+    // every bucket lies in [base, f(max)] and f(max) <= max: max + step bounds them all
+    f(max)?;
     max.checked_add(step)?;
     let span = max.checked_sub(base)?;
     if span >= 1 << 52 {
