@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 mod account;
 mod cmd;
+#[cfg(unix)]
+mod query_socket;
 
 /// mimalloc keeps freed memory for reuse; glibc's malloc returns large blocks to the
 /// kernel and page-faults them back on the next batch (measured: about a third of the
@@ -117,7 +119,7 @@ fn main() -> ExitCode {
 /// The error and its causes, joined by `: ` as `{:#}` does, leaving out a cause whose text
 /// the message already holds (library errors often print their source in their own
 /// message: "cannot read x: No such file or directory (os error 2)").
-fn error_text(err: &anyhow::Error) -> String {
+pub(crate) fn error_text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in err.chain() {
         let text = cause.to_string();

@@ -36,7 +36,10 @@ use anyhow::Context;
 use ow_query::{CancelToken, EngineConfig, QueryEngine, QueryError, QueryOutput, QueryRequest};
 
 /// Timestamp rendering of `openwatch query` (`--timestamps`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Timestamps {
     /// `YYYY-MM-DD HH:MM:SS.mmm`, as GetQueryResults renders them.
     Aws,
@@ -45,7 +48,10 @@ pub enum Timestamps {
 }
 
 /// Output formats of `openwatch query`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Aligned columns for terminals.
     Table,
@@ -109,7 +115,36 @@ pub struct Args {
     pub query: Option<String>,
 }
 
-/// Runs `openwatch query`.
+/// A query run with the CLI's arguments resolved: what the local run and
+/// `openwatch serve`'s query socket ([`crate::query_socket`]) both execute. Sent over the
+/// socket as one JSON line.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Invocation {
+    /// The Logs Insights query text.
+    pub query: String,
+    /// `--log-group` names (empty: every log group, unless the query starts with SOURCE).
+    pub log_groups: Vec<String>,
+    /// `--start`, resolved to epoch ms (inclusive).
+    pub start_ms: Option<i64>,
+    /// `--end`, resolved to epoch ms (inclusive).
+    pub end_ms: Option<i64>,
+    /// The client's clock when it resolved the times (epoch ms): the default end.
+    pub now_ms: i64,
+    /// Output format.
+    pub format: Format,
+    /// Timestamp rendering.
+    pub timestamps: Timestamps,
+    /// `--limit`: the row cap.
+    pub limit: Option<usize>,
+    /// `--timeout` in ms (`None`: the engine's default, 60 minutes).
+    pub timeout_ms: Option<u64>,
+    /// `--quiet`: no warnings, statistics or notes on stderr.
+    pub quiet: bool,
+}
+
+/// Runs `openwatch query`: through the query socket of an `openwatch serve` that holds the
+/// data directory when there is one (`crate::query_socket`), else over the store opened
+/// read-only in this process.
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let account_id = crate::account::account_id(&args.data_dir, args.account.as_deref())?;
     args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
@@ -120,29 +155,27 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("give a query or --query-file"),
     };
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let start_arg = match &args.start {
+    let start_ms = match &args.start {
         Some(s) => {
             Some(parse_time(s, now_ms, false).with_context(|| format!("bad --start {s:?}"))?)
         }
         None => None,
     };
-    let end_arg = match &args.end {
+    let end_ms = match &args.end {
         Some(s) => Some(parse_time(s, now_ms, true).with_context(|| format!("bad --end {s:?}"))?),
         None => None,
     };
-    let mut config = EngineConfig::default();
-    if let Some(t) = &args.timeout {
-        config.timeout = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;
-    }
-    config.lookup_dir = Some(args.data_dir.join("lookup-tables"));
-    // Only the GetQueryResults shape shows every row's @ptr; the row formats print it
-    // when the query lists it.
-    config.result_ptr = matches!(args.format, Format::Json);
-    config.timestamp_style = match args.timestamps {
-        Timestamps::Aws => ow_query::TimestampStyle::Aws,
-        Timestamps::Rfc3339 => ow_query::TimestampStyle::Rfc3339,
+    let timeout_ms = match &args.timeout {
+        Some(t) => Some(
+            u64::try_from(
+                parse_duration(t)
+                    .with_context(|| format!("bad --timeout {t:?}"))?
+                    .as_millis(),
+            )
+            .unwrap_or(u64::MAX),
+        ),
+        None => None,
     };
-
     if args.data_dir.exists() && !args.data_dir.is_dir() {
         anyhow::bail!(
             "data directory {} is not a directory",
@@ -155,6 +188,24 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             args.data_dir.display()
         );
     }
+    let invocation = Invocation {
+        query,
+        log_groups: args.log_groups,
+        start_ms,
+        end_ms,
+        now_ms,
+        format: args.format,
+        timestamps: args.timestamps,
+        limit: args.limit,
+        timeout_ms,
+        quiet: args.quiet,
+    };
+    // A running `openwatch serve` holds the directory (readers are locked out): ask it.
+    #[cfg(unix)]
+    if let Some(code) = crate::query_socket::forward(&args.data_dir, &invocation)? {
+        return Ok(code);
+    }
+
     // The account owns what this store creates (ARNs, `@log` = `account:group`).
     let store_config = ow_storage::StoreConfig {
         account_id,
@@ -167,52 +218,16 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let store = ow_storage::Store::open_read_only(&args.data_dir, store_config)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     let store = Arc::new(store);
-    let starts_with_source = query
-        .lines()
-        .map(str::trim_start)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .is_some_and(|l| l.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("source")));
-    let log_groups = if args.log_groups.is_empty() && !starts_with_source {
-        all_log_groups(&store)?
-    } else {
-        args.log_groups.clone()
-    };
-
-    // [I] Without --start (--end), the range starts (ends) where the stored events of the
-    // queried log groups (every group for a SOURCE query) do, the end at now at the
-    // earliest: every event is in range, and queryStartTime(), queryEndTime() and
-    // queryTimeRange() give real times (StartQuery always names both ends).
-    let (start_ms, end_ms) = match (start_arg, end_arg) {
-        (Some(s), Some(e)) => (s, e),
-        _ => {
-            let groups = if log_groups.is_empty() {
-                all_log_groups(&store)?
-            } else {
-                log_groups.clone()
-            };
-            let (first, last) = stored_range(&store, &groups);
-            let end = end_arg.unwrap_or_else(|| last.map_or(now_ms, |l| l.max(now_ms)));
-            let start = start_arg.unwrap_or_else(|| first.unwrap_or(now_ms).min(end));
-            (start, end.max(start))
-        }
-    };
-
-    let row_cap = args.limit.unwrap_or(config.default_limit);
-    let engine = QueryEngine::new(store.clone(), config);
-    let queried_groups = log_groups.clone();
-    let request = QueryRequest {
-        query: query.clone(),
-        log_groups,
-        start_ms,
-        end_ms,
-        limit: args.limit,
+    let base = EngineConfig {
+        lookup_dir: Some(args.data_dir.join("lookup-tables")),
+        ..EngineConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let cancel = CancelToken::new();
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let show_progress = !invocation.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -231,10 +246,120 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             ));
         }
     };
+    let finished = || {
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let mut err = std::io::stderr();
+    let code = runtime.block_on(async {
+        let ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ctrl_c.cancel();
+            }
+        });
+        execute(
+            &store,
+            &base,
+            &invocation,
+            cancel.clone(),
+            &progress,
+            &finished,
+            &mut out,
+            &mut err,
+        )
+        .await
+    })?;
+    out.flush()?;
+    Ok(ExitCode::from(code))
+}
+
+/// The engine configuration of one invocation: `base` (the store's lookup tables, the
+/// server's timeout) with the invocation's timeout, `@ptr` rule and timestamp style.
+fn engine_config(base: &EngineConfig, invocation: &Invocation) -> EngineConfig {
+    let mut config = base.clone();
+    if let Some(ms) = invocation.timeout_ms {
+        config.timeout = Duration::from_millis(ms);
+    }
+    // Only the GetQueryResults shape shows every row's @ptr; the row formats print it
+    // when the query lists it.
+    config.result_ptr = matches!(invocation.format, Format::Json);
+    config.timestamp_style = match invocation.timestamps {
+        Timestamps::Aws => ow_query::TimestampStyle::Aws,
+        Timestamps::Rfc3339 => ow_query::TimestampStyle::Rfc3339,
+    };
+    config
+}
+
+/// Runs `invocation` over `store` and writes what `openwatch query` prints: the rows to
+/// `out`; warnings, a diagnostic or an error, the statistics and notes to `err`. Returns the
+/// exit code (0 success, 1 the query is invalid or fails). `finished` is called once the
+/// query has run, before anything is written but warnings (the CLI clears its progress
+/// spinner there).
+///
+/// # Errors
+/// The store has no log groups (exit 2 in the CLI); writing `out` or `err` fails.
+#[allow(clippy::too_many_arguments)]
+pub async fn execute(
+    store: &Arc<ow_storage::Store>,
+    base: &EngineConfig,
+    invocation: &Invocation,
+    cancel: CancelToken,
+    progress: &(dyn Fn(ow_query::Progress) + Sync),
+    finished: &(dyn Fn() + Sync),
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> anyhow::Result<u8> {
+    let query = &invocation.query;
+    let config = engine_config(base, invocation);
+    let starts_with_source = query
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("source")));
+    let log_groups = if invocation.log_groups.is_empty() && !starts_with_source {
+        all_log_groups(store)?
+    } else {
+        invocation.log_groups.clone()
+    };
+
+    // [I] Without --start (--end), the range starts (ends) where the stored events of the
+    // queried log groups (every group for a SOURCE query) do, the end at now at the
+    // earliest: every event is in range, and queryStartTime(), queryEndTime() and
+    // queryTimeRange() give real times (StartQuery always names both ends).
+    let now_ms = invocation.now_ms;
+    let (start_arg, end_arg) = (invocation.start_ms, invocation.end_ms);
+    let (start_ms, end_ms) = match (start_arg, end_arg) {
+        (Some(s), Some(e)) => (s, e),
+        _ => {
+            let groups = if log_groups.is_empty() {
+                all_log_groups(store)?
+            } else {
+                log_groups.clone()
+            };
+            let (first, last) = stored_range(store, &groups);
+            let end = end_arg.unwrap_or_else(|| last.map_or(now_ms, |l| l.max(now_ms)));
+            let start = start_arg.unwrap_or_else(|| first.unwrap_or(now_ms).min(end));
+            (start, end.max(start))
+        }
+    };
+
+    let row_cap = invocation.limit.unwrap_or(config.default_limit);
+    let engine = QueryEngine::new(store.clone(), config);
+    let queried_groups = log_groups.clone();
+    let request = QueryRequest {
+        query: query.clone(),
+        log_groups,
+        start_ms,
+        end_ms,
+        limit: invocation.limit,
+    };
     // Warnings (`openwatch check`'s, e.g. a field that no longer exists after `stats`) do
     // not stop a query, but its rows may not be what the author meant: say so first.
-    if !args.quiet {
-        let analysis = ow_query_syntax::analyze(&query, &ow_query_syntax::CheckConfig::default());
+    if !invocation.quiet {
+        let analysis = ow_query_syntax::analyze(query, &ow_query_syntax::CheckConfig::default());
         if !analysis.has_errors() {
             let warnings: Vec<_> = analysis
                 .diagnostics
@@ -242,51 +367,38 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
                 .filter(|d| d.severity == ow_diagnostics::Severity::Warning)
                 .collect();
             if !warnings.is_empty() {
-                eprint!("{}", ow_query_syntax::render(&query, &warnings));
+                write!(err, "{}", ow_query_syntax::render(query, &warnings))?;
             }
         }
     }
-    let result = runtime.block_on(async {
-        let ctrl_c = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                ctrl_c.cancel();
-            }
-        });
-        engine
-            .run_with_progress(request, cancel.clone(), &progress)
-            .await
-    });
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let result = engine.run_with_progress(request, cancel, progress).await;
+    finished();
     let output = match result {
         Ok(o) => o,
         Err(QueryError::Malformed(diags)) => {
-            eprint!("{}", ow_query_syntax::render(&query, &diags));
-            return Ok(ExitCode::from(1));
+            write!(err, "{}", ow_query_syntax::render(query, &diags))?;
+            return Ok(1);
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            writeln!(err, "error: {e}")?;
             if let QueryError::LogGroupNotFound(name) = &e {
-                eprintln!("{}", log_group_help(&store, name));
+                writeln!(err, "{}", log_group_help(store, name))?;
             }
-            return Ok(ExitCode::from(1));
+            return Ok(1);
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match args.format {
-        Format::Table => write_table(&mut out, &output)?,
-        Format::Json => write_json(&mut out, &output)?,
-        Format::Csv => write_csv(&mut out, &output)?,
-        Format::Ndjson => write_ndjson(&mut out, &output)?,
-        Format::NdjsonCompact => write_ndjson_compact(&mut out, &output)?,
+    match invocation.format {
+        Format::Table => write_table(out, &output)?,
+        Format::Json => write_json(out, &output)?,
+        Format::Csv => write_csv(out, &output)?,
+        Format::Ndjson => write_ndjson(out, &output)?,
+        Format::NdjsonCompact => write_ndjson_compact(out, &output)?,
     }
     out.flush()?;
-    if !args.quiet {
+    if !invocation.quiet {
         let s = &output.statistics;
-        eprintln!(
+        writeln!(
+            err,
             "{} row{}; recordsMatched {}, recordsScanned {}, bytesScanned {} ({})",
             output.rows.len(),
             if output.rows.len() == 1 { "" } else { "s" },
@@ -294,33 +406,35 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             s.records_scanned,
             s.bytes_scanned,
             human_bytes(s.bytes_scanned as u64)
-        );
+        )?;
         // QA (session 14): a result cut at the row cap only said "10000 rows; recordsMatched
         // 12902"
         if output.rows.len() == row_cap && s.records_matched > row_cap as f64 {
-            eprintln!(
+            writeln!(
+                err,
                 "note: the rows stop at the row cap of {row_cap}; `--limit N` raises it (up to \
                  100,000), or narrow the query"
-            );
+            )?;
         }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
             let groups = if queried_groups.is_empty() {
-                all_log_groups(&store).unwrap_or_default()
+                all_log_groups(store).unwrap_or_default()
             } else {
                 queried_groups
             };
-            if let (Some(first), Some(last)) = stored_range(&store, &groups) {
-                eprintln!(
+            if let (Some(first), Some(last)) = stored_range(store, &groups) {
+                writeln!(
+                    err,
                     "note: no event is in the time range; the queried log groups hold events \
                      from {} to {}",
                     utc(first),
                     utc(last)
-                );
+                )?;
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// Epoch milliseconds for a message, as `--timestamps rfc3339` prints them.
@@ -552,7 +666,7 @@ fn in_column_order<'a>(
         .map(move |c| row.iter().find(|f| &f.field == c).map(|f| f.value.as_str()))
 }
 
-fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+fn write_table(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<()> {
     let cols = &o.columns;
     let cells: Vec<Vec<String>> = o
         .rows
@@ -591,7 +705,7 @@ fn write_table(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_json(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+fn write_json(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<()> {
     let v = serde_json::json!({
         "status": "Complete",
         "results": o.rows,
@@ -602,7 +716,7 @@ fn write_json(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+fn write_csv(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&o.columns).map_err(csv_io)?;
     for r in &o.rows {
@@ -622,7 +736,7 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+fn write_ndjson(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<()> {
     // every non-aggregated row carries its @ptr; printed only when the query asked for it
     let ptr_asked = o.columns.iter().any(|c| c == "@ptr");
     for r in &o.rows {
@@ -640,7 +754,7 @@ fn write_ndjson(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_ndjson_compact(out: &mut impl Write, o: &QueryOutput) -> anyhow::Result<()> {
+fn write_ndjson_compact(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<()> {
     for r in &o.rows {
         out.write_all(b"[")?;
         for (i, v) in in_column_order(o, r).enumerate() {

@@ -100,6 +100,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             store.clone(),
             engine_config.clone(),
         ));
+        // `openwatch query` on this data directory asks this server (it cannot open the
+        // store while the server holds it); see `query_socket`.
+        #[cfg(unix)]
+        let query_socket = match crate::query_socket::QuerySocket::listen(
+            &args.data_dir,
+            store.clone(),
+            engine_config.clone(),
+        ) {
+            Ok(socket) => Some(socket),
+            Err(e) => {
+                note(&format!(
+                    "openwatch: warning: {}; `openwatch query` cannot use this data \
+                     directory while the server runs",
+                    crate::error_text(&e)
+                ));
+                None
+            }
+        };
         let state = ow_api::AppState::new(
             config.api.clone(),
             key_store,
@@ -162,6 +180,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         for scheduler in all {
             scheduler.stop();
+        }
+        #[cfg(unix)]
+        if let Some(socket) = query_socket {
+            socket.close();
         }
         store.close().context("closing the store")?;
         note("openwatch: stopped; data flushed");

@@ -4,4 +4,5 @@ mod check;
 mod import;
 mod pack;
 mod query;
+mod query_socket;
 mod serve;

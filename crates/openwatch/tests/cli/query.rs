@@ -17,7 +17,7 @@ fn route53() -> PathBuf {
         .join("other/route53-resolver-query-logs.elastic-integrations.ndjson")
 }
 
-fn records() -> Vec<serde_json::Value> {
+pub(crate) fn records() -> Vec<serde_json::Value> {
     std::fs::read_to_string(route53())
         .expect("route53 data")
         .lines()
@@ -27,7 +27,7 @@ fn records() -> Vec<serde_json::Value> {
 }
 
 /// A data dir with the Route 53 resolver logs in log group `r53`.
-fn imported() -> tempfile::TempDir {
+pub(crate) fn imported() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let o = openwatch(&[
         "import",
@@ -48,7 +48,7 @@ fn imported() -> tempfile::TempDir {
     dir
 }
 
-fn query(dir: &Path, extra: &[&str]) -> Output {
+pub(crate) fn query(dir: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["query", "--data-dir", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
     openwatch(&args)

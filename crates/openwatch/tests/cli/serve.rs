@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn spawn(data_dir: &std::path::Path, extra: &[&str]) -> Child {
+pub(crate) fn spawn(data_dir: &std::path::Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_openwatch"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -19,7 +19,7 @@ fn spawn(data_dir: &std::path::Path, extra: &[&str]) -> Child {
 }
 
 /// Reads stderr until the "serving … on http://ADDR" line; returns ADDR and the lines read.
-fn wait_serving(child: &mut Child) -> (String, Vec<String>) {
+pub(crate) fn wait_serving(child: &mut Child) -> (String, Vec<String>) {
     let stderr = child.stderr.take().expect("stderr is piped");
     let mut reader = BufReader::new(stderr);
     let mut lines = Vec::new();
@@ -54,7 +54,7 @@ fn health(addr: &str) -> String {
     }
 }
 
-fn stop(mut child: Child) -> (i32, String) {
+pub(crate) fn stop(mut child: Child) -> (i32, String) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

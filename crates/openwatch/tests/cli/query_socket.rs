@@ -1,0 +1,150 @@
+//! Tests of the query socket: `openwatch query` on a data directory that `openwatch serve`
+//! holds is answered by the server, with the output, diagnostics and exit code of a local
+//! run; a socket left behind by a killed server is ignored.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::query::{imported, query, records};
+use crate::serve::{spawn, stop, wait_serving};
+
+/// Queries covering every output format, a stats query, a time range, a bad query (exit 1
+/// with a diagnostic), a missing log group (exit 1 with help) and a warning.
+fn cases() -> Vec<Vec<&'static str>> {
+    vec![
+        vec![
+            "--format",
+            "ndjson",
+            "fields @timestamp, query_name, @message | sort @timestamp asc | limit 50",
+        ],
+        vec![
+            "--format",
+            "json",
+            "fields @timestamp, query_type | limit 5",
+        ],
+        vec![
+            "--format",
+            "csv",
+            "stats count(*) as n by query_type | sort n desc",
+        ],
+        vec![
+            "--format",
+            "table",
+            "stats count(*) as n by bin(1h) as hour",
+        ],
+        vec![
+            "--format",
+            "ndjson-compact",
+            "--timestamps",
+            "rfc3339",
+            "filter query_type = 'A' | fields @timestamp, query_name",
+        ],
+        vec![
+            "--start",
+            "1000000000",
+            "--end",
+            "2000000000",
+            "--format",
+            "csv",
+            "stats count(*) as n",
+        ],
+        vec!["stats count(*) as n by | limit"],
+        vec!["--log-group", "nope", "fields @message"],
+        vec!["stats count(*) as n by query_type | fields query_name"],
+        vec![
+            "--limit",
+            "3",
+            "--quiet",
+            "--format",
+            "csv",
+            "fields query_name",
+        ],
+    ]
+}
+
+fn run_all(dir: &Path) -> Vec<Output> {
+    cases().iter().map(|args| query(dir, args)).collect()
+}
+
+#[test]
+fn a_query_of_a_served_data_directory_is_answered_by_the_server_as_a_local_run() {
+    let dir = imported();
+    let local = run_all(dir.path());
+    // the data really is there: the csv count of every record
+    assert_eq!(
+        String::from_utf8_lossy(&local[5].stdout),
+        format!("n\n{}\n", records().len())
+    );
+    assert_eq!(local[6].status.code(), Some(1), "the bad query fails");
+    assert_eq!(
+        local[7].status.code(),
+        Some(1),
+        "the missing log group fails"
+    );
+
+    let mut server = spawn(dir.path(), &[]);
+    wait_serving(&mut server);
+    let socket = dir.path().join("query.sock");
+    assert!(
+        socket.exists(),
+        "the server listens on {}",
+        socket.display()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the socket is owner-only");
+    }
+    let served = run_all(dir.path());
+    // A client that connects and goes away without a request does not stop the server.
+    drop(std::os::unix::net::UnixStream::connect(&socket).unwrap());
+    let again = query(dir.path(), &cases()[2]);
+    let (code, _) = stop(server);
+    assert_eq!(code, 0);
+    assert!(!socket.exists(), "a stopped server removes its socket");
+
+    for ((args, l), s) in cases().iter().zip(&local).zip(&served) {
+        assert_eq!(s.status.code(), l.status.code(), "exit code of {args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&s.stdout),
+            String::from_utf8_lossy(&l.stdout),
+            "stdout of {args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&s.stderr),
+            String::from_utf8_lossy(&l.stderr),
+            "stderr of {args:?}"
+        );
+    }
+    assert_eq!(again.stdout, local[2].stdout);
+}
+
+#[test]
+fn a_socket_left_by_a_killed_server_is_ignored() {
+    let dir = imported();
+    let mut server = spawn(dir.path(), &[]);
+    wait_serving(&mut server);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        dir.path().join("query.sock").exists(),
+        "SIGKILL leaves the socket file"
+    );
+    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n\n{}\n", records().len())
+    );
+    // and the next server replaces it
+    let mut server = spawn(dir.path(), &[]);
+    wait_serving(&mut server);
+    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n\n{}\n", records().len())
+    );
+    assert_eq!(stop(server).0, 0);
+}
