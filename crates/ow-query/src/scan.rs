@@ -347,6 +347,11 @@ struct ScanShared {
     /// every batch was a tenth of a selective query's instructions (callgrind, q2 of the
     /// 1 GB benchmark), most of it page faults.
     null_columns: Vec<OnceLock<ArrayRef>>,
+    /// Per source, its `@log` and group-name columns of `request.batch_rows` rows (every row
+    /// the same string), made on first use; [`scan_column`] hands out slices. Building them
+    /// for every batch (a copy of the string per row) was 8 % of an empty query's CPU time in
+    /// a running server (perf, `fields @timestamp | limit 1` on the 1 GB benchmark).
+    constant_columns: Vec<[OnceLock<ArrayRef>; 2]>,
 }
 
 impl ScanShared {
@@ -359,6 +364,26 @@ impl ScanShared {
         }
         self.null_columns[index]
             .get_or_init(|| new_null_array(data_type, cap))
+            .slice(0, n)
+    }
+
+    /// Source `source`'s `@log` (`which` 0: `account:group`) or group-name (`which` 1)
+    /// column, `n` rows long.
+    fn constant_column(&self, source: usize, which: usize, n: usize) -> ArrayRef {
+        let src = &self.sources[source];
+        let make = |rows: usize| -> ArrayRef {
+            let value = match which {
+                0 => format!("{}:{}", src.account_id, src.log_group),
+                _ => src.log_group.clone(),
+            };
+            Arc::new(StringArray::from(vec![value.as_str(); rows]))
+        };
+        let cap = self.request.batch_rows.max(1);
+        if n > cap {
+            return make(n);
+        }
+        self.constant_columns[source][which]
+            .get_or_init(|| make(cap))
             .slice(0, n)
     }
 
@@ -484,6 +509,9 @@ impl EventTable {
             schema: schema.clone(),
             null_columns: (0..eval_schema.fields().len())
                 .map(|_| OnceLock::new())
+                .collect(),
+            constant_columns: (0..self.sources.len())
+                .map(|_| Default::default())
                 .collect(),
             eval_schema,
             request,
@@ -830,7 +858,6 @@ fn scan_column(
     name: &str,
 ) -> DfResult<Option<ArrayRef>> {
     let n = batch.num_rows();
-    let src = &shared.sources[source];
     Ok(match name {
         "@timestamp" | "@ingestionTime" => match batch.column_by_name(name) {
             Some(_) => {
@@ -842,11 +869,8 @@ fn scan_column(
             }
             None => None,
         },
-        "@log" => {
-            let log_value = format!("{}:{}", src.account_id, src.log_group);
-            Some(Arc::new(StringArray::from(vec![log_value.as_str(); n])))
-        }
-        GROUP => Some(Arc::new(StringArray::from(vec![src.log_group.as_str(); n]))),
+        "@log" => Some(shared.constant_column(source, 0, n)),
+        GROUP => Some(shared.constant_column(source, 1, n)),
         "@logStream" | SEQ | "@message" => batch.column_by_name(name).cloned(),
         p => match extracted.get(p) {
             Some(c) => Some(c.clone()),
@@ -1429,40 +1453,16 @@ fn read_segment(
     emit: &mut dyn FnMut(RecordBatch) -> DfResult<bool>,
 ) -> DfResult<bool> {
     let req = &shared.request;
-    let file = File::open(&segment.path).map_err(|e| {
-        DataFusionError::Execution(format!(
-            "cannot open segment {}: {e}",
-            segment.path.display()
-        ))
-    })?;
-    let file = map_segment(&file).map_err(|e| {
-        DataFusionError::Execution(format!(
-            "cannot map segment {}: {e}",
-            segment.path.display()
-        ))
-    })?;
-    // The offset index (page locations) lets a row selection skip pages; the column index
-    // (each page's min/max) is read by nothing here, and decoding it for every column of
-    // every segment was a quarter of an empty query's instructions.
-    let metadata = ParquetMetaDataReader::new()
-        .with_column_index_policy(PageIndexPolicy::Skip)
-        .with_offset_index_policy(PageIndexPolicy::Optional)
-        .parse_and_finish(&file)
-        .map_err(ext)?;
-    // Promoted columns are read as string views (see `scan_schema`).
     // Columns of one-column filters: read as dictionaries (see `segment_schema`).
-    let dictionary: HashSet<String> = conjuncts
+    let mut dictionary: Vec<String> = conjuncts
         .iter()
         .filter(|c| !c.dynamic && c.columns.len() == 1)
         .filter(|c| !ow_storage::schema::is_core_column(&c.columns[0]))
         .map(|c| c.columns[0].clone())
         .collect();
-    let schema = segment_schema(metadata.file_metadata().schema_descr(), &dictionary);
-    let reader_meta = ArrowReaderMetadata::try_new(
-        Arc::new(metadata),
-        ArrowReaderOptions::new().with_schema(schema),
-    )
-    .map_err(ext)?;
+    dictionary.sort_unstable();
+    dictionary.dedup();
+    let (file, reader_meta) = open_segment(segment, &dictionary)?;
     let arrow_schema = reader_meta.schema().clone();
     let parquet_schema = reader_meta.parquet_schema();
     let meta = reader_meta.metadata().clone();
@@ -1664,6 +1664,97 @@ fn read_segment(
         }
     }
     Ok(true)
+}
+
+/// What a query reads of a segment file before its rows, kept on the segment's store
+/// handle ([`ow_storage::SegmentRef::reader_cache`]) so that the next query of a long-lived
+/// store (`openwatch serve`) does not open, map and parse the file again: opening, mapping
+/// and unmapping 18 segments and parsing their footers was about a seventh of an empty
+/// query's CPU time in a running server (perf, the 1 GB benchmark).
+struct SegmentReadCache {
+    file: bytes::Bytes,
+    metadata: Arc<ParquetMetaData>,
+    /// Reader metadata by the columns read as dictionaries (sorted); a few entries.
+    readers: std::sync::Mutex<Vec<(Vec<String>, ArrowReaderMetadata)>>,
+}
+
+/// Reader metadata kept per segment (distinct dictionary column sets); older entries are
+/// replaced first.
+const READERS_PER_SEGMENT: usize = 8;
+
+/// The memory map of `segment` and its reader metadata with `dictionary` columns (sorted)
+/// read as dictionaries; from the segment's reader cache when a query of the same store
+/// made them.
+fn open_segment(
+    segment: &ScanSegment,
+    dictionary: &[String],
+) -> DfResult<(bytes::Bytes, ArrowReaderMetadata)> {
+    let load = || -> DfResult<SegmentReadCache> {
+        let file = File::open(&segment.path).map_err(|e| {
+            DataFusionError::Execution(format!(
+                "cannot open segment {}: {e}",
+                segment.path.display()
+            ))
+        })?;
+        let file = map_segment(&file).map_err(|e| {
+            DataFusionError::Execution(format!(
+                "cannot map segment {}: {e}",
+                segment.path.display()
+            ))
+        })?;
+        // The offset index (page locations) lets a row selection skip pages; the column
+        // index (each page's min/max) is read by nothing here, and decoding it for every
+        // column of every segment was a quarter of an empty query's instructions.
+        let metadata = ParquetMetaDataReader::new()
+            .with_column_index_policy(PageIndexPolicy::Skip)
+            .with_offset_index_policy(PageIndexPolicy::Optional)
+            .parse_and_finish(&file)
+            .map_err(ext)?;
+        Ok(SegmentReadCache {
+            file,
+            metadata: Arc::new(metadata),
+            readers: Default::default(),
+        })
+    };
+    let reader_meta = |cache: &SegmentReadCache| -> DfResult<ArrowReaderMetadata> {
+        let set: HashSet<String> = dictionary.iter().cloned().collect();
+        // Promoted columns are read as string views (see `scan_schema`).
+        let schema = segment_schema(cache.metadata.file_metadata().schema_descr(), &set);
+        ArrowReaderMetadata::try_new(
+            cache.metadata.clone(),
+            ArrowReaderOptions::new().with_schema(schema),
+        )
+        .map_err(ext)
+    };
+    let Some(hold) = &segment._hold else {
+        let cache = load()?;
+        let meta = reader_meta(&cache)?;
+        return Ok((cache.file, meta));
+    };
+    let slot = hold.reader_cache();
+    let cached = match slot.get() {
+        Some(c) => c.clone(),
+        None => {
+            // Two queries may load the same segment at once: the first to finish is kept.
+            let loaded: Arc<dyn std::any::Any + Send + Sync> = Arc::new(load()?);
+            slot.get_or_init(|| loaded).clone()
+        }
+    };
+    let Some(cache) = cached.downcast_ref::<SegmentReadCache>() else {
+        let cache = load()?;
+        let meta = reader_meta(&cache)?;
+        return Ok((cache.file, meta));
+    };
+    let mut readers = cache.readers.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, meta)) = readers.iter().find(|(d, _)| d.as_slice() == dictionary) {
+        return Ok((cache.file.clone(), meta.clone()));
+    }
+    let meta = reader_meta(cache)?;
+    if readers.len() >= READERS_PER_SEGMENT {
+        readers.remove(0);
+    }
+    readers.push((dictionary.to_vec(), meta.clone()));
+    Ok((cache.file.clone(), meta))
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> DfResult<&'a T> {

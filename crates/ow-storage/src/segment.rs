@@ -72,11 +72,23 @@ fn decompress_field_counts(value: &str) -> Option<String> {
 /// Shared ownership of a segment file. When compaction or retention drops a segment,
 /// it marks the handle obsolete; the file is queued for deletion when the last handle
 /// (the store's or a snapshot's) goes away.
-#[derive(Debug)]
 pub(crate) struct SegmentHandle {
     pub info: SegmentInfo,
     obsolete: AtomicBool,
     garbage: Arc<Mutex<Vec<String>>>,
+    /// What a reader keeps of the file between queries (see [`crate::SegmentRef::reader_cache`]):
+    /// dropped with the handle, before the file is deleted.
+    pub reader_cache: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for SegmentHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentHandle")
+            .field("info", &self.info)
+            .field("obsolete", &self.obsolete)
+            .field("reader_cache", &self.reader_cache.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SegmentHandle {
@@ -85,6 +97,7 @@ impl SegmentHandle {
             info,
             obsolete: AtomicBool::new(false),
             garbage,
+            reader_cache: std::sync::OnceLock::new(),
         }
     }
 

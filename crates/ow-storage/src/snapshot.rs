@@ -86,6 +86,16 @@ impl SegmentRef {
         &self.0.info
     }
 
+    /// A slot for what a reader keeps of this file from one query to the next (the query
+    /// engine keeps its memory map and parsed Parquet footer there), shared by every
+    /// snapshot of the segment. It lives as long as the segment's handle: while the store
+    /// lists the segment or a snapshot holds it, and is dropped before a dropped segment's
+    /// file is deleted. Segment files are immutable (ARCHITECTURE.md), so what is kept stays
+    /// true.
+    pub fn reader_cache(&self) -> &std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>> {
+        &self.0.reader_cache
+    }
+
     /// Whether the file may hold events in `[start_ms, end_ms]` (inclusive).
     pub fn overlaps(&self, start_ms: i64, end_ms: i64) -> bool {
         self.min_timestamp_ms <= end_ms && self.max_timestamp_ms >= start_ms
