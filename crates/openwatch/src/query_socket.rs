@@ -4,17 +4,28 @@
 //! A server holds its data directory's lock, so a query process cannot open the store while
 //! it runs; instead, `openwatch query` finds the socket and hands the server its resolved
 //! arguments. The server runs the query over the store it already has open (its in-memory
-//! events included, its threads and memory warm) and sends back exactly what a local run
-//! prints. Output, exit codes and diagnostics are the same either way; the run in the
-//! server skips the query process's fixed cost (opening the store, starting threads,
-//! faulting in fresh memory) and shows no progress spinner.
+//! events included, its threads, memory and segment footers warm) and sends back exactly
+//! what a local run prints. Output, exit codes and diagnostics are the same either way; the
+//! run in the server skips the query process's fixed cost (opening the store, starting
+//! threads, faulting in fresh memory) and shows no progress spinner.
 //!
-//! Protocol (one query per connection):
+//! Protocol (one query per connection; frames are `[tag: u8][n: u32 little-endian][n bytes]`):
+//! - on accepting a peer, the server sends `a` with the protocol version in `n` and no bytes.
+//!   A client that gets no `a` within [`HANDSHAKE_TIMEOUT`] (no server, a server that is
+//!   stopped or gone, a peer it turned away) runs the query itself;
 //! - the client sends one line: the [`Invocation`] as JSON;
-//! - the server replies with frames `[tag: u8][n: u32 little-endian][n bytes]`: `o` bytes
-//!   for stdout, `e` bytes for stderr (in the order a local run writes them), then `x` with
-//!   the exit code in `n` and no bytes;
-//! - the client closing the connection before the reply (Ctrl-C, killed) cancels the query.
+//! - the server replies with `o` (bytes for stdout) and `e` (bytes for stderr) frames in the
+//!   order a local run writes them, then `x` with the exit code in `n` and no bytes. A
+//!   connection that ends before `x` is an error for the client (exit 2), never a reason to
+//!   run the query again;
+//! - the client closing the connection, or only its writing side, before the reply cancels
+//!   the query (the client does so on Ctrl-C, then prints the server's "query cancelled");
+//! - a server that stops (SIGTERM) cancels the queries it is running and answers them.
+//!
+//! Scope: the socket serves the server's default account (the data directory itself); the
+//! server's other accounts are queried through the API (StartQuery). Queries over the
+//! socket take the server's query timeout unless `--timeout` is given, and do not count
+//! against its `maxConcurrentQueries` (an API limit, as in AWS).
 //!
 //! Access: the socket file is made owner-only (mode 0600) and the server answers only peers
 //! running as the socket file's owner (checked from the peer's credentials), the user who
@@ -37,59 +48,128 @@ use crate::cmd::query::Invocation;
 pub const SOCKET_NAME: &str = "query.sock";
 
 /// Frame tags.
+const ACCEPTED: u8 = b'a';
 const STDOUT: u8 = b'o';
 const STDERR: u8 = b'e';
 const EXIT: u8 = b'x';
 
-/// Largest request line the server reads (the query text and arguments; AWS caps a query
-/// at 10,000 characters).
-const MAX_REQUEST_BYTES: u64 = 16 << 20;
+/// The protocol version the server announces in its `a` frame.
+const PROTOCOL_VERSION: u32 = 1;
+
+/// How long a client waits for the server's `a` frame before running the query itself.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long the server waits for a client's request line before closing the connection.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a stopping server waits for its cancelled queries to send their replies.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Socket paths longer than this many bytes are reached through `/proc/self/fd` (a Unix
+/// socket address holds at most 107 bytes).
+const MAX_DIRECT_PATH_BYTES: usize = 100;
+
+/// A path by which the socket in `dir` can be bound or connected to, and the open
+/// directory it goes through (kept open while the path is used): the plain path, or on
+/// Linux `/proc/self/fd/<dir fd>/query.sock` when the plain one is too long for a socket
+/// address.
+fn socket_address(dir: &Path) -> (PathBuf, Option<std::fs::File>) {
+    let path = dir.join(SOCKET_NAME);
+    #[cfg(target_os = "linux")]
+    if path.as_os_str().len() > MAX_DIRECT_PATH_BYTES {
+        if let Ok(d) = std::fs::File::open(dir) {
+            use std::os::fd::AsRawFd;
+            let short = PathBuf::from(format!("/proc/self/fd/{}/{SOCKET_NAME}", d.as_raw_fd()));
+            return (short, Some(d));
+        }
+    }
+    (path, None)
+}
+
+/// The socket's file descriptor while a forwarded query runs, for the Ctrl-C handler.
+#[cfg(target_os = "linux")]
+static FORWARDING_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// SIGINT while a query is forwarded: shut the socket's writing side, which has the server
+/// cancel the query and answer "query cancelled" (as a local run prints); a second Ctrl-C
+/// ends the process.
+#[cfg(target_os = "linux")]
+extern "C" fn on_interrupt(_: libc::c_int) {
+    let fd = FORWARDING_FD.load(std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: shutdown(2) and signal(2) are async-signal-safe; `fd` is the forwarding
+    // socket, open until `forward` clears FORWARDING_FD.
+    #[allow(unsafe_code)]
+    unsafe {
+        if fd >= 0 {
+            libc::shutdown(fd, libc::SHUT_WR);
+        }
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
+}
 
 /// Runs `invocation` in the `openwatch serve` that listens on `data_dir`'s query socket,
 /// copying its output to this process's stdout and stderr.
 ///
-/// Returns `Ok(None)` when no server listens there (no socket file, or one left behind by a
-/// server that is gone): the caller opens the store itself.
+/// Returns `Ok(None)` when no server answers there (no socket file, one left behind by a
+/// server that is gone, a stopped server, a server that turns this user away): the caller
+/// opens the store itself.
 ///
 /// # Errors
-/// The connection fails after the server accepted it, or the reply is malformed; writing
-/// stdout or stderr fails (a closed pipe is an `io::Error` of kind `BrokenPipe`).
+/// The server stops answering after it accepted the query, or its reply is malformed;
+/// writing stdout or stderr fails (a closed pipe is an `io::Error` of kind `BrokenPipe`).
 pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Option<ExitCode>> {
-    let path = data_dir.join(SOCKET_NAME);
-    let Ok(mut stream) = UnixStream::connect(&path) else {
+    let (address, _dir) = socket_address(data_dir);
+    let Ok(stream) = UnixStream::connect(&address) else {
         return Ok(None);
+    };
+    let path = data_dir.join(SOCKET_NAME);
+    let mut head = [0u8; 5];
+    let accepted = stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).is_ok()
+        && (&stream).read_exact(&mut head).is_ok()
+        && head[0] == ACCEPTED
+        && stream.set_read_timeout(None).is_ok();
+    if !accepted {
+        return Ok(None);
+    }
+    let gone = || {
+        format!(
+            "openwatch serve ({}) stopped answering before the query finished",
+            path.display()
+        )
     };
     let mut request = serde_json::to_vec(invocation)?;
     request.push(b'\n');
-    // A server that accepted but then refuses the peer closes the connection at once.
-    if stream.write_all(&request).is_err() {
-        return Ok(None);
-    }
-    let mut reply = BufReader::with_capacity(64 << 10, stream);
+    (&stream).write_all(&request).with_context(gone)?;
+    #[cfg(target_os = "linux")]
+    let _interrupt = {
+        use std::os::fd::AsRawFd;
+        FORWARDING_FD.store(stream.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: installs a handler that only makes async-signal-safe calls.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(
+                libc::SIGINT,
+                on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
+        ClearOnDrop
+    };
+    let mut reply = BufReader::with_capacity(64 << 10, &stream);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut first = true;
+    let mut bytes = Vec::new();
     loop {
-        let mut head = [0u8; 5];
-        match reply.read_exact(&mut head) {
-            Ok(()) => {}
-            // Nothing at all: the server turned this peer away (another user): run locally,
-            // which reports the lock as it always did.
-            Err(e) if first && e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => {
-                return Err(e).context(format!(
-                    "openwatch serve ({}) closed the connection before the query finished",
-                    path.display()
-                ))
-            }
-        }
-        first = false;
+        reply.read_exact(&mut head).with_context(gone)?;
         let n = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
         match head[0] {
-            STDOUT => copy_exact(&mut reply, &mut out, n)?,
+            STDOUT => {
+                read_frame(&mut reply, n, &mut bytes).with_context(gone)?;
+                out.write_all(&bytes)?;
+            }
             STDERR => {
+                read_frame(&mut reply, n, &mut bytes).with_context(gone)?;
                 out.flush()?;
-                copy_exact(&mut reply, &mut std::io::stderr().lock(), n)?;
+                std::io::stderr().lock().write_all(&bytes)?;
             }
             EXIT => {
                 out.flush()?;
@@ -103,13 +183,29 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Optio
     }
 }
 
-/// Copies exactly `n` bytes of `from` to `to`.
-fn copy_exact(from: &mut impl Read, to: &mut impl Write, n: u32) -> anyhow::Result<()> {
-    let copied = std::io::copy(&mut from.take(u64::from(n)), to)?;
-    anyhow::ensure!(
-        copied == u64::from(n),
-        "openwatch serve closed the connection in the middle of a reply"
-    );
+/// Clears [`FORWARDING_FD`] (before the socket closes) and restores Ctrl-C's default.
+#[cfg(target_os = "linux")]
+struct ClearOnDrop;
+
+#[cfg(target_os = "linux")]
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        FORWARDING_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: restores the default disposition of SIGINT.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+}
+
+/// Reads a frame's `n` bytes into `bytes` (replacing what it held).
+fn read_frame(from: &mut impl Read, n: u32, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    bytes.clear();
+    from.take(u64::from(n)).read_to_end(bytes)?;
+    if bytes.len() != n as usize {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(())
 }
 
@@ -117,6 +213,7 @@ fn copy_exact(from: &mut impl Read, to: &mut impl Write, n: u32) -> anyhow::Resu
 /// without [`QuerySocket::close`] leaves the socket file, which the next server replaces.
 pub struct QuerySocket {
     path: PathBuf,
+    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -127,9 +224,9 @@ impl QuerySocket {
     /// exclusive lock, so no other server can be listening on it.
     ///
     /// # Errors
-    /// The socket cannot be created (a path longer than the 107 bytes a Unix socket address
-    /// holds, permissions): the server runs on without it, and `openwatch query` reports
-    /// the data directory as in use.
+    /// The socket cannot be created (permissions; on other systems than Linux, a path
+    /// longer than a socket address holds): the server runs on without it, and
+    /// `openwatch query` reports the data directory as in use.
     pub fn listen(
         data_dir: &Path,
         store: Arc<ow_storage::Store>,
@@ -141,62 +238,106 @@ impl QuerySocket {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).context(format!("removing {}", path.display())),
         }
-        let listener = tokio::net::UnixListener::bind(&path)
+        let (address, dir) = socket_address(data_dir);
+        let listener = tokio::net::UnixListener::bind(&address)
             .with_context(|| format!("creating the query socket {}", path.display()))?;
+        drop(dir);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("making {} owner-only", path.display()))?;
         let owner = std::fs::metadata(&path)
             .with_context(|| format!("reading {}", path.display()))?
             .uid();
         let base = Arc::new(base);
-        let task = tokio::spawn(async move {
-            loop {
-                let stream = match listener.accept().await {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "query socket: accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // Only the socket's owner (the chmod above closes the file to others; this
-                // covers a connection made between bind and chmod).
-                match stream.peer_cred() {
-                    Ok(cred) if cred.uid() == owner => {}
-                    _ => continue,
-                }
-                let store = store.clone();
-                let base = base.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = answer(stream, &store, &base).await {
-                        tracing::debug!(error = %e, "query socket: connection ended early");
-                    }
-                });
-            }
-        });
-        Ok(QuerySocket { path, task })
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, owner, store, base, stopped));
+        Ok(QuerySocket { path, stop, task })
     }
 
-    /// Stops answering and removes the socket file.
-    pub fn close(self) {
-        self.task.abort();
+    /// Stops accepting, cancels the queries being answered and waits (up to 10 s) for their
+    /// replies ("query cancelled") to be sent, then removes the socket file.
+    pub async fn close(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// Answers one connection: reads the invocation, runs it, sends the frames.
+/// Accepts and answers connections until `stopped` turns true, then drains the answers.
+async fn accept_loop(
+    listener: tokio::net::UnixListener,
+    owner: u32,
+    store: Arc<ow_storage::Store>,
+    base: Arc<EngineConfig>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut answers = tokio::task::JoinSet::new();
+    let mut last_warning: Option<std::time::Instant> = None;
+    loop {
+        while answers.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped.changed() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // e.g. out of file descriptors: say so now and then, and back off
+                if last_warning.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+                    tracing::warn!(error = %e, "query socket: accept failed");
+                    last_warning = Some(std::time::Instant::now());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        // Only the socket's owner (the chmod in `listen` closes the file to others; this
+        // covers a connection made between bind and chmod, and root).
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == owner => {}
+            _ => continue,
+        }
+        let store = store.clone();
+        let base = base.clone();
+        let stopped = stopped.clone();
+        answers.spawn(async move {
+            if let Err(e) = answer(stream, &store, &base, stopped).await {
+                tracing::debug!(error = %e, "query socket: connection ended early");
+            }
+        });
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while answers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        answers.abort_all();
+    }
+}
+
+/// Answers one connection: announces itself, reads the invocation, runs it (cancelled when
+/// the client goes away or the server stops), sends the frames.
 async fn answer(
     stream: tokio::net::UnixStream,
     store: &Arc<ow_storage::Store>,
     base: &EngineConfig,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
+    let mut hello = vec![ACCEPTED];
+    hello.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+    write.write_all(&hello).await?;
     let mut read = tokio::io::BufReader::new(read);
     let mut line = Vec::new();
-    (&mut read)
-        .take(MAX_REQUEST_BYTES)
-        .read_until(b'\n', &mut line)
-        .await?;
+    let mut waiting = stopped.clone();
+    tokio::select! {
+        r = tokio::time::timeout(REQUEST_TIMEOUT, read.read_until(b'\n', &mut line)) => match r {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(()), // a client that sends nothing: close
+        },
+        _ = waiting.wait_for(|&s| s) => return Ok(()),
+    }
     let frames = Arc::new(Mutex::new(Vec::new()));
     let mut err = FrameWriter {
         tag: STDERR,
@@ -214,14 +355,20 @@ async fn answer(
         }
         Ok(invocation) => {
             let cancel = CancelToken::new();
-            // The client going away (Ctrl-C, killed) cancels the query.
+            // The client going away (Ctrl-C, killed) or the server stopping cancels the
+            // query.
             let watch = {
                 let cancel = cancel.clone();
+                let mut stopped = stopped.clone();
                 tokio::spawn(async move {
                     let mut buf = [0u8; 64];
-                    while let Ok(n) = read.read(&mut buf).await {
-                        if n == 0 {
-                            break;
+                    loop {
+                        tokio::select! {
+                            r = read.read(&mut buf) => match r {
+                                Ok(0) | Err(_) => break,
+                                Ok(_) => {}
+                            },
+                            _ = stopped.wait_for(|&s| s) => break,
                         }
                     }
                     cancel.cancel();
@@ -238,7 +385,7 @@ async fn answer(
                 store,
                 base,
                 &invocation,
-                cancel,
+                cancel.clone(),
                 &|_| {},
                 &|| {},
                 &mut out,
@@ -255,6 +402,9 @@ async fn answer(
             };
             let _ = out.flush();
             watch.abort();
+            if code != 0 && cancel.is_cancelled() && *stopped.borrow() {
+                let _ = writeln!(err, "note: openwatch serve stopped while the query ran");
+            }
             code
         }
     };

@@ -215,9 +215,30 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     };
     // Read-only: a query writes nothing (no WAL file, no fsync, no flush), works on a
     // read-only copy of a data directory, and runs beside other queries of the same one.
-    let store = ow_storage::Store::open_read_only(&args.data_dir, store_config)
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
-    let store = Arc::new(store);
+    let store = match ow_storage::Store::open_read_only(&args.data_dir, store_config) {
+        Ok(store) => Arc::new(store),
+        Err(e) => {
+            // the store's lock error (`Store::open_read_only`)
+            let in_use = e.to_string().contains("is in use by");
+            let err = anyhow::Error::new(e).context(format!(
+                "cannot open the store in {}",
+                args.data_dir.display()
+            ));
+            if !in_use {
+                return Err(err);
+            }
+            // QA (session 16): an account of a running server other than its default
+            // one, or a socket the client could not reach, gave the bare lock error.
+            eprintln!("error: {}", crate::error_text(&err));
+            eprintln!(
+                "help: `openwatch import` and `openwatch serve` hold a data directory while \
+                 they run; a running `openwatch serve` answers `openwatch query` for its \
+                 default account (through query.sock in its data directory): query its \
+                 other accounts through the API (StartQuery)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let base = EngineConfig {
         lookup_dir: Some(args.data_dir.join("lookup-tables")),
         ..EngineConfig::default()

@@ -100,24 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             store.clone(),
             engine_config.clone(),
         ));
-        // `openwatch query` on this data directory asks this server (it cannot open the
-        // store while the server holds it); see `query_socket`.
         #[cfg(unix)]
-        let query_socket = match crate::query_socket::QuerySocket::listen(
-            &args.data_dir,
-            store.clone(),
-            engine_config.clone(),
-        ) {
-            Ok(socket) => Some(socket),
-            Err(e) => {
-                note(&format!(
-                    "openwatch: warning: {}; `openwatch query` cannot use this data \
-                     directory while the server runs",
-                    crate::error_text(&e)
-                ));
-                None
-            }
-        };
+        let query_engine_config = engine_config.clone();
+
         let state = ow_api::AppState::new(
             config.api.clone(),
             key_store,
@@ -165,6 +150,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local = listener.local_addr().context("listener address")?;
+        // `openwatch query` on this data directory asks this server (it cannot open the
+        // store while the server holds it); see `query_socket`. Made once the server can
+        // start (a failed start leaves no socket behind).
+        #[cfg(unix)]
+        let query_socket = match crate::query_socket::QuerySocket::listen(
+            &args.data_dir,
+            store.clone(),
+            query_engine_config,
+        ) {
+            Ok(socket) => Some(socket),
+            Err(e) => {
+                note(&format!(
+                    "openwatch: warning: {}; `openwatch query` cannot use this data \
+                     directory while the server runs",
+                    crate::error_text(&e)
+                ));
+                None
+            }
+        };
         let shutdown = shutdown_signal()?;
         note(&format!(
             "openwatch: serving the CloudWatch Logs API on http://{local}"
@@ -183,7 +187,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         #[cfg(unix)]
         if let Some(socket) = query_socket {
-            socket.close();
+            socket.close().await;
         }
         store.close().context("closing the store")?;
         note("openwatch: stopped; data flushed");

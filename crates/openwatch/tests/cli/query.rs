@@ -12,7 +12,7 @@ fn openwatch(args: &[&str]) -> Output {
         .expect("the openwatch binary runs")
 }
 
-fn route53() -> PathBuf {
+pub(crate) fn route53() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
         .join("other/route53-resolver-query-logs.elastic-integrations.ndjson")
 }

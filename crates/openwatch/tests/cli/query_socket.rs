@@ -148,3 +148,103 @@ fn a_socket_left_by_a_killed_server_is_ignored() {
     );
     assert_eq!(stop(server).0, 0);
 }
+
+/// A data directory whose socket path is longer than a Unix socket address holds (107
+/// bytes) is served too (through `/proc/self/fd` on Linux).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_data_directory_with_a_long_path_is_served() {
+    let base = tempfile::tempdir().unwrap();
+    let long = base.path().join("d".repeat(60)).join("e".repeat(60));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args(["import", "--quiet", "--log-group", "r53", "--data-dir"])
+        .arg(&long)
+        .args(["--timestamp-field", "query_timestamp"])
+        .arg(crate::query::route53())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(long.join("query.sock").as_os_str().len() > 107);
+    let args = ["--format", "csv", "stats count(*) as n"];
+    let local = query(&long, &args);
+    let mut server = spawn(&long, &[]);
+    wait_serving(&mut server);
+    assert!(long.join("query.sock").exists());
+    let served = query(&long, &args);
+    assert_eq!(stop(server).0, 0);
+    assert!(
+        served.status.success(),
+        "{}",
+        String::from_utf8_lossy(&served.stderr)
+    );
+    assert_eq!(served.stdout, local.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&served.stdout),
+        format!("n\n{}\n", records().len())
+    );
+}
+
+/// While `import` holds the data directory (reading stdin here), a query says so and how
+/// a running server would be reached.
+#[test]
+fn a_query_of_a_held_directory_explains_the_lock() {
+    let dir = imported();
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args([
+            "import",
+            "--quiet",
+            "--log-group",
+            "more",
+            "--format",
+            "text",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = import.stdin.take().unwrap();
+    // the import holds the lock once it has read something
+    std::io::Write::write_all(&mut stdin, b"hello\n").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let o = loop {
+        let o = query(dir.path(), &["stats count(*)"]);
+        if !o.status.success() || std::time::Instant::now() > deadline {
+            break o;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    drop(stdin);
+    assert!(import.wait().unwrap().success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is in use"), "{stderr}");
+    assert!(
+        stderr.contains("help: `openwatch import` and `openwatch serve` hold a data directory"),
+        "{stderr}"
+    );
+}
+
+/// A server that cannot start (its address is taken) leaves no socket behind.
+#[test]
+fn a_server_that_cannot_start_leaves_no_socket() {
+    let dir = imported();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args(["serve", "--listen", &addr, "--data-dir"])
+        .arg(dir.path())
+        .env_remove("OPENWATCH_ACCESS_KEY_ID")
+        .env_remove("OPENWATCH_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.path().join("query.sock").exists());
+}
