@@ -29,7 +29,9 @@
 //!
 //! Access: the socket file is made owner-only (mode 0600) and the server answers only peers
 //! running as the socket file's owner (checked from the peer's credentials), the user who
-//! can read the data directory's files anyway.
+//! can read the data directory's files anyway. Another user's `openwatch query` cannot
+//! connect (`EACCES`) and, finding the store locked, says so and how to query instead. A
+//! request line over [`MAX_REQUEST_BYTES`] is refused with an error (exit code 2).
 
 use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -64,6 +66,13 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long a stopping server waits for its cancelled queries to send their replies.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The largest request line the server reads (bytes). A query is at most 10,000 characters
+/// (spec §1, checked by the parser in both modes); the cap only bounds what a peer that
+/// never sends a newline makes the server hold (QA, session 17: 1 GiB without a newline
+/// took the server's memory from 226 MB to 1.7 GB). A larger request gets an error and exit
+/// code 2.
+const MAX_REQUEST_BYTES: u64 = 64 << 20;
 
 /// Socket paths longer than this many bytes are reached through `/proc/self/fd` (a Unix
 /// socket address holds at most 107 bytes).
@@ -107,20 +116,37 @@ extern "C" fn on_interrupt(_: libc::c_int) {
     }
 }
 
+/// What [`forward`] did with a query.
+#[derive(Debug)]
+pub enum Forwarded {
+    /// A server ran it; its output was copied; the process exits with this code.
+    Answered(ExitCode),
+    /// No server answers there (no socket file, one left behind by a server that is gone, a
+    /// stopped server, a server that turns this user away): the caller opens the store
+    /// itself. `permission_denied`: a socket file is there but this user may not connect to
+    /// it (mode 0600: a server started by another user), which the caller says if the store
+    /// then turns out to be locked.
+    NotServed {
+        /// The socket exists and connecting to it failed with `EACCES`.
+        permission_denied: bool,
+    },
+}
+
 /// Runs `invocation` in the `openwatch serve` that listens on `data_dir`'s query socket,
 /// copying its output to this process's stdout and stderr.
-///
-/// Returns `Ok(None)` when no server answers there (no socket file, one left behind by a
-/// server that is gone, a stopped server, a server that turns this user away): the caller
-/// opens the store itself.
 ///
 /// # Errors
 /// The server stops answering after it accepted the query, or its reply is malformed;
 /// writing stdout or stderr fails (a closed pipe is an `io::Error` of kind `BrokenPipe`).
-pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Option<ExitCode>> {
+pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Forwarded> {
     let (address, _dir) = socket_address(data_dir);
-    let Ok(stream) = UnixStream::connect(&address) else {
-        return Ok(None);
+    let stream = match UnixStream::connect(&address) {
+        Ok(stream) => stream,
+        Err(e) => {
+            return Ok(Forwarded::NotServed {
+                permission_denied: e.kind() == std::io::ErrorKind::PermissionDenied,
+            })
+        }
     };
     let path = data_dir.join(SOCKET_NAME);
     let mut head = [0u8; 5];
@@ -129,7 +155,9 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Optio
         && head[0] == ACCEPTED
         && stream.set_read_timeout(None).is_ok();
     if !accepted {
-        return Ok(None);
+        return Ok(Forwarded::NotServed {
+            permission_denied: false,
+        });
     }
     let gone = || {
         format!(
@@ -139,6 +167,14 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Optio
     };
     let mut request = serde_json::to_vec(invocation)?;
     request.push(b'\n');
+    if request.len() as u64 > MAX_REQUEST_BYTES {
+        // the server would stop reading at its cap and answer with this error
+        eprintln!(
+            "error: the query request is larger than openwatch serve reads ({} MiB)",
+            MAX_REQUEST_BYTES >> 20
+        );
+        return Ok(Forwarded::Answered(ExitCode::from(2)));
+    }
     (&stream).write_all(&request).with_context(gone)?;
     #[cfg(target_os = "linux")]
     let _interrupt = {
@@ -173,7 +209,9 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Optio
             }
             EXIT => {
                 out.flush()?;
-                return Ok(Some(ExitCode::from(u8::try_from(n).unwrap_or(2))));
+                return Ok(Forwarded::Answered(ExitCode::from(
+                    u8::try_from(n).unwrap_or(2),
+                )));
             }
             other => anyhow::bail!(
                 "unexpected reply from openwatch serve ({}): frame tag {other}",
@@ -330,8 +368,9 @@ async fn answer(
     let mut read = tokio::io::BufReader::new(read);
     let mut line = Vec::new();
     let mut waiting = stopped.clone();
+    let mut limited = (&mut read).take(MAX_REQUEST_BYTES + 1);
     tokio::select! {
-        r = tokio::time::timeout(REQUEST_TIMEOUT, read.read_until(b'\n', &mut line)) => match r {
+        r = tokio::time::timeout(REQUEST_TIMEOUT, limited.read_until(b'\n', &mut line)) => match r {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()), // a client that sends nothing: close
@@ -344,6 +383,14 @@ async fn answer(
         frames: frames.clone(),
     };
     let code = match serde_json::from_slice::<Invocation>(&line) {
+        Err(_) if line.len() as u64 > MAX_REQUEST_BYTES => {
+            let _ = writeln!(
+                err,
+                "error: the query request is larger than openwatch serve reads ({} MiB)",
+                MAX_REQUEST_BYTES >> 20
+            );
+            2
+        }
         Err(e) => {
             // A client of another version: say so rather than guess.
             let _ = writeln!(

@@ -925,8 +925,11 @@ struct CheapStage {
     /// their column's dictionary, so a one-column filter runs once per distinct value of
     /// the row group instead of once per row (holding the values keeps their address from
     /// being reused while it serves as the key).
-    by_dictionary: std::sync::Mutex<Vec<Option<(ArrayRef, Vec<bool>)>>>,
+    by_dictionary: std::sync::Mutex<Vec<Option<DictionaryVerdicts>>>,
 }
+
+/// A dictionary's values and a conjunct's result for each (see `CheapStage::by_dictionary`).
+type DictionaryVerdicts = (ArrayRef, Vec<bool>);
 
 impl CheapStage {
     fn eval(&self, batch: &RecordBatch) -> DfResult<BooleanArray> {

@@ -202,9 +202,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     };
     // A running `openwatch serve` holds the directory (readers are locked out): ask it.
     #[cfg(unix)]
-    if let Some(code) = crate::query_socket::forward(&args.data_dir, &invocation)? {
-        return Ok(code);
-    }
+    let socket_denied = match crate::query_socket::forward(&args.data_dir, &invocation)? {
+        crate::query_socket::Forwarded::Answered(code) => return Ok(code),
+        crate::query_socket::Forwarded::NotServed { permission_denied } => permission_denied,
+    };
+    #[cfg(not(unix))]
+    let socket_denied = false;
 
     // The account owns what this store creates (ARNs, `@log` = `account:group`).
     let store_config = ow_storage::StoreConfig {
@@ -230,12 +233,23 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             // QA (session 16): an account of a running server other than its default
             // one, or a socket the client could not reach, gave the bare lock error.
             eprintln!("error: {}", crate::error_text(&err));
-            eprintln!(
-                "help: `openwatch import` and `openwatch serve` hold a data directory while \
-                 they run; a running `openwatch serve` answers `openwatch query` for its \
-                 default account (through query.sock in its data directory): query its \
-                 other accounts through the API (StartQuery)"
-            );
+            if socket_denied {
+                // QA (session 17): another user's server gave only the lock error
+                eprintln!(
+                    "help: the `openwatch serve` that holds it answers queries through {} \
+                     only for the user who started it (permission denied): run the query as \
+                     that user, or through the API (StartQuery)",
+                    args.data_dir.join("query.sock").display()
+                );
+            } else {
+                eprintln!(
+                    "help: `openwatch import` and `openwatch serve` hold a data directory \
+                     while they run; a running `openwatch serve` answers `openwatch query` \
+                     for its default account (through query.sock in its data directory): \
+                     query its other accounts through the API (StartQuery); a server that is \
+                     starting or stopping answers nothing: try again"
+                );
+            }
             return Ok(ExitCode::from(2));
         }
     };

@@ -216,8 +216,32 @@ fn a_query_of_a_held_directory_explains_the_lock() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
+    // a second import says what holds the directory and how to proceed
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args([
+            "import",
+            "--quiet",
+            "--log-group",
+            "more",
+            "--format",
+            "text",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("-")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     drop(stdin);
     assert!(import.wait().unwrap().success());
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{second_err}");
+    assert!(second_err.contains("is in use"), "{second_err}");
+    assert!(
+        second_err.contains("help: another `openwatch import` or an `openwatch serve` holds"),
+        "{second_err}"
+    );
+    assert!(second_err.contains("PutLogEvents"), "{second_err}");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is in use"), "{stderr}");
@@ -247,4 +271,59 @@ fn a_server_that_cannot_start_leaves_no_socket() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!dir.path().join("query.sock").exists());
+}
+
+/// A peer that sends more than the server reads (64 MiB) without a newline gets an error
+/// and exit code 2, and the server goes on answering.
+#[test]
+fn an_oversized_request_is_refused_and_the_server_goes_on() {
+    use std::io::{Read, Write};
+    let dir = imported();
+    let mut server = spawn(dir.path(), &[]);
+    wait_serving(&mut server);
+    let mut peer = std::os::unix::net::UnixStream::connect(dir.path().join("query.sock")).unwrap();
+    let mut head = [0u8; 5];
+    peer.read_exact(&mut head).unwrap();
+    assert_eq!(head[0], b'a');
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..64 {
+        peer.write_all(&chunk).unwrap();
+    }
+    peer.write_all(b"x").unwrap();
+    let mut reply = Vec::new();
+    peer.read_to_end(&mut reply).unwrap();
+    // frames: [tag][len u32 le][bytes]
+    let mut frames = Vec::new();
+    let mut rest = &reply[..];
+    while rest.len() >= 5 {
+        let n = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        let body = if rest[0] == b'x' {
+            &[][..]
+        } else {
+            &rest[5..5 + n]
+        };
+        frames.push((rest[0], n, String::from_utf8_lossy(body).into_owned()));
+        rest = &rest[5 + body.len()..];
+    }
+    let stderr: String = frames
+        .iter()
+        .filter(|f| f.0 == b'e')
+        .map(|f| f.2.as_str())
+        .collect();
+    assert_eq!(
+        stderr, "error: the query request is larger than openwatch serve reads (64 MiB)\n",
+        "{frames:?}"
+    );
+    assert_eq!(
+        frames.last().map(|f| (f.0, f.1)),
+        Some((b'x', 2)),
+        "{frames:?}"
+    );
+    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n\n{}\n", records().len())
+    );
+    assert_eq!(stop(server).0, 0);
 }

@@ -56,7 +56,7 @@ fn parse_file(text: &str) -> Vec<Block> {
         match kw {
             "events" => {
                 let group = words.next().unwrap_or("test").to_string();
-                let new_block = blocks.last().map_or(true, |b| !b.cases.is_empty());
+                let new_block = blocks.last().is_none_or(|b| !b.cases.is_empty());
                 if new_block {
                     blocks.push(Block::default());
                 }

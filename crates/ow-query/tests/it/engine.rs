@@ -9,7 +9,7 @@ use crate::common::{plain_rows, run, run_range, TestStore};
 fn message(i: usize) -> String {
     format!(
         r#"{{"i":{i},"kind":"{}"}}"#,
-        if i % 2 == 0 { "even" } else { "odd" }
+        if i.is_multiple_of(2) { "even" } else { "odd" }
     )
 }
 

@@ -50,7 +50,7 @@ fn threat_hunting_queries() {
             (*t, r)
         })
         .collect();
-    want.sort_by(|a, b| b.0.cmp(&a.0));
+    want.sort_by_key(|w| std::cmp::Reverse(w.0));
     assert!(!want.is_empty(), "the data has StopLogging events");
     let got = plain_rows(&out);
     assert_eq!(

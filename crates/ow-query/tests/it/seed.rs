@@ -132,7 +132,7 @@ fn expected(
         .filter(|(_, l, v)| keep(l, v))
         .map(|(t, l, v)| (*t, seed_row(*t, l, v)))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows.truncate(10_000);
     rows
 }
