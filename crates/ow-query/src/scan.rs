@@ -755,8 +755,29 @@ impl ExecutionPlan for EventScanExec {
             }
             Ok(())
         });
-        Ok(builder.build())
+        Ok(yield_per_batch(builder.build()))
     }
+}
+
+/// The scan's batches, with a yield to the tokio scheduler before each.
+///
+/// The scan reads in a blocking thread and hands batches over a channel that is almost
+/// always ready, so the task that takes them (a `RepartitionExec` input, an aggregate)
+/// would run batch after batch without returning to the scheduler, up to tokio's
+/// cooperative budget of 128 polls: with a costly expression per row (QA, session 17:
+/// `stats count(*) by strlen(m)` over six nested `replace` of `@message`), that was seconds
+/// to tens of seconds during which, on a machine with as many busy workers as cores, no
+/// timer (the query timeout), signal (Ctrl-C) or socket read (a client that went away)
+/// got to run. One yield per batch (a few thousand rows) costs a reschedule.
+fn yield_per_batch(inner: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    let schema = inner.schema();
+    let batches = futures::stream::unfold(inner, |mut inner| async move {
+        tokio::task::yield_now().await;
+        futures::StreamExt::next(&mut inner)
+            .await
+            .map(|batch| (batch, inner))
+    });
+    Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, batches))
 }
 
 /// Whether a pushed filter calls a per-query function that computes a column of the plan

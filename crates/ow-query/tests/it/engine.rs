@@ -199,6 +199,63 @@ fn a_query_past_its_timeout_fails_with_timeout() {
     ));
 }
 
+/// QA (session 17): with costly work per row after the scan, the query timeout (and Ctrl-C,
+/// and a socket client going away) waited until nearly the end of the query: the scan's
+/// batches were always ready, so the tasks taking them never returned to the scheduler
+/// and the timer never ran. On a one-thread runtime, where nothing else can run the timer,
+/// a query that runs long after its timeout must still stop with `Timeout`.
+#[test]
+fn a_query_with_costly_rows_stops_at_its_timeout() {
+    let ts = store_with(20_000);
+    let config = ow_query::EngineConfig {
+        timeout: std::time::Duration::from_millis(20),
+        ..ow_query::EngineConfig::default()
+    };
+    let engine = ow_query::QueryEngine::new(ts.store.clone(), config);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let long = (0..40).map(|_| "@message").collect::<Vec<_>>().join(", ");
+    let mut m = format!("concat({long})");
+    for (a, b) in [
+        ("i", "ii"),
+        ("k", "kk"),
+        ("d", "dd"),
+        ("e", "ee"),
+        ("o", "oo"),
+    ] {
+        m = format!("replace({m}, '{a}', '{b}')");
+    }
+    let req = QueryRequest {
+        query: format!("fields {m} as m | stats count(*) as n by strlen(m)"),
+        log_groups: vec!["g1".into()],
+        start_ms: 0,
+        end_ms: i64::MAX / 4,
+        limit: None,
+    };
+    // the same query without a timeout, for scale: how long the whole work takes here
+    let unbounded = ow_query::QueryEngine::new(ts.store.clone(), Default::default());
+    let started = std::time::Instant::now();
+    let whole = rt.block_on(unbounded.run(req.clone(), CancelToken::new()));
+    let whole_time = started.elapsed();
+    assert!(whole.is_ok(), "{:?}", whole.err());
+    let started = std::time::Instant::now();
+    let r = rt.block_on(engine.run(req, CancelToken::new()));
+    let stopped_after = started.elapsed();
+    assert!(
+        matches!(r, Err(QueryError::Timeout(_))),
+        "{:?}",
+        r.map(|o| o.rows.len())
+    );
+    // Not a speed assertion: a ratio within one run. Before the fix the timed-out query ran
+    // about as long as the whole one (2.65 s against 2.7 s); after it, 0.1 s.
+    assert!(
+        stopped_after < whole_time / 2,
+        "stopped after {stopped_after:?}; the whole query takes {whole_time:?}"
+    );
+}
+
 /// QA (HIGH): a long arithmetic chain (legal: queries may be 10,000 characters, spec §2.1)
 /// overflowed the stack at 1,000 terms and was super-linear below that. Left-deep
 /// chains are planned as one flat call; values must equal left-to-right evaluation.
