@@ -122,24 +122,15 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let store = match ow_storage::Store::open(&args.data_dir, store_config) {
         Ok(store) => store,
         Err(e) => {
-            // the store's lock error (`Store::open`)
-            let in_use = e.to_string().contains("is in use by");
-            let err = anyhow::Error::new(e).context(format!(
-                "cannot open the store in {}",
-                args.data_dir.display()
-            ));
-            if !in_use {
-                return Err(err);
-            }
             // QA (session 17): the bare lock error did not say what to do
-            eprintln!("error: {}", crate::error_text(&err));
-            eprintln!(
-                "help: another `openwatch import` or an `openwatch serve` holds this data \
-                 directory; wait for the import, or stop the server and import again, or \
-                 send the events to the running server through the API (PutLogEvents, e.g. \
-                 `aws logs put-log-events --endpoint-url http://HOST:PORT …`)"
+            return super::store_open_failed(
+                e,
+                &args.data_dir,
+                "another `openwatch import` or an `openwatch serve` holds this data directory; \
+                 wait for the import, or stop the server and import again, or send the events \
+                 to the running server through the API (PutLogEvents, e.g. `aws logs \
+                 put-log-events --endpoint-url http://HOST:PORT …`)",
             );
-            return Ok(ExitCode::from(2));
         }
     };
     let options = ImportOptions {

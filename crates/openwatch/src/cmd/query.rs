@@ -221,36 +221,25 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let store = match ow_storage::Store::open_read_only(&args.data_dir, store_config) {
         Ok(store) => Arc::new(store),
         Err(e) => {
-            // the store's lock error (`Store::open_read_only`)
-            let in_use = e.to_string().contains("is in use by");
-            let err = anyhow::Error::new(e).context(format!(
-                "cannot open the store in {}",
-                args.data_dir.display()
-            ));
-            if !in_use {
-                return Err(err);
-            }
             // QA (session 16): an account of a running server other than its default
-            // one, or a socket the client could not reach, gave the bare lock error.
-            eprintln!("error: {}", crate::error_text(&err));
-            if socket_denied {
-                // QA (session 17): another user's server gave only the lock error
-                eprintln!(
-                    "help: the `openwatch serve` that holds it answers queries through {} \
-                     only for the user who started it (permission denied): run the query as \
-                     that user, or through the API (StartQuery)",
+            // one, or a socket the client could not reach, gave the bare lock error;
+            // (session 17) another user's server too.
+            let help = if socket_denied {
+                format!(
+                    "the `openwatch serve` that holds it answers queries through {} only for \
+                     the user who started it (permission denied): run the query as that \
+                     user, or through the API (StartQuery)",
                     args.data_dir.join("query.sock").display()
-                );
+                )
             } else {
-                eprintln!(
-                    "help: `openwatch import` and `openwatch serve` hold a data directory \
-                     while they run; a running `openwatch serve` answers `openwatch query` \
-                     for its default account (through query.sock in its data directory): \
-                     query its other accounts through the API (StartQuery); a server that is \
-                     starting or stopping answers nothing: try again"
-                );
-            }
-            return Ok(ExitCode::from(2));
+                "`openwatch import` and `openwatch serve` hold a data directory while they \
+                 run; a running `openwatch serve` answers `openwatch query` for its default \
+                 account (through query.sock in its data directory): query its other \
+                 accounts through the API (StartQuery); a server that is starting or \
+                 stopping answers nothing: try again"
+                    .to_owned()
+            };
+            return super::store_open_failed(e, &args.data_dir, &help);
         }
     };
     let base = EngineConfig {

@@ -120,6 +120,16 @@ fn a_query_of_a_served_data_directory_is_answered_by_the_server_as_a_local_run()
     assert_eq!(again.stdout, local[2].stdout);
 }
 
+/// `stats count(*)` over the data directory gives the number of imported records.
+fn counts_every_record(dir: &Path) {
+    let o = query(dir, &["--format", "csv", "stats count(*) as n"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n\n{}\n", records().len())
+    );
+}
+
 #[test]
 fn a_socket_left_by_a_killed_server_is_ignored() {
     let dir = imported();
@@ -131,21 +141,11 @@ fn a_socket_left_by_a_killed_server_is_ignored() {
         dir.path().join("query.sock").exists(),
         "SIGKILL leaves the socket file"
     );
-    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        format!("n\n{}\n", records().len())
-    );
+    counts_every_record(dir.path());
     // and the next server replaces it
     let mut server = spawn(dir.path(), &[]);
     wait_serving(&mut server);
-    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        format!("n\n{}\n", records().len())
-    );
+    counts_every_record(dir.path());
     assert_eq!(stop(server).0, 0);
 }
 
@@ -319,11 +319,6 @@ fn an_oversized_request_is_refused_and_the_server_goes_on() {
         Some((b'x', 2)),
         "{frames:?}"
     );
-    let o = query(dir.path(), &["--format", "csv", "stats count(*) as n"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        format!("n\n{}\n", records().len())
-    );
+    counts_every_record(dir.path());
     assert_eq!(stop(server).0, 0);
 }
