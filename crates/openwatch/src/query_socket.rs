@@ -10,7 +10,8 @@
 //! threads, faulting in fresh memory) and shows no progress spinner.
 //!
 //! Protocol (one query per connection; frames are `[tag: u8][n: u32 little-endian][n bytes]`):
-//! - on accepting a peer, the server sends `a` with the protocol version in `n` and no bytes.
+//! - on accepting a peer, the server sends `a` with the protocol version in `n` and no bytes
+//!   (`d` to a peer that is not the socket's owner, then closes).
 //!   A client that gets no `a` within [`HANDSHAKE_TIMEOUT`] (no server, a server that is
 //!   stopped or gone, a peer it turned away) runs the query itself;
 //! - the client sends one line: the [`Invocation`] as JSON;
@@ -54,6 +55,8 @@ const ACCEPTED: u8 = b'a';
 const STDOUT: u8 = b'o';
 const STDERR: u8 = b'e';
 const EXIT: u8 = b'x';
+/// Sent instead of `a` (with `n` = 0) to a peer that is not the socket's owner.
+const DENIED: u8 = b'd';
 
 /// The protocol version the server announces in its `a` frame.
 const PROTOCOL_VERSION: u32 = 1;
@@ -70,9 +73,11 @@ const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The largest request line the server reads (bytes). A query is at most 10,000 characters
 /// (spec §1, checked by the parser in both modes); the cap only bounds what a peer that
 /// never sends a newline makes the server hold (QA, session 17: 1 GiB without a newline
-/// took the server's memory from 226 MB to 1.7 GB). A larger request gets an error and exit
-/// code 2.
-const MAX_REQUEST_BYTES: u64 = 64 << 20;
+/// took the server's memory from 226 MB to 1.7 GB; with a 64 MiB cap each such request
+/// still left 60 to 150 MB behind). A larger request gets an error and exit code 2, so a
+/// query file of over 1 MiB, which a local run rejects with Q300 (too long), gets that
+/// error instead when served: the one difference between the two.
+const MAX_REQUEST_BYTES: u64 = 1 << 20;
 
 /// Socket paths longer than this many bytes are reached through `/proc/self/fd` (a Unix
 /// socket address holds at most 107 bytes).
@@ -150,10 +155,16 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Forwa
     };
     let path = data_dir.join(SOCKET_NAME);
     let mut head = [0u8; 5];
-    let accepted = stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).is_ok()
-        && (&stream).read_exact(&mut head).is_ok()
-        && head[0] == ACCEPTED
-        && stream.set_read_timeout(None).is_ok();
+    let greeted = stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).is_ok()
+        && (&stream).read_exact(&mut head).is_ok();
+    if greeted && head[0] == DENIED {
+        // QA (session 17): a socket opened to others (chmod) reached a server that turns
+        // them away, and the client then gave the generic lock help
+        return Ok(Forwarded::NotServed {
+            permission_denied: true,
+        });
+    }
+    let accepted = greeted && head[0] == ACCEPTED && stream.set_read_timeout(None).is_ok();
     if !accepted {
         return Ok(Forwarded::NotServed {
             permission_denied: false,
@@ -332,7 +343,11 @@ async fn accept_loop(
         // covers a connection made between bind and chmod, and root).
         match stream.peer_cred() {
             Ok(cred) if cred.uid() == owner => {}
-            _ => continue,
+            _ => {
+                // say so (best effort: a fresh socket has room for five bytes), then close
+                let _ = stream.try_write(&[DENIED, 0, 0, 0, 0]);
+                continue;
+            }
         }
         let store = store.clone();
         let base = base.clone();
