@@ -732,7 +732,7 @@ fn sources_of(snapshot: &ow_storage::Snapshot) -> Vec<ScanSource> {
                     path: s.path.clone(),
                     min_timestamp_ms: s.min_timestamp_ms,
                     max_timestamp_ms: s.max_timestamp_ms,
-                    _hold: Some(s.clone()),
+                    handle: Some(s.clone()),
                 })
                 .collect(),
             buffer: g.buffered.clone(),

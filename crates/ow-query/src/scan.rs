@@ -119,8 +119,9 @@ pub struct ScanSegment {
     pub min_timestamp_ms: i64,
     /// Maximum `@timestamp` in the file, epoch ms.
     pub max_timestamp_ms: i64,
-    /// Keeps the file alive while the query runs (compaction/retention defer deletes).
-    pub _hold: Option<ow_storage::SegmentRef>,
+    /// The store's handle: keeps the file alive while the query runs (compaction and
+    /// retention defer deletes) and holds its reader cache ([`open_segment`]).
+    pub handle: Option<ow_storage::SegmentRef>,
 }
 
 /// A boolean combination of case-sensitive substring tests on the raw `@message` bytes.
@@ -1750,7 +1751,7 @@ fn open_segment(
         )
         .map_err(ext)
     };
-    let Some(hold) = &segment._hold else {
+    let Some(hold) = &segment.handle else {
         let cache = load()?;
         let meta = reader_meta(&cache)?;
         return Ok((cache.file, meta));

@@ -165,23 +165,12 @@ fn a_data_directory_with_a_long_path_is_served() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(long.join("query.sock").as_os_str().len() > 107);
-    let args = ["--format", "csv", "stats count(*) as n"];
-    let local = query(&long, &args);
+    counts_every_record(&long);
     let mut server = spawn(&long, &[]);
     wait_serving(&mut server);
     assert!(long.join("query.sock").exists());
-    let served = query(&long, &args);
+    counts_every_record(&long);
     assert_eq!(stop(server).0, 0);
-    assert!(
-        served.status.success(),
-        "{}",
-        String::from_utf8_lossy(&served.stderr)
-    );
-    assert_eq!(served.stdout, local.stdout);
-    assert_eq!(
-        String::from_utf8_lossy(&served.stdout),
-        format!("n\n{}\n", records().len())
-    );
 }
 
 /// While `import` holds the data directory (reading stdin here), a query says so and how

@@ -59,7 +59,7 @@ fn scan(store: &Store, prefilter: Prefilter) -> (Vec<String>, Arc<ScanCounters>)
                 path: s.path.clone(),
                 min_timestamp_ms: s.min_timestamp_ms,
                 max_timestamp_ms: s.max_timestamp_ms,
-                _hold: Some(s.clone()),
+                handle: Some(s.clone()),
             })
             .collect(),
         buffer: g.buffered.clone(),
