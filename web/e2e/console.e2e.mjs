@@ -180,6 +180,9 @@ describe("OpenWatch console", () => {
     await page.waitForSelector(".cm-tooltip-autocomplete");
     const cmds = await page.$$eval(".cm-tooltip-autocomplete li", (els) => els.map((e) => e.textContent));
     assert.ok(cmds.some((c) => c.startsWith("filter")), `commands offered: ${cmds.join(",")}`);
+    // CodeMirror ignores Enter on a completion list for its first 75 ms (`interactionDelay`);
+    // pressed sooner, Enter inserts a newline (CI once typed "fil\neventS")
+    await page.waitForTimeout(200);
     await page.keyboard.press("Enter");
     await page.keyboard.type("eventS");
     await page.waitForSelector(".cm-tooltip-autocomplete");
