@@ -14,6 +14,9 @@
 //! | `__group`         | `Utf8`                        | log group name (hidden, for `@ptr`) |
 //! | one per path      | `Utf8View`                    | promoted column if the segment has it, else extracted from `@message` |
 //!
+//! (A path the partial count asks for by dictionary is `Dictionary(Int32, Utf8)` instead:
+//! [`EventScanExec::with_dictionary_output`].)
+//!
 //! Reading rules (DESIGN.md decision 2):
 //! - time-range pruning: segments outside `[start_ms, end_ms]` are skipped by the snapshot,
 //!   row groups by their `@timestamp` min/max statistics, rows by an exact inclusive test;
@@ -240,6 +243,9 @@ pub struct ScanCounters {
     pub rows_counted_early: AtomicU64,
     /// Rows it emitted to the final aggregate (one per distinct key bits per batch).
     pub partial_count_rows: AtomicU64,
+    /// Of the rows it consumed, those with a key handed over as a dictionary
+    /// ([`EventScanExec::with_dictionary_output`]) and counted by its dictionary key.
+    pub rows_counted_by_dictionary: AtomicU64,
 }
 
 impl ScanCounters {
@@ -252,6 +258,7 @@ impl ScanCounters {
             row_groups_skipped: self.row_groups_skipped.load(Ordering::Relaxed),
             rows_counted_early: self.rows_counted_early.load(Ordering::Relaxed),
             partial_count_rows: self.partial_count_rows.load(Ordering::Relaxed),
+            rows_counted_by_dictionary: self.rows_counted_by_dictionary.load(Ordering::Relaxed),
         }
     }
 }
@@ -271,6 +278,8 @@ pub struct ScanMetrics {
     pub rows_counted_early: u64,
     /// Rows the partial count emitted (one per distinct key bits per batch).
     pub partial_count_rows: u64,
+    /// Rows the partial count counted with a key by its dictionary key.
+    pub rows_counted_by_dictionary: u64,
 }
 
 /// What one query needs from the store.
@@ -334,11 +343,16 @@ enum Work {
 /// Shared state of a scan.
 #[derive(Debug)]
 struct ScanShared {
-    /// Output schema (the projected scan schema).
+    /// Output schema (the projected scan schema; the paths of `dictionary_output` as
+    /// [`dictionary_output_type`]).
     schema: SchemaRef,
-    /// `schema` with every field nullable: pushed filters are evaluated on batches that
-    /// hold only the columns they need (the others are all-null placeholders).
+    /// The projected scan schema with every field nullable (paths as `Utf8View`, whatever
+    /// `schema` says): pushed filters are evaluated on batches that hold only the columns
+    /// they need (the others are all-null placeholders).
     eval_schema: SchemaRef,
+    /// Paths handed out as [`dictionary_output_type`] arrays instead of string views, for a
+    /// consumer that counts by dictionary key ([`EventScanExec::with_dictionary_output`]).
+    dictionary_output: HashSet<String>,
     request: ScanRequest,
     sources: Arc<Vec<ScanSource>>,
     counters: Arc<ScanCounters>,
@@ -515,6 +529,7 @@ impl EventTable {
                 .map(|_| Default::default())
                 .collect(),
             eval_schema,
+            dictionary_output: HashSet::new(),
             request,
             sources: self.sources.clone(),
             counters: self.counters.clone(),
@@ -614,6 +629,82 @@ impl DisplayAs for EventScanExec {
             write!(f, ", limit={l}")?;
         }
         Ok(())
+    }
+}
+
+/// The Arrow type of a path the scan hands out by dictionary
+/// ([`EventScanExec::with_dictionary_output`]): a promoted column's Parquet dictionary
+/// and its keys, as the reader decodes them.
+pub(crate) fn dictionary_output_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+impl EventScanExec {
+    /// The same scan handing out those of `paths` that are JSON paths of its output (not
+    /// system fields) as [`dictionary_output_type`] arrays instead of string views; `None`
+    /// when there are none. A segment
+    /// that promoted the path gives its column chunk's dictionary and keys (the batches of
+    /// one row group share the dictionary's buffers); a value extracted from `@message`
+    /// (a segment that did not promote the path, the in-memory buffer) is packed into a
+    /// dictionary of its batch. Only for a consumer that takes such arrays: the
+    /// partial count of `stats count(*) by path…` ([`crate::count_by`]), which counts by
+    /// dictionary key. Filters pushed into the scan still see string views.
+    pub(crate) fn with_dictionary_output(&self, paths: &[String]) -> Option<EventScanExec> {
+        let shared = &self.shared;
+        let is_path = |p: &String| {
+            shared.request.paths.contains(p)
+                && shared
+                    .schema
+                    .field_with_name(p)
+                    .is_ok_and(|f| f.data_type() == &DataType::Utf8View)
+        };
+        let paths: Vec<&String> = paths.iter().filter(|p| is_path(p)).collect();
+        if paths.is_empty() {
+            return None;
+        }
+        let fields: Vec<Field> = shared
+            .schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if paths.contains(&f.name()) {
+                    Field::new(f.name(), dictionary_output_type(), true)
+                } else {
+                    f.as_ref().clone()
+                }
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let mut dictionary_output = shared.dictionary_output.clone();
+        dictionary_output.extend(paths.into_iter().cloned());
+        let new_shared = Arc::new(ScanShared {
+            schema: schema.clone(),
+            eval_schema: shared.eval_schema.clone(),
+            dictionary_output,
+            request: shared.request.clone(),
+            sources: shared.sources.clone(),
+            counters: shared.counters.clone(),
+            cancel: shared.cancel.clone(),
+            null_columns: (0..shared.eval_schema.fields().len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            constant_columns: (0..shared.sources.len())
+                .map(|_| Default::default())
+                .collect(),
+        });
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            self.props.partitioning.clone(),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Some(EventScanExec {
+            shared: new_shared,
+            parts: self.parts.clone(),
+            filters: self.filters.clone(),
+            limit: self.limit,
+            props: Arc::new(props),
+        })
     }
 }
 
@@ -903,6 +994,30 @@ fn scan_column(
             },
         },
     })
+}
+
+/// Path `name` of a stored `batch` as a [`dictionary_output_type`] array: the batch's
+/// dictionary column as read, or the path's string views (a promoted column not read as a
+/// dictionary, or values `extracted` from `@message`) packed into one; `None` when the batch
+/// has neither.
+fn dictionary_column(
+    batch: &RecordBatch,
+    extracted: &HashMap<String, ArrayRef>,
+    name: &str,
+) -> DfResult<Option<ArrayRef>> {
+    let column = match extracted.get(name) {
+        Some(c) => c,
+        None => match batch.column_by_name(name) {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    let want = dictionary_output_type();
+    Ok(Some(if column.data_type() == &want {
+        column.clone()
+    } else {
+        arrow::compute::cast(column, &want)?
+    }))
 }
 
 /// A batch in the scan's evaluation schema holding the columns `needed` (all-null
@@ -1222,7 +1337,12 @@ fn finish_batch(
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(shared.schema.fields().len());
     for field in shared.schema.fields() {
         let name = field.name().as_str();
-        let col = match scan_column(shared, source, &batch, &extracted, name)? {
+        let column = if shared.dictionary_output.contains(name) {
+            dictionary_column(&batch, &extracted, name)?
+        } else {
+            scan_column(shared, source, &batch, &extracted, name)?
+        };
+        let col = match column {
             Some(c) => c,
             None if field.is_nullable() => new_null_array(field.data_type(), n),
             None => {
@@ -1484,6 +1604,7 @@ fn read_segment(
         .filter(|c| !c.dynamic && c.columns.len() == 1)
         .filter(|c| !ow_storage::schema::is_core_column(&c.columns[0]))
         .map(|c| c.columns[0].clone())
+        .chain(shared.dictionary_output.iter().cloned())
         .collect();
     dictionary.sort_unstable();
     dictionary.dedup();

@@ -120,6 +120,11 @@ fn same_rows_with_and_without_the_partial_count_on_real_cloudtrail() {
         "stats count_distinct(sourceIPAddress) as ips by userIdentity.arn",
         "stats count_distinct(eventName) as names by eventSource, awsRegion",
         "stats count(*) as n by @log, @logStream",
+        // A key path read by another key too (no dictionary for it), keys mixing
+        // dictionary keys and computed bits, three promoted keys.
+        "stats count(*) as n by eventName, strlen(eventName)",
+        "stats count(*) as n by bin(1h), awsRegion, eventName",
+        "stats count(*) as n by eventSource, eventName, awsRegion",
         // Not a count of rows, or more than 4 keys: DataFusion's own partial aggregate stays.
         "stats count(*) as n, count(errorCode) as e by eventSource",
         "stats count(*) as n by eventSource, eventName, awsRegion, errorCode, readOnly",
@@ -143,6 +148,58 @@ fn same_rows_with_and_without_the_partial_count_on_real_cloudtrail() {
             } else {
                 assert!(on.scan.rows_counted_early > 0, "{q}");
             }
+        }
+    }
+}
+
+/// Keys that are JSON paths reach the partial count as dictionaries (a promoted column's
+/// Parquet dictionary and keys, or extracted values packed into one) and are counted by
+/// their dictionary key; keys that are system fields or computed, or a path another key's
+/// expression reads, are not. The rows are checked against DataFusion's own partial
+/// aggregate in `same_rows_with_and_without_the_partial_count_on_real_cloudtrail`.
+#[test]
+fn path_keys_are_counted_by_their_dictionary_keys() {
+    let (_dir, store, records) = cloudtrail();
+    let denied = records
+        .iter()
+        .filter(|v| {
+            path(v, "errorCode").is_some_and(|c| c.contains("Denied") || c.contains("Unauthorized"))
+        })
+        .count() as u64;
+    assert!(denied > 0);
+    let all = records.len() as u64;
+    // (query, rows counted early, of which by dictionary key)
+    let cases = [
+        ("stats count(*) as n by eventSource, eventName", all, all),
+        ("stats count(*) as n by errorCode", all, all),
+        ("stats count(*) as n by bin(1h), awsRegion", all, all),
+        (
+            "filter errorCode like /Denied|Unauthorized/ | stats count(*) as n by userIdentity.arn",
+            denied,
+            denied,
+        ),
+        ("stats count(*) as n by strlen(eventName)", all, 0),
+        // count_distinct's (k, x) pairs (see `with_dictionary_input`)
+        (
+            "stats count_distinct(sourceIPAddress) as n by eventName",
+            all,
+            0,
+        ),
+        (
+            "stats count(*) as n by eventName, strlen(eventName)",
+            all,
+            0,
+        ),
+        ("stats count(*) as n by @logStream", all, 0),
+    ];
+    for (q, counted, by_dictionary) in cases {
+        for partitions in [1, 2] {
+            let out = run(&engine(&store, true, partitions), &["ct"], q).unwrap();
+            assert_eq!(out.scan.rows_counted_early, counted, "{q} ({partitions})");
+            assert_eq!(
+                out.scan.rows_counted_by_dictionary, by_dictionary,
+                "{q} ({partitions})"
+            );
         }
     }
 }
