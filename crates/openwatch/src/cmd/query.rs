@@ -371,6 +371,7 @@ pub async fn execute(
     };
 
     let row_cap = invocation.limit.unwrap_or(config.default_limit);
+    let max_limit = config.max_limit;
     let engine = QueryEngine::new(store.clone(), config);
     let queried_groups = log_groups.clone();
     let request = QueryRequest {
@@ -434,11 +435,7 @@ pub async fn execute(
         // QA (session 14): a result cut at the row cap only said "10000 rows; recordsMatched
         // 12902"
         if output.rows.len() == row_cap && s.records_matched > row_cap as f64 {
-            writeln!(
-                err,
-                "note: the rows stop at the row cap of {row_cap}; `--limit N` raises it (up to \
-                 100,000), or narrow the query"
-            )?;
+            writeln!(err, "{}", row_cap_note(row_cap, max_limit))?;
         }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
@@ -796,9 +793,46 @@ fn write_ndjson_compact(out: &mut dyn Write, o: &QueryOutput) -> anyhow::Result<
     Ok(())
 }
 
+/// The note after a result cut at the row cap `row_cap` (rows), where a query returns at
+/// most `max_limit` rows (`EngineConfig::max_limit`, 100,000 as in CloudWatch Logs
+/// Insights): how to get the rest.
+fn row_cap_note(row_cap: usize, max_limit: usize) -> String {
+    if row_cap >= max_limit {
+        // QA (session 17): at `--limit 100000` it still suggested `--limit N`
+        format!(
+            "note: the rows stop at the row cap of {row_cap}, the most a query returns; \
+             narrow the query (a shorter time range with --start/--end, or a filter) to see \
+             the rest"
+        )
+    } else {
+        format!(
+            "note: the rows stop at the row cap of {row_cap}; `--limit N` raises it (up to \
+             {max_limit}), or narrow the query"
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use super::{parse_time, row_cap_note};
+
+    /// Under the most a query returns the note offers `--limit`; at it, it does not.
+    #[test]
+    fn the_row_cap_note_offers_limit_only_below_the_most_a_query_returns() {
+        let max = ow_query::EngineConfig::default().max_limit;
+        assert_eq!(max, 100_000);
+        let below = row_cap_note(10_000, max);
+        assert!(
+            below.contains("`--limit N` raises it (up to 100000)"),
+            "{below}"
+        );
+        let at = row_cap_note(max, max);
+        assert!(
+            at.contains("row cap of 100000, the most a query returns"),
+            "{at}"
+        );
+        assert!(!at.contains("--limit"), "{at}");
+    }
 
     /// Every form of one instant, as an end time, covers the same whole second.
     #[test]
