@@ -248,11 +248,10 @@ impl PartialCountExec {
     /// The node over a scan that hands the key paths out by dictionary
     /// ([`EventScanExec::with_dictionary_output`]), when there is an [`EventScanExec`]
     /// below, through `FilterExec`s whose predicates do not read those keys and
-    /// `CooperativeExec`s; else the node
-    /// unchanged. The key paths are the keys that are plain columns of JSON paths (not
-    /// system fields) that no other key's expression reads. A promoted column's values are then
-    /// counted by their dictionary key instead of their 16-byte view, which the reader no
-    /// longer builds.
+    /// `CooperativeExec`s; else the node unchanged. The key paths are the keys that are
+    /// plain columns of JSON paths (not system fields) that no other key's expression
+    /// reads. A promoted column's values are then counted by their dictionary key instead
+    /// of their 16-byte view, which the reader no longer builds.
     ///
     /// Not for the distinct `(k, x)` pairs of `count_distinct(x) by k` (no count): `x` is
     /// typically of high cardinality (source IPs, principals), whose Parquet dictionary
