@@ -866,12 +866,8 @@ impl Counter {
                 self.dense.count(&dictionaries);
                 if self.dense.rows > u64::from(u32::MAX / 2) {
                     // before a count could overflow its 32 bits
-                    return Ok(match (flushed, self.flush()?) {
-                        (Some(a), Some(b)) => {
-                            Some(arrow::compute::concat_batches(&self.schema, [&a, &b])?)
-                        }
-                        (a, b) => a.or(b),
-                    });
+                    let counted = self.flush()?;
+                    return self.joined(flushed, counted);
                 }
                 return Ok(flushed);
             }
@@ -907,8 +903,17 @@ impl Counter {
             self.held.len() >= HELD_BATCHES || self.groups.len() >= MAX_HELD_GROUPS
         };
         let held_out = if emit_now { self.flush()? } else { None };
-        // at most one of the two: a flush before this batch leaves one batch held
-        Ok(match (flushed, held_out) {
+        self.joined(flushed, held_out)
+    }
+
+    /// The rows of two emissions of one input batch (the groups held before it, then its
+    /// own) as one output batch.
+    fn joined(
+        &self,
+        first: Option<RecordBatch>,
+        second: Option<RecordBatch>,
+    ) -> DfResult<Option<RecordBatch>> {
+        Ok(match (first, second) {
             (Some(a), Some(b)) => Some(arrow::compute::concat_batches(&self.schema, [&a, &b])?),
             (a, b) => a.or(b),
         })

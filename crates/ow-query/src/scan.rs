@@ -370,6 +370,31 @@ struct ScanShared {
 }
 
 impl ScanShared {
+    /// Shared state with its per-column and per-source caches empty.
+    fn new(
+        schema: SchemaRef,
+        eval_schema: SchemaRef,
+        dictionary_output: HashSet<String>,
+        request: ScanRequest,
+        sources: Arc<Vec<ScanSource>>,
+        counters: Arc<ScanCounters>,
+        cancel: Arc<AtomicBool>,
+    ) -> Self {
+        ScanShared {
+            null_columns: (0..eval_schema.fields().len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            constant_columns: (0..sources.len()).map(|_| Default::default()).collect(),
+            schema,
+            eval_schema,
+            dictionary_output,
+            request,
+            sources,
+            counters,
+            cancel,
+        }
+    }
+
     /// An all-null column of `eval_schema`'s field `index`, `n` rows long.
     fn null_column(&self, index: usize, n: usize) -> ArrayRef {
         let data_type = self.eval_schema.field(index).data_type();
@@ -520,21 +545,15 @@ impl EventTable {
                 .map(|f| f.as_ref().clone().with_nullable(true))
                 .collect::<Vec<_>>(),
         ));
-        let shared = Arc::new(ScanShared {
-            schema: schema.clone(),
-            null_columns: (0..eval_schema.fields().len())
-                .map(|_| OnceLock::new())
-                .collect(),
-            constant_columns: (0..self.sources.len())
-                .map(|_| Default::default())
-                .collect(),
+        let shared = Arc::new(ScanShared::new(
+            schema.clone(),
             eval_schema,
-            dictionary_output: HashSet::new(),
+            HashSet::new(),
             request,
-            sources: self.sources.clone(),
-            counters: self.counters.clone(),
-            cancel: self.cancel.clone(),
-        });
+            self.sources.clone(),
+            self.counters.clone(),
+            self.cancel.clone(),
+        ));
         let n = self.partitions.max(1).min(work.len().max(1));
         let mut parts: Vec<Vec<Work>> = vec![Vec::new(); n];
         for (i, (_, _, w)) in work.into_iter().enumerate() {
@@ -677,21 +696,15 @@ impl EventScanExec {
         let schema = Arc::new(Schema::new(fields));
         let mut dictionary_output = shared.dictionary_output.clone();
         dictionary_output.extend(paths.into_iter().cloned());
-        let new_shared = Arc::new(ScanShared {
-            schema: schema.clone(),
-            eval_schema: shared.eval_schema.clone(),
+        let new_shared = Arc::new(ScanShared::new(
+            schema.clone(),
+            shared.eval_schema.clone(),
             dictionary_output,
-            request: shared.request.clone(),
-            sources: shared.sources.clone(),
-            counters: shared.counters.clone(),
-            cancel: shared.cancel.clone(),
-            null_columns: (0..shared.eval_schema.fields().len())
-                .map(|_| OnceLock::new())
-                .collect(),
-            constant_columns: (0..shared.sources.len())
-                .map(|_| Default::default())
-                .collect(),
-        });
+            shared.request.clone(),
+            shared.sources.clone(),
+            shared.counters.clone(),
+            shared.cancel.clone(),
+        ));
         let props = PlanProperties::new(
             EquivalenceProperties::new(schema),
             self.props.partitioning.clone(),

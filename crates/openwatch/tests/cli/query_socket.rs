@@ -173,12 +173,10 @@ fn a_data_directory_with_a_long_path_is_served() {
     assert_eq!(stop(server).0, 0);
 }
 
-/// While `import` holds the data directory (reading stdin here), a query says so and how
-/// a running server would be reached.
-#[test]
-fn a_query_of_a_held_directory_explains_the_lock() {
-    let dir = imported();
-    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+/// `openwatch import` of text lines from stdin into log group `more` of `dir`.
+fn import_text_from_stdin(dir: &std::path::Path) -> std::process::Command {
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"));
+    import
         .args([
             "import",
             "--quiet",
@@ -186,10 +184,19 @@ fn a_query_of_a_held_directory_explains_the_lock() {
             "more",
             "--format",
             "text",
-            "--data-dir",
         ])
-        .arg(dir.path())
-        .arg("-")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("-");
+    import
+}
+
+/// While `import` holds the data directory (reading stdin here), a query says so and how
+/// a running server would be reached.
+#[test]
+fn a_query_of_a_held_directory_explains_the_lock() {
+    let dir = imported();
+    let mut import = import_text_from_stdin(dir.path())
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -206,18 +213,7 @@ fn a_query_of_a_held_directory_explains_the_lock() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     // a second import says what holds the directory and how to proceed
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
-        .args([
-            "import",
-            "--quiet",
-            "--log-group",
-            "more",
-            "--format",
-            "text",
-        ])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("-")
+    let second = import_text_from_stdin(dir.path())
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

@@ -177,14 +177,19 @@ fn two_hundred_comparisons_are_exact_and_deterministic() {
     assert_eq!(out.get(0, "n"), Some("100"), "i in 200..300");
 }
 
+/// An engine over `ts` whose queries time out after `timeout`.
+fn engine_with_timeout(ts: &TestStore, timeout: std::time::Duration) -> ow_query::QueryEngine {
+    let config = ow_query::EngineConfig {
+        timeout,
+        ..ow_query::EngineConfig::default()
+    };
+    ow_query::QueryEngine::new(ts.store.clone(), config)
+}
+
 #[test]
 fn a_query_past_its_timeout_fails_with_timeout() {
     let ts = store_with(20_000);
-    let config = ow_query::EngineConfig {
-        timeout: std::time::Duration::from_nanos(1),
-        ..ow_query::EngineConfig::default()
-    };
-    let engine = ow_query::QueryEngine::new(ts.store.clone(), config);
+    let engine = engine_with_timeout(&ts, std::time::Duration::from_nanos(1));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let req = QueryRequest {
         query: "fields i | sort i asc".into(),
@@ -207,11 +212,7 @@ fn a_query_past_its_timeout_fails_with_timeout() {
 #[test]
 fn a_query_with_costly_rows_stops_at_its_timeout() {
     let ts = store_with(20_000);
-    let config = ow_query::EngineConfig {
-        timeout: std::time::Duration::from_millis(20),
-        ..ow_query::EngineConfig::default()
-    };
-    let engine = ow_query::QueryEngine::new(ts.store.clone(), config);
+    let engine = engine_with_timeout(&ts, std::time::Duration::from_millis(20));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
