@@ -276,14 +276,17 @@ impl QueryEngine {
             }
             report_partial();
             tracing::debug!(scan = ?counters.metrics(), "scan work");
-            let rows = render_rows(
+            // One row past the cap (the plan fetches it too) tells whether the cap cut rows.
+            let mut rows = render_rows(
                 &batches,
                 &planned.columns,
                 with_ptr,
                 planned.dedup.as_deref(),
-                planned.final_limit,
+                planned.final_limit.saturating_add(1),
                 self.config.timestamp_style,
             )?;
+            let cut = rows.len() > planned.final_limit;
+            rows.truncate(planned.final_limit);
             // Without a filter every event of the range matches (recordsMatched equals
             // recordsScanned, as AWS reports it). The counter only sees rows that reach it,
             // so without this a top-N that skipped row groups under-reported.
@@ -308,6 +311,7 @@ impl QueryEngine {
                     log_groups_scanned: log_groups_scanned as f64,
                 },
                 scan: counters.metrics(),
+                rows_cut_by_cap: cut && planned.cap_governs,
             })
         })
     }

@@ -60,6 +60,11 @@ pub struct QueryOutput {
     #[serde(skip)]
     #[doc(hidden)]
     pub scan: crate::scan::ScanMetrics,
+    /// Whether the row cap (StartQuery `limit`, or the configured default) left rows out:
+    /// the query had more rows than the cap and no smaller explicit `limit` of its own.
+    /// Not part of GetQueryResults (AWS does not say); the CLI's row-cap note reads it.
+    #[serde(skip)]
+    pub rows_cut_by_cap: bool,
 }
 
 impl QueryOutput {

@@ -67,8 +67,13 @@ pub struct Planned {
     pub with_ptr: bool,
     /// `dedup` keys, applied to the collected rows in order (only `limit` may follow).
     pub dedup: Option<Vec<String>>,
-    /// Row cap applied after `dedup` (and always as the final cap).
+    /// Row cap applied after `dedup` (and always as the final cap). The plan itself stops
+    /// one row later, so that the engine can tell whether the cap left rows out.
     pub final_limit: usize,
+    /// Whether `final_limit` is the implicit row cap (StartQuery `limit` or the default)
+    /// rather than a smaller or equal explicit `limit` of the query: only then would a
+    /// larger cap return more rows.
+    pub cap_governs: bool,
 }
 
 /// Longest top-level `and` chain of a filter split into separate conjuncts (longer chains
@@ -1076,9 +1081,14 @@ pub fn plan_query(
         (None, None) => default_limit,
     }
     .min(max_limit);
+    let cap_governs = st
+        .explicit_limit
+        .is_none_or(|e| e > cap.unwrap_or(default_limit).min(max_limit));
     if st.dedup.is_none() {
+        // One row past the cap: its presence tells the engine that the cap cut rows (the
+        // CLI's row-cap note); `render_rows` drops it.
         let b = st.take();
-        st.builder = b.limit(0, Some(final_limit))?;
+        st.builder = b.limit(0, Some(final_limit.saturating_add(1)))?;
     }
     // Output columns (spec §4.1–§4.3).
     let columns: Vec<String> = if let Some(d) = &st.display_out {
@@ -1124,5 +1134,6 @@ pub fn plan_query(
         with_ptr,
         dedup,
         final_limit,
+        cap_governs,
     })
 }

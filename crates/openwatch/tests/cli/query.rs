@@ -886,6 +886,28 @@ fn an_empty_time_range_names_the_stored_one() {
     assert!(!run(&[]).contains("note:"));
 }
 
+/// A row cap out of range names `--limit` (QA, session 18: "limit must be between 1 and
+/// 100000" named no argument) and is a usage error.
+#[test]
+fn a_row_cap_out_of_range_names_the_flag() {
+    let dir = imported();
+    for bad in ["0", "100001", "ten"] {
+        let o = query(
+            dir.path(),
+            &["-g", "r53", "--limit", bad, "fields @timestamp"],
+        );
+        assert_eq!(o.status.code(), Some(2), "--limit {bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--limit"), "{err}");
+        assert!(err.contains("from 1 to 100000"), "{err}");
+    }
+    let o = query(
+        dir.path(),
+        &["-g", "r53", "--limit", "100000", "fields @timestamp"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+}
+
 /// A result cut at the row cap says so (QA, session 14: "10000 rows; recordsMatched 12902"
 /// and nothing more); a result under the cap, or a `limit` of the query's own, does not.
 #[test]
@@ -908,5 +930,23 @@ fn rows_cut_at_the_row_cap_say_how_to_get_more() {
     let all = stderr(&["-g", "r53", "--limit", &whole, "fields @timestamp"]);
     assert!(!all.contains("row cap"), "{all}");
     let own = stderr(&["-g", "r53", "fields @timestamp | limit 3"]);
+    assert!(!own.contains("row cap"), "{own}");
+    // QA (session 18): a `stats` result with exactly as many groups as the cap was called
+    // cut (its rows were compared with recordsMatched, which counts events)
+    let types: std::collections::BTreeSet<String> = records()
+        .iter()
+        .filter_map(|r| r["query_type"].as_str().map(str::to_string))
+        .collect();
+    assert!(types.len() > 1 && types.len() < n, "{types:?}");
+    let stats = "stats count(*) by query_type";
+    let exact = format!("{}", types.len());
+    let fits = stderr(&["-g", "r53", "--limit", &exact, stats]);
+    assert!(fits.contains(&format!("{exact} rows;")), "{fits}");
+    assert!(!fits.contains("row cap"), "{fits}");
+    let fewer = format!("{}", types.len() - 1);
+    let cut = stderr(&["-g", "r53", "--limit", &fewer, stats]);
+    assert!(cut.contains(&format!("row cap of {fewer};")), "{cut}");
+    // an explicit `limit` as large as the cap: a larger cap would not give more rows
+    let own = stderr(&["-g", "r53", "--limit", "3", "fields @timestamp | limit 3"]);
     assert!(!own.contains("row cap"), "{own}");
 }
