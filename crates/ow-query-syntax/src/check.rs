@@ -641,8 +641,11 @@ impl<'a> Checker<'a> {
     /// An aggregate call, or a call that names an earlier stats column by its text.
     fn is_opaque(&self, e: &Node<Expr>, vis: &Visibility) -> bool {
         match &e.node {
+            // An unknown function (Q301) is opaque too: whether it aggregates is not known,
+            // and "field used outside an aggregate" for its argument misled (QA, session 18:
+            // `count_distinc(x)`).
             Expr::Call(c) => {
-                functions::get(&c.name).is_some_and(|f| f.kind.is_aggregate())
+                functions::get(&c.name).is_none_or(|f| f.kind.is_aggregate())
                     || vis.stats_outputs.contains(&normalise(self.text(e.span)))
             }
             _ => false,
@@ -800,7 +803,17 @@ impl<'a> Checker<'a> {
                 call.written.span,
             )
             .with_primary_label("not a Logs Insights function");
-            if let Some(s) = did_you_mean(written, functions::all_names()) {
+            // in a `stats` aggregate, an aggregate first (`cnt` is `count`, not `concat`)
+            let aggregates = functions::FUNCTIONS
+                .iter()
+                .filter(|f| f.kind.is_aggregate())
+                .flat_map(|f| std::iter::once(f.canonical).chain(f.aliases.iter().copied()));
+            let suggestion = match ctx {
+                Ctx::StatsAggregate if !in_agg => did_you_mean(written, aggregates),
+                _ => None,
+            }
+            .or_else(|| did_you_mean(written, functions::all_names()));
+            if let Some(s) = suggestion {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else if crate::commands::lookup(written).is_some() {
                 d = d.with_help(format!(
@@ -809,7 +822,10 @@ impl<'a> Checker<'a> {
             }
             self.diags.push(d);
             for a in &call.args {
-                self.expr_inner(a, ctx, vis, in_agg, false);
+                // `*` may be right for the function meant (`cnt(*)`): Q301 says enough
+                if !matches!(a.node, Expr::Star) {
+                    self.expr_inner(a, ctx, vis, in_agg, false);
+                }
             }
             return;
         };

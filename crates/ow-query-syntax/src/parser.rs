@@ -201,6 +201,40 @@ impl<'a> Parser<'a> {
         matches!(self.kind(), TokenKind::Ident(s) if s.eq_ignore_ascii_case(word))
     }
 
+    /// At a word after the end of a command: a misspelt keyword that may follow an
+    /// expression there (`filter x lik 'a'`, `sort x dsc`, `x not lik 'a'`): its span, the
+    /// word and the keyword. QA, session 18: these were reported as a missing `|`.
+    fn misspelt_keyword(&mut self) -> Option<(Span, String, &'static str)> {
+        /// Keywords that follow an expression, `desc` before `asc` (`dsc` is as near both).
+        const AFTER_EXPRESSION: [&str; 9] =
+            ["like", "desc", "asc", "and", "or", "not", "in", "as", "by"];
+        let near = |word: &str, keywords: &[&'static str]| {
+            if word.chars().count() < 3
+                || AFTER_EXPRESSION
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(word))
+            {
+                return None;
+            }
+            did_you_mean(word, keywords.iter().copied())
+        };
+        let t = self.peek().clone();
+        let TokenKind::Ident(word) = &t.kind else {
+            return None;
+        };
+        if word.eq_ignore_ascii_case("not") {
+            // `not` is a keyword; the word after it is what went wrong
+            let next = self.peek_nth(1).clone();
+            let TokenKind::Ident(after) = &next.kind else {
+                return None;
+            };
+            let keyword = near(after, &["like", "in"])?;
+            return Some((next.span, after.clone(), keyword));
+        }
+        let keyword = near(word, &AFTER_EXPRESSION)?;
+        Some((t.span, word.clone(), keyword))
+    }
+
     fn nth_is_word(&mut self, n: usize, word: &str) -> bool {
         matches!(self.nth_kind(n), TokenKind::Ident(s) if s.eq_ignore_ascii_case(word))
     }
@@ -419,6 +453,16 @@ impl<'a> Parser<'a> {
                             let t = self.peek().clone();
                             if let TokenKind::Error(e) = &t.kind {
                                 self.report_lex_error(e, t.span);
+                            } else if let Some((span, word, keyword)) = self.misspelt_keyword() {
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        codes::TRAILING_INPUT,
+                                        format!("unexpected `{word}`"),
+                                        span,
+                                    )
+                                    .with_primary_label("not a keyword")
+                                    .with_help(format!("did you mean `{keyword}`?")),
+                                );
                             } else {
                                 self.diags.push(
                                     Diagnostic::error(

@@ -1,0 +1,2 @@
+# expect: Q301 1 count_distinc
+stats count_distinc(sourceIPAddress) by userIdentity.arn

@@ -1,0 +1,2 @@
+# expect: Q203 1 lik
+filter eventName not lik 'Get'

@@ -1,0 +1,3 @@
+# expect: Q203 1 dsc
+stats count(*) as n by eventName
+| sort n dsc
