@@ -212,6 +212,14 @@ pub struct ImportSummary {
     pub auto_text_inputs: Vec<String>,
     /// How many inputs `auto` read as plain text lines (all of them, shown or not).
     pub auto_text_input_count: u64,
+    /// CloudTrail records whose `eventID` an earlier record of this import had: the same
+    /// records read twice (an NDJSON file and the S3 delivery files it was made from, or
+    /// one file given twice). Each copy is stored, as CloudWatch Logs stores what it is
+    /// sent; counted in `events` too. QA (session 18): importing a whole folder doubled
+    /// every count and nothing said so.
+    pub repeated_event_ids: u64,
+    /// Where the first of those records is.
+    pub repeated_event_id_first: Option<InputLine>,
     /// Records rejected.
     pub rejected: u64,
     /// Rejections per reason kind (e.g. `invalid JSON`), all of them.
@@ -423,8 +431,14 @@ enum Kind {
 
 /// Default timestamp fields, as flattened paths (a JSON key `@timestamp` is `@@timestamp`).
 const DEFAULT_TS_FIELDS: [&str; 4] = ["eventTime", "@@timestamp", "timestamp", "time"];
-/// Paths read from CloudTrail records (after the timestamp paths).
-const CT_FIELDS: [&str; 3] = ["recipientAccountId", "awsRegion", "userIdentity.accountId"];
+/// Paths read from CloudTrail records (after the timestamp paths): the log stream's account
+/// and region, and `eventID` for [`ImportSummary::repeated_event_ids`].
+const CT_FIELDS: [&str; 4] = [
+    "recipientAccountId",
+    "awsRegion",
+    "userIdentity.accountId",
+    "eventID",
+];
 const PENDING_BYTES: usize = 32 << 20;
 /// Leaves one pending batch may hold (the store caps what it keeps the same way): events of
 /// many tiny fields cost more in leaves than in text; past this they go without (parsed
@@ -452,6 +466,8 @@ struct Importer<'a> {
     input_bytes: Arc<AtomicU64>,
     /// Last CloudTrail (account, region, stream name).
     ct_stream: Option<(String, String, String)>,
+    /// The `eventID`s of the CloudTrail records read so far ([`event_id_key`]).
+    event_ids: HashSet<u128>,
     /// The log group's retention when the import started: (cutoff epoch ms, days). Older
     /// events are rejected as expired, as PutLogEvents rejects them
     /// (`expiredLogEventEndIndex`, spec api.md PutLogEvents [V]); stored, they would only
@@ -566,6 +582,7 @@ impl<'a> Importer<'a> {
             n_ts,
             input_bytes: Arc::new(AtomicU64::new(0)),
             ct_stream: None,
+            event_ids: HashSet::new(),
             retention: retention_in_days.map(|days| {
                 let cutoff =
                     ow_storage::now_ms().saturating_sub(i64::from(days).saturating_mul(86_400_000));
@@ -1168,6 +1185,19 @@ impl<'a> Importer<'a> {
             } else {
                 Cow::Borrowed(default_stream)
             };
+            if kind == Kind::CloudTrail {
+                if let Some(id) = vals[self.n_ts + 3].as_deref() {
+                    if !self.event_ids.insert(event_id_key(id)) {
+                        self.summary.repeated_event_ids += 1;
+                        if self.summary.repeated_event_id_first.is_none() {
+                            self.summary.repeated_event_id_first = Some(InputLine {
+                                source: name.to_owned(),
+                                line,
+                            });
+                        }
+                    }
+                }
+            }
             (ts, stream.into_owned())
         };
         let ts = match ts {
@@ -1491,6 +1521,26 @@ fn run_import(
         summary.elapsed = started.elapsed();
         Ok(summary)
     })
+}
+
+/// A CloudTrail `eventID` as 128 bits: a UUID's own (CloudTrail's are UUIDs), else two
+/// 64-bit hashes of the text, whose collision among a run's IDs is not a concern.
+fn event_id_key(id: &str) -> u128 {
+    let b = id.as_bytes();
+    if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
+        let hex: String = id.chars().filter(|&c| c != '-').collect();
+        if let Ok(v) = u128::from_str_radix(&hex, 16) {
+            return v;
+        }
+    }
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 /// Whether a first line that is a whole JSON object is a document (`Records`/`events`).

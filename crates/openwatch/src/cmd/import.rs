@@ -239,6 +239,21 @@ fn print_summary(args: &Args, s: &ImportSummary) -> std::io::Result<()> {
             if n > s.auto_text_inputs.len() as u64 { ", …" } else { "" },
         )?;
     }
+    if s.repeated_event_ids > 0 {
+        let n = s.repeated_event_ids;
+        writeln!(
+            w,
+            "note: {n} CloudTrail record{} the eventID of an earlier record of this \
+             import{}; each was stored, so if the same records were read twice (an NDJSON \
+             file and the delivery files it came from, or one file given twice), counts \
+             include both copies",
+            if n == 1 { " repeats" } else { "s repeat" },
+            s.repeated_event_id_first
+                .as_ref()
+                .map(|p| format!(" (first at {p})"))
+                .unwrap_or_default(),
+        )?;
+    }
     if s.ingestion_time_fallbacks > 0 {
         writeln!(
             w,

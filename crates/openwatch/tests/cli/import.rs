@@ -255,6 +255,42 @@ fn auto_import_names_inputs_read_as_text() {
     assert!(!out.contains("note:"), "{out}");
 }
 
+/// QA (session 18): importing a whole CloudTrail folder read the delivery files and the
+/// NDJSON made from them, doubling every count, and nothing said so. Records whose eventID
+/// came before are counted in a note (and still stored).
+#[test]
+fn records_read_twice_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let ndjson = data("cloudtrail/trailscraper-testdata.ndjson.gz");
+    let delivery = data("cloudtrail/delivery/trailscraper");
+    let o = openwatch(
+        &[
+            "import",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "-g",
+            "twice",
+            ndjson.to_str().unwrap(),
+            delivery.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    // trailscraper: 2 records in the NDJSON, the same 2 in its delivery files
+    assert!(out.contains("imported 4 events"), "{out}");
+    assert!(
+        out.contains("note: 2 CloudTrail records repeat the eventID of an earlier record"),
+        "{out}"
+    );
+    // once: no note
+    let o = import_file(&d, "once", &ndjson);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("imported 2 events"), "{out}");
+    assert!(!out.contains("eventID"), "{out}");
+}
+
 /// QA finding 1: text lines among JSON lines are stored as text events, not rejected.
 #[test]
 fn qa_import_mixed_lines_kept() {

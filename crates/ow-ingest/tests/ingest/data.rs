@@ -93,6 +93,8 @@ fn delivery_trees_import_with_the_manifest_counts_and_the_ndjson_text() {
         assert_eq!(s.inputs, info["files"].as_u64().unwrap(), "{rel}");
         assert_eq!(s.events, info["records"].as_u64().unwrap(), "{rel}");
         assert_eq!(s.rejected, 0, "{rel}");
+        // one source's delivery files hold each record once
+        assert_eq!(s.repeated_event_ids, 0, "{rel}");
         let g = store.log_group(&group).unwrap();
         assert_eq!(
             g.first_event_timestamp_ms,
@@ -177,4 +179,56 @@ fn the_whole_cloudtrail_folder_in_one_import() {
     assert_eq!(s.rejected, 0, "{:?}", s.rejections);
     assert_eq!(s.events, want);
     assert_eq!(store.log_group("all").unwrap().event_count, want);
+    // the delivery files repeat the NDJSON's records (and some fixtures share an eventID):
+    // the summary counts the records whose eventID came before, here computed from every
+    // record's eventID (records with one, less the distinct ones; order does not matter)
+    let mut ids: Vec<String> = Vec::new();
+    let mut files = Vec::new();
+    for p in &paths {
+        if p.is_dir() {
+            for e in walkdir(p) {
+                files.push(e);
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    for f in &files {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let records: Vec<serde_json::Value> = if f.to_string_lossy().ends_with(".json.gz") {
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            doc["Records"].as_array().unwrap().clone()
+        } else {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        ids.extend(
+            records
+                .iter()
+                .filter_map(|r| r["eventID"].as_str().map(str::to_owned)),
+        );
+    }
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert!(distinct.len() < ids.len());
+    assert_eq!(s.repeated_event_ids, (ids.len() - distinct.len()) as u64);
+    assert!(s.repeated_event_id_first.is_some());
+}
+
+/// Every file under `dir`, recursively.
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
