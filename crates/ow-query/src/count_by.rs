@@ -70,6 +70,7 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties,
@@ -310,10 +311,36 @@ fn dictionary_input(
         filter.input()
     } else if let Some(cooperative) = plan.downcast_ref::<CooperativeExec>() {
         cooperative.input()
+    } else if let Some(counter) = plan.downcast_ref::<crate::matched::MatchedCounterExec>() {
+        // its predicate reads `@timestamp` only
+        counter.input()
+    } else if let Some(projection) = plan.downcast_ref::<ProjectionExec>() {
+        // a choice of columns under their own names (above the matched-rows counter, which
+        // takes no projection into it)
+        let input_schema = projection.input().schema();
+        let selects = projection.expr().iter().all(|e| {
+            e.expr
+                .downcast_ref::<Column>()
+                .is_some_and(|c| input_schema.field(c.index()).name() == &e.alias)
+        });
+        if !selects {
+            return Ok(None);
+        }
+        projection.input()
     } else {
         return Ok(None);
     };
     match dictionary_input(child, names)? {
+        // its output schema is made from the input's anew (the keys' type changed)
+        Some(input) if plan.downcast_ref::<ProjectionExec>().is_some() => {
+            let projection = plan
+                .downcast_ref::<ProjectionExec>()
+                .map(|p| p.expr().to_vec());
+            Ok(Some(Arc::new(ProjectionExec::try_new(
+                projection.unwrap_or_default(),
+                input,
+            )?)))
+        }
         Some(input) => Ok(Some(plan.clone().replace_children(
             vec![input],
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),

@@ -62,6 +62,7 @@ pub mod error;
 pub mod fields;
 mod fx;
 pub mod lookup;
+mod matched;
 pub mod output;
 pub mod parse;
 mod partial;

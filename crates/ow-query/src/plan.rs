@@ -67,6 +67,10 @@ pub struct Planned {
     pub with_ptr: bool,
     /// `dedup` keys, applied to the collected rows in order (only `limit` may follow).
     pub dedup: Option<Vec<String>>,
+    /// The rows the matched-rows counter counts, counted (one row, one `Int64` column):
+    /// run over the row groups a top-N skipped, whose matches the counter never saw
+    /// (`ScanCounters::skipped_by_top_n`). `None` when the query has no counter.
+    pub matched_count_plan: Option<LogicalPlan>,
     /// Row cap applied after `dedup` (and always as the final cap). The plan itself stops
     /// one row later, so that the engine can tell whether the cap left rows out.
     pub final_limit: usize,
@@ -110,6 +114,8 @@ struct State<'a, 'c> {
     dedup: Option<Vec<String>>,
     /// The matched-rows counter was placed (or found unneeded, see `needs_counter`).
     counted: bool,
+    /// The plan below the matched-rows counter: the rows it counts.
+    matched_input: Option<LogicalPlan>,
     /// Whether rows can reach the matched-rows counter other than one for one with the
     /// events in range: a `filter` drops rows, `unnest`/`expand`/`parse … multi` multiply
     /// them. Without any,
@@ -506,7 +512,7 @@ impl<'a, 'c> State<'a, 'c> {
         }
         let counter = self.ctx.matched.clone();
         let udf = FnUdf::new(
-            udf_name("ow_matched"),
+            udf_name(crate::matched::COUNTER_FUNCTION),
             1,
             DataType::Boolean,
             Volatility::Volatile,
@@ -527,11 +533,16 @@ impl<'a, 'c> State<'a, 'c> {
         let plan = self.take().build()?;
         self.builder = match plan {
             LogicalPlan::Sort(s) if s.fetch.is_none() => {
-                LogicalPlanBuilder::from(Arc::unwrap_or_clone(s.input))
+                let input = Arc::unwrap_or_clone(s.input);
+                self.matched_input = Some(input.clone());
+                LogicalPlanBuilder::from(input)
                     .filter(udf.call(vec![arg]))?
                     .sort(s.expr)?
             }
-            other => LogicalPlanBuilder::from(other).filter(udf.call(vec![arg]))?,
+            other => {
+                self.matched_input = Some(other.clone());
+                LogicalPlanBuilder::from(other).filter(udf.call(vec![arg]))?
+            }
         };
         Ok(())
     }
@@ -968,6 +979,7 @@ pub fn plan_query(
         explicit_limit: None,
         dedup: None,
         counted: false,
+        matched_input: None,
         needs_counter: query.commands.iter().any(|c| match &c.node {
             Command::Filter(_)
             | Command::FilterIndex(_)
@@ -1128,8 +1140,20 @@ pub fn plan_query(
     }
     let b = st.take();
     let plan = b.project(proj)?.build()?;
+    let matched_count_plan = match st.matched_input.take() {
+        Some(input) => Some(
+            LogicalPlanBuilder::from(input)
+                .aggregate(
+                    Vec::<Expr>::new(),
+                    vec![datafusion::functions_aggregate::count::count_all()],
+                )?
+                .build()?,
+        ),
+        None => None,
+    };
     Ok(Planned {
         plan,
+        matched_count_plan,
         columns: columns_dedup,
         with_ptr,
         dedup,

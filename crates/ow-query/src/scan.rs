@@ -210,10 +210,11 @@ impl Prefilters<'_> {
 ///   prefixes when the writer recorded none), whether its rows were decoded or not; for the
 ///   in-memory buffer the exact bytes of the in-range events.
 /// - `records_matched` is counted by the planner (see `plan::count_matched`), not here.
-///   [I] When early termination (top-N by `@timestamp`) skips row groups, it counts the
-///   matches among the row groups read, a lower bound of all matches in the range; the
-///   dynamic filter never drops single rows, so with nothing skipped (e.g. the in-memory
-///   buffer) it stays exact.
+///   When early termination (top-N by `@timestamp`) skips row groups, the counter misses
+///   their matches: the scan lists them (`skipped_by_top_n`) and the engine counts their
+///   matches with a plan of its own (`Planned::matched_count_plan`) that reads only them
+///   (`recount_only`). The dynamic filter never drops single rows, so the counter is exact
+///   for every row group read (and the in-memory buffer, never skipped).
 ///
 /// The remaining counters describe the work done, for tests and diagnosis.
 #[derive(Debug, Default)]
@@ -224,6 +225,15 @@ pub struct ScanCounters {
     pub bytes_scanned: AtomicU64,
     /// Rows that reached the matched-rows counter (`recordsMatched`).
     pub records_matched: AtomicU64,
+    /// Row groups a top-N's dynamic filter skipped, as (segment path, row group index):
+    /// their matches never reached the matched-rows counter.
+    pub skipped_by_top_n: std::sync::Mutex<Vec<(PathBuf, usize)>>,
+    /// A read stopped before the end of its work because its consumer went away: matches
+    /// anywhere may not have reached the counter.
+    pub stopped_early: std::sync::atomic::AtomicBool,
+    /// Set by the engine for the recount of `recordsMatched`: scans then read only these
+    /// row groups (from `skipped_by_top_n`) and no buffer batch.
+    pub recount_only: std::sync::Mutex<Option<Arc<HashSet<(PathBuf, usize)>>>>,
     /// Row extractions from `@message`: one per row and extraction pass (JSON parses).
     pub rows_parsed: AtomicU64,
     /// Segment rows whose `@message` value was decoded from Parquet.
@@ -475,6 +485,11 @@ pub struct EventTable {
     partitions: usize,
 }
 
+/// The row groups a recount of `recordsMatched` reads ([`ScanCounters::recount_only`]).
+fn recount_only(counters: &ScanCounters) -> Option<Arc<HashSet<(PathBuf, usize)>>> {
+    counters.recount_only.lock().ok().and_then(|o| o.clone())
+}
+
 /// Largest `@timestamp` of a buffer batch (for ordering work), epoch ms.
 fn batch_time_range(batch: &RecordBatch) -> (i64, i64) {
     match batch
@@ -506,10 +521,17 @@ impl EventTable {
             .retain(|p| schema.column_with_name(p).is_some());
         // (min, max, work) to order by time.
         let mut work: Vec<(i64, i64, Work)> = Vec::new();
+        let only = recount_only(&self.counters);
         for (i, s) in self.sources.iter().enumerate() {
             let start_ms = request.start_ms.max(s.min_timestamp_ms);
             for seg in &s.segments {
                 if seg.max_timestamp_ms < start_ms || seg.min_timestamp_ms > request.end_ms {
+                    continue;
+                }
+                if only
+                    .as_ref()
+                    .is_some_and(|o| !o.iter().any(|(p, _)| *p == seg.path))
+                {
                     continue;
                 }
                 work.push((
@@ -521,7 +543,8 @@ impl EventTable {
                     },
                 ));
             }
-            for b in &s.buffer {
+            // the recount reads skipped row groups only: the buffer is never skipped
+            for b in s.buffer.iter().filter(|_| only.is_none()) {
                 let (min, max) = batch_time_range(b);
                 work.push((
                     min,
@@ -855,6 +878,8 @@ impl ExecutionPlan for EventScanExec {
                     }
                 };
                 if !keep_going {
+                    // the rest of the range is not read: matches the counter never sees
+                    shared.counters.stopped_early.store(true, Ordering::Relaxed);
                     break;
                 }
             }
@@ -1705,7 +1730,10 @@ fn read_segment(
     let ts_leaf = leaf("@timestamp");
     let msg_leaf = leaf("@message");
     let start_ms = shared.start_ms(source);
-    let row_groups = select_row_groups(req, start_ms, &meta, ts_leaf);
+    let mut row_groups = select_row_groups(req, start_ms, &meta, ts_leaf);
+    if let Some(only) = recount_only(&shared.counters) {
+        row_groups.retain(|(rg, _)| only.contains(&(segment.path.clone(), *rg)));
+    }
     if row_groups.is_empty() {
         return Ok(true);
     }
@@ -1751,6 +1779,9 @@ fn read_segment(
         }
         if let Some(p) = pruner.as_mut() {
             if !p.may_match(&times) {
+                if let Ok(mut skipped) = counters.skipped_by_top_n.lock() {
+                    skipped.push((segment.path.clone(), rg));
+                }
                 counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
                 counters
                     .records_scanned
