@@ -292,12 +292,14 @@ impl QueryEngine {
             // so without this a top-N that skipped row groups under-reported.
             let scanned = counters.records_scanned.load(Ordering::Relaxed);
             let bytes_scanned = counters.bytes_scanned.load(Ordering::Relaxed);
-            let scan_metrics = counters.metrics();
+            let mut scan_metrics = counters.metrics();
             let unfiltered = !query
                 .commands
                 .iter()
                 .any(|c| matches!(c.node, Command::Filter(_) | Command::FilterIndex(_)));
-            let mut matched = matched.load(Ordering::Relaxed);
+            // the matches the scan counted itself in row groups the top-N skipped
+            let mut matched = matched.load(Ordering::Relaxed)
+                + counters.matches_in_skipped.load(Ordering::Relaxed);
             // A top-N skipped row groups whose matches the counter never saw: count them
             // with a plan of their own over the same snapshot that reads only those row
             // groups (QA: "10000 rows; recordsMatched 40721" for 125,956 matches, and
@@ -316,6 +318,7 @@ impl QueryEngine {
             {
                 let started = std::time::Instant::now();
                 let row_groups = skipped.len();
+                scan_metrics.row_groups_recounted = row_groups as u64;
                 if stopped {
                     matched = count_rows(&session, plan, cancel).await?;
                 } else {
@@ -865,6 +868,10 @@ fn session(
                     dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync,
                 >)
             .chain(datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules)
+            .chain(std::iter::once(Arc::new(crate::matched::CountSkippedRule)
+                as Arc<
+                    dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync,
+                >))
             .collect(),
         );
     if let Some(counters) = partial_count {

@@ -12,8 +12,10 @@
 //! before any other physical optimizer rule: it evaluates the same predicate on every batch
 //! and passes the batch on, and it hands its parents' filters on only in the post-optimization
 //! phase, where they are the dynamic filters of a top-N, which prune whole row groups and
-//! never single rows (`scan::DynamicPruner`; the row groups they skip are counted again,
-//! see `scan::ScanCounters::skipped_by_top_n`).
+//! never single rows (`scan::DynamicPruner`). The matches of the row groups they skip are
+//! counted by the scan itself from the filter columns when the filters below the counter are
+//! all the scan's own ([`CountSkippedRule`]), else by a plan of their own that reads only
+//! those row groups (`scan::ScanCounters::skipped_by_top_n`, `Planned::matched_count_plan`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,8 +24,10 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
@@ -31,6 +35,8 @@ use datafusion::physical_plan::filter_pushdown::{
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
+
+use crate::scan::EventScanExec;
 
 /// Name prefix of the counter's function (`plan::count_matched`).
 pub(crate) const COUNTER_FUNCTION: &str = "ow_matched";
@@ -181,5 +187,55 @@ impl ExecutionPlan for MatchedCounterExec {
             Ok(batch)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// Runs after DataFusion's rules (the top-N's dynamic filter is in the scan by then): when
+/// the nodes between a [`MatchedCounterExec`] and the scan are `FilterExec`s whose every
+/// conjunct is a filter pushed into the scan (and `CooperativeExec`s), the rows that reach
+/// the counter are the rows that pass the scan's own filters, and the scan may count the
+/// matches of a row group the top-N skips from the filter columns alone
+/// ([`EventScanExec::count_skipped_matches`]). Anything else between them (a `parse`, a
+/// filter the scan did not take) leaves the counting to the plan of its own.
+#[derive(Debug)]
+pub(crate) struct CountSkippedRule;
+
+impl PhysicalOptimizerRule for CountSkippedRule {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        plan.apply(|node| {
+            if let Some(counter) = node.downcast_ref::<MatchedCounterExec>() {
+                let mut predicates: Vec<Arc<dyn PhysicalExpr>> = Vec::new();
+                let mut below = counter.input();
+                loop {
+                    if let Some(f) = below.downcast_ref::<FilterExec>() {
+                        predicates.extend(split_conjunction(f.predicate()).into_iter().cloned());
+                        below = f.input();
+                    } else if let Some(c) = below.downcast_ref::<CooperativeExec>() {
+                        below = c.input();
+                    } else {
+                        if let Some(scan) = below.downcast_ref::<EventScanExec>() {
+                            if predicates.iter().all(|p| scan.has_filter(p)) {
+                                scan.count_skipped_matches();
+                            }
+                        }
+                        break;
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        Ok(plan)
+    }
+
+    fn name(&self) -> &str {
+        "ow_count_skipped"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
     }
 }

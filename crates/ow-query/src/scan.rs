@@ -228,6 +228,13 @@ pub struct ScanCounters {
     /// Row groups a top-N's dynamic filter skipped, as (segment path, row group index):
     /// their matches never reached the matched-rows counter.
     pub skipped_by_top_n: std::sync::Mutex<Vec<(PathBuf, usize)>>,
+    /// Set at planning when the filters below the matched-rows counter are all the scan's
+    /// own (`matched::CountSkippedRule`): the scan then counts the matches of a row group
+    /// the top-N skips itself, from the filter columns only, when its cheap stage holds
+    /// every filter (`matches_in_skipped`), and lists it in `skipped_by_top_n` otherwise.
+    pub count_skipped_matches: AtomicBool,
+    /// Matches counted so in skipped row groups (part of `recordsMatched`).
+    pub matches_in_skipped: AtomicU64,
     /// A read stopped before the end of its work because its consumer went away: matches
     /// anywhere may not have reached the counter.
     pub stopped_early: std::sync::atomic::AtomicBool,
@@ -269,6 +276,7 @@ impl ScanCounters {
             rows_counted_early: self.rows_counted_early.load(Ordering::Relaxed),
             partial_count_rows: self.partial_count_rows.load(Ordering::Relaxed),
             rows_counted_by_dictionary: self.rows_counted_by_dictionary.load(Ordering::Relaxed),
+            row_groups_recounted: 0,
         }
     }
 }
@@ -290,6 +298,9 @@ pub struct ScanMetrics {
     pub partial_count_rows: u64,
     /// Rows the partial count counted with a key by its dictionary key.
     pub rows_counted_by_dictionary: u64,
+    /// Row groups a top-N skipped whose matches a plan of their own counted for
+    /// `recordsMatched` (the scan counts them itself where it can; set by the engine).
+    pub row_groups_recounted: u64,
 }
 
 /// What one query needs from the store.
@@ -483,6 +494,31 @@ pub struct EventTable {
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
     partitions: usize,
+}
+
+/// Rows of row group `rg` that pass `stage` (the query's cheap filters and the time range),
+/// reading only the columns of `mask` (the stage's).
+fn count_matches(
+    file: &bytes::Bytes,
+    reader_meta: &ArrowReaderMetadata,
+    rg: usize,
+    mask: ProjectionMask,
+    stage: &CheapStage,
+    req: &ScanRequest,
+) -> DfResult<u64> {
+    let reader =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), reader_meta.clone())
+            .with_row_groups(vec![rg])
+            .with_projection(mask)
+            .with_batch_size(req.batch_rows.max(1))
+            .build()
+            .map_err(ext)?;
+    let mut matches = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(ext)?;
+        matches += stage.eval(&batch)?.true_count() as u64;
+    }
+    Ok(matches)
 }
 
 /// The row groups a recount of `recordsMatched` reads ([`ScanCounters::recount_only`]).
@@ -691,6 +727,22 @@ impl EventScanExec {
     /// dictionary of its batch. Only for a consumer that takes such arrays: the
     /// partial count of `stats count(*) by path…` ([`crate::count_by`]), which counts by
     /// dictionary key. Filters pushed into the scan still see string views.
+    /// Whether `expr` is one of the filters pushed into this scan (as the same expression
+    /// over the scan's output columns).
+    pub(crate) fn has_filter(&self, expr: &Arc<dyn PhysicalExpr>) -> bool {
+        self.filters.iter().any(|f| f == expr)
+    }
+
+    /// Asks the scan to count the matches of the row groups a top-N skips
+    /// ([`ScanCounters::count_skipped_matches`]); only when its pushed filters are all the
+    /// filters below the matched-rows counter.
+    pub(crate) fn count_skipped_matches(&self) {
+        self.shared
+            .counters
+            .count_skipped_matches
+            .store(true, Ordering::Relaxed);
+    }
+
     pub(crate) fn with_dictionary_output(&self, paths: &[String]) -> Option<EventScanExec> {
         let shared = &self.shared;
         let is_path = |p: &String| {
@@ -1095,6 +1147,9 @@ struct CheapStage {
     conjuncts: Vec<Conjunct>,
     /// Whether to count the in-range `@message` bytes (buffer batches).
     count_bytes: bool,
+    /// Whether to count the in-range rows as scanned (not when counting the matches of a
+    /// skipped row group, already counted whole).
+    count_scanned: bool,
     /// Per conjunct, the last dictionary it was evaluated on and the result for each of
     /// its values, plus one for a missing value last. The batches of a row group share
     /// their column's dictionary, so a one-column filter runs once per distinct value of
@@ -1125,9 +1180,11 @@ impl CheapStage {
         };
         let scanned = in_range.true_count() as u64;
         let counters = &self.shared.counters;
-        counters
-            .records_scanned
-            .fetch_add(scanned, Ordering::Relaxed);
+        if self.count_scanned {
+            counters
+                .records_scanned
+                .fetch_add(scanned, Ordering::Relaxed);
+        }
         if self.count_bytes {
             if let Some(m) = batch
                 .column_by_name("@message")
@@ -1439,6 +1496,7 @@ fn read_buffer(
         source,
         conjuncts: cheap,
         count_bytes: true,
+        count_scanned: true,
         by_dictionary: Default::default(),
     };
     let keep = stage.eval(batch)?;
@@ -1751,9 +1809,20 @@ fn read_segment(
         source,
         conjuncts: cheap,
         count_bytes: false,
+        count_scanned: true,
         by_dictionary: Default::default(),
     });
     let mut pruner = DynamicPruner::new(conjuncts, shared.eval_schema.clone());
+    // the cheap stage again for the matches of skipped row groups: their rows were counted
+    // as scanned already
+    let counting = CheapStage {
+        shared: shared.clone(),
+        source,
+        conjuncts: stage.conjuncts.clone(),
+        count_bytes: false,
+        count_scanned: false,
+        by_dictionary: Default::default(),
+    };
     // Blocks the n-gram index rules out (explicit `@message like` prefilter only).
     let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
     let counters = &shared.counters;
@@ -1779,8 +1848,25 @@ fn read_segment(
         }
         if let Some(p) = pruner.as_mut() {
             if !p.may_match(&times) {
-                if let Ok(mut skipped) = counters.skipped_by_top_n.lock() {
-                    skipped.push((segment.path.clone(), rg));
+                let counted = counters.count_skipped_matches.load(Ordering::Relaxed)
+                    && costly.is_empty()
+                    && {
+                        let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
+                        let mask = if inside {
+                            untimed_mask.clone()
+                        } else {
+                            timed_mask.clone()
+                        };
+                        let matches = count_matches(&file, &reader_meta, rg, mask, &counting, req)?;
+                        counters
+                            .matches_in_skipped
+                            .fetch_add(matches, Ordering::Relaxed);
+                        true
+                    };
+                if !counted {
+                    if let Ok(mut skipped) = counters.skipped_by_top_n.lock() {
+                        skipped.push((segment.path.clone(), rg));
+                    }
                 }
                 counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
                 counters
