@@ -199,11 +199,11 @@ impl Prefilters<'_> {
 /// Counters shared between the scan partitions and the engine.
 ///
 /// Statistics rules ([I], our choice; they do not depend on which blocks the scan skips):
-/// - `records_scanned`: events of the selected log groups inside the time range. Rows the
-///   scan reads count exactly (rows whose `@timestamp` is in the range). Row groups that
-///   early termination skips, and blocks the n-gram index rules out, count whole (all their
-///   rows), also when they only partly overlap the range: AWS reports every event of the
-///   range as scanned.
+/// - `records_scanned`: events of the selected log groups inside the time range, exactly:
+///   AWS reports every event of the range as scanned. Rows the scan reads are tested
+///   against the range; row groups that early termination skips, and blocks the n-gram
+///   index rules out, count whole when they lie inside the range, and by their
+///   `@timestamp` column alone when they cross one of its ends.
 /// - `bytes_scanned`: UTF-8 bytes of `@message` of those events: for segments the
 ///   `@message` column chunk of every row group overlapping the range, whole (its unencoded
 ///   byte size from the Parquet metadata, or the uncompressed size minus the 4-byte length
@@ -494,6 +494,36 @@ pub struct EventTable {
     counters: Arc<ScanCounters>,
     cancel: Arc<AtomicBool>,
     partitions: usize,
+}
+
+/// Rows of row group `rg` whose `@timestamp` (the only column of `mask`) is inside the
+/// query range.
+fn count_in_range(
+    file: &bytes::Bytes,
+    reader_meta: &ArrowReaderMetadata,
+    rg: usize,
+    mask: ProjectionMask,
+    start_ms: i64,
+    req: &ScanRequest,
+) -> DfResult<u64> {
+    let reader =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), reader_meta.clone())
+            .with_row_groups(vec![rg])
+            .with_projection(mask)
+            .with_batch_size(req.batch_rows.max(1))
+            .build()
+            .map_err(ext)?;
+    let mut rows = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(ext)?;
+        let ts = column::<Int64Array>(&batch, "@timestamp")?;
+        rows += ts
+            .values()
+            .iter()
+            .filter(|&&t| t >= start_ms && t <= req.end_ms)
+            .count() as u64;
+    }
+    Ok(rows)
 }
 
 /// Rows of row group `rg` that pass `stage` (the query's cheap filters and the time range),
@@ -1813,15 +1843,25 @@ fn read_segment(
         by_dictionary: Default::default(),
     });
     let mut pruner = DynamicPruner::new(conjuncts, shared.eval_schema.clone());
-    // the cheap stage again for the matches of skipped row groups: their rows were counted
-    // as scanned already
-    let counting = CheapStage {
+    // the cheap stage without counting rows as scanned, for a row group partly outside the
+    // range read in blocks (its in-range rows are counted whole first)
+    let quiet = Arc::new(CheapStage {
         shared: shared.clone(),
         source,
         conjuncts: stage.conjuncts.clone(),
         count_bytes: false,
         count_scanned: false,
         by_dictionary: Default::default(),
+    });
+    let ts_mask = ProjectionMask::roots(parquet_schema, [ts_root]);
+    // `recordsScanned` of a row group not read whole: its rows inside the range (QA, session
+    // 19: a skipped row group half outside `--start` counted all its rows, and a different
+    // figure whenever the top-N skipped it)
+    let rows_in_range = |rg: usize, times: &RowGroupTimes| -> DfResult<u64> {
+        if times.min_ms >= start_ms && times.max_ms <= req.end_ms {
+            return Ok(times.rows);
+        }
+        count_in_range(&file, &reader_meta, rg, ts_mask.clone(), start_ms, req)
     };
     // Blocks the n-gram index rules out (explicit `@message like` prefilter only).
     let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
@@ -1848,30 +1888,27 @@ fn read_segment(
         }
         if let Some(p) = pruner.as_mut() {
             if !p.may_match(&times) {
-                let counted = counters.count_skipped_matches.load(Ordering::Relaxed)
-                    && costly.is_empty()
-                    && {
-                        let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
-                        let mask = if inside {
-                            untimed_mask.clone()
-                        } else {
-                            timed_mask.clone()
-                        };
-                        let matches = count_matches(&file, &reader_meta, rg, mask, &counting, req)?;
-                        counters
-                            .matches_in_skipped
-                            .fetch_add(matches, Ordering::Relaxed);
-                        true
+                if counters.count_skipped_matches.load(Ordering::Relaxed) && costly.is_empty() {
+                    // the cheap stage counts the in-range rows as scanned, and the matches
+                    let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
+                    let mask = if inside {
+                        untimed_mask.clone()
+                    } else {
+                        timed_mask.clone()
                     };
-                if !counted {
+                    let matches = count_matches(&file, &reader_meta, rg, mask, &stage, req)?;
+                    counters
+                        .matches_in_skipped
+                        .fetch_add(matches, Ordering::Relaxed);
+                } else {
                     if let Ok(mut skipped) = counters.skipped_by_top_n.lock() {
                         skipped.push((segment.path.clone(), rg));
                     }
+                    counters
+                        .records_scanned
+                        .fetch_add(rows_in_range(rg, &times)?, Ordering::Relaxed);
                 }
                 counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
-                counters
-                    .records_scanned
-                    .fetch_add(times.rows, Ordering::Relaxed);
                 continue;
             }
         }
@@ -1886,7 +1923,7 @@ fn read_segment(
             counters.row_groups_skipped.fetch_add(1, Ordering::Relaxed);
             counters
                 .records_scanned
-                .fetch_add(times.rows, Ordering::Relaxed);
+                .fetch_add(rows_in_range(rg, &times)?, Ordering::Relaxed);
             continue;
         }
         counters.row_groups_read.fetch_add(1, Ordering::Relaxed);
@@ -1907,11 +1944,20 @@ fn read_segment(
                 .records_scanned
                 .fetch_add(times.rows, Ordering::Relaxed);
         } else {
-            // The cheap stage counts the rows it sees; skipped blocks count whole.
-            counters
-                .records_scanned
-                .fetch_add(times.rows.saturating_sub(selected), Ordering::Relaxed);
-            let stage = stage.clone();
+            // The cheap stage counts the rows it sees; skipped blocks count whole (inside
+            // the range), or the row group's in-range rows are counted first (partly
+            // outside it, read in blocks) and the stage counts none.
+            let stage = if inside || selected == times.rows {
+                counters
+                    .records_scanned
+                    .fetch_add(times.rows.saturating_sub(selected), Ordering::Relaxed);
+                stage.clone()
+            } else {
+                counters
+                    .records_scanned
+                    .fetch_add(rows_in_range(rg, &times)?, Ordering::Relaxed);
+                quiet.clone()
+            };
             // inside the range, the cheap stage finds no `@timestamp` and tests no time
             let filter_mask = if inside && !filter_roots.is_empty() {
                 untimed_mask.clone()
