@@ -112,6 +112,10 @@ struct Visibility {
     stats_outputs: HashSet<String>,
     /// The most recent `stats` grouped by `bin(…)`.
     binned: bool,
+    /// A `stats` called an unknown function (Q301): its outputs are not known, so a later
+    /// `sort count(*)` may well name one (QA, session 19: `stats cnt(*) … | sort count(*)`
+    /// got a second error, "aggregate function outside stats", that the fix removes).
+    outputs_unknown: bool,
 }
 
 impl Visibility {
@@ -337,6 +341,7 @@ impl<'a> Checker<'a> {
             stats_span: Span::default(),
             stats_outputs: HashSet::new(),
             binned: false,
+            outputs_unknown: false,
         };
         for c in cmds {
             self.command(c, &mut vis);
@@ -591,6 +596,7 @@ impl<'a> Checker<'a> {
                 stats_span: vis.stats_span,
                 stats_outputs: vis.stats_outputs.clone(),
                 binned: false,
+                outputs_unknown: vis.outputs_unknown,
             };
             self.expr_inner(&p.expr, Ctx::StatsAggregate, &mut inner, false, false);
             aliases.push(self.output_name(p));
@@ -623,7 +629,8 @@ impl<'a> Checker<'a> {
         for n in &names {
             vis.stats_outputs.insert(normalise(n));
         }
-        vis.names = Some(names);
+        vis.outputs_unknown = s.aggregates.iter().any(|p| contains_unknown_call(&p.expr));
+        vis.names = (!vis.outputs_unknown).then_some(names);
         vis.stats_span = span;
         vis.binned = s.by.iter().any(|p| contains_call(&p.expr, "bin"));
     }
@@ -813,7 +820,13 @@ impl<'a> Checker<'a> {
                 _ => None,
             }
             .or_else(|| did_you_mean(written, functions::all_names()));
-            if let Some(s) = suggestion {
+            if let Some(name) = other_languages_name(written) {
+                d = d.with_help(if name.contains(['(', ' ']) {
+                    format!("in Logs Insights, write `{name}`")
+                } else {
+                    format!("Logs Insights calls it `{name}`")
+                });
+            } else if let Some(s) = suggestion {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else if crate::commands::lookup(written).is_some() {
                 d = d.with_help(format!(
@@ -853,6 +866,7 @@ impl<'a> Checker<'a> {
                         .with_help("group by fields or `bin(…)`; aggregates go before `by`"),
                     );
                 }
+                Ctx::Other(_) if vis.outputs_unknown => {}
                 Ctx::Other(cmd) => {
                     let kind = if spec.kind == FunctionKind::TimeSeries {
                         "time-series function"
@@ -1336,6 +1350,54 @@ fn contains_call(e: &Node<Expr>, name: &str) -> bool {
     let mut found = false;
     for_each_child(e, &mut |c| found |= contains_call(c, name));
     found
+}
+
+/// The Logs Insights function for a name other query languages (SQL, Splunk, KQL) use,
+/// which edit distance does not find (QA, session 19: `percentile`, `distinct_count`,
+/// `lower`, `isnull` got no suggestion).
+fn other_languages_name(written: &str) -> Option<&'static str> {
+    const NAMES: &[(&str, &str)] = &[
+        ("percentile", "pct"),
+        ("percentile_cont", "pct"),
+        ("percentile_disc", "pct"),
+        ("quantile", "pct"),
+        ("median", "pct(x, 50)"),
+        ("distinct_count", "count_distinct"),
+        ("countdistinct", "count_distinct"),
+        ("approx_count_distinct", "count_distinct"),
+        ("dc", "count_distinct"),
+        ("dcount", "count_distinct"),
+        ("mean", "avg"),
+        ("average", "avg"),
+        ("stdev", "stddev"),
+        ("std", "stddev"),
+        ("stddev_samp", "stddev"),
+        ("first", "earliest"),
+        ("last", "latest"),
+        ("lower", "tolower"),
+        ("lowercase", "tolower"),
+        ("lcase", "tolower"),
+        ("upper", "toupper"),
+        ("uppercase", "toupper"),
+        ("ucase", "toupper"),
+        ("len", "strlen"),
+        ("length", "strlen"),
+        ("char_length", "strlen"),
+        ("substring", "substr"),
+        ("contains", "strcontains"),
+        ("isnull", "not ispresent(x)"),
+        ("isnotnull", "ispresent"),
+        ("ifnull", "coalesce"),
+        ("nvl", "coalesce"),
+        ("iif", "if"),
+        ("to_number", "toNumber"),
+        ("tonumber", "toNumber"),
+    ];
+    let lower = written.to_ascii_lowercase();
+    NAMES
+        .iter()
+        .find(|(other, _)| *other == lower)
+        .map(|(_, name)| *name)
 }
 
 /// True when `e` calls a function missing from the catalogue (already reported as Q301).

@@ -203,25 +203,87 @@ impl<'a> Parser<'a> {
 
     /// At a word after the end of a command: a misspelt keyword that may follow an
     /// expression there (`filter x lik 'a'`, `sort x dsc`, `x not lik 'a'`): its span, the
-    /// word and the keyword. QA, session 18: these were reported as a missing `|`.
-    fn misspelt_keyword(&mut self) -> Option<(Span, String, &'static str)> {
-        /// Keywords that follow an expression, `desc` before `asc` (`dsc` is as near both).
+    /// word and what to write instead. QA, session 18: these were reported as a missing `|`.
+    /// Session 19: negations (`unlike`, `nlike`, `notlike`, `nin`) are `not like`/`not in`,
+    /// not their opposite; long forms (`descending`) their keyword; a word as near two
+    /// keywords (`ass`) names both, unless one alone shares its first letter (`dsc`).
+    /// Also SQL's words for what Logs Insights says otherwise (`is null`, `between`,
+    /// `contains`, `matches`, `regexp`): the help says how.
+    fn misspelt_keyword(&mut self) -> Option<(Span, String, String)> {
+        /// Keywords that follow an expression.
         const AFTER_EXPRESSION: [&str; 9] =
             ["like", "desc", "asc", "and", "or", "not", "in", "as", "by"];
-        let near = |word: &str, keywords: &[&'static str]| {
-            if word.chars().count() < 3
-                || AFTER_EXPRESSION
-                    .iter()
-                    .any(|k| k.eq_ignore_ascii_case(word))
-            {
+        let near = |word: &str, keywords: &[&'static str]| -> Option<String> {
+            let lower = word.to_ascii_lowercase();
+            if AFTER_EXPRESSION.contains(&lower.as_str()) {
                 return None;
             }
-            did_you_mean(word, keywords.iter().copied())
+            // a negation run together: `unlike`, `nlike`, `notlike`, `not_like`, `nin`
+            for (keyword, spelt) in [("like", "not like"), ("in", "not in")] {
+                if keywords.contains(&keyword) {
+                    if let Some(head) = lower.strip_suffix(keyword) {
+                        if ["un", "n", "not", "not_", "not-"].contains(&head) {
+                            return Some(spelt.to_owned());
+                        }
+                    }
+                }
+            }
+            // a long form: `descending`, `ascending`
+            for keyword in ["desc", "asc"] {
+                if keywords.contains(&keyword)
+                    && lower.len() > keyword.len() + 2
+                    && lower.starts_with(keyword)
+                {
+                    return Some(keyword.to_owned());
+                }
+            }
+            if lower.chars().count() < 3 {
+                return None;
+            }
+            let best = crate::suggest::edit_distance(
+                &lower,
+                did_you_mean(&lower, keywords.iter().copied())?,
+            );
+            let closest: Vec<&str> = keywords
+                .iter()
+                .copied()
+                .filter(|k| crate::suggest::edit_distance(&lower, k) == best)
+                .collect();
+            let first = lower.chars().next();
+            let same_start: Vec<&str> = closest
+                .iter()
+                .copied()
+                .filter(|k| k.chars().next() == first)
+                .collect();
+            Some(match (same_start.as_slice(), closest.as_slice()) {
+                ([one], _) | ([], [one]) => (*one).to_owned(),
+                (some, _) if !some.is_empty() => some.join("` or `"),
+                (_, all) => all.join("` or `"),
+            })
         };
         let t = self.peek().clone();
         let TokenKind::Ident(word) = &t.kind else {
             return None;
         };
+        let sql = match word.to_ascii_lowercase().as_str() {
+            "is" => Some("Logs Insights has no `is null`: test a field with `ispresent(x)` or `not ispresent(x)` (spec §6.4)"),
+            "between" => Some("Logs Insights has no `between`: write `x >= a and x <= b`"),
+            "contains" => Some("a substring test is `x like 'text'` (case-sensitive; `x like /(?i)text/` for any case)"),
+            "matches" | "regexp" | "rlike" | "similar" => Some("a regular expression test is `x like /regex/` or `x =~ /regex/`"),
+            _ => None,
+        };
+        if let Some(help) = sql {
+            return Some((t.span, word.clone(), help.to_owned()));
+        }
+        if matches!(self.nth_kind(1), TokenKind::LParen) {
+            // a function call after an expression (`by eventName bin(5m)`), not a keyword
+            return Some((
+                t.span,
+                word.clone(),
+                "a function call here: is a `,` missing before it?".to_owned(),
+            ));
+        }
+        let did_you_mean = |k: String| format!("did you mean `{k}`?");
         if word.eq_ignore_ascii_case("not") {
             // `not` is a keyword; the word after it is what went wrong
             let next = self.peek_nth(1).clone();
@@ -229,10 +291,10 @@ impl<'a> Parser<'a> {
                 return None;
             };
             let keyword = near(after, &["like", "in"])?;
-            return Some((next.span, after.clone(), keyword));
+            return Some((next.span, after.clone(), did_you_mean(keyword)));
         }
         let keyword = near(word, &AFTER_EXPRESSION)?;
-        Some((t.span, word.clone(), keyword))
+        Some((t.span, word.clone(), did_you_mean(keyword)))
     }
 
     fn nth_is_word(&mut self, n: usize, word: &str) -> bool {
@@ -453,7 +515,7 @@ impl<'a> Parser<'a> {
                             let t = self.peek().clone();
                             if let TokenKind::Error(e) = &t.kind {
                                 self.report_lex_error(e, t.span);
-                            } else if let Some((span, word, keyword)) = self.misspelt_keyword() {
+                            } else if let Some((span, word, help)) = self.misspelt_keyword() {
                                 self.diags.push(
                                     Diagnostic::error(
                                         codes::TRAILING_INPUT,
@@ -461,7 +523,7 @@ impl<'a> Parser<'a> {
                                         span,
                                     )
                                     .with_primary_label("not a keyword")
-                                    .with_help(format!("did you mean `{keyword}`?")),
+                                    .with_help(help),
                                 );
                             } else {
                                 self.diags.push(

@@ -1,0 +1,2 @@
+# expect: Q203 1 ass
+stats count(*) ass n by eventName

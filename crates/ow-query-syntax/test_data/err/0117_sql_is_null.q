@@ -1,0 +1,2 @@
+# expect: Q203 1 is
+filter errorCode is null

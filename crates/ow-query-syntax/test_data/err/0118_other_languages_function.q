@@ -1,0 +1,2 @@
+# expect: Q301 1 percentile
+stats percentile(latency, 90) by service

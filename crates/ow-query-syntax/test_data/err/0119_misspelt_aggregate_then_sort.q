@@ -1,0 +1,3 @@
+# expect: Q301 1 cnt
+stats cnt(*) by eventName
+| sort count(*) desc

@@ -1,0 +1,2 @@
+# expect: Q203 1 bin
+stats count(*) by eventName bin(5m)
