@@ -349,7 +349,7 @@ impl QueryEngine {
                     log_groups_scanned: log_groups_scanned as f64,
                 },
                 scan: scan_metrics,
-                rows_cut_by_cap: cut && planned.cap_governs,
+                rows_cut_by_cap: (cut && planned.cap_governs).then_some(planned.final_limit),
             })
         })
     }

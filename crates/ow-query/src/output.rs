@@ -60,11 +60,12 @@ pub struct QueryOutput {
     #[serde(skip)]
     #[doc(hidden)]
     pub scan: crate::scan::ScanMetrics,
-    /// Whether the row cap (StartQuery `limit`, or the configured default) left rows out:
-    /// the query had more rows than the cap and no smaller explicit `limit` of its own.
-    /// Not part of GetQueryResults (AWS does not say); the CLI's row-cap note reads it.
+    /// The row cap (rows) when it left rows out: the StartQuery `limit`, the configured
+    /// default, or the most a query returns where the query's own `limit` asked for more;
+    /// `None` when nothing was cut or the query's own `limit` cut. Not part of
+    /// GetQueryResults (AWS does not say); the CLI's row-cap note reads it.
     #[serde(skip)]
-    pub rows_cut_by_cap: bool,
+    pub rows_cut_by_cap: Option<usize>,
 }
 
 impl QueryOutput {

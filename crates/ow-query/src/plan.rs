@@ -74,9 +74,9 @@ pub struct Planned {
     /// Row cap applied after `dedup` (and always as the final cap). The plan itself stops
     /// one row later, so that the engine can tell whether the cap left rows out.
     pub final_limit: usize,
-    /// Whether `final_limit` is the implicit row cap (StartQuery `limit` or the default)
-    /// rather than a smaller or equal explicit `limit` of the query: only then would a
-    /// larger cap return more rows.
+    /// Whether `final_limit` is the row cap (StartQuery `limit`, the default, or the most a
+    /// query returns where the query's own `limit` asked for more) rather than the query's
+    /// own `limit`: only then is a cut worth a note.
     pub cap_governs: bool,
 }
 
@@ -996,7 +996,9 @@ pub fn plan_query(
         .commands
         .iter()
         .any(|c| matches!(c.node, Command::Stats(_)));
-    for cmd in &query.commands {
+    // a `limit` above the most a query returns, clipped to it (then the cut is the cap's)
+    let mut clipped = false;
+    for (index, cmd) in query.commands.iter().enumerate() {
         let span = cmd.span;
         if st.dedup.is_some() && !matches!(cmd.node, Command::Limit(_)) {
             return Err(QueryError::plan(
@@ -1020,10 +1022,18 @@ pub fn plan_query(
             Command::Stats(s) => st.stats(s, span)?,
             Command::Sort(keys) => st.sort(keys)?,
             Command::Limit(l) => {
-                let n = match l {
-                    Limit::Count(n) => usize::try_from(n.node).unwrap_or(usize::MAX).min(max_limit),
+                let written = match l {
+                    Limit::Count(n) => usize::try_from(n.node).unwrap_or(usize::MAX),
                     Limit::Any => cap.unwrap_or(default_limit),
                 };
+                let n = written.min(max_limit);
+                // Only `fields`/`display` after it: one row more shows whether the clip cut
+                // rows (`render_rows` drops it); before any other command it would be seen.
+                let extra = written > max_limit
+                    && query.commands[index + 1..]
+                        .iter()
+                        .all(|c| matches!(c.node, Command::Fields(_) | Command::Display(_)));
+                clipped |= extra;
                 if st.dedup.is_some() {
                     st.explicit_limit = Some(st.explicit_limit.map_or(n, |m| m.min(n)));
                     continue;
@@ -1036,7 +1046,7 @@ pub fn plan_query(
                 }
                 st.explicit_limit = Some(st.explicit_limit.map_or(n, |m| m.min(n)));
                 let b = st.take();
-                st.builder = b.limit(0, Some(n))?;
+                st.builder = b.limit(0, Some(n + usize::from(extra)))?;
             }
             Command::Dedup(fields) => {
                 if !st.sorted {
@@ -1093,9 +1103,13 @@ pub fn plan_query(
         (None, None) => default_limit,
     }
     .min(max_limit);
-    let cap_governs = st
-        .explicit_limit
-        .is_none_or(|e| e > cap.unwrap_or(default_limit).min(max_limit));
+    // The row cap cut, not the query's own `limit`: a larger cap would return more rows, or
+    // the query's `limit` was clipped to the most a query returns.
+    let cap_governs = match (cap, st.explicit_limit) {
+        (_, None) => true,
+        (Some(c), Some(e)) => c.min(max_limit) < e || (clipped && e == final_limit),
+        (None, Some(e)) => clipped && e == final_limit,
+    };
     if st.dedup.is_none() {
         // One row past the cap: its presence tells the engine that the cap cut rows (the
         // CLI's row-cap note); `render_rows` drops it.

@@ -370,7 +370,6 @@ pub async fn execute(
         }
     };
 
-    let row_cap = invocation.limit.unwrap_or(config.default_limit);
     let max_limit = config.max_limit;
     let engine = QueryEngine::new(store.clone(), config);
     let queried_groups = log_groups.clone();
@@ -436,8 +435,8 @@ pub async fn execute(
         // 12902"
         // QA (session 18): comparing rows with recordsMatched (events) also fired for a
         // `stats` result of exactly `--limit` groups; the engine says whether rows were cut.
-        if output.rows_cut_by_cap {
-            writeln!(err, "{}", row_cap_note(row_cap, max_limit))?;
+        if let Some(cap) = output.rows_cut_by_cap {
+            writeln!(err, "{}", row_cap_note(cap, max_limit))?;
         }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {

@@ -89,6 +89,37 @@ fn default_limit_and_request_limit() {
     };
     let out = rt.block_on(engine.run(req, CancelToken::new())).unwrap();
     assert_eq!(out.rows.len(), 7, "StartQuery limit clips");
+    // which cap cut rows, for the CLI's note: the StartQuery limit here
+    assert_eq!(out.rows_cut_by_cap, Some(7));
+    let cut = |q: &str| run(&engine, &["g1"], q).unwrap().rows_cut_by_cap;
+    assert_eq!(cut("fields i"), Some(10_000), "the default cap");
+    assert_eq!(cut("fields i | limit 20000"), None, "all rows");
+    assert_eq!(cut("fields i | limit 5"), None, "the query's own limit");
+    assert_eq!(cut("stats count(*) by i % 3 as k"), None, "3 groups");
+
+    // the query's own `limit` above the most a query returns (here 100 rows): clipped, and
+    // the clip cut rows
+    let small = ow_query::QueryEngine::new(
+        ts.store.clone(),
+        ow_query::EngineConfig {
+            max_limit: 100,
+            default_limit: 50,
+            partitions: 2,
+            ..ow_query::EngineConfig::default()
+        },
+    );
+    let out = run(&small, &["g1"], "fields i | limit 500").unwrap();
+    assert_eq!(out.rows.len(), 100);
+    assert_eq!(out.get(0, "i"), Some("10049"));
+    assert_eq!(out.rows_cut_by_cap, Some(100));
+    // with a command after the limit that sees its rows, no extra row is fetched
+    let out = run(
+        &small,
+        &["g1"],
+        "fields i | limit 500 | stats count(*) as n",
+    )
+    .unwrap();
+    assert_eq!(out.get(0, "n"), Some("100"));
 }
 
 #[test]
