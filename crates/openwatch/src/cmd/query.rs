@@ -438,6 +438,23 @@ pub async fn execute(
         if let Some(cap) = output.rows_cut_by_cap {
             writeln!(err, "{}", row_cap_note(cap, max_limit))?;
         }
+        // QA (session 19): a misspelt field (`filter evtName = 'AssumeRole'`) gave 0 rows,
+        // `fields evtName` an empty column, and no clue why
+        let empty_column = |c: &String| output.rows.iter().all(|r| r.iter().all(|f| &f.field != c));
+        if s.records_scanned > 0.0
+            && (output.rows.is_empty() || output.columns.iter().any(empty_column))
+        {
+            // the statistics read segments through the store's blocking calls
+            let (store, groups, text) = (store.clone(), queried_groups.clone(), query.clone());
+            let notes = tokio::task::spawn_blocking(move || {
+                missing_field_notes(&store, &groups, &text, start_ms, end_ms)
+            })
+            .await
+            .unwrap_or_default();
+            for note in notes {
+                writeln!(err, "{note}")?;
+            }
+        }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
             let groups = if queried_groups.is_empty() {
@@ -466,6 +483,49 @@ fn utc(ms: i64) -> String {
 
 /// The earliest and latest event time (ms) stored in `groups` (log groups that do not
 /// exist are left out: the engine reports them); `None` when they hold no event.
+/// Notes for the fields `query` reads from events that no event of `groups` in the range
+/// has (GetLogGroupFields' statistics, `Store::field_stats`), with the nearest field that
+/// does exist; none for a SOURCE query (its log groups are the engine's to resolve) or when
+/// the statistics cannot be read. Only asked for when a result is empty or has an empty
+/// column: the statistics read every segment's footer.
+fn missing_field_notes(
+    store: &ow_storage::Store,
+    groups: &[String],
+    query: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Vec<String> {
+    let Some(parsed) = ow_query_syntax::parse(query).query else {
+        return Vec::new();
+    };
+    let paths = ow_query::analyze::analyze(&parsed).paths;
+    if groups.is_empty() || paths.is_empty() {
+        return Vec::new();
+    }
+    let mut known: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for g in groups {
+        match store.field_stats(g, start_ms, end_ms) {
+            Ok(stats) => known.extend(stats.fields.into_iter().map(|(name, _)| name)),
+            Err(_) => return Vec::new(),
+        }
+    }
+    if known.is_empty() {
+        // plain text events: nothing to compare with
+        return Vec::new();
+    }
+    paths
+        .iter()
+        // a JSON object's path (`userIdentity`) has its leaves' paths below it
+        .filter(|p| !known.contains(*p) && !known.iter().any(|k| k.starts_with(&format!("{p}."))))
+        .map(|p| {
+            let hint = ow_query_syntax::did_you_mean(p, known.iter().map(String::as_str))
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            format!("note: no event in the time range has a field `{p}`{hint}")
+        })
+        .collect()
+}
+
 fn stored_range(store: &ow_storage::Store, groups: &[String]) -> (Option<i64>, Option<i64>) {
     let mut first: Option<i64> = None;
     let mut last: Option<i64> = None;

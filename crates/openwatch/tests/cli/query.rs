@@ -886,6 +886,41 @@ fn an_empty_time_range_names_the_stored_one() {
     assert!(!run(&[]).contains("note:"));
 }
 
+/// A field no event has (a misspelt name) gets a note with the nearest field that exists
+/// (QA, session 19: `filter evtName = …` gave 0 rows and no clue); a field that exists but
+/// matches nothing, or an object's path, gets none.
+#[test]
+fn a_field_no_event_has_is_noted() {
+    let dir = imported();
+    let stderr = |q: &str| {
+        let o = query(dir.path(), &["-g", "r53", q]);
+        assert_eq!(o.status.code(), Some(0));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let typo = stderr("filter query_typ = 'A'");
+    assert!(typo.contains("0 rows"), "{typo}");
+    assert!(
+        typo.contains(
+            "note: no event in the time range has a field `query_typ` (did you mean `query_type`?)"
+        ),
+        "{typo}"
+    );
+    let column = stderr("fields query_nam, rcode | limit 3");
+    assert!(
+        column.contains("has a field `query_nam` (did you mean `query_name`?)"),
+        "{column}"
+    );
+    assert!(!column.contains("`rcode`"), "{column}");
+    for q in [
+        "filter query_type = 'NOPE'",
+        "fields answers | limit 2",
+        "filter rcode = 'x' | stats count(*)",
+    ] {
+        let out = stderr(q);
+        assert!(!out.contains("has a field"), "{q}: {out}");
+    }
+}
+
 /// A row cap out of range names `--limit` (QA, session 18: "limit must be between 1 and
 /// 100000" named no argument) and is a usage error.
 #[test]
