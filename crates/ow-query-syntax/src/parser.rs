@@ -266,7 +266,7 @@ impl<'a> Parser<'a> {
             return None;
         };
         let sql = match word.to_ascii_lowercase().as_str() {
-            "is" => Some("Logs Insights has no `is null`: test a field with `ispresent(x)` or `not ispresent(x)` (spec §6.4)"),
+            "is" => Some("Logs Insights has no `is null`: test a field with `ispresent(x)` or `not ispresent(x)`"),
             "between" => Some("Logs Insights has no `between`: write `x >= a and x <= b`"),
             "contains" => Some("a substring test is `x like 'text'` (case-sensitive; `x like /(?i)text/` for any case)"),
             "matches" | "regexp" | "rlike" | "similar" => Some("a regular expression test is `x like /regex/` or `x =~ /regex/`"),
@@ -526,6 +526,21 @@ impl<'a> Parser<'a> {
                                     .with_help(help),
                                 );
                             } else {
+                                // a list command: more likely a missing comma (QA, session
+                                // 19: `stats count(*) by eventName awsRegion`)
+                                let list = matches!(
+                                    commands.last().map(|c: &Node<Command>| &c.node),
+                                    Some(
+                                        Command::Fields(_)
+                                            | Command::Display(_)
+                                            | Command::Stats(_)
+                                            | Command::Sort(_)
+                                            | Command::Dedup(_)
+                                    )
+                                ) && matches!(
+                                    t.kind,
+                                    TokenKind::Ident(_) | TokenKind::Backtick(_)
+                                );
                                 self.diags.push(
                                     Diagnostic::error(
                                         codes::TRAILING_INPUT,
@@ -535,7 +550,16 @@ impl<'a> Parser<'a> {
                                         ),
                                         t.span,
                                     )
-                                    .with_help("separate commands with `|`"),
+                                    .with_help(if !list {
+                                        "separate commands with `|`"
+                                    } else if matches!(
+                                        commands.last().map(|c: &Node<Command>| &c.node),
+                                        Some(Command::Sort(_))
+                                    ) {
+                                        "a sort direction is `asc` or `desc`; or is a `,` missing before it?"
+                                    } else {
+                                        "is a `,` missing before it? (commands are separated with `|`)"
+                                    }),
                                 );
                             }
                             self.recover(base);

@@ -2103,6 +2103,26 @@ impl Store {
     /// a segment spans up to a day, so counting crossing segments whole reported the whole
     /// day's fields for any time in it).
     pub fn field_stats(&self, group: &str, start_ms: i64, end_ms: i64) -> Result<FieldStats> {
+        self.field_counts(group, start_ms, end_ms, false)
+    }
+
+    /// The flattened fields of `group`'s events near `[start_ms, end_ms]`, cheaply: every
+    /// segment that overlaps the range counts whole, from the field counts in its footer
+    /// (a field a crossing segment holds only outside the range is included), buffered
+    /// events in the range one by one. For hints such as the query CLI's note on a field no
+    /// event has, where [`Store::field_stats`] would flatten every in-range event of a
+    /// crossing segment (seconds for a day's segment).
+    pub fn fields_near(&self, group: &str, start_ms: i64, end_ms: i64) -> Result<FieldStats> {
+        self.field_counts(group, start_ms, end_ms, true)
+    }
+
+    fn field_counts(
+        &self,
+        group: &str,
+        start_ms: i64,
+        end_ms: i64,
+        whole_segments: bool,
+    ) -> Result<FieldStats> {
         let snap = self.snapshot(&[group], start_ms, end_ms)?;
         let mut counts: HashMap<String, u64> = HashMap::new();
         let mut events = 0u64;
@@ -2139,7 +2159,7 @@ impl Store {
                         .get(&ObjectPath::from(s.object_path.as_str())),
                 )?;
                 let bytes = block_on(data.bytes())?;
-                if s.min_timestamp_ms >= lo && s.max_timestamp_ms <= end_ms {
+                if whole_segments || (s.min_timestamp_ms >= lo && s.max_timestamp_ms <= end_ms) {
                     footer_counts.push(segment::read_field_counts(bytes, &s.object_path)?);
                 } else {
                     for b in segment::read_core_range(bytes, &s.object_path, lo, end_ms)? {

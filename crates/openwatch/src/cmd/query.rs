@@ -483,11 +483,12 @@ fn utc(ms: i64) -> String {
 
 /// The earliest and latest event time (ms) stored in `groups` (log groups that do not
 /// exist are left out: the engine reports them); `None` when they hold no event.
-/// Notes for the fields `query` reads from events that no event of `groups` in the range
-/// has (GetLogGroupFields' statistics, `Store::field_stats`), with the nearest field that
-/// does exist; none for a SOURCE query (its log groups are the engine's to resolve) or when
-/// the statistics cannot be read. Only asked for when a result is empty or has an empty
-/// column: the statistics read every segment's footer.
+/// Notes for the fields `query` reads from events that no event of `groups` has in the
+/// segments overlapping the range or the buffered events in it (`Store::fields_near`: the
+/// segments' field counts), with the nearest field that does exist; none for a SOURCE
+/// query (its log groups are the engine's to resolve) or when the statistics cannot be
+/// read. Only asked for when a result is empty or has an empty column: it reads every
+/// overlapping segment's footer.
 fn missing_field_notes(
     store: &ow_storage::Store,
     groups: &[String],
@@ -504,7 +505,7 @@ fn missing_field_notes(
     }
     let mut known: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for g in groups {
-        match store.field_stats(g, start_ms, end_ms) {
+        match store.fields_near(g, start_ms, end_ms) {
             Ok(stats) => known.extend(stats.fields.into_iter().map(|(name, _)| name)),
             Err(_) => return Vec::new(),
         }

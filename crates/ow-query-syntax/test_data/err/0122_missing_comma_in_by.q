@@ -1,0 +1,2 @@
+# expect: Q203 1 awsRegion
+stats count(*) by eventName awsRegion
