@@ -1,2 +1,0 @@
-# expect: Q336 1 null
-filter errorCode != null
