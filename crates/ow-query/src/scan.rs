@@ -496,15 +496,16 @@ pub struct EventTable {
     partitions: usize,
 }
 
-/// Rows of row group `rg` whose `@timestamp` (the only column of `mask`) is inside the
-/// query range.
-fn count_in_range(
+/// The sum of `count` over the batches of row group `rg`, reading only the columns of
+/// `mask`: a skipped row group's rows in the range (`@timestamp` alone) or its matches (the
+/// cheap stage's columns).
+fn count_row_group(
     file: &bytes::Bytes,
     reader_meta: &ArrowReaderMetadata,
     rg: usize,
     mask: ProjectionMask,
-    start_ms: i64,
     req: &ScanRequest,
+    count: impl Fn(&RecordBatch) -> DfResult<u64>,
 ) -> DfResult<u64> {
     let reader =
         ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), reader_meta.clone())
@@ -513,42 +514,11 @@ fn count_in_range(
             .with_batch_size(req.batch_rows.max(1))
             .build()
             .map_err(ext)?;
-    let mut rows = 0u64;
+    let mut total = 0u64;
     for batch in reader {
-        let batch = batch.map_err(ext)?;
-        let ts = column::<Int64Array>(&batch, "@timestamp")?;
-        rows += ts
-            .values()
-            .iter()
-            .filter(|&&t| t >= start_ms && t <= req.end_ms)
-            .count() as u64;
+        total += count(&batch.map_err(ext)?)?;
     }
-    Ok(rows)
-}
-
-/// Rows of row group `rg` that pass `stage` (the query's cheap filters and the time range),
-/// reading only the columns of `mask` (the stage's).
-fn count_matches(
-    file: &bytes::Bytes,
-    reader_meta: &ArrowReaderMetadata,
-    rg: usize,
-    mask: ProjectionMask,
-    stage: &CheapStage,
-    req: &ScanRequest,
-) -> DfResult<u64> {
-    let reader =
-        ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), reader_meta.clone())
-            .with_row_groups(vec![rg])
-            .with_projection(mask)
-            .with_batch_size(req.batch_rows.max(1))
-            .build()
-            .map_err(ext)?;
-    let mut matches = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(ext)?;
-        matches += stage.eval(&batch)?.true_count() as u64;
-    }
-    Ok(matches)
+    Ok(total)
 }
 
 /// The row groups a recount of `recordsMatched` reads ([`ScanCounters::recount_only`]).
@@ -1861,7 +1831,14 @@ fn read_segment(
         if times.min_ms >= start_ms && times.max_ms <= req.end_ms {
             return Ok(times.rows);
         }
-        count_in_range(&file, &reader_meta, rg, ts_mask.clone(), start_ms, req)
+        count_row_group(&file, &reader_meta, rg, ts_mask.clone(), req, |batch| {
+            let ts = column::<Int64Array>(batch, "@timestamp")?;
+            Ok(ts
+                .values()
+                .iter()
+                .filter(|&&t| t >= start_ms && t <= req.end_ms)
+                .count() as u64)
+        })
     };
     // Blocks the n-gram index rules out (explicit `@message like` prefilter only).
     let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
@@ -1896,7 +1873,9 @@ fn read_segment(
                     } else {
                         timed_mask.clone()
                     };
-                    let matches = count_matches(&file, &reader_meta, rg, mask, &stage, req)?;
+                    let matches = count_row_group(&file, &reader_meta, rg, mask, req, |b| {
+                        Ok(stage.eval(b)?.true_count() as u64)
+                    })?;
                     counters
                         .matches_in_skipped
                         .fetch_add(matches, Ordering::Relaxed);
