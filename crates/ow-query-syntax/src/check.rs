@@ -688,12 +688,27 @@ impl<'a> Checker<'a> {
                 self.regex(r, e.span);
             }
             Expr::Literal(_) => {}
-            Expr::Field(f) => self.field_ref_in(
-                &f.name,
-                e.span,
-                vis,
-                matches!(ctx, Ctx::StatsAggregate | Ctx::StatsBy),
-            ),
+            Expr::Field(f) => {
+                if f.name.eq_ignore_ascii_case("null") {
+                    // QA (session 19): `filter errorCode != null` matched every event
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::NULL_AS_FIELD,
+                            "`null` is read as a field name: Logs Insights has no null literal",
+                            e.span,
+                        )
+                        .with_help(
+                            "test whether a field exists with `ispresent(x)` or `not ispresent(x)`",
+                        ),
+                    );
+                }
+                self.field_ref_in(
+                    &f.name,
+                    e.span,
+                    vis,
+                    matches!(ctx, Ctx::StatsAggregate | Ctx::StatsBy),
+                )
+            }
             Expr::Star => self.misplaced_star(e.span),
             Expr::List(items) => {
                 for i in items {

@@ -71,6 +71,7 @@ codes! {
     TIMESTAMP_STRING_COMPARE = "Q333": "timestamp compared with a string";
     DUPLICATE_STATS_NAME = "Q334": "two `stats` result columns with the same name";
     TIME_EXTREME_WITHOUT_TIMESTAMP = "Q335": "`earliest()`/`latest()` after `stats` without a propagated `@timestamp`";
+    NULL_AS_FIELD = "Q336": "`null` read as a field name";
 }
 
 /// The title of a code, if it is one of ours.

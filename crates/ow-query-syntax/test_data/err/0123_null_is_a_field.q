@@ -1,0 +1,2 @@
+# expect: Q336 1 null
+filter errorCode != null
