@@ -690,17 +690,7 @@ impl<'a> Checker<'a> {
             Expr::Literal(_) => {}
             Expr::Field(f) => {
                 if f.name.eq_ignore_ascii_case("null") {
-                    // QA (session 19): `filter errorCode != null` matched every event
-                    self.diags.push(
-                        Diagnostic::warning(
-                            codes::NULL_AS_FIELD,
-                            "`null` is read as a field name: Logs Insights has no null literal",
-                            e.span,
-                        )
-                        .with_help(
-                            "test whether a field exists with `ispresent(x)` or `not ispresent(x)`",
-                        ),
-                    );
+                    self.null_as_field(e.span);
                 }
                 self.field_ref_in(
                     &f.name,
@@ -801,6 +791,22 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// QA (session 19): `filter errorCode != null` matched every event. Out of line: the
+    /// recursive expression walk's frame stays small (a 2,000-term chain overflowed the
+    /// stack when the diagnostic was built inline).
+    #[inline(never)]
+    fn null_as_field(&mut self, span: Span) {
+        self.diags.push(
+            Diagnostic::warning(
+                codes::NULL_AS_FIELD,
+                "`null` is read as a field name: Logs Insights has no null literal",
+                span,
+            )
+            .with_help("test whether a field exists with `ispresent(x)` or `not ispresent(x)`"),
+        );
+    }
+
+    #[inline(never)]
     fn misplaced_star(&mut self, span: Span) {
         self.diags.push(
             Diagnostic::error(
