@@ -841,7 +841,9 @@ impl<'a> Checker<'a> {
                 _ => None,
             }
             .or_else(|| did_you_mean(written, functions::all_names()));
-            if let Some(name) = other_languages_name(written) {
+            if let Some(help) = other_languages_help(written) {
+                d = d.with_help(help);
+            } else if let Some(name) = other_languages_name(written) {
                 d = d.with_help(if name.contains(['(', ' ']) {
                     format!("in Logs Insights, write `{name}`")
                 } else {
@@ -1371,6 +1373,26 @@ fn contains_call(e: &Node<Expr>, name: &str) -> bool {
     let mut found = false;
     for_each_child(e, &mut |c| found |= contains_call(c, name));
     found
+}
+
+/// Help for a function name of other query languages that Logs Insights writes another way
+/// (QA, session 19: `p90(x)` and `variance(x)` got no hint): a percentile shorthand
+/// (`p90`, `p99`: Splunk's and Datadog's) is `pct(x, 90)`; variance has no function
+/// (spec §6.8 lists `stddev` only).
+fn other_languages_help(written: &str) -> Option<String> {
+    let lower = written.to_ascii_lowercase();
+    if let Some(n) = lower.strip_prefix('p').filter(|n| {
+        !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && n.parse::<u32>().is_ok_and(|v| v <= 100)
+    }) {
+        return Some(format!("in Logs Insights, a percentile is `pct(x, {n})`"));
+    }
+    matches!(
+        lower.as_str(),
+        "variance" | "var" | "var_samp" | "var_pop" | "variance_samp"
+    )
+    .then(|| "Logs Insights has no variance function: `stddev(x)` is its square root".to_owned())
 }
 
 /// The Logs Insights function for a name other query languages (SQL, Splunk, KQL) use,

@@ -209,10 +209,20 @@ impl<'a> Parser<'a> {
     /// keywords (`ass`) names both, unless one alone shares its first letter (`dsc`).
     /// Also SQL's words for what Logs Insights says otherwise (`is null`, `between`,
     /// `contains`, `matches`, `regexp`): the help says how.
-    fn misspelt_keyword(&mut self) -> Option<(Span, String, String)> {
+    fn misspelt_keyword(&mut self, in_sort: bool) -> Option<(Span, String, String)> {
         /// Keywords that follow an expression.
         const AFTER_EXPRESSION: [&str; 9] =
             ["like", "desc", "asc", "and", "or", "not", "in", "as", "by"];
+        // Only `sort` takes a direction, and only it never takes `as` or `by` (QA, session
+        // 19: `stats count(*) ass n` named `asc` or `as`).
+        let candidates: Vec<&'static str> = AFTER_EXPRESSION
+            .into_iter()
+            .filter(|k| match *k {
+                "asc" | "desc" => in_sort,
+                "as" | "by" => !in_sort,
+                _ => true,
+            })
+            .collect();
         let near = |word: &str, keywords: &[&'static str]| -> Option<String> {
             let lower = word.to_ascii_lowercase();
             if AFTER_EXPRESSION.contains(&lower.as_str()) {
@@ -275,6 +285,20 @@ impl<'a> Parser<'a> {
         if let Some(help) = sql {
             return Some((t.span, word.clone(), help.to_owned()));
         }
+        // SQL's two-word clauses (QA, session 19: `stats count(*) group by x`)
+        if self.nth_is_word(1, "by") {
+            let help = match word.to_ascii_lowercase().as_str() {
+                "group" => Some("Logs Insights groups with `by` alone: `stats count(*) by x`"),
+                "order" | "sort" => {
+                    Some("Logs Insights sorts with a command of its own: `| sort x desc`")
+                }
+                "partition" => Some("Logs Insights groups with `by` alone: `stats count(*) by x`"),
+                _ => None,
+            };
+            if let Some(help) = help {
+                return Some((t.span, word.clone(), help.to_owned()));
+            }
+        }
         if matches!(self.nth_kind(1), TokenKind::LParen) {
             // a function call after an expression (`by eventName bin(5m)`), not a keyword
             return Some((
@@ -290,10 +314,28 @@ impl<'a> Parser<'a> {
             let TokenKind::Ident(after) = &next.kind else {
                 return None;
             };
-            let keyword = near(after, &["like", "in"])?;
-            return Some((next.span, after.clone(), did_you_mean(keyword)));
+            let lower = after.to_ascii_lowercase();
+            let help = match lower.as_str() {
+                // QA, session 19: `not contains` got no hint
+                "contains" => "a negated substring test is `x not like 'text'`".to_owned(),
+                "matches" | "regexp" | "rlike" | "similar" => {
+                    "a negated regular expression test is `x not like /regex/`".to_owned()
+                }
+                // `not unlike`, `not nin`: a negation already; `not like` would be the
+                // opposite of what the two words say together (QA, session 19)
+                "unlike" | "nlike" | "notlike" | "not_like" | "nin" | "notin" | "not_in" => {
+                    let keyword = if lower.ends_with("like") {
+                        "like"
+                    } else {
+                        "in"
+                    };
+                    format!("one negation is written `not {keyword}`; `not {after}` would mean `{keyword}`")
+                }
+                _ => did_you_mean(near(after, &["like", "in"])?),
+            };
+            return Some((next.span, after.clone(), help));
         }
-        let keyword = near(word, &AFTER_EXPRESSION)?;
+        let keyword = near(word, &candidates)?;
         Some((t.span, word.clone(), did_you_mean(keyword)))
     }
 
@@ -515,7 +557,12 @@ impl<'a> Parser<'a> {
                             let t = self.peek().clone();
                             if let TokenKind::Error(e) = &t.kind {
                                 self.report_lex_error(e, t.span);
-                            } else if let Some((span, word, help)) = self.misspelt_keyword() {
+                            } else if let Some((span, word, help)) =
+                                self.misspelt_keyword(matches!(
+                                    commands.last().map(|c: &Node<Command>| &c.node),
+                                    Some(Command::Sort(_))
+                                ))
+                            {
                                 self.diags.push(
                                     Diagnostic::error(
                                         codes::TRAILING_INPUT,

@@ -1,0 +1,3 @@
+# expect: Q203 1 contains
+fields eventName
+| filter errorCode not contains "Denied"

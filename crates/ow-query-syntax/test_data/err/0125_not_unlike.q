@@ -1,0 +1,2 @@
+# expect: Q203 1 unlike
+filter eventName not unlike "Describe"

@@ -1,0 +1,2 @@
+# expect: Q203 1 group
+stats count(*) group by eventSource

@@ -1,0 +1,2 @@
+# expect: Q301 1 p90
+stats p90(duration) by bin(5m)

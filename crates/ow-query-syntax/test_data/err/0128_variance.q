@@ -1,0 +1,2 @@
+# expect: Q301 1 variance
+stats variance(duration) as v by eventName

@@ -1,0 +1,3 @@
+# expect: Q203 1 ass
+fields eventName
+| sort eventName ass
