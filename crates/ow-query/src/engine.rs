@@ -350,6 +350,7 @@ impl QueryEngine {
                 },
                 scan: scan_metrics,
                 rows_cut_by_cap: (cut && planned.cap_governs).then_some(planned.final_limit),
+                log_groups: groups,
             })
         })
     }

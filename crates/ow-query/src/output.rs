@@ -66,6 +66,11 @@ pub struct QueryOutput {
     /// GetQueryResults (AWS does not say); the CLI's row-cap note reads it.
     #[serde(skip)]
     pub rows_cut_by_cap: Option<usize>,
+    /// The log groups the query read, by name: the request's, or those its `SOURCE`
+    /// command selected (spec §4.16). Not part of GetQueryResults; the CLI's note on a
+    /// field no event has reads their field statistics.
+    #[serde(skip)]
+    pub log_groups: Vec<String>,
 }
 
 impl QueryOutput {

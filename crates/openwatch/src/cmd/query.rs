@@ -445,7 +445,8 @@ pub async fn execute(
             && (output.rows.is_empty() || output.columns.iter().any(empty_column))
         {
             // the statistics read segments through the store's blocking calls
-            let (store, groups, text) = (store.clone(), queried_groups.clone(), query.clone());
+            // the groups the engine read: SOURCE's selection too (QA, session 19)
+            let (store, groups, text) = (store.clone(), output.log_groups.clone(), query.clone());
             let notes = tokio::task::spawn_blocking(move || {
                 missing_field_notes(&store, &groups, &text, start_ms, end_ms)
             })
@@ -485,8 +486,8 @@ fn utc(ms: i64) -> String {
 /// exist are left out: the engine reports them); `None` when they hold no event.
 /// Notes for the fields `query` reads from events that no event of `groups` has in the
 /// segments overlapping the range or the buffered events in it (`Store::fields_near`: the
-/// segments' field counts), with the nearest field that does exist; none for a SOURCE
-/// query (its log groups are the engine's to resolve) or when the statistics cannot be
+/// segments' field counts), with the nearest field that does exist (`groups`: those the
+/// engine read, a SOURCE query's selection included); none when the statistics cannot be
 /// read. Only asked for when a result is empty or has an empty column: it reads every
 /// overlapping segment's footer.
 fn missing_field_notes(

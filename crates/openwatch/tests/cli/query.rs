@@ -911,6 +911,17 @@ fn a_field_no_event_has_is_noted() {
         "{column}"
     );
     assert!(!column.contains("`rcode`"), "{column}");
+    // a SOURCE query's log groups are the engine's selection: noted too (QA, session 19)
+    let o = query(
+        dir.path(),
+        &["SOURCE logGroups(namePrefix: ['r5']) | filter query_typ = 'A'"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let source = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        source.contains("has a field `query_typ` (did you mean `query_type`?)"),
+        "{source}"
+    );
     for q in [
         "filter query_type = 'NOPE'",
         "fields answers | limit 2",
