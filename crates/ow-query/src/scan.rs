@@ -263,6 +263,9 @@ pub struct ScanCounters {
     /// Of the rows it consumed, those with a key handed over as a dictionary
     /// ([`EventScanExec::with_dictionary_output`]) and counted by its dictionary key.
     pub rows_counted_by_dictionary: AtomicU64,
+    /// Row groups read (`row_groups_read`) whose rows a plan that reads no column counted
+    /// from the row group's metadata, decoding nothing.
+    pub row_groups_counted_from_metadata: AtomicU64,
 }
 
 impl ScanCounters {
@@ -276,6 +279,9 @@ impl ScanCounters {
             rows_counted_early: self.rows_counted_early.load(Ordering::Relaxed),
             partial_count_rows: self.partial_count_rows.load(Ordering::Relaxed),
             rows_counted_by_dictionary: self.rows_counted_by_dictionary.load(Ordering::Relaxed),
+            row_groups_counted_from_metadata: self
+                .row_groups_counted_from_metadata
+                .load(Ordering::Relaxed),
             row_groups_recounted: 0,
         }
     }
@@ -298,6 +304,8 @@ pub struct ScanMetrics {
     pub partial_count_rows: u64,
     /// Rows the partial count counted with a key by its dictionary key.
     pub rows_counted_by_dictionary: u64,
+    /// Row groups whose rows a plan reading no column counted from metadata alone.
+    pub row_groups_counted_from_metadata: u64,
     /// Row groups a top-N skipped whose matches a plan of their own counted for
     /// `recordsMatched` (the scan counts them itself where it can; set by the engine).
     pub row_groups_recounted: u64,
@@ -1840,6 +1848,13 @@ fn read_segment(
                 .count() as u64)
         })
     };
+    // A plan that reads no column and filters nothing (`stats count(*)`): rows without
+    // columns. Decoding `@timestamp` to count a row group's rows was about 14 ms of a
+    // 17 ms `stats count(*)` over the 1 GB benchmark in a running server.
+    let count_only = shared.schema.fields().is_empty()
+        && conjuncts.is_empty()
+        && prefilter.is_none()
+        && !read_message;
     // Blocks the n-gram index rules out (explicit `@message like` prefilter only).
     let candidates = crate::skip::Candidates::load(&segment.path, req.prefilter.as_ref());
     let counters = &shared.counters;
@@ -1906,6 +1921,28 @@ fn read_segment(
             continue;
         }
         counters.row_groups_read.fetch_add(1, Ordering::Relaxed);
+        let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
+        if count_only && inside && selection.is_none() {
+            // nothing to decode: the row group's rows, from its metadata
+            counters
+                .records_scanned
+                .fetch_add(times.rows, Ordering::Relaxed);
+            counters
+                .row_groups_counted_from_metadata
+                .fetch_add(1, Ordering::Relaxed);
+            let mut left = times.rows as usize;
+            while left > 0 {
+                let n = left.min(req.batch_rows.max(1));
+                left -= n;
+                let opts = RecordBatchOptions::new().with_row_count(Some(n));
+                let batch =
+                    RecordBatch::try_new_with_options(shared.schema.clone(), vec![], &opts)?;
+                if !emit(batch)? {
+                    return Ok(false);
+                }
+            }
+            continue;
+        }
         let file = file.clone();
         let mut builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(file, reader_meta.clone())
@@ -1917,7 +1954,6 @@ fn read_segment(
                 .with_row_selection(sel)
                 .with_row_selection_policy(RowSelectionPolicy::Selectors);
         }
-        let inside = times.min_ms >= start_ms && times.max_ms <= req.end_ms;
         if inside && stage.conjuncts.is_empty() {
             counters
                 .records_scanned

@@ -272,6 +272,88 @@ fn row_groups_skipped_across_the_range_ends_count_their_rows_in_the_range() {
     }
 }
 
+/// A plan that reads no column (`stats count(*)`) counts the row groups inside the range
+/// from their metadata and reads only those crossing its ends; the counts are those of
+/// the timestamps the events were written with, and the same without pushdown.
+#[test]
+fn a_count_without_columns_counts_row_groups_from_metadata() {
+    let (_dir, store) = five_segments();
+    let times: Vec<i64> = (0..5i64)
+        .flat_map(|d| (0..2000i64).map(move |i| BASE_MS + d * DAY_MS + (i / 2) * 1000))
+        .collect();
+    for (start, end) in [
+        (BASE_MS, BASE_MS + 5 * DAY_MS),
+        (
+            BASE_MS + 2 * DAY_MS + 100_500,
+            BASE_MS + 3 * DAY_MS + 300_500,
+        ),
+        (BASE_MS + DAY_MS + 999_000, BASE_MS + DAY_MS + 999_000),
+    ] {
+        let in_range = times.iter().filter(|&&t| t >= start && t <= end).count();
+        for partitions in [1, 2] {
+            let on = run_range(
+                &engine(&store, true, partitions, 10_000),
+                &["g"],
+                "stats count(*) as n",
+                start,
+                end,
+            )
+            .unwrap();
+            let off = run_range(
+                &engine(&store, false, partitions, 10_000),
+                &["g"],
+                "stats count(*) as n",
+                start,
+                end,
+            )
+            .unwrap();
+            assert_eq!(
+                on.get(0, "n"),
+                Some(in_range.to_string().as_str()),
+                "{start}..{end}"
+            );
+            assert_eq!(rows(&on), rows(&off));
+            assert_eq!(on.statistics.records_scanned, in_range as f64);
+            assert_eq!(on.statistics, off.statistics);
+            // 250-row row groups of 125 one-second steps each (ties in pairs): those wholly
+            // inside the range are counted from metadata, the others read
+            let inside = (0..5i64)
+                .flat_map(|d| (0..8i64).map(move |j| BASE_MS + d * DAY_MS + j * 125_000))
+                .filter(|&first| first >= start && first + 124_000 <= end)
+                .count() as u64;
+            assert_eq!(
+                on.scan.row_groups_counted_from_metadata, inside,
+                "{start}..{end}: {:?}",
+                on.scan
+            );
+            // a count that reads a column takes the reading path, and agrees
+            let read = run_range(
+                &engine(&store, true, partitions, 10_000),
+                &["g"],
+                "stats count(@timestamp) as n",
+                start,
+                end,
+            )
+            .unwrap();
+            assert_eq!(read.scan.row_groups_counted_from_metadata, 0);
+            assert_eq!(rows(&read), rows(&on));
+            assert_eq!(read.statistics, on.statistics);
+        }
+    }
+    // a filter, or a column to read, takes the reading path
+    let out = run_range(
+        &engine(&store, true, 2, 10_000),
+        &["g"],
+        "filter n = 3 | stats count(*) as c",
+        BASE_MS,
+        BASE_MS + 5 * DAY_MS,
+    )
+    .unwrap();
+    assert_eq!(out.scan.row_groups_counted_from_metadata, 0);
+    let expected = (0..5 * 2000).filter(|i| (i % 2000) % 7 == 3).count();
+    assert_eq!(out.get(0, "c"), Some(expected.to_string().as_str()));
+}
+
 /// A filter after `stats` on a group key is pushed by DataFusion through the aggregate into
 /// the scan; it must not pass the matched-rows counter: the events fed to `stats` are all
 /// of them (it counted only the filter's, 468 of 928 on real CloudTrail).
