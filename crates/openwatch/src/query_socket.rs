@@ -7,7 +7,8 @@
 //! events included, its threads, memory and segment footers warm) and sends back exactly
 //! what a local run prints. Output, exit codes and diagnostics are the same either way; the
 //! run in the server skips the query process's fixed cost (opening the store, starting
-//! threads, faulting in fresh memory) and shows no progress spinner.
+//! threads, faulting in fresh memory). The client shows the same progress spinner as a
+//! local run, from the server's progress frames.
 //!
 //! Protocol (one query per connection; frames are `[tag: u8][n: u32 little-endian][n bytes]`):
 //! - on accepting a peer, the server sends `a` with the protocol version in `n` and no bytes
@@ -18,7 +19,9 @@
 //! - the server replies with `o` (bytes for stdout) and `e` (bytes for stderr) frames in the
 //!   order a local run writes them, then `x` with the exit code in `n` and no bytes. A
 //!   connection that ends before `x` is an error for the client (exit 2), never a reason to
-//!   run the query again;
+//!   run the query again; before them, when the invocation asks for progress (version 2),
+//!   `p` frames of 16 bytes (recordsScanned and bytesScanned so far, u64 little-endian)
+//!   while the query runs, about every 200 ms (the engine's progress tick);
 //! - the client closing the connection, or only its writing side, before the reply cancels
 //!   the query (the client does so on Ctrl-C, then prints the server's "query cancelled");
 //! - a server that stops (SIGTERM) cancels the queries it is running and answers them.
@@ -55,11 +58,14 @@ const ACCEPTED: u8 = b'a';
 const STDOUT: u8 = b'o';
 const STDERR: u8 = b'e';
 const EXIT: u8 = b'x';
+/// Progress while the query runs (only to a client whose invocation asks for it).
+const PROGRESS: u8 = b'p';
 /// Sent instead of `a` (with `n` = 0) to a peer that is not the socket's owner.
 const DENIED: u8 = b'd';
 
 /// The protocol version the server announces in its `a` frame.
-const PROTOCOL_VERSION: u32 = 1;
+/// 2: progress frames (`p`), sent only to a client that asks for them.
+const PROTOCOL_VERSION: u32 = 2;
 
 /// How long a client waits for the server's `a` frame before running the query itself.
 pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -205,20 +211,43 @@ pub fn forward(data_dir: &Path, invocation: &Invocation) -> anyhow::Result<Forwa
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut bytes = Vec::new();
+    // the spinner goes before anything else is written (as in a local run)
+    let mut bar = invocation.progress.then(crate::cmd::query::spinner);
+    let clear = |bar: &mut Option<indicatif::ProgressBar>| {
+        if let Some(bar) = bar.take() {
+            bar.finish_and_clear();
+        }
+    };
     loop {
         reply.read_exact(&mut head).with_context(gone)?;
         let n = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
         match head[0] {
+            PROGRESS => {
+                read_frame(&mut reply, n, &mut bytes).with_context(gone)?;
+                if let (Some(bar), Some(r), Some(b)) = (
+                    &bar,
+                    bytes.get(..8).and_then(|r| r.try_into().ok()),
+                    bytes.get(8..16).and_then(|b| b.try_into().ok()),
+                ) {
+                    bar.set_message(crate::cmd::query::progress_message(
+                        u64::from_le_bytes(r),
+                        u64::from_le_bytes(b),
+                    ));
+                }
+            }
             STDOUT => {
+                clear(&mut bar);
                 read_frame(&mut reply, n, &mut bytes).with_context(gone)?;
                 out.write_all(&bytes)?;
             }
             STDERR => {
+                clear(&mut bar);
                 read_frame(&mut reply, n, &mut bytes).with_context(gone)?;
                 out.flush()?;
                 std::io::stderr().lock().write_all(&bytes)?;
             }
             EXIT => {
+                clear(&mut bar);
                 out.flush()?;
                 return Ok(Forwarded::Answered(ExitCode::from(
                     u8::try_from(n).unwrap_or(2),
@@ -443,18 +472,45 @@ async fn answer(
                     frames: frames.clone(),
                 },
             );
-            let code = match crate::cmd::query::execute(
-                store,
-                base,
-                &invocation,
-                cancel.clone(),
-                &|_| {},
-                &|| {},
-                &mut out,
-                &mut err,
-            )
-            .await
-            {
+            // progress frames go out as the query runs; the output waits for its end
+            let (sender, mut updates) = tokio::sync::watch::channel(None::<(u64, u64)>);
+            let asked = invocation.progress;
+            let progress = move |p: ow_query::Progress| {
+                if asked {
+                    sender.send_replace(Some((p.records_scanned, p.bytes_scanned)));
+                }
+            };
+            let result = {
+                let run = crate::cmd::query::execute(
+                    store,
+                    base,
+                    &invocation,
+                    cancel.clone(),
+                    &progress,
+                    &|| {},
+                    &mut out,
+                    &mut err,
+                );
+                tokio::pin!(run);
+                let mut client_reads = true;
+                loop {
+                    tokio::select! {
+                        result = &mut run => break result,
+                        Ok(()) = updates.changed(), if client_reads => {
+                            let update = *updates.borrow_and_update();
+                            if let Some((records, bytes)) = update {
+                                let mut frame = vec![PROGRESS];
+                                frame.extend_from_slice(&16u32.to_le_bytes());
+                                frame.extend_from_slice(&records.to_le_bytes());
+                                frame.extend_from_slice(&bytes.to_le_bytes());
+                                // a client that went away: its watch cancels the query
+                                client_reads = write.write_all(&frame).await.is_ok();
+                            }
+                        }
+                    }
+                }
+            };
+            let code = match result {
                 Ok(code) => code,
                 Err(e) => {
                     let _ = out.flush();

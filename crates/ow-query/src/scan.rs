@@ -97,6 +97,9 @@ pub const SYSTEM_FIELDS: [&str; 5] = [
     "@message",
 ];
 
+/// Row groups of segment files, as (segment path, row group index).
+pub type RowGroupSet = Arc<HashSet<(PathBuf, usize)>>;
+
 /// One log group's data in a snapshot, as the scan consumes it.
 #[derive(Debug, Clone)]
 pub struct ScanSource {
@@ -240,7 +243,7 @@ pub struct ScanCounters {
     pub stopped_early: std::sync::atomic::AtomicBool,
     /// Set by the engine for the recount of `recordsMatched`: scans then read only these
     /// row groups (from `skipped_by_top_n`) and no buffer batch.
-    pub recount_only: std::sync::Mutex<Option<Arc<HashSet<(PathBuf, usize)>>>>,
+    pub recount_only: std::sync::Mutex<Option<RowGroupSet>>,
     /// Row extractions from `@message`: one per row and extraction pass (JSON parses).
     pub rows_parsed: AtomicU64,
     /// Segment rows whose `@message` value was decoded from Parquet.
@@ -530,7 +533,7 @@ fn count_row_group(
 }
 
 /// The row groups a recount of `recordsMatched` reads ([`ScanCounters::recount_only`]).
-fn recount_only(counters: &ScanCounters) -> Option<Arc<HashSet<(PathBuf, usize)>>> {
+fn recount_only(counters: &ScanCounters) -> Option<RowGroupSet> {
     counters.recount_only.lock().ok().and_then(|o| o.clone())
 }
 

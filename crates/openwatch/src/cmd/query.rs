@@ -140,6 +140,11 @@ pub struct Invocation {
     pub timeout_ms: Option<u64>,
     /// `--quiet`: no warnings, statistics or notes on stderr.
     pub quiet: bool,
+    /// The client shows a progress spinner (not `--quiet`, stderr a terminal): a server
+    /// sends progress frames while the query runs. Absent in the requests of clients
+    /// before it: `false`.
+    #[serde(default)]
+    pub progress: bool,
 }
 
 /// Runs `openwatch query`: through the query socket of an `openwatch serve` that holds the
@@ -199,6 +204,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         limit: args.limit,
         timeout_ms,
         quiet: args.quiet,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
     };
     // A running `openwatch serve` holds the directory (readers are locked out): ask it.
     #[cfg(unix)]
@@ -251,23 +257,10 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let cancel = CancelToken::new();
-    let show_progress = !invocation.quiet && std::io::stderr().is_terminal();
-    let bar = show_progress.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
+    let bar = invocation.progress.then(spinner);
     let progress = |p: ow_query::Progress| {
         if let Some(bar) = &bar {
-            bar.set_message(format!(
-                "{} records, {} scanned",
-                p.records_scanned,
-                human_bytes(p.bytes_scanned)
-            ));
+            bar.set_message(progress_message(p.records_scanned, p.bytes_scanned));
         }
     };
     let finished = || {
@@ -298,6 +291,26 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     })?;
     out.flush()?;
     Ok(ExitCode::from(code))
+}
+
+/// The spinner on stderr while a query runs (a local run's, or a served run's in the
+/// client, fed by the server's progress frames).
+pub(crate) fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// The spinner's message: events (`recordsScanned` so far) and `@message` bytes read.
+pub(crate) fn progress_message(records_scanned: u64, bytes_scanned: u64) -> String {
+    format!(
+        "{records_scanned} records, {} scanned",
+        human_bytes(bytes_scanned)
+    )
 }
 
 /// The engine configuration of one invocation: `base` (the store's lookup tables, the

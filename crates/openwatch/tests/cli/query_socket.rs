@@ -303,3 +303,140 @@ fn an_oversized_request_is_refused_and_the_server_goes_on() {
     counts_every_record(dir.path());
     assert_eq!(stop(server).0, 0);
 }
+
+/// Reads a server's reply on `peer` into frames: (tag, length, body).
+fn frames_of(peer: &mut std::os::unix::net::UnixStream) -> Vec<(u8, usize, Vec<u8>)> {
+    use std::io::Read;
+    let mut reply = Vec::new();
+    peer.read_to_end(&mut reply).unwrap();
+    let mut frames = Vec::new();
+    let mut rest = &reply[..];
+    while rest.len() >= 5 {
+        let n = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        let body = if rest[0] == b'x' {
+            &[][..]
+        } else {
+            &rest[5..5 + n]
+        };
+        frames.push((rest[0], n, body.to_vec()));
+        rest = &rest[5 + body.len()..];
+    }
+    assert!(rest.is_empty(), "a partial frame at the end: {rest:?}");
+    frames
+}
+
+/// A client that shows a spinner asks for progress (QA: served queries showed none): the
+/// server sends progress frames (16 bytes: recordsScanned, bytesScanned so far) while a
+/// long query runs, before its output, which is the same as without them; a client that
+/// does not ask gets none.
+#[test]
+fn a_served_query_sends_progress_to_a_client_that_asks() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    // enough rows for a costly expression to take several of the engine's 200 ms ticks
+    let rows = 60_000;
+    let file = dir.path().join("events.ndjson");
+    let mut text = String::new();
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{{\"n\":{i},\"s\":\"abcdefabcdefabcdefabcdef{}\"}}\n",
+            i % 97
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let data = dir.path().join("data");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args([
+            "import",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "-g",
+            "g",
+            "--quiet",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut server = spawn(&data, &[]);
+    wait_serving(&mut server);
+    let query = "stats count(*) as c by strlen(replace(replace(replace(replace(replace(replace(\
+                 @message, 'a', 'bb'), 'b', 'cc'), 'c', 'dd'), 'd', 'ee'), 'e', 'ff'), 'f', 'gg')) as l";
+    let ask = |progress: bool| {
+        let mut peer = std::os::unix::net::UnixStream::connect(data.join("query.sock")).unwrap();
+        let mut head = [0u8; 5];
+        peer.read_exact(&mut head).unwrap();
+        assert_eq!(head[0], b'a');
+        let invocation = serde_json::json!({
+            "query": query, "log_groups": ["g"], "start_ms": null, "end_ms": null,
+            "now_ms": 4102444800000i64, "format": "csv", "timestamps": "aws", "limit": null,
+            "timeout_ms": null, "quiet": false, "progress": progress,
+        });
+        let mut line = serde_json::to_vec(&invocation).unwrap();
+        line.push(b'\n');
+        peer.write_all(&line).unwrap();
+        frames_of(&mut peer)
+    };
+    let with = ask(true);
+    let without = ask(false);
+    let output = |frames: &[(u8, usize, Vec<u8>)]| -> Vec<(u8, Vec<u8>)> {
+        frames
+            .iter()
+            .filter(|f| f.0 != b'p')
+            .map(|f| (f.0, f.2.clone()))
+            .collect()
+    };
+    assert_eq!(output(&with), output(&without));
+    let stdout: Vec<u8> = with
+        .iter()
+        .filter(|f| f.0 == b'o')
+        .flat_map(|f| f.2.clone())
+        .collect();
+    let csv = String::from_utf8_lossy(&stdout).into_owned();
+    let column = csv
+        .lines()
+        .next()
+        .and_then(|h| h.split(',').position(|c| c == "c"))
+        .expect("a column c");
+    let counted: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(column).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, rows as u64, "{}", String::from_utf8_lossy(&stdout));
+    assert!(!without.iter().any(|f| f.0 == b'p'), "no progress unasked");
+    let progress: Vec<(u64, u64)> = with
+        .iter()
+        .take_while(|f| f.0 == b'p')
+        .map(|f| {
+            assert_eq!(f.1, 16);
+            (
+                u64::from_le_bytes(f.2[..8].try_into().unwrap()),
+                u64::from_le_bytes(f.2[8..].try_into().unwrap()),
+            )
+        })
+        .collect();
+    assert!(
+        !progress.is_empty(),
+        "{:?}",
+        with.iter().map(|f| f.0 as char).collect::<String>()
+    );
+    assert_eq!(
+        progress.len(),
+        with.iter().filter(|f| f.0 == b'p').count(),
+        "progress comes before the output"
+    );
+    assert!(
+        progress
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+        "{progress:?}"
+    );
+    assert!(progress.iter().all(|p| p.0 <= rows as u64), "{progress:?}");
+    assert_eq!(stop(server).0, 0);
+}
