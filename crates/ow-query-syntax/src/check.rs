@@ -689,7 +689,13 @@ impl<'a> Checker<'a> {
             }
             Expr::Literal(_) => {}
             Expr::Field(f) => {
-                if f.name.eq_ignore_ascii_case("null") {
+                // a backticked `null` names a field on purpose (QA, session 20)
+                if f.name.eq_ignore_ascii_case("null")
+                    && !self
+                        .src
+                        .get(e.span.start..)
+                        .is_some_and(|t| t.starts_with('`'))
+                {
                     self.null_as_field(e.span);
                 }
                 self.field_ref_in(
@@ -1386,7 +1392,9 @@ fn other_languages_help(written: &str) -> Option<String> {
             && n.bytes().all(|b| b.is_ascii_digit())
             && n.parse::<u32>().is_ok_and(|v| v <= 100)
     }) {
-        return Some(format!("in Logs Insights, a percentile is `pct(x, {n})`"));
+        return Some(format!(
+            "in Logs Insights, a percentile is the aggregate `pct(x, {n})` (in `stats`)"
+        ));
     }
     matches!(
         lower.as_str(),

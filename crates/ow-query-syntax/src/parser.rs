@@ -307,6 +307,15 @@ impl<'a> Parser<'a> {
                 "a function call here: is a `,` missing before it?".to_owned(),
             ));
         }
+        // a command's name: the `|` before it is missing (QA, session 20: `fields x limit
+        // 10` was asked for a `,`)
+        if crate::commands::lookup(word).is_some() {
+            return Some((
+                t.span,
+                word.clone(),
+                format!("`{word}` is a command: is a `|` missing before it?"),
+            ));
+        }
         let did_you_mean = |k: String| format!("did you mean `{k}`?");
         if word.eq_ignore_ascii_case("not") {
             // `not` is a keyword; the word after it is what went wrong

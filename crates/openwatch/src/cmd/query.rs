@@ -356,6 +356,16 @@ pub async fn execute(
         .map(str::trim_start)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .is_some_and(|l| l.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("source")));
+    if starts_with_source && !invocation.log_groups.is_empty() {
+        // QA (session 20): `-g` with a SOURCE query took the default range from the `-g`
+        // groups while the engine read SOURCE's, and counted too few events silently.
+        // StartQuery names its log groups or starts the query with SOURCE (spec §4.16).
+        writeln!(
+            err,
+            "error: the query starts with SOURCE, which selects its log groups: drop --log-group"
+        )?;
+        return Ok(2);
+    }
     let log_groups = if invocation.log_groups.is_empty() && !starts_with_source {
         all_log_groups(store)?
     } else {
@@ -454,8 +464,11 @@ pub async fn execute(
         // QA (session 19): a misspelt field (`filter evtName = 'AssumeRole'`) gave 0 rows,
         // `fields evtName` an empty column, and no clue why
         let empty_column = |c: &String| output.rows.iter().all(|r| r.iter().all(|f| &f.field != c));
+        // (a count of 0 too: `filter evntName = 'x' | stats count(*)`, QA session 20)
         if s.records_scanned > 0.0
-            && (output.rows.is_empty() || output.columns.iter().any(empty_column))
+            && (output.rows.is_empty()
+                || s.records_matched == 0.0
+                || output.columns.iter().any(empty_column))
         {
             // the statistics read segments through the store's blocking calls
             // the groups the engine read: SOURCE's selection too (QA, session 19)
@@ -471,7 +484,10 @@ pub async fn execute(
         }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
         if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
-            let groups = if queried_groups.is_empty() {
+            // the groups the engine read (SOURCE's selection: QA, session 20)
+            let groups = if !output.log_groups.is_empty() {
+                output.log_groups.clone()
+            } else if queried_groups.is_empty() {
                 all_log_groups(store).unwrap_or_default()
             } else {
                 queried_groups
@@ -530,6 +546,8 @@ fn missing_field_notes(
     }
     paths
         .iter()
+        // `@ptr` is every event's (spec §3.1), never in the field counts (QA, session 20)
+        .filter(|p| p.as_str() != "@ptr")
         // a JSON object's path (`userIdentity`) has its leaves' paths below it
         .filter(|p| !known.contains(*p) && !known.iter().any(|k| k.starts_with(&format!("{p}."))))
         .map(|p| {

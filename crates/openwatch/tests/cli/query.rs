@@ -922,7 +922,12 @@ fn a_field_no_event_has_is_noted() {
         source.contains("has a field `query_typ` (did you mean `query_type`?)"),
         "{source}"
     );
+    // a count of 0 is as empty as no row (QA, session 20)
+    let count = stderr("filter query_typ = 'A' | stats count(*) as n");
+    assert!(count.contains("has a field `query_typ`"), "{count}");
     for q in [
+        // `@ptr` is every event's (QA, session 20: noted as missing)
+        "filter query_type = 'NOPE' | fields @ptr",
         "filter query_type = 'NOPE'",
         "fields answers | limit 2",
         "filter rcode = 'x' | stats count(*)",
@@ -930,6 +935,34 @@ fn a_field_no_event_has_is_noted() {
         let out = stderr(q);
         assert!(!out.contains("has a field"), "{q}: {out}");
     }
+}
+
+/// A SOURCE query selects its own log groups: `--log-group` beside it is refused (QA,
+/// session 20: the default time range came from the `-g` groups and counts were short).
+#[test]
+fn log_groups_beside_a_source_query_are_refused() {
+    let dir = imported();
+    let o = query(
+        dir.path(),
+        &[
+            "-g",
+            "r53",
+            "SOURCE logGroups(namePrefix: ['r5']) | stats count(*) as n",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("drop --log-group"), "{err}");
+    let o = query(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "SOURCE logGroups(namePrefix: ['r5']) | stats count(*) as n",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), format!("n\n{}\n", records().len()));
 }
 
 /// A row cap out of range names `--limit` (QA, session 18: "limit must be between 1 and

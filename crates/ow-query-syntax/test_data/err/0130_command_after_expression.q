@@ -1,0 +1,2 @@
+# expect: Q203 1 limit
+fields eventName limit 10
