@@ -247,6 +247,19 @@ impl<'a> Parser<'a> {
                     return Some(keyword.to_owned());
                 }
             }
+            if lower.chars().count() == 2 {
+                // a two-letter keyword with one letter wrong or a swap (`bu`, `yb`, `az`;
+                // QA, session 20), when only one is that near
+                let near: Vec<&str> = keywords
+                    .iter()
+                    .copied()
+                    .filter(|k| k.len() == 2 && crate::suggest::edit_distance(&lower, k) == 1)
+                    .collect();
+                return match near.as_slice() {
+                    [one] => Some((*one).to_owned()),
+                    _ => None,
+                };
+            }
             if lower.chars().count() < 3 {
                 return None;
             }
@@ -285,6 +298,13 @@ impl<'a> Parser<'a> {
         if let Some(help) = sql {
             return Some((t.span, word.clone(), help.to_owned()));
         }
+        if word.eq_ignore_ascii_case("having") {
+            return Some((
+                t.span,
+                word.clone(),
+                "filter after `stats` with a command of its own: `| stats count(*) as n by x | filter n > 1`".to_owned(),
+            ));
+        }
         // SQL's two-word clauses (QA, session 19: `stats count(*) group by x`)
         if self.nth_is_word(1, "by") {
             let help = match word.to_ascii_lowercase().as_str() {
@@ -321,10 +341,22 @@ impl<'a> Parser<'a> {
             // `not` is a keyword; the word after it is what went wrong
             let next = self.peek_nth(1).clone();
             let TokenKind::Ident(after) = &next.kind else {
-                return None;
+                // `x not = 'a'` (QA, session 20)
+                return matches!(next.kind, TokenKind::Eq).then(|| {
+                    (
+                        next.span,
+                        "=".to_owned(),
+                        "`not equal` is written `!=`: `x != 'a'`".to_owned(),
+                    )
+                });
             };
             let lower = after.to_ascii_lowercase();
             let help = match lower.as_str() {
+                // QA, session 20: `x not null`, `x not exists`, `x not between a and b`
+                "null" | "exists" | "present" => {
+                    "test a field with `ispresent(x)` or `not ispresent(x)`".to_owned()
+                }
+                "between" => "write `not (x >= a and x <= b)`".to_owned(),
                 // QA, session 19: `not contains` got no hint
                 "contains" => "a negated substring test is `x not like 'text'`".to_owned(),
                 "matches" | "regexp" | "rlike" | "similar" => {
@@ -340,7 +372,13 @@ impl<'a> Parser<'a> {
                     };
                     format!("one negation is written `not {keyword}`; `not {after}` would mean `{keyword}`")
                 }
-                _ => did_you_mean(near(after, &["like", "in"])?),
+                _ => match near(after, &["like", "in"]) {
+                    Some(k) => did_you_mean(k),
+                    // `x not startswith 'a'`: `not` after an expression only forms these two
+                    None => "after an expression, `not` forms only `not like` and `not in`; \
+                             `not` before a condition negates it: `not (…)`"
+                        .to_owned(),
+                },
             };
             return Some((next.span, after.clone(), help));
         }
@@ -660,11 +698,20 @@ impl<'a> Parser<'a> {
                 tok.span,
             )
             .with_primary_label("not a Logs Insights command");
+            let sql = match word.to_ascii_lowercase().as_str() {
+                "order" => Some("Logs Insights sorts with `sort`: `| sort x desc`"),
+                "group" => Some("Logs Insights groups inside `stats`: `| stats count(*) by x`"),
+                "having" => Some("filter after `stats` with `filter`: `| stats count(*) as n by x | filter n > 1`"),
+                "select" => Some("choose fields with `fields`: `| fields a, b`"),
+                _ => None,
+            };
             if let Some((_, replacement)) = commands::DEPRECATED
                 .iter()
                 .find(|(old, _)| old.eq_ignore_ascii_case(&word))
             {
                 d = d.with_help(format!("`{word}` is deprecated; use `{replacement}`"));
+            } else if let Some(help) = sql {
+                d = d.with_help(help);
             } else if let Some(s) = did_you_mean(
                 &word,
                 commands::COMMANDS
@@ -1627,6 +1674,24 @@ impl<'a> Parser<'a> {
         for _ in 0..ntok {
             self.bump();
         }
+        if matches!(op, BinaryOp::In | BinaryOp::NotIn)
+            && self.at(&TokenKind::LParen)
+            && !self.at_subquery()
+            && self.parenthesised_list()
+        {
+            // SQL's `x in ('a', 'b')` (QA, session 20): a list is in brackets
+            let span = self.span();
+            self.diags.push(
+                Diagnostic::error(
+                    codes::EXPECTED,
+                    "a list after `in` is written in brackets, not parentheses",
+                    span,
+                )
+                .with_primary_label("`(` opens a list here")
+                .with_help("write `x in ['a', 'b']`"),
+            );
+            return Err(Fail);
+        }
         let rhs = if matches!(op, BinaryOp::In | BinaryOp::NotIn) && self.at_subquery() {
             let q = self.paren_subquery()?;
             let span = q.span;
@@ -1648,6 +1713,27 @@ impl<'a> Parser<'a> {
             return Err(Fail);
         }
         Ok(Self::binary(op, lhs, rhs))
+    }
+
+    /// At `(`: a `,` before its matching `)` (looking at most 256 tokens ahead), as in
+    /// SQL's `x in ('a', 'b')`.
+    fn parenthesised_list(&mut self) -> bool {
+        let mut depth = 0usize;
+        for n in 0..256 {
+            match self.nth_kind(n) {
+                TokenKind::LParen | TokenKind::LBracket => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                TokenKind::Comma if depth == 1 => return true,
+                TokenKind::Eof | TokenKind::Pipe => return false,
+                _ => {}
+            }
+        }
+        false
     }
 
     /// `(` followed by a command word starts a subquery (`filter x in (SOURCE … | …)`).
@@ -1928,8 +2014,19 @@ impl<'a> Parser<'a> {
                 args.push(self.expr()?);
             }
             if self.eat(&TokenKind::Comma).is_none() {
-                let close = self.expect(&TokenKind::RParen, "`,` or `)`")?;
-                return Ok((args, close));
+                // SQL's `count(distinct x)` (QA, session 20)
+                let distinct = args.len() == 1
+                    && matches!(&args[0].node, Expr::Field(f) if f.name.eq_ignore_ascii_case("distinct"))
+                    && !self.at(&TokenKind::RParen);
+                let close = self.expect(&TokenKind::RParen, "`,` or `)`");
+                if distinct {
+                    if let Some(d) = self.diags.pop() {
+                        self.diags.push(d.with_help(
+                            "Logs Insights has no `distinct` keyword: the aggregate `count_distinct(x)` counts distinct values",
+                        ));
+                    }
+                }
+                return Ok((args, close?));
             }
         }
     }

@@ -1,0 +1,2 @@
+# expect: Q202 1 sourceIPAddress
+stats count(distinct sourceIPAddress) by userIdentity.arn

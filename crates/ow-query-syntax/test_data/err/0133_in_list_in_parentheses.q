@@ -1,0 +1,2 @@
+# expect: Q202 1 (
+filter eventName in ('ConsoleLogin', 'StopLogging')

@@ -1,0 +1,2 @@
+# expect: Q203 1 having
+stats count(*) as n by eventName having n > 1

@@ -1,0 +1,2 @@
+# expect: Q203 1 yb
+stats count(*) yb eventName

@@ -1,0 +1,2 @@
+# expect: Q203 1 startswith
+filter eventName not startswith 'Describe'

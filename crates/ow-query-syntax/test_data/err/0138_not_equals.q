@@ -1,0 +1,2 @@
+# expect: Q203 1 =
+filter errorCode not = 'AccessDenied'

@@ -1,0 +1,2 @@
+# expect: Q203 1 null
+filter errorCode not null
