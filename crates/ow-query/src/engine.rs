@@ -179,6 +179,11 @@ impl QueryEngine {
             let log_groups_scanned = sources.len();
             let counters = Arc::new(ScanCounters::default());
             let scan_request = self.scan_request(&analysis, request);
+            // kept for counting recordsScanned when the plan never runs its scan (below)
+            let any_event = sources
+                .iter()
+                .any(|s| !s.segments.is_empty() || !s.buffer.is_empty());
+            let unrun_count = any_event.then(|| (sources.clone(), scan_request.clone()));
             let table = event_table(
                 sources,
                 scan_request,
@@ -290,8 +295,36 @@ impl QueryEngine {
             // Without a filter every event of the range matches (recordsMatched equals
             // recordsScanned, as AWS reports it). The counter only sees rows that reach it,
             // so without this a top-N that skipped row groups under-reported.
-            let scanned = counters.records_scanned.load(Ordering::Relaxed);
-            let bytes_scanned = counters.bytes_scanned.load(Ordering::Relaxed);
+            let mut scanned = counters.records_scanned.load(Ordering::Relaxed);
+            let mut bytes_scanned = counters.bytes_scanned.load(Ordering::Relaxed);
+            // DataFusion replaces an aggregate whose outputs the query drops (`stats count(*)
+            // as c | fields queryEndTime()`) by its one placeholder row and never runs the
+            // scan: recordsScanned was 0. The events of the range are counted by a plan of
+            // their own, which reads no column (row groups inside the range count from their
+            // metadata).
+            if let Some((sources, mut scan_request)) = unrun_count.filter(|_| scanned == 0) {
+                scan_request.paths.clear();
+                scan_request.prefilter = None;
+                scan_request.implied_prefilter = None;
+                let recount = Arc::new(ScanCounters::default());
+                let table = event_table(
+                    sources,
+                    scan_request,
+                    recount.clone(),
+                    cancel.0.clone(),
+                    self.config.partitions,
+                );
+                let plan =
+                    LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?
+                        .aggregate(
+                            Vec::<datafusion::logical_expr::Expr>::new(),
+                            vec![datafusion::functions_aggregate::count::count_all()],
+                        )?
+                        .build()?;
+                count_rows(&session, plan, cancel).await?;
+                scanned = recount.records_scanned.load(Ordering::Relaxed);
+                bytes_scanned = recount.bytes_scanned.load(Ordering::Relaxed);
+            }
             let mut scan_metrics = counters.metrics();
             let unfiltered = !query
                 .commands
