@@ -1387,11 +1387,7 @@ fn contains_call(e: &Node<Expr>, name: &str) -> bool {
 /// (spec §6.8 lists `stddev` only).
 fn other_languages_help(written: &str) -> Option<String> {
     let lower = written.to_ascii_lowercase();
-    if let Some(n) = lower.strip_prefix('p').filter(|n| {
-        !n.is_empty()
-            && n.bytes().all(|b| b.is_ascii_digit())
-            && n.parse::<u32>().is_ok_and(|v| v <= 100)
-    }) {
+    if let Some(n) = lower.strip_prefix('p').and_then(percentile_of) {
         return Some(format!(
             "in Logs Insights, a percentile is the aggregate `pct(x, {n})` (in `stats`)"
         ));
@@ -1400,7 +1396,32 @@ fn other_languages_help(written: &str) -> Option<String> {
         lower.as_str(),
         "variance" | "var" | "var_samp" | "var_pop" | "variance_samp"
     )
-    .then(|| "Logs Insights has no variance function: `stddev(x)` is its square root".to_owned())
+    .then(|| {
+        "Logs Insights has no variance function: the aggregate `stddev(x)` (in `stats`) is its \
+         square root"
+            .to_owned()
+    })
+}
+
+/// The percentile a shorthand's digits name: `90` (p90), `99.9` (p99.9), and `999` or
+/// `9999` as 99.9 and 99.99 (p999, as monitoring tools write it).
+fn percentile_of(digits: &str) -> Option<String> {
+    let valid = |v: f64| (0.0..=100.0).contains(&v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let v: f64 = digits.parse().ok()?;
+    if valid(v) {
+        return Some(digits.to_owned());
+    }
+    // p999 -> 99.9
+    let tail = digits.strip_prefix("99").filter(|t| !t.contains('.'))?;
+    let dotted = format!("99.{tail}");
+    dotted
+        .parse::<f64>()
+        .ok()
+        .filter(|&v| valid(v))
+        .map(|_| dotted)
 }
 
 /// The Logs Insights function for a name other query languages (SQL, Splunk, KQL) use,
