@@ -657,6 +657,15 @@ impl QueryEngine {
         } else {
             &classes
         };
+        // for the help of an empty selection: a prefix that matches only in another case
+        let case_only: Option<String> = prefixes.iter().find_map(|p| {
+            let lower = p.to_lowercase();
+            all.iter()
+                .find(|g| {
+                    !g.name.starts_with(p.as_str()) && g.name.to_lowercase().starts_with(&lower)
+                })
+                .map(|g| g.name.clone())
+        });
         let selected: Vec<String> = all
             .into_iter()
             .filter(|g| {
@@ -671,11 +680,21 @@ impl QueryEngine {
             .map(|g| g.name)
             .collect();
         if selected.is_empty() {
-            return Err(QueryError::plan(
-                "Q420",
-                "SOURCE selects no log group",
-                span,
-            ));
+            // QA (session 20): `namePrefix: ['CloudTrail']` for `cloudtrail` had no help
+            let help = match case_only {
+                Some(name) => format!(
+                    "log group names are case-sensitive: `{name}` starts with the prefix in another case"
+                ),
+                None => "no log group of the account and class starts with these prefixes (names are case-sensitive)".to_owned(),
+            };
+            return Err(QueryError::Malformed(vec![
+                ow_diagnostics::Diagnostic::error(
+                    ow_diagnostics::Code("Q420"),
+                    "SOURCE selects no log group",
+                    span,
+                )
+                .with_help(help),
+            ]));
         }
         Ok(selected)
     }

@@ -104,7 +104,7 @@ pub struct Args {
     /// Query timeout, e.g. `90s`, `10m`, `1h` (default 60m, AWS's limit).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Read the query from this file instead of the command line.
+    /// Read the query from this file instead of the command line (`-`: standard input).
     #[arg(long, value_name = "FILE", conflicts_with = "query")]
     pub query_file: Option<PathBuf>,
     /// Don't print statistics and progress on stderr.
@@ -155,6 +155,13 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     args.data_dir = crate::account::account_dir(&args.data_dir, args.account.as_deref(), None)?;
     let query = match (&args.query, &args.query_file) {
         (Some(q), _) => q.clone(),
+        // `-`: standard input, as `check` and `fmt` read it (QA, session 20)
+        (None, Some(f)) if f.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("cannot read the query from standard input")?;
+            text
+        }
         (None, Some(f)) => std::fs::read_to_string(f)
             .with_context(|| format!("cannot read query file {}", f.display()))?,
         (None, None) => anyhow::bail!("give a query or --query-file"),
@@ -171,14 +178,14 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let timeout_ms = match &args.timeout {
-        Some(t) => Some(
-            u64::try_from(
-                parse_duration(t)
-                    .with_context(|| format!("bad --timeout {t:?}"))?
-                    .as_millis(),
-            )
-            .unwrap_or(u64::MAX),
-        ),
+        Some(t) => {
+            let d = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;
+            // QA (session 20): `--timeout 0s` ran and "timed out after 0ns"
+            if d.is_zero() {
+                anyhow::bail!("bad --timeout {t:?}: a timeout is longer than 0");
+            }
+            Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        }
         None => None,
     };
     if args.data_dir.exists() && !args.data_dir.is_dir() {
@@ -366,6 +373,22 @@ pub async fn execute(
         )?;
         return Ok(2);
     }
+    // `SOURCE … start=/end=` sets the time range itself (spec §4.16)
+    let source_window = starts_with_source
+        && ow_query_syntax::parse(query).query.is_some_and(|q| {
+            matches!(
+                q.commands.first().map(|c| &c.node),
+                Some(ow_query_syntax::ast::Command::Source(s)) if s.start.is_some() || s.end.is_some()
+            )
+        });
+    if source_window && (invocation.start_ms.is_some() || invocation.end_ms.is_some()) {
+        // QA (session 20): the SOURCE window silently won over --start/--end
+        writeln!(
+            err,
+            "error: the query's SOURCE sets the time range (start=/end=): drop --start and --end"
+        )?;
+        return Ok(2);
+    }
     let log_groups = if invocation.log_groups.is_empty() && !starts_with_source {
         all_log_groups(store)?
     } else {
@@ -464,11 +487,19 @@ pub async fn execute(
         // QA (session 19): a misspelt field (`filter evtName = 'AssumeRole'`) gave 0 rows,
         // `fields evtName` an empty column, and no clue why
         let empty_column = |c: &String| output.rows.iter().all(|r| r.iter().all(|f| &f.field != c));
-        // (a count of 0 too: `filter evntName = 'x' | stats count(*)`, QA session 20)
+        // a count of 0 too: `filter evntName = 'x' | stats count(*)`, `stats count(evntName)`
+        // (QA, session 20)
+        let zero_column = |c: &String| {
+            output
+                .rows
+                .iter()
+                .all(|r| r.iter().any(|f| &f.field == c && f.value == "0"))
+        };
         if s.records_scanned > 0.0
             && (output.rows.is_empty()
                 || s.records_matched == 0.0
-                || output.columns.iter().any(empty_column))
+                || output.columns.iter().any(empty_column)
+                || output.columns.iter().any(zero_column))
         {
             // the statistics read segments through the store's blocking calls
             // the groups the engine read: SOURCE's selection too (QA, session 19)
@@ -483,7 +514,7 @@ pub async fn execute(
             }
         }
         // QA (session 11): `--start 7d` over data from 2017 gave 0 rows and no clue why
-        if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some()) {
+        if s.records_scanned == 0.0 && (start_arg.is_some() || end_arg.is_some() || source_window) {
             // the groups the engine read (SOURCE's selection: QA, session 20)
             let groups = if !output.log_groups.is_empty() {
                 output.log_groups.clone()

@@ -925,6 +925,9 @@ fn a_field_no_event_has_is_noted() {
     // a count of 0 is as empty as no row (QA, session 20)
     let count = stderr("filter query_typ = 'A' | stats count(*) as n");
     assert!(count.contains("has a field `query_typ`"), "{count}");
+    let counted = stderr("stats count(query_typ) as n, count_distinct(query_nam) as d");
+    assert!(counted.contains("has a field `query_typ`"), "{counted}");
+    assert!(counted.contains("has a field `query_nam`"), "{counted}");
     for q in [
         // `@ptr` is every event's (QA, session 20: noted as missing)
         "filter query_type = 'NOPE' | fields @ptr",
@@ -963,6 +966,98 @@ fn log_groups_beside_a_source_query_are_refused() {
     );
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), format!("n\n{}\n", records().len()));
+}
+
+/// A SOURCE with `start=`/`end=` sets the range: `--start`/`--end` beside it are refused,
+/// and an empty window gets the note on where the events are (QA, session 20: the window
+/// silently won over `--start`, and an empty one said nothing); a SOURCE prefix that
+/// matches only in another case says so.
+#[test]
+fn a_source_window_is_the_time_range() {
+    let dir = imported();
+    let o = query(
+        dir.path(),
+        &[
+            "--start",
+            "1d",
+            "SOURCE 'r53' start=-1d | stats count(*) as n",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("drop --start and --end"));
+    let o = query(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "SOURCE 'r53' start=-1h | stats count(*) as n",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "n\n0\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("note: no event is in the time range"), "{err}");
+    let o = query(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "SOURCE 'r53' start=-100000d end=now | stats count(*) as n",
+        ],
+    );
+    assert_eq!(stdout(&o), format!("n\n{}\n", records().len()));
+    let o = query(
+        dir.path(),
+        &["SOURCE logGroups(namePrefix: ['R5']) | fields @message"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Q420") && err.contains("case-sensitive: `r53`"),
+        "{err}"
+    );
+}
+
+/// `--query-file -` reads the query from standard input (as `check` and `fmt` do); a zero
+/// `--timeout` is a usage error (QA, session 20).
+#[test]
+fn a_query_from_stdin_and_a_zero_timeout() {
+    use std::io::Write;
+    let dir = imported();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openwatch"))
+        .args([
+            "query",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "-g",
+            "r53",
+        ])
+        .args(["--format", "csv", "--query-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"stats count(*) as n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(stdout(&o), format!("n\n{}\n", records().len()));
+    let o = query(
+        dir.path(),
+        &["-g", "r53", "--timeout", "0s", "stats count(*)"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad --timeout"));
 }
 
 /// A row cap out of range names `--limit` (QA, session 18: "limit must be between 1 and
