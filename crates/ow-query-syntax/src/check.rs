@@ -139,6 +139,12 @@ impl Visibility {
                 return true;
             }
         }
+        // A plain name (a field, an alias) is case-sensitive (spec §2.3), as the engine
+        // resolves it: `stats count(*) as Denied | sort denied` sorted nothing, silently
+        // (QA, session 20). Only an expression's text (`COUNT( * )`) is compared loosely.
+        if !name.contains('(') {
+            return false;
+        }
         let norm = normalise(name);
         names.iter().any(|n| normalise(n) == norm)
     }
@@ -357,10 +363,24 @@ impl<'a> Checker<'a> {
                     vis.define(&self.output_name(p));
                 }
             }
-            Command::Filter(e) => self.expr(e, Ctx::Other(kw), vis, true),
+            Command::Filter(e) => {
+                self.string_conditions(e);
+                self.expr(e, Ctx::Other(kw), vis, true)
+            }
             Command::Stats(s) => self.stats(s, c.span, vis),
             Command::Sort(keys) => {
                 for k in keys {
+                    if matches!(k.expr.node, Expr::Literal(_)) {
+                        // QA (session 20): `sort "n" desc`, `sort 2 desc` (SQL habits)
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::CONSTANT_SORT_KEY,
+                                "`sort` by a constant: every row has the same key, so the rows keep their order",
+                                k.expr.span,
+                            )
+                            .with_help("sort by a field or an alias: `sort n desc` (a name with spaces or symbols in backticks)"),
+                        );
+                    }
                     self.expr(&k.expr, Ctx::Other(kw), vis, false);
                 }
             }
@@ -794,6 +814,38 @@ impl<'a> Checker<'a> {
                     .with_note("AWS does not support filtering by human-readable timestamps"),
                 );
             }
+        }
+    }
+
+    /// A string literal where `filter` wants a condition: the whole filter, or an operand of
+    /// `and`, `or`, `not` (spec §5.1: they take boolean operands). QA (session 20):
+    /// `filter eventName = "AssumeRole" or "GetCallerIdentity"` kept AssumeRole only.
+    #[inline(never)]
+    fn string_conditions(&mut self, e: &Node<Expr>) {
+        match &e.node {
+            Expr::Literal(crate::ast::Literal::String(_)) => self.diags.push(
+                Diagnostic::warning(
+                    codes::STRING_AS_CONDITION,
+                    "a string is not a condition: it never matches",
+                    e.span,
+                )
+                .with_help(
+                    "compare a field with it (`x = 'a' or x = 'b'`, or `x in ['a', 'b']`), or test a substring with `x like 'a'`",
+                ),
+            ),
+            Expr::Binary {
+                op: BinaryOp::And | BinaryOp::Or,
+                lhs,
+                rhs,
+            } => {
+                self.string_conditions(lhs);
+                self.string_conditions(rhs);
+            }
+            Expr::Unary {
+                op: UnaryOp::Not,
+                expr,
+            } => self.string_conditions(expr),
+            _ => {}
         }
     }
 

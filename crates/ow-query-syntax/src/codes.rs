@@ -72,6 +72,8 @@ codes! {
     DUPLICATE_STATS_NAME = "Q334": "two `stats` result columns with the same name";
     TIME_EXTREME_WITHOUT_TIMESTAMP = "Q335": "`earliest()`/`latest()` after `stats` without a propagated `@timestamp`";
     NULL_AS_FIELD = "Q336": "`null` read as a field name";
+    CONSTANT_SORT_KEY = "Q337": "`sort` by a constant (the rows keep their order)";
+    STRING_AS_CONDITION = "Q338": "a string where a condition is expected";
 }
 
 /// The title of a code, if it is one of ours.
