@@ -177,6 +177,13 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         Some(s) => Some(parse_time(s, now_ms, true).with_context(|| format!("bad --end {s:?}"))?),
         None => None,
     };
+    // QA (session 20): an inverted range exited 1 with an end the user never typed
+    // (`12:00:00.999Z`: --end covers its whole second)
+    if let (Some(s), Some(e), Some(start), Some(end)) = (start_ms, end_ms, &args.start, &args.end) {
+        if s > e {
+            anyhow::bail!("--start {start:?} is after --end {end:?}");
+        }
+    }
     let timeout_ms = match &args.timeout {
         Some(t) => {
             let d = parse_duration(t).with_context(|| format!("bad --timeout {t:?}"))?;

@@ -1058,6 +1058,25 @@ fn a_query_from_stdin_and_a_zero_timeout() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad --timeout"));
+    // an inverted range is a usage error that quotes the arguments as given
+    let o = query(
+        dir.path(),
+        &[
+            "-g",
+            "r53",
+            "--start",
+            "2023-07-10T12:30:00Z",
+            "--end",
+            "2023-07-10T12:00:00Z",
+            "stats count(*)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--start \"2023-07-10T12:30:00Z\" is after --end \"2023-07-10T12:00:00Z\""),
+        "{err}"
+    );
 }
 
 /// A row cap out of range names `--limit` (QA, session 18: "limit must be between 1 and
