@@ -181,7 +181,11 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     // (`12:00:00.999Z`: --end covers its whole second)
     if let (Some(s), Some(e), Some(start), Some(end)) = (start_ms, end_ms, &args.start, &args.end) {
         if s > e {
-            anyhow::bail!("--start {start:?} is after --end {end:?}");
+            anyhow::bail!(
+                "--start {start:?} ({}) is after --end {end:?} ({})",
+                utc(s),
+                utc(e)
+            );
         }
     }
     let timeout_ms = match &args.timeout {

@@ -271,21 +271,10 @@ fn an_oversized_request_is_refused_and_the_server_goes_on() {
     peer.read_exact(&mut head).unwrap();
     assert_eq!(head[0], b'a');
     peer.write_all(&vec![b'x'; (1 << 20) + 1]).unwrap();
-    let mut reply = Vec::new();
-    peer.read_to_end(&mut reply).unwrap();
-    // frames: [tag][len u32 le][bytes]
-    let mut frames = Vec::new();
-    let mut rest = &reply[..];
-    while rest.len() >= 5 {
-        let n = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
-        let body = if rest[0] == b'x' {
-            &[][..]
-        } else {
-            &rest[5..5 + n]
-        };
-        frames.push((rest[0], n, String::from_utf8_lossy(body).into_owned()));
-        rest = &rest[5 + body.len()..];
-    }
+    let frames: Vec<(u8, usize, String)> = frames_of(&mut peer)
+        .into_iter()
+        .map(|(tag, n, body)| (tag, n, String::from_utf8_lossy(&body).into_owned()))
+        .collect();
     let stderr: String = frames
         .iter()
         .filter(|f| f.0 == b'e')

@@ -86,6 +86,13 @@ fn five_segments() -> (tempfile::TempDir, Arc<Store>) {
     (dir, store)
 }
 
+/// The event times [`five_segments`] wrote, epoch ms.
+fn five_segments_times() -> Vec<i64> {
+    (0..5i64)
+        .flat_map(|d| (0..2000i64).map(move |i| BASE_MS + d * DAY_MS + (i / 2) * 1000))
+        .collect()
+}
+
 fn rows(out: &QueryOutput) -> Vec<Vec<(String, String)>> {
     out.rows
         .iter()
@@ -219,9 +226,7 @@ fn row_groups_skipped_across_the_range_ends_count_their_rows_in_the_range() {
         BASE_MS + 2 * DAY_MS + 100_500,
         BASE_MS + 3 * DAY_MS + 300_500,
     );
-    let times: Vec<i64> = (0..5i64)
-        .flat_map(|d| (0..2000i64).map(move |i| BASE_MS + d * DAY_MS + (i / 2) * 1000))
-        .collect();
+    let times = five_segments_times();
     let in_range = times.iter().filter(|&&t| t >= start && t <= end).count();
     // events in the range whose kind (k{i % 50}) passes `test`
     let kind_matches = |test: &dyn Fn(&str) -> bool| {
@@ -278,9 +283,7 @@ fn row_groups_skipped_across_the_range_ends_count_their_rows_in_the_range() {
 #[test]
 fn a_count_without_columns_counts_row_groups_from_metadata() {
     let (_dir, store) = five_segments();
-    let times: Vec<i64> = (0..5i64)
-        .flat_map(|d| (0..2000i64).map(move |i| BASE_MS + d * DAY_MS + (i / 2) * 1000))
-        .collect();
+    let times = five_segments_times();
     for (start, end) in [
         (BASE_MS, BASE_MS + 5 * DAY_MS),
         (
@@ -360,8 +363,8 @@ fn a_count_without_columns_counts_row_groups_from_metadata() {
 fn records_scanned_counts_the_range_when_the_plan_skips_the_scan() {
     let (_dir, store) = five_segments();
     let (start, end) = (BASE_MS + DAY_MS + 100_500, BASE_MS + 3 * DAY_MS + 300_500);
-    let in_range = (0..5i64)
-        .flat_map(|d| (0..2000i64).map(move |i| BASE_MS + d * DAY_MS + (i / 2) * 1000))
+    let in_range = five_segments_times()
+        .into_iter()
         .filter(|&t| t >= start && t <= end)
         .count();
     for partitions in [1, 2] {
